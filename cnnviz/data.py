@@ -1,0 +1,187 @@
+"""Where the datasets live and how to load them, offline.
+
+The machines that run cnnviz often have no internet, so every loader here uses
+``download=False`` and, when a dataset is missing, raises a ``DataError`` that
+says which files are missing and where to put them.
+
+The data root is ``$CNNVIZ_DATA`` if set, otherwise ``<repo>/../shared/data``
+(see that folder's README). torch/torchvision are imported inside functions:
+``import cnnviz.data`` stays instant for lessons that only need ``data_root``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import CnnvizError
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class DataError(CnnvizError):
+    """A dataset is missing or unreadable; the message says what to put where."""
+
+
+def data_root() -> Path:
+    """The folder holding MNIST/, FashionMNIST/ and cifar-10-subset/ (torchvision layout)."""
+    env = os.environ.get("CNNVIZ_DATA")
+    return Path(env).expanduser() if env else (REPO.parent / "shared" / "data").resolve()
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a dataset is, where its files are, and how to normalize it."""
+
+    name: str
+    folder: str           # relative to data_root()
+    files: tuple[str, ...]  # the files torchvision needs (relative to folder)
+    in_channels: int
+    size: int              # images are size x size
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    url: str               # where a learner can get it
+
+
+_IDX = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+DATASETS: dict[str, DatasetInfo] = {
+    "mnist": DatasetInfo("mnist", "MNIST/raw", _IDX, 1, 28, (0.1307,), (0.3081,),
+                         "https://yann.lecun.com/exdb/mnist/"),
+    "fashion": DatasetInfo("fashion", "FashionMNIST/raw", _IDX, 1, 28, (0.2860,), (0.3530,),
+                           "https://github.com/zalandoresearch/fashion-mnist"),
+    # the 4,000/1,000-image CIFAR-10 subset of ../shared/data (see its README)
+    "cifar10-subset": DatasetInfo("cifar10-subset", "cifar-10-subset",
+                                  ("batches.meta", "data_batch_1", "test_batch"),
+                                  3, 32, (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616),
+                                  "https://www.cs.toronto.edu/~kriz/cifar.html"),
+    # the full CIFAR-10, used instead of the subset wherever torchvision has downloaded it
+    "cifar10": DatasetInfo("cifar10", "cifar-10-batches-py",
+                           ("batches.meta", "data_batch_1", "data_batch_2", "data_batch_3",
+                            "data_batch_4", "data_batch_5", "test_batch"),
+                           3, 32, (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616),
+                           "https://www.cs.toronto.edu/~kriz/cifar.html"),
+}
+
+
+def missing_files(name: str, root: Path | None = None) -> list[Path]:
+    """The files of dataset ``name`` that are not on disk (empty list = available)."""
+    info = DATASETS[name]
+    folder = (root or data_root()) / info.folder
+    return [folder / f for f in info.files if not (folder / f).is_file()]
+
+
+def is_available(name: str, root: Path | None = None) -> bool:
+    return not missing_files(name, root)
+
+
+def _require(name: str, root: Path) -> None:
+    missing = missing_files(name, root)
+    if missing:
+        info = DATASETS[name]
+        raise DataError("models.data_missing", dataset=name,
+                        files=", ".join(p.name for p in missing),
+                        folder=str(root / info.folder), url=info.url)
+
+
+def _cifar_subset_class():
+    from torchvision import datasets
+
+    class CIFAR10Subset(datasets.CIFAR10):
+        """Real CIFAR-10 images in the official format, but only 4,000 + 1,000 of them.
+
+        Stock CIFAR10 MD5-checks all six official batch files, so point it at
+        the subset's folder and checksums instead.
+        """
+
+        base_folder = "cifar-10-subset"
+        train_list = [["data_batch_1", "27819431d39c08a91e8aed7a14fa4b51"]]
+        test_list = [["test_batch", "595b8b42c464adce92d792ac373aaf53"]]
+
+    return CIFAR10Subset
+
+
+def load_dataset(name: str, *, train: bool, root: Path | None = None):
+    """The torchvision dataset ``name`` (raw PIL images, no transform), never downloading.
+
+    ``name``: "mnist", "fashion", "cifar10-subset" or "cifar10".
+    Raises ``DataError`` naming the missing files and the folder they belong in.
+    """
+    from torchvision import datasets
+
+    if name not in DATASETS:
+        raise DataError("models.data_unknown", dataset=name, known=", ".join(DATASETS))
+    root = Path(root or data_root())
+    _require(name, root)
+    cls = {"mnist": datasets.MNIST, "fashion": datasets.FashionMNIST,
+           "cifar10": datasets.CIFAR10, "cifar10-subset": None}[name] or _cifar_subset_class()
+    try:
+        return cls(str(root), train=train, download=False)
+    except RuntimeError as err:  # torchvision: "Dataset not found or corrupted"
+        raise DataError("models.data_corrupt", dataset=name, folder=str(root / DATASETS[name].folder),
+                        detail=str(err)) from None
+
+
+def cifar10_name(root: Path | None = None) -> str:
+    """The full CIFAR-10 when torchvision has downloaded it, else the offline subset."""
+    return "cifar10" if is_available("cifar10", root) else "cifar10-subset"
+
+
+def as_tensors(dataset, limit: int | None = None):
+    """(images float (N, C, H, W) in [0, 1], labels long (N,)) for a whole dataset.
+
+    Our datasets fit in memory (MNIST is 47 MB as uint8), and indexing one big
+    tensor is much faster than calling a transform per image on 2 CPU cores.
+    """
+    import numpy as np
+    import torch
+
+    data, targets = dataset.data, dataset.targets
+    if limit is not None:
+        data, targets = data[:limit], targets[:limit]
+    x = torch.as_tensor(np.asarray(data))
+    if x.ndim == 3:                      # MNIST-like: (N, H, W) -> (N, 1, H, W)
+        x = x.unsqueeze(1)
+    else:                                # CIFAR: (N, H, W, C) -> (N, C, H, W)
+        x = x.permute(0, 3, 1, 2)
+    return x.float().div_(255.0).contiguous(), torch.as_tensor(np.asarray(targets), dtype=torch.long)
+
+
+def normalize(x, name: str):
+    """(x - mean) / std per channel, with the dataset's statistics."""
+    import torch
+
+    info = DATASETS[name]
+    mean = torch.tensor(info.mean).view(1, -1, 1, 1)
+    std = torch.tensor(info.std).view(1, -1, 1, 1)
+    return (x - mean) / std
+
+
+def tensor_dataset(name: str, *, train: bool, limit: int | None = None, root: Path | None = None):
+    """A normalized ``TensorDataset`` of ``name`` (first ``limit`` images if given)."""
+    from torch.utils.data import TensorDataset
+
+    x, y = as_tensors(load_dataset(name, train=train, root=root), limit)
+    return TensorDataset(normalize(x, name), y)
+
+
+def synthetic_dataset(n: int = 256, *, size: int = 12, seed: int = 0):
+    """A tiny two-class image dataset (vertical vs horizontal bar) for tests and demos.
+
+    Learnable in a few epochs on CPU, so training code can be tested in seconds.
+    """
+    import torch
+    from torch.utils.data import TensorDataset
+
+    g = torch.Generator().manual_seed(seed)
+    x = 0.1 * torch.randn(n, 1, size, size, generator=g)
+    y = torch.randint(0, 2, (n,), generator=g)
+    pos = torch.randint(2, size - 2, (n,), generator=g)
+    for i in range(n):
+        if y[i] == 0:
+            x[i, 0, :, pos[i]] += 1.0   # vertical bar
+        else:
+            x[i, 0, pos[i], :] += 1.0   # horizontal bar
+    return TensorDataset(x, y)

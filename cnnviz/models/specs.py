@@ -1,0 +1,80 @@
+"""What each bundled model is: architecture, data, classes, input, training recipe.
+
+Plain data (no torch), shared by the registry (``cnnviz.models.load``) and the
+training command (``python -m cnnviz.train``), so the recipe that built the
+weights and the code that loads them can't drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DIGITS = tuple(str(d) for d in range(10))
+# torchvision's FashionMNIST.classes
+FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+           "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+# batches.meta of CIFAR-10
+CIFAR10 = ("airplane", "automobile", "bird", "cat", "deer",
+           "dog", "frog", "horse", "ship", "truck")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How ``python -m cnnviz.train <name>`` trains the model (its defaults)."""
+
+    epochs: int
+    patience: int
+    lr: float
+    batch_size: int = 128
+    weight_decay: float = 0.0
+    label_smoothing: float = 0.0
+    shift: int = 0          # random translation by up to this many pixels (pad + crop)
+    flip: bool = False      # random horizontal flip
+    val_size: int = 5000    # images held out of the training set for early stopping
+
+
+@dataclass(frozen=True)
+class BundledSpec:
+    name: str
+    arch: str               # key of cnnviz.models.archs.ARCHITECTURES
+    dataset: str            # key of cnnviz.data.DATASETS
+    classes: tuple[str, ...]
+    in_channels: int
+    input_size: tuple[int, int]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    target_accuracy: float  # what the tests demand on the first 1,000 test images
+    recipe: Recipe
+    limits: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+BUNDLED: dict[str, BundledSpec] = {
+    "digits": BundledSpec(
+        "digits", "DigitsCNN", "mnist", DIGITS, 1, (28, 28), (0.1307,), (0.3081,),
+        target_accuracy=0.992,
+        recipe=Recipe(epochs=12, patience=3, lr=2e-3, shift=2),
+        limits="Trained on MNIST: one centred handwritten digit, white on black, 20x20 inside "
+               "28x28. Photos and drawings only work after the MNIST-style preprocessing "
+               "(digits_preprocess); letters or several digits get a confident wrong answer.",
+    ),
+    "fashion": BundledSpec(
+        "fashion", "FashionCNN", "fashion", FASHION, 1, (28, 28), (0.2860,), (0.3530,),
+        target_accuracy=0.92,
+        recipe=Recipe(epochs=15, patience=4, lr=2e-3, weight_decay=5e-4, shift=2, flip=True),
+        limits="Trained on Fashion-MNIST: 28x28 grayscale product photos, one item, centred, on "
+               "a black background. Shirt, T-shirt/top, pullover and coat are often confused. "
+               "Real photos with backgrounds or people wearing the clothes are out of its world.",
+    ),
+    "tiny-rgb": BundledSpec(
+        "tiny-rgb", "TinyVGG", "cifar10-subset", CIFAR10, 3, (32, 32),
+        (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616),
+        target_accuracy=0.60,
+        recipe=Recipe(epochs=80, patience=15, lr=3e-3, batch_size=64, weight_decay=5e-4,
+                      label_smoothing=0.1, shift=4, flip=True, val_size=400),
+        limits="Trained offline on only 3,600 CIFAR-10 images (the 4,000-image subset minus 400 "
+               "for validation), 8% of CIFAR-10, so it is far weaker than published CIFAR-10 "
+               "models and overfits: expect many mistakes, especially cat/dog, deer/horse and "
+               "automobile/truck. Input is a tiny 32x32 picture, so photos are shrunk a lot.",
+    ),
+}

@@ -1,0 +1,370 @@
+"""Training: a small loop with callbacks and early stopping, and the command that
+rebuilds the bundled models.
+
+    python -m cnnviz.train digits                 # -> assets/models/digits.safetensors + digits.json
+    python -m cnnviz.train fashion --epochs 15 --patience 4 --seed 0 --out assets/models
+
+``fit`` is the reusable part: the CLI drives it with a tqdm progress bar, the app
+can drive it with a progress bar and a Stop button through callbacks. Early
+stopping works as the course describes it: watch the accuracy on a validation
+set held out of the training data, stop after ``patience`` epochs without
+improvement, and give back the best weights seen, not the last ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import json
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, Subset
+
+from . import data as cdata
+from .models.archs import ARCHITECTURES
+from .models.specs import BUNDLED, Recipe
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+# ---------------------------------------------------------------- configuration
+
+@dataclass
+class FitConfig:
+    epochs: int = 10
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    label_smoothing: float = 0.0
+    patience: int | None = 5      # epochs without a better val accuracy before stopping; None = never
+    restore_best: bool = True     # give back the weights of the best validation epoch
+    shift: int = 0                # augmentation: random translation up to this many pixels
+    flip: bool = False            # augmentation: random horizontal flip
+    cosine: bool = True           # learning rate follows a cosine from lr to 0 over `epochs`
+    seed: int = 0
+    device: str = "cpu"
+
+
+@dataclass
+class FitState:
+    """What callbacks see. Set ``state.stop = True`` in a callback to stop after this batch."""
+
+    epoch: int = 0                 # 1-based while training
+    epochs: int = 0
+    batch: int = 0                 # 1-based within the epoch
+    batches: int = 0
+    loss: float = float("nan")     # running mean training loss this epoch
+    train_acc: float = float("nan")
+    val_loss: float = float("nan")
+    val_acc: float = float("nan")
+    best_val_acc: float = -1.0
+    best_epoch: int = 0
+    epochs_without_improvement: int = 0
+    history: list[dict] = field(default_factory=list)   # one dict per finished epoch
+    stop: bool = False
+    stop_reason: str = ""          # "", "early_stopping", "user" (a callback set stop), "completed"
+    seconds: float = 0.0
+
+
+class Callback:
+    """Override what you need. All hooks receive the live ``FitState``."""
+
+    def on_train_begin(self, state: FitState) -> None: ...
+    def on_batch_end(self, state: FitState) -> None: ...
+    def on_epoch_end(self, state: FitState) -> None: ...
+    def on_train_end(self, state: FitState) -> None: ...
+
+
+class TqdmProgress(Callback):
+    """A terminal progress bar per epoch (the CLI uses it)."""
+
+    def on_train_begin(self, state):
+        self.bar = None
+
+    def on_batch_end(self, state):
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=state.batches, desc=f"epoch {state.epoch}/{state.epochs}",
+                            leave=True, file=sys.stderr, dynamic_ncols=True)
+        self.bar.update(1)
+        if state.batch % 20 == 0 or state.batch == state.batches:
+            self.bar.set_postfix(loss=f"{state.loss:.4f}", acc=f"{state.train_acc:.4f}")
+
+    def on_epoch_end(self, state):
+        if self.bar is not None:
+            self.bar.set_postfix(loss=f"{state.loss:.4f}", val_acc=f"{state.val_acc:.4f}",
+                                 best=f"{state.best_val_acc:.4f}@{state.best_epoch}")
+            self.bar.close()
+            self.bar = None
+
+    def on_train_end(self, state):
+        self.on_epoch_end(state)
+
+
+# ---------------------------------------------------------------- the loop
+
+def augment(x: torch.Tensor, shift: int, flip: bool, g: torch.Generator) -> torch.Tensor:
+    """Random translation (pad by ``shift``, crop back) and horizontal flip, per image.
+
+    Small changes that don't change the label teach the network that a digit
+    moved by two pixels is the same digit. Replicate padding continues the
+    background instead of drawing a border.
+    """
+    n, _, h, w = x.shape
+    if flip:
+        mask = torch.rand(n, generator=g) < 0.5
+        x = torch.where(mask.view(n, 1, 1, 1), x.flip(3), x)
+    if shift:
+        padded = F.pad(x, (shift,) * 4, mode="replicate")
+        dy, dx = torch.randint(0, 2 * shift + 1, (2, n), generator=g).tolist()
+        x = torch.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
+    return x
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, loader, device: str = "cpu") -> tuple[float, float]:
+    """(mean cross-entropy loss, accuracy) of ``model`` on ``loader``, in eval mode."""
+    was_training = model.training
+    model.eval()
+    total, correct, loss_sum = 0, 0, 0.0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        logits = model(x)
+        loss_sum += F.cross_entropy(logits, y, reduction="sum").item()
+        correct += (logits.argmax(1) == y).sum().item()
+        total += len(y)
+    model.train(was_training)
+    return loss_sum / max(total, 1), correct / max(total, 1)
+
+
+def fit(model: nn.Module, train_loader, val_loader, config: FitConfig,
+        callbacks: list[Callback] | tuple = ()) -> FitState:
+    """Train ``model`` in place with AdamW; return the final ``FitState`` (with ``history``).
+
+    After every epoch the validation accuracy decides: a new best is remembered
+    (a copy of the weights), otherwise the patience counter grows; at
+    ``config.patience`` epochs without improvement training stops. If a callback
+    sets ``state.stop`` training stops after the current batch. Either way, with
+    ``restore_best`` the model ends with the best validation weights, in eval mode.
+    """
+    torch.manual_seed(config.seed)
+    g = torch.Generator().manual_seed(config.seed + 1)   # augmentation randomness
+    model.to(config.device).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    steps = config.epochs * len(train_loader)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=config.lr, total_steps=max(steps, 1), pct_start=0.15,
+        anneal_strategy="cos") if config.cosine else None
+    state = FitState(epochs=config.epochs, batches=len(train_loader))
+    best_weights = copy.deepcopy(model.state_dict())
+    start = time.perf_counter()
+    for cb in callbacks:
+        cb.on_train_begin(state)
+
+    for epoch in range(1, config.epochs + 1):
+        state.epoch, epoch_start = epoch, time.perf_counter()
+        loss_sum, correct, seen = 0.0, 0, 0
+        model.train()
+        for batch, (x, y) in enumerate(train_loader, 1):
+            x, y = x.to(config.device), y.to(config.device)
+            if config.shift or config.flip:
+                x = augment(x, config.shift, config.flip, g)
+            logits = model(x)
+            loss = F.cross_entropy(logits, y, label_smoothing=config.label_smoothing)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if sched is not None:
+                sched.step()
+            loss_sum += loss.item() * len(y)
+            correct += (logits.argmax(1) == y).sum().item()
+            seen += len(y)
+            state.batch, state.loss, state.train_acc = batch, loss_sum / seen, correct / seen
+            for cb in callbacks:
+                cb.on_batch_end(state)
+            if state.stop:
+                break
+
+        state.val_loss, state.val_acc = evaluate(model, val_loader, config.device)
+        if state.val_acc > state.best_val_acc:
+            state.best_val_acc, state.best_epoch = state.val_acc, epoch
+            state.epochs_without_improvement = 0
+            best_weights = copy.deepcopy(model.state_dict())
+        else:
+            state.epochs_without_improvement += 1
+        state.history.append({"epoch": epoch, "loss": state.loss, "train_acc": state.train_acc,
+                              "val_loss": state.val_loss, "val_acc": state.val_acc,
+                              "seconds": time.perf_counter() - epoch_start,
+                              "lr": opt.param_groups[0]["lr"]})
+        if state.stop:
+            state.stop_reason = "user"
+        elif config.patience is not None and state.epochs_without_improvement >= config.patience:
+            state.stop, state.stop_reason = True, "early_stopping"
+        for cb in callbacks:
+            cb.on_epoch_end(state)
+        if state.stop:
+            state.stop_reason = state.stop_reason or "user"
+            break
+
+    state.stop_reason = state.stop_reason or "completed"
+    if config.restore_best and state.best_epoch:
+        model.load_state_dict(best_weights)
+    model.eval()
+    state.seconds = time.perf_counter() - start
+    for cb in callbacks:
+        cb.on_train_end(state)
+    return state
+
+
+# ---------------------------------------------------------------- bundled models
+
+def split(dataset, val_size: int, seed: int):
+    """(train, val) subsets: a seeded random ``val_size`` images held out for early stopping."""
+    perm = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed)).tolist()
+    return Subset(dataset, perm[val_size:]), Subset(dataset, perm[:val_size])
+
+
+def count_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def train_bundled(name: str, *, epochs: int | None = None, patience: int | None = None,
+                  seed: int = 0, out: Path | str = REPO / "assets" / "models",
+                  threads: int = 2, limit: int | None = None, command: str | None = None,
+                  callbacks: list[Callback] | tuple = ()) -> dict:
+    """Rebuild bundled model ``name`` from scratch and write ``<out>/<name>.safetensors`` + ``.json``.
+
+    Returns the model card. ``limit`` trains on the first ``limit`` training images
+    (for smoke tests; such weights are not worth shipping).
+    """
+    from safetensors.torch import save_file
+
+    spec = BUNDLED[name]
+    recipe: Recipe = spec.recipe
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+    dataset = spec.dataset
+    if dataset == "cifar10-subset":
+        dataset = cdata.cifar10_name()     # the full CIFAR-10 wherever torchvision has it
+    full_train = cdata.tensor_dataset(dataset, train=True, limit=limit)
+    test = cdata.tensor_dataset(dataset, train=False)
+    val_size = min(recipe.val_size if dataset != "cifar10" else 5000, len(full_train) // 5)
+    train_set, val_set = split(full_train, val_size, seed)
+    train_loader = DataLoader(train_set, batch_size=recipe.batch_size, shuffle=True,
+                              generator=torch.Generator().manual_seed(seed), drop_last=False)
+    val_loader = DataLoader(val_set, batch_size=512)
+    test_loader = DataLoader(test, batch_size=512)
+
+    model = ARCHITECTURES[spec.arch](num_classes=len(spec.classes))
+    config = FitConfig(epochs=epochs or recipe.epochs,
+                       patience=recipe.patience if patience is None else patience,
+                       lr=recipe.lr, weight_decay=recipe.weight_decay,
+                       label_smoothing=recipe.label_smoothing, shift=recipe.shift,
+                       flip=recipe.flip, seed=seed)
+    state = fit(model, train_loader, val_loader, config, [TqdmProgress(), *callbacks])
+
+    _, test_acc = evaluate(model, test_loader)
+    _, test_acc_1000 = evaluate(model, DataLoader(Subset(test, range(min(1000, len(test)))),
+                                                  batch_size=500))
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    weights_path = out / f"{name}.safetensors"
+    tensors = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    save_file(tensors, str(weights_path), metadata={"name": name, "arch": spec.arch})
+    weights_path.chmod(0o644)   # safetensors writes 0600; the app may run as another user
+    blob = weights_path.read_bytes()
+
+    epoch_times = [h["seconds"] for h in state.history]
+    card = {
+        "name": name,
+        "architecture": spec.arch,
+        "layers": [f"{n}: {m}" for n, m in model.named_children()],
+        "classes": list(spec.classes),
+        "in_channels": spec.in_channels,
+        "input_size": list(spec.input_size),
+        "normalization": {"mean": list(spec.mean), "std": list(spec.std)},
+        "preprocessing": ("MNIST-style: grayscale, invert if light background, crop, 20x20 box "
+                          "centred by mass in 28x28, normalize" if name == "digits" else
+                          "grayscale, invert if light background, crop, fit in 28x28, normalize"
+                          if spec.in_channels == 1 else
+                          "centre crop to a square, resize to 32x32, normalize"),
+        "data": {
+            "dataset": dataset,
+            "train_images": len(train_set), "val_images": len(val_set),
+            "test_images": len(test),
+            "source": "torchvision layout in $CNNVIZ_DATA or ../shared/data (see its README)",
+        },
+        "training": {
+            "seed": seed, "max_epochs": config.epochs, "epochs_run": len(state.history),
+            "best_epoch": state.best_epoch, "patience": config.patience,
+            "stop_reason": state.stop_reason, "optimizer": "AdamW", "lr": config.lr,
+            "lr_schedule": "one-cycle (cosine)", "weight_decay": config.weight_decay,
+            "batch_size": recipe.batch_size, "label_smoothing": config.label_smoothing,
+            "augmentation": {"shift_pixels": config.shift, "horizontal_flip": config.flip},
+            "history": [{k: round(v, 5) if isinstance(v, float) else v for k, v in h.items()}
+                        for h in state.history],
+        },
+        "command": command or f"python -m cnnviz.train {name} --seed {seed}",
+        "metrics": {
+            "best_val_accuracy": round(state.best_val_acc, 5),
+            "test_accuracy": round(test_acc, 5),
+            "test_accuracy_first_1000": round(test_acc_1000, 5),
+            "target_accuracy": spec.target_accuracy,
+        },
+        "time": {
+            "train_seconds": round(state.seconds, 1),
+            "seconds_per_epoch": round(sum(epoch_times) / max(len(epoch_times), 1), 1),
+            "threads": threads, "cpu": platform.processor() or platform.machine(),
+            "torch": torch.__version__,
+        },
+        "params": count_params(model),
+        "file": {"name": weights_path.name, "bytes": len(blob),
+                 "sha256": hashlib.sha256(blob).hexdigest()},
+        "limits": spec.limits,
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "license": "weights: same terms as the cnnviz code; data: see ../shared/data/README.md",
+    }
+    (out / f"{name}.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+    return card
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="python -m cnnviz.train",
+                                     description="Rebuild a bundled cnnviz model from scratch (CPU, seeded).")
+    parser.add_argument("name", choices=sorted(BUNDLED))
+    parser.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: the recipe's)")
+    parser.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=str(REPO / "assets" / "models"))
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N training images")
+    args = parser.parse_args(argv)
+    try:
+        card = train_bundled(args.name, epochs=args.epochs, patience=args.patience, seed=args.seed,
+                             out=args.out, threads=args.threads, limit=args.limit,
+                             command="python -m cnnviz.train " + " ".join(argv))
+    except cdata.DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    m = card["metrics"]
+    print(f"{args.name}: test accuracy {m['test_accuracy']:.4f} "
+          f"(first 1000: {m['test_accuracy_first_1000']:.4f}), best val {m['best_val_accuracy']:.4f} "
+          f"at epoch {card['training']['best_epoch']}, {card['time']['seconds_per_epoch']} s/epoch, "
+          f"{card['file']['bytes'] / 1e6:.2f} MB -> {Path(args.out) / (args.name + '.safetensors')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
