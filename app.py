@@ -1,0 +1,26 @@
+"""cnnviz: how a convolutional neural network sees. Run with ``streamlit run app.py``."""
+
+import streamlit as st
+
+from cnnviz import ui
+
+st.set_page_config(page_title="cnnviz", page_icon="🔎", layout="wide")
+ui.language_picker()
+t = ui.t
+
+# url_path stays the same in both languages so a teacher's link works for everyone.
+PAGES = {
+    "nav.basics": [
+        ("pages/home.py", "home", "home.title", ":material/home:", True),
+        ("pages/image_numbers.py", "image-as-numbers", "numbers.title", ":material/grid_on:", False),
+        ("pages/convolution.py", "convolution", "conv.title", ":material/filter_center_focus:", False),
+    ],
+}
+
+nav = st.navigation({
+    t(group): [st.Page(path, title=t(title), icon=icon, url_path=None if default else url, default=default)
+               for path, url, title, icon, default in pages]
+    for group, pages in PAGES.items()
+})
+st.sidebar.caption(t("app.sidebar_note"))
+nav.run()

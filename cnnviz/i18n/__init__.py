@@ -1,0 +1,72 @@
+"""Message catalogs (English and Brazilian Portuguese) and ``t(key, lang, **kw)``.
+
+Catalogs are TOML files, one per area of the app, in ``i18n/<lang>/``. A table
+``[conv]`` with ``title = "..."`` becomes the key ``"conv.title"``. Both
+languages must have the same keys and the same ``{placeholders}``: a test checks.
+This module never imports streamlit; ``cnnviz.ui`` remembers the learner's
+language and passes it in.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+LANGUAGES: dict[str, str] = {"en": "English", "pt_BR": "Português (Brasil)"}
+DEFAULT = "en"
+_HERE = Path(__file__).parent
+
+
+def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+@lru_cache(maxsize=None)
+def catalog(lang: str) -> dict[str, str]:
+    """All messages of one language, merged from its TOML files."""
+    if lang not in LANGUAGES:
+        raise KeyError(f"unknown language {lang!r}; known: {sorted(LANGUAGES)}")
+    merged: dict[str, str] = {}
+    for path in sorted((_HERE / lang).glob("*.toml")):
+        with path.open("rb") as f:
+            for key, value in _flatten(tomllib.load(f)).items():
+                if key in merged:
+                    raise ValueError(f"duplicate message key {key!r} in {path}")
+                merged[key] = value
+    return merged
+
+
+def placeholders(message: str) -> set[str]:
+    """The ``{names}`` a message expects (used by the parity test)."""
+    return {field for _, field, _, _ in string.Formatter().parse(message) if field}
+
+
+def t(key: str, lang: str = DEFAULT, /, **kw) -> str:
+    """The message ``key`` in ``lang``, formatted with ``kw``.
+
+    A key missing from a catalog falls back to English, then to the key itself,
+    so a gap shows up as text on screen instead of a crash in front of a class.
+    """
+    message = catalog(lang).get(key) if lang in LANGUAGES else None
+    if message is None:
+        message = catalog(DEFAULT).get(key, key)
+    try:
+        return message.format(**kw) if kw else message
+    except (KeyError, IndexError, ValueError):
+        return message
+
+
+def detect_language(locale: str | None) -> str:
+    """Map a browser locale such as ``"pt-BR"`` or ``"pt_PT"`` to one of ours."""
+    if locale and locale.replace("-", "_").lower().startswith("pt"):
+        return "pt_BR"
+    return DEFAULT

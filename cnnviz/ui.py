@@ -1,0 +1,197 @@
+"""The only streamlit-aware module of cnnviz: shared widgets and session helpers.
+
+Pages stay thin: they call these widgets and the cnnviz functions, and show
+figures. Every string goes through ``t`` (the learner's language); every
+``CnnvizError`` is shown with ``show_error`` in that language, never as a
+traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import streamlit as st
+
+from . import i18n, images, kernels
+from .errors import CnnvizError
+
+log = logging.getLogger("cnnviz")
+WORKING_MAX_SIDE = 1024   # uploads are shrunk to this on arrival: every lesson stays fast
+
+
+# ---------------------------------------------------------------- language
+def lang() -> str:
+    """The learner's language: ?lang= in the URL, else their choice, else the browser's."""
+    if "lang" not in st.session_state:
+        wanted = st.query_params.get("lang")
+        st.session_state["lang"] = wanted if wanted in i18n.LANGUAGES else i18n.detect_language(
+            getattr(st.context, "locale", None))
+    return st.session_state["lang"]
+
+
+def t(key: str, **kw) -> str:
+    return i18n.t(key, lang(), **kw)
+
+
+def language_picker() -> str:
+    """Sidebar switch between English and Portuguese (remembered for the session)."""
+    current = lang()
+    codes = list(i18n.LANGUAGES)
+    choice = st.sidebar.selectbox("🌐 " + t("app.language"), codes, index=codes.index(current),
+                                  format_func=i18n.LANGUAGES.get, key="lang_picker")
+    if choice != current:
+        st.session_state["lang"] = choice
+        st.rerun()
+    return choice
+
+
+def show_error(err: Exception) -> None:
+    """A learner-friendly message in their language; unexpected errors are logged, not shown raw."""
+    if isinstance(err, CnnvizError):
+        st.error(err.message(lang()), icon="⚠️")
+    else:
+        log.exception("unexpected error", exc_info=err)
+        st.error(t("app.unexpected_error", detail=type(err).__name__), icon="⚠️")
+
+
+# ---------------------------------------------------------------- images
+@st.cache_resource(show_spinner=False)
+def _sample(name: str):
+    return images.load_sample(name)
+
+
+def _decode_upload(upload, key: str):
+    """Decode an upload once per file and remember it in this learner's session."""
+    memo = st.session_state.get(f"{key}.decoded")
+    file_id = getattr(upload, "file_id", None) or (upload.name, upload.size)
+    if memo and memo[0] == file_id:
+        return memo[1], memo[2]
+    try:
+        img = images.load_image(upload)
+        original = img.size
+        img = images.fit(img, WORKING_MAX_SIDE)
+        result = (img, original if original != img.size else None)
+        err = None
+    except Exception as e:  # noqa: BLE001 - anything at all must end as a message
+        result, err = (None, None), e
+    st.session_state[f"{key}.decoded"] = (file_id, result, err)
+    return result, err
+
+
+def image_picker(key: str, *, default: str = "mouse", camera: bool = True, label: str | None = None):
+    """Sample / upload / camera -> RGB PIL image, or None (with a message) when there is none."""
+    sources = ["sample", "upload"] + (["camera"] if camera else [])
+    src = st.radio(label or t("picker.source"), sources, horizontal=True, key=f"{key}.src",
+                   format_func=lambda s: t(f"picker.{s}"))
+    if src == "sample":
+        names = list(images.SAMPLES)
+        name = st.selectbox(t("picker.sample"), names, index=names.index(default), key=f"{key}.sample",
+                            format_func=lambda k: t(f"samples.{k}"))
+        return _sample(name)
+    if src == "upload":
+        upload = st.file_uploader(t("picker.upload"), type=images.EXTENSIONS, key=f"{key}.upload",
+                                  help=t("picker.upload_help", mb=images.MAX_BYTES // 2**20))
+    else:
+        upload = st.camera_input(t("picker.camera_label"), key=f"{key}.camera")
+    if upload is None:
+        st.info(t("picker.waiting"), icon="📷" if src == "camera" else "📁")
+        return None
+    (img, original), err = _decode_upload(upload, key)
+    if err is not None:
+        show_error(err)
+        return None
+    if original:
+        st.caption(t("picker.resized", w0=original[0], h0=original[1], w=img.size[0], h=img.size[1]))
+    return img
+
+
+# ---------------------------------------------------------------- kernels
+def _set_kernel(key: str, kernel: np.ndarray) -> None:
+    st.session_state[f"{key}.kernel"] = np.asarray(kernel, dtype=np.float64)
+    st.session_state[f"{key}.ver"] = st.session_state.get(f"{key}.ver", 0) + 1
+
+
+def _grid_image(size: int, px: int):
+    """Canvas background: a light grid with one square per kernel cell."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (px, px), "white")
+    d = ImageDraw.Draw(img)
+    for i in range(1, size):
+        p = round(i * px / size)
+        d.line((p, 0, p, px), fill=(205, 205, 205))
+        d.line((0, p, px, p), fill=(205, 205, 205))
+    return img
+
+
+def kernel_picker(key: str, *, default: str = "curve_detector") -> np.ndarray:
+    """Presets, a drawing canvas, or typed numbers -> the current kernel (k x k floats)."""
+    if f"{key}.kernel" not in st.session_state:
+        _set_kernel(key, kernels.make(default))
+        st.session_state[f"{key}.preset"] = default
+    tab_preset, tab_draw, tab_numbers = st.tabs([t("kernel.tab_preset"), t("kernel.tab_draw"),
+                                                 t("kernel.tab_numbers")])
+    with tab_preset:
+        def on_preset():
+            name = st.session_state[f"{key}.preset"]
+            _set_kernel(key, kernels.make(name, st.session_state.get(f"{key}.preset_size")
+                                          if kernels.resizable(name) else None))
+        name = st.selectbox(t("kernel.preset"), kernels.PRESET_NAMES, key=f"{key}.preset",
+                            format_func=lambda n: t(f"kernel.presets.{n}"), on_change=on_preset)
+        if kernels.resizable(name):
+            st.select_slider(t("kernel.size"), kernels.SIZES, value=kernels.natural_size(name),
+                             key=f"{key}.preset_size", on_change=on_preset)
+        st.caption(t(f"kernel.about.{name}"))
+    with tab_draw:
+        _kernel_canvas(key)
+    with tab_numbers:
+        _kernel_table(key)
+    return st.session_state[f"{key}.kernel"]
+
+
+def _kernel_canvas(key: str) -> None:
+    from streamlit_drawable_canvas import st_canvas  # a custom component: only load it when shown
+
+    c1, c2, c3 = st.columns(3)
+    size = c1.selectbox(t("kernel.size"), kernels.SIZES, index=2, key=f"{key}.draw_size")
+    weight = c2.number_input(t("kernel.ink_weight"), min_value=0.1, max_value=1000.0, value=30.0,
+                             step=1.0, key=f"{key}.ink", help=t("kernel.ink_help"))
+    pen = c3.radio(t("kernel.pen"), ["positive", "negative", "eraser"], key=f"{key}.pen",
+                   format_func=lambda p: t(f"kernel.pen_{p}"))
+    color = {"positive": "#000000", "negative": "#e00000", "eraser": "#ffffff"}[pen]
+    px = 280
+    result = st_canvas(stroke_width=max(6, px // size - 4), stroke_color=color, background_color="#ffffff",
+                       background_image=_grid_image(size, px), height=px, width=px,
+                       drawing_mode="freedraw", return_image_data=True, key=f"{key}.canvas.{size}")
+    st.caption(t("kernel.draw_help"))
+    drawn = getattr(result, "image_data", None) if result is not None else None
+    if st.button(t("kernel.use_drawing"), key=f"{key}.use_drawing", type="primary"):
+        if drawn is None or not np.any(drawn[..., 3]):
+            st.warning(t("kernel.nothing_drawn"))
+        else:
+            _set_kernel(key, kernels.rasterize(drawn, size, weight))
+            st.rerun()
+
+
+def _kernel_table(key: str) -> None:
+    import pandas as pd
+
+    kernel = st.session_state[f"{key}.kernel"]
+    from .figures import fmt
+
+    frame = pd.DataFrame([[fmt(v, 3) for v in row] for row in kernel],
+                         columns=[str(j + 1) for j in range(kernel.shape[1])], dtype="string")
+    st.caption(t("kernel.table_help"))
+    edited = st.data_editor(frame, key=f"{key}.table.{st.session_state[f'{key}.ver']}",
+                            use_container_width=False, hide_index=True, num_rows="fixed",
+                            column_config={c: st.column_config.TextColumn(c, width=48) for c in frame.columns})
+    try:
+        parsed = kernels.parse(edited.astype(object).where(edited.notna(), None).values.tolist())
+    except CnnvizError as e:
+        show_error(e)
+        st.caption(t("kernel.kept_last"))
+        return
+    if parsed.shape != kernel.shape or not np.array_equal(parsed, kernel):
+        st.session_state[f"{key}.kernel"] = parsed  # keep the editor's key: the learner is typing
+        st.rerun()

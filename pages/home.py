@@ -1,0 +1,22 @@
+import streamlit as st
+
+from cnnviz import ui
+
+t = ui.t
+st.title(t("home.title"))
+st.markdown(t("home.intro"))
+
+LESSONS = [
+    ("pages/image_numbers.py", "numbers", ":material/grid_on:"),
+    ("pages/convolution.py", "conv", ":material/filter_center_focus:"),
+]
+cols = st.columns(len(LESSONS))
+for col, (path, key, icon) in zip(cols, LESSONS):
+    with col.container(border=True):
+        st.subheader(t(f"{key}.title"))
+        st.write(t(f"{key}.summary"))
+        st.page_link(path, label=t("home.open_lesson"), icon=icon)
+
+with st.expander(t("home.teachers_title")):
+    st.markdown(t("home.teachers"))
+st.caption(t("home.footer"))

@@ -1,0 +1,59 @@
+"""Lesson: an image is a grid of numbers (what we see vs what the computer sees)."""
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import figures, images, ui
+
+t = ui.t
+st.title(t("numbers.title"))
+st.markdown(t("numbers.intro"))
+
+left, right = st.columns([2, 3], gap="large")
+with left:
+    img = ui.image_picker("numbers", default="mouse")
+if img is None:
+    st.stop()
+
+rgb = images.to_array(img, "rgb")
+gray = images.to_array(img, "gray")
+h, w, c = rgb.shape
+
+with left:
+    st.metric(t("numbers.shape"), f"{h} × {w} × {c}")
+    st.caption(t("numbers.count", h=h, w=w, c=c, n=f"{rgb.size:,}"))
+    size = st.slider(t("numbers.region_size"), 2, 32, min(12, h, w), key="numbers.size")
+    size = min(size, h, w)
+    top = st.slider(t("numbers.top"), 0, h - size, min(18, h - size), key="numbers.top") if h > size else 0
+    lft = st.slider(t("numbers.left"), 0, w - size, min(10, w - size), key="numbers.left") if w > size else 0
+
+with right:
+    st.image(figures.draw_box(img, (top, lft, size, size), target=480), caption=t("numbers.we_see"),
+             width="content")
+
+st.subheader(t("numbers.computer_sees", size=size, top=top, left=lft))
+region = rgb[top:top + size, lft:lft + size]
+tabs = st.tabs([t("numbers.channel_gray"), t("numbers.channel_r"), t("numbers.channel_g"),
+                t("numbers.channel_b"), t("numbers.channel_all")])
+cell = 40 if size <= 16 else 28
+hover = t("numbers.hover")
+planes = [("gray", gray[top:top + size, lft:lft + size]), ("R", region[..., 0]), ("G", region[..., 1]),
+          ("B", region[..., 2])]
+for tab, (name, plane) in zip(tabs, planes):
+    with tab:
+        st.plotly_chart(figures.matrix_figure(plane, colorscale=figures.CHANNEL_SCALES[name], zmin=0, zmax=255,
+                                              reverse=name == "gray", cell=cell, hover=hover),
+                        config={"displayModeBar": False}, key=f"numbers.fig.{name}")
+        if name == "gray":
+            st.caption(t("numbers.gray_formula"))
+with tabs[-1]:
+    st.caption(t("numbers.all_help"))
+    st.image(figures.upscale(region, 320), caption=t("numbers.zoom"), width="content")
+    triples = np.array([[f"{r},{g},{b}" for r, g, b in row] for row in region[:8, :8]])
+    st.dataframe(triples, hide_index=False)
+
+st.download_button(t("numbers.download"), data="\n".join(",".join(str(v) for v in row) for row in
+                                                            gray[top:top + size, lft:lft + size]),
+                   file_name="region_gray.csv", mime="text/csv")
+with st.expander(t("numbers.why_title")):
+    st.markdown(t("numbers.why", h=h, w=w, n=f"{rgb.size:,}"))
