@@ -11,9 +11,9 @@ t = ui.t
 # url_path stays the same in both languages so a teacher's link works for everyone.
 PAGES = {
     "nav.basics": [
-        ("pages/home.py", "home", "home.title", ":material/home:", True),
-        ("pages/image_numbers.py", "image-as-numbers", "numbers.title", ":material/grid_on:", False),
-        ("pages/convolution.py", "convolution", "conv.title", ":material/filter_center_focus:", False),
+        ("lessons/home.py", "home", "home.title", ":material/home:", True),
+        ("lessons/image_numbers.py", "image-as-numbers", "numbers.title", ":material/grid_on:", False),
+        ("lessons/convolution.py", "convolution", "conv.title", ":material/filter_center_focus:", False),
     ],
 }
 

@@ -149,6 +149,10 @@ class Sample:
         return ASSETS / "samples" / self.file
 
 
+# Where the mouse sample carries the course article's 7x7 receptive field (row, column):
+# the lessons start there, so the first number a learner sees is the article's 6600.
+SAMPLE_FOCUS = (44, 50)
+
 SAMPLES: dict[str, Sample] = {
     s.key: s for s in [
         Sample("mouse", "mouse.png", "CC0 1.0, made for cnnviz by tools/make_samples.py"),

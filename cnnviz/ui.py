@@ -38,7 +38,7 @@ def language_picker() -> str:
     """Sidebar switch between English and Portuguese (remembered for the session)."""
     current = lang()
     codes = list(i18n.LANGUAGES)
-    choice = st.sidebar.selectbox("🌐 " + t("app.language"), codes, index=codes.index(current),
+    choice = st.sidebar.selectbox(":material/translate: " + t("app.language"), codes, index=codes.index(current),
                                   format_func=i18n.LANGUAGES.get, key="lang_picker")
     if choice != current:
         st.session_state["lang"] = choice
@@ -184,7 +184,7 @@ def _kernel_table(key: str) -> None:
                          columns=[str(j + 1) for j in range(kernel.shape[1])], dtype="string")
     st.caption(t("kernel.table_help"))
     edited = st.data_editor(frame, key=f"{key}.table.{st.session_state[f'{key}.ver']}",
-                            use_container_width=False, hide_index=True, num_rows="fixed",
+                            hide_index=True, num_rows="fixed",
                             column_config={c: st.column_config.TextColumn(c, width=48) for c in frame.columns})
     try:
         parsed = kernels.parse(edited.astype(object).where(edited.notna(), None).values.tolist())

@@ -19,30 +19,34 @@ from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from cnnviz.images import SAMPLE_FOCUS  # noqa: E402
 from cnnviz.kernels import COURSE_RECEPTIVE_FIELD  # noqa: E402
 
 OUT = ROOT / "assets" / "samples"
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
-MOUSE_FIELD_AT = (20, 12)  # (top, left) of the article's receptive field in mouse.png
 
 
 def mouse() -> Image.Image:
     board = Image.new("L", (64, 64), 0)
     d = ImageDraw.Draw(board)
     chalk = 50
-    d.ellipse((14, 19, 50, 53), outline=chalk, width=2)              # body
-    d.ellipse((8, 8, 24, 24), outline=chalk, width=2)                # left ear
-    d.ellipse((38, 8, 54, 24), outline=chalk, width=2)               # right ear
-    d.ellipse((27, 29, 30, 32), fill=chalk)                          # eyes
-    d.ellipse((35, 29, 38, 32), fill=chalk)
-    d.ellipse((30, 37, 35, 41), fill=chalk)                          # nose
-    for y in (38, 41):                                               # whiskers
-        d.line((18, y - 2, 28, y), fill=chalk)
-        d.line((37, y, 47, y - 2), fill=chalk)
-    d.arc((44, 40, 62, 62), 180, 300, fill=chalk, width=2)           # tail
+    d.ellipse((6, 20, 42, 56), outline=chalk, width=2)               # head
+    d.ellipse((2, 6, 18, 22), outline=chalk, width=2)                # left ear
+    d.ellipse((30, 6, 46, 22), outline=chalk, width=2)               # right ear
+    d.ellipse((16, 32, 19, 35), fill=chalk)                          # eyes
+    d.ellipse((28, 32, 31, 35), fill=chalk)
+    d.ellipse((21, 40, 26, 44), fill=chalk)                          # nose
+    for y in (42, 45):                                               # whiskers
+        d.line((9, y - 2, 19, y), fill=chalk)
+        d.line((28, y, 38, y - 2), fill=chalk)
+    # The tail: out of the head, down, then up into the article's curve.
+    d.line((41, 46, 46, 56), fill=chalk, width=2)
+    d.line((46, 56, 50, 58), fill=chalk, width=2)
+    d.line((50, 58, 53, 54), fill=chalk, width=2)
     arr = np.asarray(board).copy()
-    top, left = MOUSE_FIELD_AT
+    top, left = SAMPLE_FOCUS
     arr[top:top + 7, left:left + 7] = COURSE_RECEPTIVE_FIELD.astype(np.uint8)
+    arr[top + 7:top + 9, left + 3:left + 5] = chalk                  # join the tail to the field
     return Image.fromarray(arr, "L")
 
 

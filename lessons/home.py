@@ -7,8 +7,8 @@ st.title(t("home.title"))
 st.markdown(t("home.intro"))
 
 LESSONS = [
-    ("pages/image_numbers.py", "numbers", ":material/grid_on:"),
-    ("pages/convolution.py", "conv", ":material/filter_center_focus:"),
+    ("lessons/image_numbers.py", "numbers", ":material/grid_on:"),
+    ("lessons/convolution.py", "conv", ":material/filter_center_focus:"),
 ]
 cols = st.columns(len(LESSONS))
 for col, (path, key, icon) in zip(cols, LESSONS):

@@ -63,7 +63,7 @@ m3.metric(t("conv.output_shape"), f"{h_out} × {w_out} × 1")
 st.markdown(t("conv.counts", positions=f"{result.positions:,}", products=result.products_per_step,
               kh=kh, kw=kw, c=c_in))
 st.code(conv.torch_line(c_in, 1, kh if kh == kw else (kh, kw), int(stride), int(padding), int(dilation)),
-        language="python")
+        language="python", wrap_lines=True)
 
 # ------------------------------------------------------------------ step by step
 st.subheader(t("conv.step_header"))
@@ -72,8 +72,9 @@ n_pos = result.positions
 if st.session_state.get("conv.t", 0) >= n_pos:
     st.session_state["conv.t"] = n_pos - 1
 if "conv.t" not in st.session_state:
-    # Start where the article starts on our mouse: its 7x7 receptive field at row 20, column 12.
-    st.session_state["conv.t"] = min(20, h_out - 1) * w_out + min(12, w_out - 1)
+    # Start where the article starts, on our mouse: its 7x7 receptive field at the tail's tip.
+    top, left = images.SAMPLE_FOCUS
+    st.session_state["conv.t"] = min(top, h_out - 1) * w_out + min(left, w_out - 1)
 
 
 def move(delta=None, to=None):
@@ -91,12 +92,13 @@ def stepper():
     elif st.session_state.get("conv.play"):
         st.session_state["conv.play"] = False
         st.rerun()
-    b = st.columns([1, 1, 1, 1, 1.6, 1.6, 2])
-    b[0].button("⏮", key="conv.first", on_click=move, kwargs={"to": 0}, help=t("conv.first"))
-    b[1].button("◀", key="conv.prev", on_click=move, args=(-1,), help=t("conv.prev"))
-    b[2].button("▶", key="conv.next", on_click=move, args=(1,), help=t("conv.next"))
-    b[3].button("⏭", key="conv.last", on_click=move, kwargs={"to": n_pos - 1}, help=t("conv.last"))
-    b[4].button(t("conv.goto_max"), key="conv.max", on_click=move,
+    b = st.columns([0.7, 0.7, 0.7, 0.7, 2.2, 1.4, 2], vertical_alignment="bottom")
+    b[0].button(":material/first_page:", key="conv.first", on_click=move, kwargs={"to": 0}, help=t("conv.first"))
+    b[1].button(":material/chevron_left:", key="conv.prev", on_click=move, args=(-1,), help=t("conv.prev"))
+    b[2].button(":material/chevron_right:", key="conv.next", on_click=move, args=(1,), help=t("conv.next"))
+    b[3].button(":material/last_page:", key="conv.last", on_click=move, kwargs={"to": n_pos - 1},
+                help=t("conv.last"))
+    b[4].button(t("conv.goto_max"), key="conv.max", on_click=move, icon=":material/target:",
                 kwargs={"to": int(np.argmax(result.output))})
     was_playing = st.session_state.get("conv.play", False)
     b[5].toggle(t("conv.play"), key="conv.play")
@@ -130,12 +132,12 @@ def stepper():
     f1, f2, f3 = st.columns(3)
     f1.plotly_chart(figures.matrix_figure(step.field[channel], title=t("conv.m_field"), colorscale="Greys",
                                           reverse=True, cell=cell, hover=hover),
-                    config={"displayModeBar": False}, key="conv.f_field")
-    f2.plotly_chart(figures.matrix_figure(kernel, title=t("conv.m_kernel"), colorscale="RdBu", zmid=0, cell=cell,
-                                          hover=hover), config={"displayModeBar": False}, key="conv.f_kernel")
-    f3.plotly_chart(figures.matrix_figure(step.products[channel], title=t("conv.m_products"), colorscale="RdBu",
+                    config={"displayModeBar": False}, width="content", key="conv.f_field")
+    f2.plotly_chart(figures.matrix_figure(kernel, title=t("conv.m_kernel"), colorscale="RdBu_r", zmid=0, cell=cell,
+                                          hover=hover), config={"displayModeBar": False}, width="content", key="conv.f_kernel")
+    f3.plotly_chart(figures.matrix_figure(step.products[channel], title=t("conv.m_products"), colorscale="RdBu_r",
                                           zmid=0, cell=cell, hover=hover),
-                    config={"displayModeBar": False}, key="conv.f_products")
+                    config={"displayModeBar": False}, width="content", key="conv.f_products")
     st.markdown(_sum_text(step, c_in))
 
 
@@ -177,7 +179,7 @@ with a2:
     s1, s2, s3 = st.columns(3)
     s1.metric(t("conv.map_min"), figures.fmt(float(amap.min())))
     s2.metric(t("conv.map_max"), figures.fmt(float(amap.max())))
-    s3.metric(t("conv.map_mean"), figures.fmt(float(amap.mean())))
+    s3.metric(t("conv.map_mean"), figures.fmt(float(amap.mean()), 1))
     st.markdown(t("conv.map_explain"))
 
 # ------------------------------------------------------------------ the article's numbers
@@ -190,10 +192,10 @@ with st.expander(t("conv.article_header"), expanded=False):
     a, b, c = st.columns(3)
     a.plotly_chart(figures.matrix_figure(kernels.COURSE_RECEPTIVE_FIELD, title=t("conv.article_curve"),
                                          colorscale="Greys", reverse=True, cell=32),
-                   config={"displayModeBar": False}, key="conv.article_field")
+                   config={"displayModeBar": False}, width="content", key="conv.article_field")
     c.plotly_chart(figures.matrix_figure(kernels.COURSE_NO_CURVE_FIELD, title=t("conv.article_no_curve"),
                                          colorscale="Greys", reverse=True, cell=32),
-                   config={"displayModeBar": False}, key="conv.article_flat")
+                   config={"displayModeBar": False}, width="content", key="conv.article_flat")
     b.plotly_chart(figures.matrix_figure(kernels.PRESETS["curve_detector"], title=t("conv.m_kernel"),
-                                         colorscale="RdBu", zmid=0, cell=32),
-                   config={"displayModeBar": False}, key="conv.article_kernel")
+                                         colorscale="RdBu_r", zmid=0, cell=32),
+                   config={"displayModeBar": False}, width="content", key="conv.article_kernel")

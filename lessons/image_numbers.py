@@ -24,8 +24,8 @@ with left:
     st.caption(t("numbers.count", h=h, w=w, c=c, n=f"{rgb.size:,}"))
     size = st.slider(t("numbers.region_size"), 2, 32, min(12, h, w), key="numbers.size")
     size = min(size, h, w)
-    top = st.slider(t("numbers.top"), 0, h - size, min(18, h - size), key="numbers.top") if h > size else 0
-    lft = st.slider(t("numbers.left"), 0, w - size, min(10, w - size), key="numbers.left") if w > size else 0
+    top = st.slider(t("numbers.top"), 0, h - size, min(images.SAMPLE_FOCUS[0], h - size), key="numbers.top") if h > size else 0
+    lft = st.slider(t("numbers.left"), 0, w - size, min(images.SAMPLE_FOCUS[1], w - size), key="numbers.left") if w > size else 0
 
 with right:
     st.image(figures.draw_box(img, (top, lft, size, size), target=480), caption=t("numbers.we_see"),
@@ -43,7 +43,7 @@ for tab, (name, plane) in zip(tabs, planes):
     with tab:
         st.plotly_chart(figures.matrix_figure(plane, colorscale=figures.CHANNEL_SCALES[name], zmin=0, zmax=255,
                                               reverse=name == "gray", cell=cell, hover=hover),
-                        config={"displayModeBar": False}, key=f"numbers.fig.{name}")
+                        config={"displayModeBar": False}, width="content", key=f"numbers.fig.{name}")
         if name == "gray":
             st.caption(t("numbers.gray_formula"))
 with tabs[-1]:
