@@ -10,6 +10,7 @@ truncated, corrupt, a decompression bomb or not an image at all.
 from __future__ import annotations
 
 import io
+import re
 import struct
 import warnings
 from dataclasses import dataclass
@@ -107,8 +108,11 @@ def load_image(source, *, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYT
             raise
         except UnidentifiedImageError:
             raise ImageError("images.error.not_an_image") from None
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageError("images.error.too_many_pixels", width="?", height="?", max_mp=max_pixels / 1e6) from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as bomb:
+            # Pillow stops far-too-big headers itself; its message carries the pixel count.
+            found = re.search(r"\((\d+) pixels\)", str(bomb))
+            mp = int(found.group(1)) / 1e6 if found else float("nan")
+            raise ImageError("images.error.bomb", mp=mp, max_mp=max_pixels / 1e6) from None
         except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError,
                 struct.error, MemoryError, ZeroDivisionError):
             # Truncated data, broken headers and codec errors all end up here.

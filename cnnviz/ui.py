@@ -34,6 +34,16 @@ def t(key: str, **kw) -> str:
     return i18n.t(key, lang(), **kw)
 
 
+def labels(prefix: str):
+    """``format_func`` for options whose labels are catalog keys ``prefix + option``.
+
+    The language is read now, not when the label is drawn: the function must
+    not depend on session state (AppTest and fragments call it elsewhere).
+    """
+    current = lang()
+    return lambda option: i18n.t(f"{prefix}{option}", current)
+
+
 def language_picker() -> str:
     """Sidebar switch between English and Portuguese (remembered for the session)."""
     current = lang()
@@ -83,11 +93,11 @@ def image_picker(key: str, *, default: str = "mouse", camera: bool = True, label
     """Sample / upload / camera -> RGB PIL image, or None (with a message) when there is none."""
     sources = ["sample", "upload"] + (["camera"] if camera else [])
     src = st.radio(label or t("picker.source"), sources, horizontal=True, key=f"{key}.src",
-                   format_func=lambda s: t(f"picker.{s}"))
+                   format_func=labels("picker."))
     if src == "sample":
         names = list(images.SAMPLES)
         name = st.selectbox(t("picker.sample"), names, index=names.index(default), key=f"{key}.sample",
-                            format_func=lambda k: t(f"samples.{k}"))
+                            format_func=labels("samples."))
         return _sample(name)
     if src == "upload":
         upload = st.file_uploader(t("picker.upload"), type=images.EXTENSIONS, key=f"{key}.upload",
@@ -138,7 +148,7 @@ def kernel_picker(key: str, *, default: str = "curve_detector") -> np.ndarray:
             _set_kernel(key, kernels.make(name, st.session_state.get(f"{key}.preset_size")
                                           if kernels.resizable(name) else None))
         name = st.selectbox(t("kernel.preset"), kernels.PRESET_NAMES, key=f"{key}.preset",
-                            format_func=lambda n: t(f"kernel.presets.{n}"), on_change=on_preset)
+                            format_func=labels("kernel.presets."), on_change=on_preset)
         if kernels.resizable(name):
             st.select_slider(t("kernel.size"), kernels.SIZES, value=kernels.natural_size(name),
                              key=f"{key}.preset_size", on_change=on_preset)
@@ -158,7 +168,7 @@ def _kernel_canvas(key: str) -> None:
     weight = c2.number_input(t("kernel.ink_weight"), min_value=0.1, max_value=1000.0, value=30.0,
                              step=1.0, key=f"{key}.ink", help=t("kernel.ink_help"))
     pen = c3.radio(t("kernel.pen"), ["positive", "negative", "eraser"], key=f"{key}.pen",
-                   format_func=lambda p: t(f"kernel.pen_{p}"))
+                   format_func=labels("kernel.pen_"))
     color = {"positive": "#000000", "negative": "#e00000", "eraser": "#ffffff"}[pen]
     px = 280
     result = st_canvas(stroke_width=max(6, px // size - 4), stroke_color=color, background_color="#ffffff",
@@ -191,7 +201,21 @@ def _kernel_table(key: str) -> None:
     except CnnvizError as e:
         show_error(e)
         st.caption(t("kernel.kept_last"))
-        return
-    if parsed.shape != kernel.shape or not np.array_equal(parsed, kernel):
-        st.session_state[f"{key}.kernel"] = parsed  # keep the editor's key: the learner is typing
-        st.rerun()
+    else:
+        if parsed.shape != kernel.shape or not np.array_equal(parsed, kernel):
+            st.session_state[f"{key}.kernel"] = parsed  # keep the editor's key: the learner is typing
+            st.rerun()
+
+    def on_paste():
+        try:
+            _set_kernel(key, kernels.parse_text(st.session_state[f"{key}.paste"]))
+            st.session_state[f"{key}.paste_error"] = None
+        except CnnvizError as e:
+            st.session_state[f"{key}.paste_error"] = e
+
+    with st.expander(t("kernel.paste_title")):
+        st.text_area(t("kernel.paste"), key=f"{key}.paste", on_change=on_paste, height=160,
+                     placeholder="0 0 0 0 0 30 0\n0 0 0 0 30 0 0\n...", help=t("kernel.paste_help"))
+        if st.session_state.get(f"{key}.paste_error"):
+            show_error(st.session_state[f"{key}.paste_error"])
+            st.caption(t("kernel.kept_last"))

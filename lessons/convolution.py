@@ -19,7 +19,7 @@ with col_img:
     side = c1.selectbox(t("conv.working_size"), [16, 32, 64, 128, 256, 512], index=2, key="conv.side",
                         help=t("conv.working_size_help"))
     depth = c2.radio(t("conv.depth"), ["gray", "rgb"], key="conv.depth", horizontal=True,
-                     format_func=lambda d: t(f"conv.depth_{d}"))
+                     format_func=ui.labels("conv.depth_"))
 with col_kernel:
     st.subheader(t("conv.kernel_header"))
     kernel = ui.kernel_picker("conv")
@@ -102,8 +102,12 @@ def stepper():
                 kwargs={"to": int(np.argmax(result.output))})
     was_playing = st.session_state.get("conv.play", False)
     b[5].toggle(t("conv.play"), key="conv.play")
-    b[6].select_slider(t("conv.speed"), [1, 2, 4, 8, w_out], key="conv.speed",
-                       format_func=lambda v: t("conv.speed_row") if v == w_out and v > 8 else f"×{v}")
+    row_label = t("conv.speed_row")
+    speeds = sorted({1, 2, 4, 8, w_out})
+    if st.session_state.get("conv.speed") not in speeds:  # the map changed size under us
+        st.session_state["conv.speed"] = 1
+    b[6].select_slider(t("conv.speed"), speeds, key="conv.speed",
+                       format_func=lambda v: row_label if v == w_out and v > 8 else f"×{v}")
     if st.session_state["conv.play"] != was_playing:
         st.rerun()  # the whole page: the fragment's timer starts or stops
     if n_pos > 1:

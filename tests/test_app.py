@@ -1,0 +1,154 @@
+"""Every lesson runs headless (streamlit's AppTest) with defaults and with bad input: no exception."""
+
+import io
+
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+
+LESSONS = ["lessons/home.py", "lessons/image_numbers.py", "lessons/convolution.py"]
+UPLOAD_LESSONS = {"lessons/image_numbers.py": "numbers", "lessons/convolution.py": "conv"}
+
+
+def open_lesson(path: str, lang: str = "en") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.query_params["lang"] = lang
+    at.run()
+    at.switch_page(path).run()
+    return at
+
+
+def no_exception(at: AppTest):
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.mark.parametrize("path", LESSONS)
+@pytest.mark.parametrize("lang", ["en", "pt_BR"])
+def test_lesson_runs_with_defaults(path, lang):
+    at = open_lesson(path, lang)
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert at.title, "every lesson has a title"
+
+
+def png_bytes(size=(40, 30), color=(200, 30, 30)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+BAD_UPLOADS = {
+    "corrupt": ("photo.jpg", b"\xff\xd8\xff\xe0 this is not really a jpeg", "image/jpeg"),
+    "truncated": ("half.png", png_bytes((300, 300))[:200], "image/png"),
+    "empty": ("empty.png", b"", "image/png"),
+    "text": ("notes.png", b"hello teacher", "image/png"),
+}
+
+
+@pytest.mark.parametrize("path,key", UPLOAD_LESSONS.items())
+@pytest.mark.parametrize("bad", BAD_UPLOADS)
+def test_bad_upload_shows_a_message_not_a_traceback(path, key, bad):
+    at = open_lesson(path, "pt_BR")
+    at.session_state[f"{key}.src"] = "upload"  # (AppTest formats radio labels in English)
+    at.run()
+    at.file_uploader(key=f"{key}.upload").set_value(BAD_UPLOADS[bad]).run()
+    no_exception(at)
+    assert at.error, "a message explains the problem"
+    assert any(word in at.error[0].value for word in ("arquivo", "imagem")), at.error[0].value
+    # and the lesson recovers with a good image
+    at.file_uploader(key=f"{key}.upload").set_value(("ok.png", png_bytes(), "image/png")).run()
+    no_exception(at)
+    assert not at.error
+
+
+@pytest.mark.parametrize("path,key", UPLOAD_LESSONS.items())
+def test_good_upload_is_used(path, key):
+    at = open_lesson(path)
+    at.radio(key=f"{key}.src").set_value("upload").run()
+    at.file_uploader(key=f"{key}.upload").set_value(("red.png", png_bytes((40, 30)), "image/png")).run()
+    no_exception(at)
+    assert not at.error
+    if key == "numbers":
+        assert at.metric[0].value == "30 × 40 × 3"
+
+
+def test_numbers_lesson_shows_the_shape_and_count():
+    at = open_lesson("lessons/image_numbers.py")
+    assert at.metric[0].value == "64 × 64 × 3"
+    assert any("12,288" in c.value for c in at.caption)
+
+
+def test_convolution_opens_on_the_article_6600():
+    at = open_lesson("lessons/convolution.py")
+    no_exception(at)
+    texts = " ".join(m.value for m in at.markdown)
+    assert "**6600**" in texts
+    assert [m.value for m in at.metric][:3] == ["64 × 64 × 1", "7 × 7 × 1", "58 × 58 × 1"]
+
+
+def test_convolution_colour_depth_shows_per_channel_sums():
+    at = open_lesson("lessons/convolution.py")
+    at.radio(key="conv.depth").set_value("rgb").run()
+    no_exception(at)
+    assert at.metric[1].value == "7 × 7 × 3"
+    assert any("R = " in m.value and "B = " in m.value for m in at.markdown)
+
+
+def test_stepping_changes_the_position():
+    at = open_lesson("lessons/convolution.py")
+    before = at.slider(key="conv.t").value
+    at.button(key="conv.next").click().run()
+    assert at.slider(key="conv.t").value == before + 1
+    at.button(key="conv.first").click().run()
+    assert at.slider(key="conv.t").value == 0
+    no_exception(at)
+
+
+def test_letters_in_a_pasted_kernel_are_explained_in_portuguese():
+    at = open_lesson("lessons/convolution.py", "pt_BR")
+    at.text_area(key="conv.paste").input("1 0 -1\n2 x -2\n1 0 -1").run()
+    no_exception(at)
+    assert any("Linha 2, coluna 2" in e.value for e in at.error)
+    # the lesson keeps working with the last valid kernel
+    assert "**6600**" in " ".join(m.value for m in at.markdown)
+    at.text_area(key="conv.paste").input("1 0 -1\n2 0 -2\n1 0 -1").run()
+    no_exception(at)
+    assert not at.error
+    assert at.metric[1].value == "3 × 3 × 1"
+
+
+@pytest.mark.parametrize("text", ["nan 1\n1 1", "inf 1\n1 1", "1 2\n3", "   ", "1 1\n1 ,"])
+def test_other_bad_pasted_kernels(text):
+    at = open_lesson("lessons/convolution.py")
+    at.text_area(key="conv.paste").input(text).run()
+    no_exception(at)
+    assert at.error
+
+
+def test_kernel_bigger_than_the_image_is_explained():
+    at = open_lesson("lessons/convolution.py")
+    at.selectbox(key="conv.side").set_value(16).run()
+    at.number_input(key="conv.dilation").set_value(4).run()  # 7x7 dilated by 4 spans 25 pixels
+    no_exception(at)
+    assert any("25" in e.value for e in at.error)
+
+
+def test_presets_switch_the_kernel():
+    at = open_lesson("lessons/convolution.py")
+    at.selectbox(key="conv.preset").set_value("sobel_x").run()
+    no_exception(at)
+    assert at.metric[1].value == "3 × 3 × 1"
+    at.selectbox(key="conv.preset").set_value("gaussian_blur").run()
+    at.select_slider(key="conv.preset_size").set_value(9).run()
+    no_exception(at)
+    assert at.metric[1].value == "9 × 9 × 1"
+
+
+def test_language_switch():
+    at = open_lesson("lessons/convolution.py", "en")
+    assert at.title[0].value == "Convolution: slide a kernel"
+    at.selectbox(key="lang_picker").set_value("pt_BR").run()
+    no_exception(at)
+    assert at.title[0].value == "Convolução: deslize um kernel"

@@ -1,0 +1,56 @@
+import pytest
+
+from cnnviz import i18n
+from cnnviz.errors import CnnvizError
+
+
+def test_both_catalogs_have_the_same_keys():
+    en, pt = i18n.catalog("en"), i18n.catalog("pt_BR")
+    assert set(en) == set(pt), set(en) ^ set(pt)
+    assert len(en) > 100
+
+
+def test_both_catalogs_have_the_same_placeholders():
+    en, pt = i18n.catalog("en"), i18n.catalog("pt_BR")
+    diffs = {k: (i18n.placeholders(en[k]), i18n.placeholders(pt[k])) for k in en
+             if i18n.placeholders(en[k]) != i18n.placeholders(pt[k])}
+    assert not diffs
+
+
+def test_catalog_files_pair_up():
+    en_files = {p.name for p in (i18n._HERE / "en").glob("*.toml")}
+    pt_files = {p.name for p in (i18n._HERE / "pt_BR").glob("*.toml")}
+    assert en_files == pt_files
+
+
+def test_every_message_formats_with_its_placeholders():
+    for lang in i18n.LANGUAGES:
+        for key, msg in i18n.catalog(lang).items():
+            kw = {name: 1 for name in i18n.placeholders(msg)}
+            assert i18n.t(key, lang, **kw)
+
+
+def test_no_untranslated_copies():
+    """A Portuguese message identical to a long English one was probably forgotten."""
+    en, pt = i18n.catalog("en"), i18n.catalog("pt_BR")
+    proper_names = (".name.", ".classes.")  # model names are the same in both languages
+    same = [k for k in en if len(en[k]) > 25 and en[k] == pt[k] and not any(p in k for p in proper_names)]
+    assert not same, same
+
+
+@pytest.mark.parametrize("locale,lang", [("pt-BR", "pt_BR"), ("pt_PT", "pt_BR"), ("pt", "pt_BR"),
+                                         ("en-US", "en"), ("de-DE", "en"), (None, "en"), ("", "en")])
+def test_detect_language(locale, lang):
+    assert i18n.detect_language(locale) == lang
+
+
+def test_missing_key_falls_back_without_crashing():
+    assert i18n.t("no.such.key", "pt_BR") == "no.such.key"
+    assert i18n.t("conv.title", "xx") == i18n.t("conv.title", "en")
+
+
+def test_errors_translate():
+    err = CnnvizError("kernels.error.empty_cell", row=2, col=3)
+    assert "Row 2, column 3" in str(err)
+    assert "Linha 2, coluna 3" in err.message("pt_BR")
+    assert isinstance(err, ValueError)
