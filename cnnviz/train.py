@@ -18,6 +18,7 @@ import copy
 import hashlib
 import json
 import platform
+import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -324,7 +325,8 @@ def train_bundled(name: str, *, epochs: int | None = None, patience: int | None 
         },
         "time": {
             "train_seconds": round(state.seconds, 1),
-            "seconds_per_epoch": round(sum(epoch_times) / max(len(epoch_times), 1), 1),
+            # the median: robust to an epoch slowed down by another program on the machine
+            "seconds_per_epoch": round(statistics.median(epoch_times), 1) if epoch_times else 0.0,
             "threads": threads, "cpu": platform.processor() or platform.machine(),
             "torch": torch.__version__,
         },

@@ -45,7 +45,11 @@ def load_bundled(name: str, weights_dir: Path | None = None) -> LoadedModel:
                          command=f"python -m cnnviz.train {name}")
     card = json.loads(card_path.read_text()) if card_path.is_file() else {"name": name}
     model = build(spec.arch, len(spec.classes))
-    model.load_state_dict(load_file(str(path)))
+    try:
+        model.load_state_dict(load_file(str(path)))
+    except Exception as err:   # stale weights from an older architecture, or a damaged file
+        raise ModelError("models.bundled_corrupt", name=name, path=str(path),
+                         command=f"python -m cnnviz.train {name}", detail=str(err)[:200]) from None
     model.eval()
     return LoadedModel(
         name=name, model=model, classes=list(spec.classes), input_size=spec.input_size,

@@ -137,12 +137,12 @@ def load_zoo(name: str, *, pretrained: bool = True) -> LoadedModel:
     import torch
 
     w = weights_enum(name)
+    st = zoo_status(name)
+    if pretrained and not st.cached:   # say so before spending seconds building the network
+        raise _missing_error(st)
     model = build_zoo(name)
     card = zoo_card(name)
     if pretrained:
-        st = zoo_status(name)
-        if not st.cached:
-            raise _missing_error(st)
         try:
             state = torch.load(st.path, map_location="cpu", weights_only=True)
             model.load_state_dict(state)
