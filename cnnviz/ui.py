@@ -34,6 +34,11 @@ def t(key: str, **kw) -> str:
     return i18n.t(key, lang(), **kw)
 
 
+def num(value: float, digits: int = 0) -> str:
+    """A count formatted for the learner's language (12,288 / 12.288)."""
+    return i18n.number(value, lang(), digits)
+
+
 def labels(prefix: str):
     """``format_func`` for options whose labels are catalog keys ``prefix + option``.
 
@@ -171,10 +176,10 @@ def _kernel_canvas(key: str) -> None:
                    format_func=labels("kernel.pen_"))
     color = {"positive": "#000000", "negative": "#e00000", "eraser": "#ffffff"}[pen]
     px = 280
+    st.caption(t("kernel.draw_help"))  # (also keeps the canvas toolbar clear of the pen choice)
     result = st_canvas(stroke_width=max(6, px // size - 4), stroke_color=color, background_color="#ffffff",
                        background_image=_grid_image(size, px), height=px, width=px,
                        drawing_mode="freedraw", return_image_data=True, key=f"{key}.canvas.{size}")
-    st.caption(t("kernel.draw_help"))
     drawn = getattr(result, "image_data", None) if result is not None else None
     if st.button(t("kernel.use_drawing"), key=f"{key}.use_drawing", type="primary"):
         if drawn is None or not np.any(drawn[..., 3]):

@@ -60,7 +60,7 @@ m1, m2, m3 = st.columns(3)
 m1.metric(t("conv.input_shape"), f"{h} × {w} × {c_in}")
 m2.metric(t("conv.kernel_shape"), f"{kh} × {kw} × {c_in}", help=t("conv.kernel_depth_help"))
 m3.metric(t("conv.output_shape"), f"{h_out} × {w_out} × 1")
-st.markdown(t("conv.counts", positions=f"{result.positions:,}", products=result.products_per_step,
+st.markdown(t("conv.counts", positions=ui.num(result.positions), products=result.products_per_step,
               kh=kh, kw=kw, c=c_in))
 st.code(conv.torch_line(c_in, 1, kh if kh == kw else (kh, kw), int(stride), int(padding), int(dilation)),
         language="python", wrap_lines=True)

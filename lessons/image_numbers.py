@@ -21,7 +21,7 @@ h, w, c = rgb.shape
 
 with left:
     st.metric(t("numbers.shape"), f"{h} × {w} × {c}")
-    st.caption(t("numbers.count", h=h, w=w, c=c, n=f"{rgb.size:,}"))
+    st.caption(t("numbers.count", h=h, w=w, c=c, n=ui.num(rgb.size)))
     size = st.slider(t("numbers.region_size"), 2, 32, min(12, h, w), key="numbers.size")
     size = min(size, h, w)
     top = st.slider(t("numbers.top"), 0, h - size, min(images.SAMPLE_FOCUS[0], h - size), key="numbers.top") if h > size else 0
@@ -56,4 +56,4 @@ st.download_button(t("numbers.download"), data="\n".join(",".join(str(v) for v i
                                                             gray[top:top + size, lft:lft + size]),
                    file_name="region_gray.csv", mime="text/csv")
 with st.expander(t("numbers.why_title")):
-    st.markdown(t("numbers.why", h=h, w=w, n=f"{rgb.size:,}"))
+    st.markdown(t("numbers.why", h=h, w=w, n=ui.num(rgb.size)))

@@ -54,3 +54,10 @@ def test_errors_translate():
     assert "Row 2, column 3" in str(err)
     assert "Linha 2, coluna 3" in err.message("pt_BR")
     assert isinstance(err, ValueError)
+
+
+def test_numbers_follow_the_language():
+    assert i18n.number(12288, "en") == "12,288"
+    assert i18n.number(12288, "pt_BR") == "12.288"
+    assert i18n.number(4294967296, "pt_BR") == "4.294.967.296"
+    assert i18n.number(0.5, "pt_BR", 1) == "0,5"

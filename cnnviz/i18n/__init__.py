@@ -65,6 +65,14 @@ def t(key: str, lang: str = DEFAULT, /, **kw) -> str:
         return message
 
 
+def number(value: float, lang: str = DEFAULT, digits: int = 0) -> str:
+    """12,288 in English, 12.288 in Portuguese (and 0.5 / 0,5 for decimals)."""
+    text = f"{value:,.{digits}f}"
+    if lang == "pt_BR":
+        text = text.translate(str.maketrans({",": ".", ".": ","}))
+    return text
+
+
 def detect_language(locale: str | None) -> str:
     """Map a browser locale such as ``"pt-BR"`` or ``"pt_PT"`` to one of ours."""
     if locale and locale.replace("-", "_").lower().startswith("pt"):

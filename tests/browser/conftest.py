@@ -1,0 +1,141 @@
+"""Fixtures for browser tests: the real app under `streamlit run`, driven by Debian's Chromium.
+
+We never download a browser: CHROMIUM (default /usr/bin/chromium) must exist, or
+the tests skip with the reason. Screenshots land in shots/browser/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "shots" / "browser"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    port = _free_port()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    log = open(SHOTS / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("streamlit did not start; see shots/browser/server.log")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(chromium, app_url):
+    """new_page(path, locale) -> a page at 1280x800 (a projector) on that lesson, idle."""
+    contexts = []
+
+    def make(path: str = "", locale: str = "en-US"):
+        ctx = chromium.new_context(viewport={"width": 1280, "height": 800}, locale=locale)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(f"{app_url}/{path}")
+        wait_idle(page)
+        return page
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+def wait_idle(page, settle_ms: int = 400):
+    """Until the script (or fragment) has finished running and the page has painted."""
+    page.wait_for_timeout(settle_ms)
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+        state="attached", timeout=120_000)
+    page.wait_for_timeout(settle_ms)
+
+
+def shoot(page, name: str):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def keyed(page, key: str):
+    """The element container streamlit tags with a widget's key (class st-key-<key>, dots as dashes)."""
+    return page.locator(f".st-key-{key.replace('.', '-')}").first
+
+
+def no_exception(page):
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+_STROKE_JS = """([points]) => {
+  const host = [...document.querySelectorAll('div')].find(
+      d => d.shadowRoot && d.shadowRoot.querySelector('canvas.upper-canvas'));
+  const canvas = host.shadowRoot.querySelector('canvas.upper-canvas');
+  const send = (type, [x, y]) => canvas.dispatchEvent(new MouseEvent(type, {
+      clientX: x, clientY: y, bubbles: true, composed: true, button: 0,
+      buttons: type === 'mouseup' ? 0 : 1, view: window}));
+  send('mousedown', points[0]);
+  points.slice(1).forEach(p => send('mousemove', p));
+  send('mouseup', points[points.length - 1]);
+}"""
+
+
+def draw_stroke(page, points):
+    """Draw one stroke on the drawable canvas through page coordinates.
+
+    Playwright's page.mouse.down() never reaches Fabric's canvas here (the canvas
+    is draggable, and Playwright's drag handling swallows the press), so we send
+    the same mouse events a hand would, from inside the page.
+    """
+    page.evaluate(_STROKE_JS, [points])
