@@ -1,16 +1,18 @@
-"""Figures shared by the pages: plotly matrices with readable numbers, and images.
+"""Figures shared by the lessons: matrices with readable numbers, maps and images.
 
 Big things (images, activation maps) are PIL images: cheap to send to 30
-browsers. Small matrices (a receptive field, a kernel) are plotly heatmaps,
-because hovering a number there teaches something.
+browsers. Small matrices (a receptive field, a kernel) are HTML tables with
+every number written in its cell: they build in a millisecond, so stepping a
+kernel stays instant, and hovering a cell names its row and column.
 """
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 from PIL import Image, ImageDraw
 
-CHANNEL_SCALES = {"R": "Reds", "G": "Greens", "B": "Blues", "gray": "Greys"}
 
 
 def fmt(value: float, digits: int = 2) -> str:
@@ -25,37 +27,55 @@ def fmt(value: float, digits: int = 2) -> str:
     return f"{v:.{digits}f}".rstrip("0").rstrip(".")
 
 
-def matrix_figure(values: np.ndarray, *, title: str = "", colorscale="RdBu", zmid: float | None = None,
-                  reverse: bool = False, digits: int = 2, cell: int = 34, zmin=None, zmax=None,
-                  show_text: bool = True, hover: str = "row {row}, col {col}: {value}",
-                  highlight: np.ndarray | None = None):
-    """A small matrix as a heatmap with its numbers written in the cells."""
-    import plotly.graph_objects as go
+def _cell_colours(vals: np.ndarray, scale: str, vmin: float | None, vmax: float | None) -> np.ndarray:
+    """(h, w, 3) background colours for a matrix shown with ``scale``."""
+    if scale == "signed":
+        m = float(np.nanmax(np.abs(vals))) if vals.size else 0.0
+        m = m or 1.0
+        return DIVERGING[np.clip((vals / m + 1) / 2 * 255, 0, 255).astype(np.uint8)]
+    lo = float(np.nanmin(vals)) if vmin is None else vmin
+    hi = float(np.nanmax(vals)) if vmax is None else vmax
+    level = np.clip((vals - lo) / ((hi - lo) or 1.0), 0, 1)
+    if scale in ("R", "G", "B"):   # the channel's own light: 0 = black, 255 = pure colour
+        rgb = np.zeros(vals.shape + (3,))
+        rgb[..., "RGB".index(scale)] = level * 255
+        return rgb.astype(np.uint8)
+    if scale == "gray":            # the pixel's own grey: 0 = black, 255 = white
+        return np.repeat((level * 255)[..., None], 3, axis=2).astype(np.uint8)
+    return SEQUENTIAL[(level * 255).astype(np.uint8)]
 
+
+def matrix_html(values: np.ndarray, *, scale: str = "signed", vmin: float | None = None,
+                vmax: float | None = None, digits: int = 2, cell: int = 34, title: str = "",
+                hover: str = "row {row}, col {col}: {value}", row0: int = 0, col0: int = 0) -> str:
+    """A small matrix as an HTML table: every number written in its coloured cell.
+
+    Cheap to build (no plotting library) and crisp on a projector; hovering a
+    cell shows its row and column (offset by ``row0``/``col0``, e.g. image coordinates).
+    ``scale``: "signed" (blue < 0 < red, for kernels and products), "gray" (the
+    pixel's grey), "R"/"G"/"B" (the channel's light), or "sequential".
+    """
     vals = np.asarray(values, dtype=np.float64)
-    h, w = vals.shape
-    text = [[fmt(v, digits) for v in row] for row in vals]
-    custom = [[hover.format(row=i, col=j, value=text[i][j]) for j in range(w)] for i in range(h)]
-    heat = go.Heatmap(z=vals, colorscale=colorscale, zmid=zmid, zmin=zmin, zmax=zmax,
-                      reversescale=reverse, showscale=False, xgap=1, ygap=1,
-                      text=text if show_text else None,
-                      texttemplate="%{text}" if show_text else None,
-                      textfont={"size": max(8, min(15, int(cell * 0.42)))},
-                      customdata=custom, hovertemplate="%{customdata}<extra></extra>")
-    fig = go.Figure(heat)
-    if highlight is not None:
-        ys, xs = np.nonzero(highlight)
-        fig.add_scatter(x=xs, y=ys, mode="markers", hoverinfo="skip", showlegend=False,
-                        marker={"symbol": "square-open", "size": cell - 4, "color": "#f0a000",
-                                "line": {"width": 2}})
-    top = 30 if title else 6
-    fig.update_layout(title={"text": title, "font": {"size": 14}, "x": 0, "xanchor": "left"} if title else None,
-                      width=max(140, w * cell + 12), height=max(100, h * cell + top + 8),
-                      margin={"l": 6, "r": 6, "t": top, "b": 6},
-                      xaxis={"visible": False, "constrain": "domain"},
-                      yaxis={"visible": False, "autorange": "reversed", "scaleanchor": "x"},
-                      plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)")
-    return fig
+    colours = _cell_colours(vals, scale, vmin, vmax)
+    font = max(9, min(15, int(cell * 0.40)))
+    rows = []
+    for i, row in enumerate(vals):
+        tds = []
+        for j, v in enumerate(row):
+            r, g, b = (int(c) for c in colours[i, j])
+            ink = "#111" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#fff"
+            text = fmt(v, digits)
+            tip = html.escape(hover.format(row=i + row0, col=j + col0, value=text))
+            tds.append(f'<td title="{tip}" style="background:rgb({r},{g},{b});color:{ink};'
+                       f'width:{cell}px;height:{cell}px">{text}</td>')
+        rows.append("<tr>" + "".join(tds) + "</tr>")
+    caption = f"<caption>{html.escape(title)}</caption>" if title else ""
+    return (f'<table class="cnnviz-matrix" style="border-collapse:collapse;font-size:{font}px;'
+            f'font-variant-numeric:tabular-nums;text-align:center;margin:0 0 .5rem 0">'
+            f'{caption}{"".join(rows)}</table>'
+            '<style>.cnnviz-matrix td{border:1px solid #fff;padding:0;white-space:nowrap;overflow:hidden}'
+            '.cnnviz-matrix caption{caption-side:top;text-align:left;font-weight:600;padding:0 0 4px 0;'
+            'font-size:14px}</style>')
 
 
 def upscale(arr_or_img, target: int = 320) -> Image.Image:

@@ -124,7 +124,7 @@ def stepper():
                  top=box[0], left=box[1]), width="content")
     with view2:
         done = np.arange(n_pos).reshape(h_out, w_out) <= idx
-        st.image(figures.upscale(figures.colorize(result.output, mask=done), 340),
+        st.image(figures.draw_box(figures.colorize(result.output, mask=done), (row, col, 1, 1), target=340),
                  caption=t("conv.map_so_far", done=idx + 1, total=n_pos), width="content")
 
     channel = 0
@@ -133,15 +133,12 @@ def stepper():
                            format_func=lambda i: "RGB"[i])
     cell = max(22, min(42, 330 // max(kh, kw)))
     hover = t("numbers.hover")
+    top, left = box[0], box[1]
     f1, f2, f3 = st.columns(3)
-    f1.plotly_chart(figures.matrix_figure(step.field[channel], title=t("conv.m_field"), colorscale="Greys",
-                                          reverse=True, cell=cell, hover=hover),
-                    config={"displayModeBar": False}, width="content", key="conv.f_field")
-    f2.plotly_chart(figures.matrix_figure(kernel, title=t("conv.m_kernel"), colorscale="RdBu_r", zmid=0, cell=cell,
-                                          hover=hover), config={"displayModeBar": False}, width="content", key="conv.f_kernel")
-    f3.plotly_chart(figures.matrix_figure(step.products[channel], title=t("conv.m_products"), colorscale="RdBu_r",
-                                          zmid=0, cell=cell, hover=hover),
-                    config={"displayModeBar": False}, width="content", key="conv.f_products")
+    f1.html(figures.matrix_html(step.field[channel], scale="gray", vmin=0, vmax=255, cell=cell, hover=hover,
+                                title=t("conv.m_field"), row0=top, col0=left))
+    f2.html(figures.matrix_html(kernel, cell=cell, title=t("conv.m_kernel"), hover=hover, digits=3))
+    f3.html(figures.matrix_html(step.products[channel], cell=cell, title=t("conv.m_products"), hover=hover))
     st.markdown(_sum_text(step, c_in))
 
 
@@ -194,12 +191,8 @@ with st.expander(t("conv.article_header"), expanded=False):
     st.markdown(t("conv.article_text", n=n28, positions=n28 * n28, products=5 * 5 * 3,
                   value=figures.fmt(article.output[0, 0]), flat=figures.fmt(flat.output[0, 0])))
     a, b, c = st.columns(3)
-    a.plotly_chart(figures.matrix_figure(kernels.COURSE_RECEPTIVE_FIELD, title=t("conv.article_curve"),
-                                         colorscale="Greys", reverse=True, cell=32),
-                   config={"displayModeBar": False}, width="content", key="conv.article_field")
-    c.plotly_chart(figures.matrix_figure(kernels.COURSE_NO_CURVE_FIELD, title=t("conv.article_no_curve"),
-                                         colorscale="Greys", reverse=True, cell=32),
-                   config={"displayModeBar": False}, width="content", key="conv.article_flat")
-    b.plotly_chart(figures.matrix_figure(kernels.PRESETS["curve_detector"], title=t("conv.m_kernel"),
-                                         colorscale="RdBu_r", zmid=0, cell=32),
-                   config={"displayModeBar": False}, width="content", key="conv.article_kernel")
+    a.html(figures.matrix_html(kernels.COURSE_RECEPTIVE_FIELD, scale="gray", vmin=0, vmax=255, cell=32,
+                               title=t("conv.article_curve")))
+    b.html(figures.matrix_html(kernels.PRESETS["curve_detector"], cell=32, title=t("conv.m_kernel")))
+    c.html(figures.matrix_html(kernels.COURSE_NO_CURVE_FIELD, scale="gray", vmin=0, vmax=255, cell=32,
+                               title=t("conv.article_no_curve")))

@@ -41,9 +41,8 @@ planes = [("gray", gray[top:top + size, lft:lft + size]), ("R", region[..., 0]),
           ("B", region[..., 2])]
 for tab, (name, plane) in zip(tabs, planes):
     with tab:
-        st.plotly_chart(figures.matrix_figure(plane, colorscale=figures.CHANNEL_SCALES[name], zmin=0, zmax=255,
-                                              reverse=name == "gray", cell=cell, hover=hover),
-                        config={"displayModeBar": False}, width="content", key=f"numbers.fig.{name}")
+        st.html(figures.matrix_html(plane, scale=name, vmin=0, vmax=255, cell=cell, hover=hover, row0=top,
+                                    col0=lft))
         if name == "gray":
             st.caption(t("numbers.gray_formula"))
 with tabs[-1]:
