@@ -57,13 +57,25 @@ def read_state_dict(data: bytes, filename: str) -> dict[str, torch.Tensor]:
     else:
         try:
             state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError:
-            # weights_only refused a global/object it doesn't trust: a pickled model
-            # class, or worse, code. Nothing from the file has been run.
-            raise ModelError("models.user_pickle_refused", file=filename) from None
+        except pickle.UnpicklingError as err:
+            # weights_only refused a global it doesn't trust (a pickled model class, or
+            # worse, code such as os.system): nothing from the file has been run.
+            if "global" in str(err).lower():
+                raise ModelError("models.user_pickle_refused", file=filename) from None
+            raise ModelError("models.user_bad_file", file=filename,
+                             detail=_short(err)) from None
         except Exception as err:
-            raise ModelError("models.user_bad_file", file=filename, detail=str(err)[:120]) from None
+            raise ModelError("models.user_bad_file", file=filename, detail=_short(err)) from None
     return _as_state_dict(state, filename)
+
+
+def _short(err: Exception) -> str:
+    """The useful line of torch's long unpickling errors, for a learner."""
+    text = str(err)
+    marker = "WeightsUnpickler error:"
+    if marker in text:
+        text = text.split(marker, 1)[1]
+    return " ".join(text.split())[:120]
 
 
 def _as_state_dict(obj, filename: str) -> dict[str, torch.Tensor]:

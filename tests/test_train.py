@@ -1,0 +1,128 @@
+"""cnnviz.train: fit with callbacks, early stopping that restores the best weights, stop flag."""
+
+import json
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from cnnviz import data
+from cnnviz.train import Callback, FitConfig, augment, evaluate, fit, main
+
+
+def tiny_net():
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveMaxPool2d(2),
+                         nn.Flatten(), nn.Linear(16, 2))
+
+
+def loaders(seed=0):
+    train = data.synthetic_dataset(256, seed=seed)
+    val = data.synthetic_dataset(128, seed=seed + 100)
+    return (DataLoader(train, batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(seed)),
+            DataLoader(val, batch_size=64))
+
+
+class Recorder(Callback):
+    def __init__(self):
+        self.batches, self.epochs, self.began, self.ended = 0, [], False, False
+
+    def on_train_begin(self, state):
+        self.began = True
+
+    def on_batch_end(self, state):
+        self.batches += 1
+        assert 1 <= state.batch <= state.batches
+
+    def on_epoch_end(self, state):
+        self.epochs.append(state.val_acc)
+
+    def on_train_end(self, state):
+        self.ended = True
+
+
+def test_fit_learns_and_reports_through_callbacks():
+    torch.manual_seed(0)
+    model, (train, val), rec = tiny_net(), loaders(), Recorder()
+    state = fit(model, train, val, FitConfig(epochs=6, lr=2e-2, patience=None), [rec])
+    assert state.best_val_acc >= 0.9
+    assert rec.began and rec.ended and rec.batches == 6 * len(train)
+    assert len(state.history) == 6 and rec.epochs == [h["val_acc"] for h in state.history]
+    assert state.stop_reason == "completed" and not model.training
+
+
+def test_early_stopping_after_patience():
+    # lr=0: nothing improves after the first epoch, so training stops at 1 + patience
+    model, (train, val) = tiny_net(), loaders()
+    state = fit(model, train, val, FitConfig(epochs=20, lr=0.0, patience=3, cosine=False))
+    assert state.stop_reason == "early_stopping"
+    assert len(state.history) == 4 and state.best_epoch == 1
+
+
+class Sabotage(Callback):
+    """Scramble the weights during epoch 3, so epoch 3 is much worse than the best."""
+
+    def on_batch_end(self, state):
+        if state.epoch == 3:
+            with torch.no_grad():
+                for p in self.model.parameters():
+                    p.copy_(torch.randn_like(p) * 5)
+
+
+@pytest.mark.parametrize("restore", [True, False])
+def test_restore_best_weights(restore):
+    torch.manual_seed(0)
+    model, (train, val) = tiny_net(), loaders()
+    sab = Sabotage()
+    sab.model = model
+    state = fit(model, train, val, FitConfig(epochs=3, lr=2e-2, patience=None, restore_best=restore), [sab])
+    accs = [h["val_acc"] for h in state.history]
+    assert state.best_epoch < 3 and accs[2] < state.best_val_acc
+    _, acc = evaluate(model, val)
+    assert acc == (state.best_val_acc if restore else accs[2])
+
+
+def test_stop_flag_from_a_callback():
+    class StopButton(Callback):
+        def on_batch_end(self, state):
+            if state.batch == 2:
+                state.stop = True
+
+    model, (train, val) = tiny_net(), loaders()
+    state = fit(model, train, val, FitConfig(epochs=5, lr=1e-2), [StopButton()])
+    assert state.stop_reason == "user" and len(state.history) == 1
+    assert state.best_epoch == 1 and not model.training
+
+
+def test_fit_is_deterministic():
+    weights = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        model, (train, val) = tiny_net(), loaders()
+        fit(model, train, val, FitConfig(epochs=2, lr=1e-2, shift=1, flip=True, seed=3))
+        weights.append(torch.cat([p.flatten() for p in model.parameters()]))
+    assert torch.equal(weights[0], weights[1])
+
+
+def test_augment_keeps_shape_and_content():
+    g = torch.Generator().manual_seed(0)
+    x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).view(2, 3, 8, 8)
+    y = augment(x, shift=2, flip=True, g=g)
+    assert y.shape == x.shape
+    assert torch.equal(augment(x, 0, False, g), x)
+
+
+@pytest.mark.skipif(not data.is_available("mnist"), reason="MNIST not in the data root (../shared/data)")
+def test_cli_writes_weights_and_card(tmp_path):
+    from cnnviz.models.bundled import load_bundled
+
+    assert main(["digits", "--epochs", "1", "--limit", "1200", "--out", str(tmp_path)]) == 0
+    card = json.loads((tmp_path / "digits.json").read_text())
+    for key in ("architecture", "classes", "input_size", "normalization", "data", "command",
+                "metrics", "time", "params", "file"):
+        assert key in card
+    assert card["command"].startswith("python -m cnnviz.train digits")
+    assert card["training"]["seed"] == 0 and card["time"]["seconds_per_epoch"] > 0
+    assert 0.0 < card["metrics"]["test_accuracy"] <= 1.0
+    m = load_bundled("digits", weights_dir=tmp_path)
+    assert not m.model.training
