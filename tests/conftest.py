@@ -12,6 +12,3 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "browser: drives the running app in Chromium (slow)")
-    config.addinivalue_line("markers", "slow: takes more than a few seconds")

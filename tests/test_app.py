@@ -1,12 +1,13 @@
 """Every lesson runs headless (streamlit's AppTest) with defaults and with bad input: no exception."""
 
 import io
+from pathlib import Path
 
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parent.parent
 
 LESSONS = ["lessons/home.py", "lessons/image_numbers.py", "lessons/convolution.py"]
 UPLOAD_LESSONS = {"lessons/image_numbers.py": "numbers", "lessons/convolution.py": "conv"}

@@ -2,7 +2,7 @@
 
 import re
 
-from conftest import draw_stroke, keyed, no_exception, shoot, wait_idle
+from browser_helpers import draw_stroke, keyed, no_exception, shoot, wait_idle
 
 
 def sum_text(page, word="Sum"):

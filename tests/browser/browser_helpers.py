@@ -1,0 +1,50 @@
+"""Helpers for the browser tests: waiting for streamlit, finding widgets, screenshots, drawing."""
+
+from pathlib import Path
+
+SHOTS = Path(__file__).resolve().parents[2] / "shots" / "browser"
+
+
+def wait_idle(page, settle_ms: int = 400):
+    """Until the script (or fragment) has finished running and the page has painted."""
+    page.wait_for_timeout(settle_ms)
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+        state="attached", timeout=120_000)
+    page.wait_for_timeout(settle_ms)
+
+
+def shoot(page, name: str):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def keyed(page, key: str):
+    """The element container streamlit tags with a widget's key (class st-key-<key>, dots as dashes)."""
+    return page.locator(f".st-key-{key.replace('.', '-')}").first
+
+
+def no_exception(page):
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+_STROKE_JS = """([points]) => {
+  const host = [...document.querySelectorAll('div')].find(
+      d => d.shadowRoot && d.shadowRoot.querySelector('canvas.upper-canvas'));
+  const canvas = host.shadowRoot.querySelector('canvas.upper-canvas');
+  const send = (type, [x, y]) => canvas.dispatchEvent(new MouseEvent(type, {
+      clientX: x, clientY: y, bubbles: true, composed: true, button: 0,
+      buttons: type === 'mouseup' ? 0 : 1, view: window}));
+  send('mousedown', points[0]);
+  points.slice(1).forEach(p => send('mousemove', p));
+  send('mouseup', points[points.length - 1]);
+}"""
+
+
+def draw_stroke(page, points):
+    """Draw one stroke on the drawable canvas through page coordinates.
+
+    Playwright's page.mouse.down() never reaches Fabric's canvas here (the canvas
+    is draggable, and Playwright's drag handling swallows the press), so we send
+    the same mouse events a hand would, from inside the page.
+    """
+    page.evaluate(_STROKE_JS, [points])
