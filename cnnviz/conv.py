@@ -42,7 +42,7 @@ def _check_settings(kernel: int, stride: int, padding: int, dilation: int) -> No
     for name, value, low in (("kernel", kernel, 1), ("stride", stride, 1),
                              ("padding", padding, 0), ("dilation", dilation, 1)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-            raise ConvError("conv.error.bad_setting", name=name, value=value, low=low)
+            raise ConvError(f"conv.error.bad_{name}", value=value, low=low)
 
 
 @dataclass

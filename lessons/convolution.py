@@ -24,11 +24,11 @@ with col_kernel:
     st.subheader(t("conv.kernel_header"))
     kernel = ui.kernel_picker("conv")
     k1, k2, k3, k4 = st.columns(4)
-    stride = k1.number_input(t("conv.stride"), min_value=1, max_value=16, value=1, key="conv.stride",
+    stride = k1.number_input(t("conv.stride"), min_value=0, max_value=16, value=1, key="conv.stride",
                              help=t("conv.stride_help"))
     padding = k2.number_input(t("conv.padding"), min_value=0, max_value=16, value=0, key="conv.padding",
                               help=t("conv.padding_help"))
-    dilation = k3.number_input(t("conv.dilation"), min_value=1, max_value=8, value=1, key="conv.dilation",
+    dilation = k3.number_input(t("conv.dilation"), min_value=0, max_value=8, value=1, key="conv.dilation",
                                help=t("conv.dilation_help"))
     bias = k4.number_input(t("conv.bias"), value=0.0, step=10.0, key="conv.bias", help=t("conv.bias_help"))
 if img is None:

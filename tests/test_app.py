@@ -153,3 +153,13 @@ def test_language_switch():
     at.selectbox(key="lang_picker").set_value("pt_BR").run()
     no_exception(at)
     assert at.title[0].value == "Convolução: deslize um kernel"
+
+
+@pytest.mark.parametrize("setting", ["stride", "dilation"])
+def test_zero_stride_or_dilation_is_explained_in_portuguese(setting):
+    at = open_lesson("lessons/convolution.py", "pt_BR")
+    at.number_input(key=f"conv.{setting}").set_value(0).run()
+    no_exception(at)
+    assert at.error and "não é permitid" in at.error[0].value
+    at.number_input(key=f"conv.{setting}").set_value(1).run()
+    assert not at.error

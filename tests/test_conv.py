@@ -111,17 +111,17 @@ def test_dilation_spreads_the_receptive_field():
 
 
 @pytest.mark.parametrize("kwargs,key", [
-    ({"stride": 0}, "conv.error.bad_setting"),
-    ({"stride": -1}, "conv.error.bad_setting"),
-    ({"padding": -2}, "conv.error.bad_setting"),
-    ({"dilation": 0}, "conv.error.bad_setting"),
-    ({"stride": 1.5}, "conv.error.bad_setting"),
+    ({"stride": 0}, "conv.error.bad_stride"),
+    ({"stride": -1}, "conv.error.bad_stride"),
+    ({"padding": -2}, "conv.error.bad_padding"),
+    ({"dilation": 0}, "conv.error.bad_dilation"),
+    ({"stride": 1.5}, "conv.error.bad_stride"),
 ])
 def test_bad_settings_are_clear_errors(kwargs, key):
     with pytest.raises(conv.ConvError) as info:
         conv.convolve2d(np.zeros((5, 5)), np.ones((3, 3)), **kwargs)
     assert info.value.key == key
-    assert "Passo" in info.value.message("pt_BR") or "não é permitido" in info.value.message("pt_BR")
+    assert "não é permitid" in info.value.message("pt_BR")
 
 
 def test_kernel_larger_than_padded_image():
