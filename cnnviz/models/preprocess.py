@@ -30,7 +30,11 @@ def _flatten_alpha(img: Image.Image) -> Image.Image:
 
 def to_gray(img: Image.Image) -> np.ndarray:
     """Grayscale float array in [0, 1], foreground light on a dark background."""
-    g = np.asarray(_flatten_alpha(img).convert("L"), dtype=np.float32) / 255.0
+    img = _flatten_alpha(img)
+    if max(img.size) > 512:   # a 12-megapixel photo: shrink first, the result is 28x28 anyway
+        img = img.copy()
+        img.thumbnail((512, 512), Image.BOX)
+    g = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
     border = np.concatenate([g[0], g[-1], g[:, 0], g[:, -1]])
     if np.median(border) > 0.5:          # light paper / white canvas: invert like MNIST
         g = 1.0 - g
