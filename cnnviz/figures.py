@@ -97,6 +97,16 @@ def draw_box(img: Image.Image, box: tuple[int, int, int, int], *, target: int = 
     return big
 
 
+def channel_image(plane: np.ndarray, channel: str) -> Image.Image:
+    """One channel (0-255) as the light it stands for: grey, or black-to-red/green/blue."""
+    v = np.asarray(plane, dtype=np.uint8)
+    if channel == "gray":
+        return Image.fromarray(v, "L").convert("RGB")
+    rgb = np.zeros(v.shape + (3,), np.uint8)
+    rgb[..., "RGB".index(channel)] = v
+    return Image.fromarray(rgb, "RGB")
+
+
 def _lut(stops: list[tuple[float, tuple[int, int, int]]]) -> np.ndarray:
     xs = np.linspace(0, 1, 256)
     pos = [p for p, _ in stops]

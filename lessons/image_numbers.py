@@ -41,8 +41,11 @@ planes = [("gray", gray[top:top + size, lft:lft + size]), ("R", region[..., 0]),
           ("B", region[..., 2])]
 for tab, (name, plane) in zip(tabs, planes):
     with tab:
-        st.html(figures.matrix_html(plane, scale=name, vmin=0, vmax=255, cell=cell, hover=hover, row0=top,
-                                    col0=lft))
+        nums, pic = st.columns([3, 2])
+        nums.html(figures.matrix_html(plane, scale=name, vmin=0, vmax=255, cell=cell, hover=hover, row0=top,
+                                      col0=lft))
+        pic.image(figures.upscale(figures.channel_image(plane, name), 300), caption=t("numbers.zoom"),
+                  width="content")
         if name == "gray":
             st.caption(t("numbers.gray_formula"))
 with tabs[-1]:
