@@ -1,0 +1,179 @@
+"""Look inside a network: every layer's activation maps and its learned filters.
+
+``activations(model, x)`` runs one forward pass and returns what each layer
+produced, in the order the image flowed through them. Models are shared by
+every learner on the server, so the forward hooks we attach are (1) removed in
+a ``finally`` even if the forward pass fails, and (2) keyed to the calling
+thread: a forward pass running at the same time in another session is never
+captured by our hooks, and theirs never see ours.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+# Layers that change nothing at inference time: not worth a row in the lesson.
+_SKIP = (nn.Dropout, nn.Dropout2d, nn.Identity)
+# Containers we open up; any other module with children (a ResNet BasicBlock, a
+# MobileNet InvertedResidual, a Conv-BN-ReLU block) is shown as one layer.
+_CONTAINERS = (nn.Sequential, nn.ModuleList)
+
+
+def layer_names(model: nn.Module) -> list[str]:
+    """The layers a lesson shows, in definition order: leaves, and blocks as one layer.
+
+    Plain ``nn.Sequential``/``ModuleList`` containers are opened (VGG's
+    ``features.0``...; ResNet's ``layer1.0``, ``layer1.1``...), blocks are not.
+    """
+    names: list[str] = []
+
+    def walk(module: nn.Module, prefix: str) -> None:
+        for name, child in module.named_children():
+            full = f"{prefix}{name}"
+            if isinstance(child, _SKIP):
+                continue
+            if type(child) in _CONTAINERS:
+                walk(child, full + ".")
+            else:
+                names.append(full)
+
+    walk(model, "")
+    return names
+
+
+@contextmanager
+def capture(model: nn.Module, names: list[str] | None = None):
+    """Context manager: a dict filled with {layer name: output} during forward passes
+    made *by this thread* inside the block. Hooks are gone when the block ends."""
+    names = layer_names(model) if names is None else names
+    modules = dict(model.named_modules())
+    missing = [n for n in names if n not in modules]
+    if missing:
+        raise KeyError(f"no such layers: {missing}")
+    store: OrderedDict[str, torch.Tensor] = OrderedDict()
+    me = threading.get_ident()
+
+    def make_hook(name):
+        def hook(_module, _inputs, output):
+            if threading.get_ident() != me:
+                return  # another learner's forward pass through the same shared model
+            out = output[0] if isinstance(output, (tuple, list)) else output
+            if isinstance(out, torch.Tensor):
+                # clone: an in-place layer later in the network must not change what we saw
+                store[name] = out.detach().clone()
+        return hook
+
+    handles = []
+    try:
+        for name in names:
+            handles.append(modules[name].register_forward_hook(make_hook(name)))
+        yield store
+    finally:
+        for h in handles:
+            h.remove()
+
+
+@torch.no_grad()
+def activations(model: nn.Module, x: torch.Tensor, *, layers: list[str] | None = None
+                ) -> OrderedDict[str, torch.Tensor]:
+    """{layer name: output (batch, ...)} for one forward pass, in forward (execution) order.
+
+    The model must be in eval mode (shared models always are); it is not modified.
+    The network's final output is under the key ``"output"``.
+    """
+    with capture(model, layers) as store:
+        out = model(x)
+    result = OrderedDict(store)
+    result["output"] = out.detach()
+    return result
+
+
+@dataclass
+class LayerInfo:
+    name: str
+    kind: str                       # Conv2d, ReLU, MaxPool2d, Linear, BasicBlock, ...
+    shape: tuple[int, ...]          # output shape without the batch: (C, H, W) or (N,)
+    params: int                     # trainable weights of this layer (and its block)
+    kernel: int | None = None       # for convolutions and pooling
+    stride: int | None = None
+
+    @property
+    def is_map(self) -> bool:
+        """Does this layer output activation maps (C x H x W) a learner can look at?"""
+        return len(self.shape) == 3
+
+
+def _first(v):
+    return v[0] if isinstance(v, (tuple, list)) else v
+
+
+@torch.no_grad()
+def summary(model: nn.Module, input_shape: tuple[int, int, int]) -> list[LayerInfo]:
+    """Every shown layer with its output shape and parameter count, in forward order."""
+    modules = dict(model.named_modules())
+    acts = activations(model, torch.zeros((1, *input_shape)))
+    rows = []
+    for name, out in acts.items():
+        if name == "output":
+            continue
+        m = modules[name]
+        k = getattr(m, "kernel_size", None)
+        s = getattr(m, "stride", None)
+        rows.append(LayerInfo(name, type(m).__name__, tuple(out.shape[1:]),
+                              sum(p.numel() for p in m.parameters()),
+                              None if k is None else int(_first(k)), None if s is None else int(_first(s))))
+    return rows
+
+
+def rank_channels(maps: torch.Tensor, by: str = "max") -> list[int]:
+    """Channel indices of a (C, H, W) activation, strongest first ("max" or "mean")."""
+    flat = maps.flatten(1)
+    score = flat.max(dim=1).values if by == "max" else flat.mean(dim=1)
+    return torch.argsort(score, descending=True).tolist()
+
+
+def conv_weight(model: nn.Module, layer: str) -> torch.Tensor:
+    """The learned filters of a convolution: (out_channels, in_channels, kh, kw)."""
+    module = dict(model.named_modules()).get(layer)
+    if not isinstance(module, nn.Conv2d):
+        raise KeyError(f"{layer} is not a Conv2d layer")
+    return module.weight.detach()
+
+
+def feeding_conv(model: nn.Module, layer: str) -> str | None:
+    """The convolution whose filters made ``layer``'s maps: itself, or the last conv before it."""
+    names = [n for n, m in model.named_modules() if isinstance(m, nn.Conv2d)]
+    order = list(dict(model.named_modules()))
+    if layer in names:
+        return layer
+    pos = order.index(layer) if layer in order else -1
+    before = [n for n in names if order.index(n) < pos]
+    return before[-1] if before else None
+
+
+def filter_images(weight: torch.Tensor) -> np.ndarray:
+    """Filters as pictures: (out, kh, kw, 3) uint8 for RGB input, (out, in, kh, kw) uint8 otherwise.
+
+    Each filter is scaled on its own, symmetric around 0 so that mid-grey means
+    weight 0, brighter means positive and darker negative (per colour for RGB).
+    """
+    w = weight.detach().float().cpu().numpy()
+    scale = np.abs(w).reshape(w.shape[0], -1).max(axis=1).reshape(-1, 1, 1, 1)
+    scaled = 0.5 + 0.5 * w / np.where(scale == 0, 1, scale)
+    img = np.clip(scaled * 255, 0, 255).round().astype(np.uint8)
+    if w.shape[1] == 3:
+        return img.transpose(0, 2, 3, 1)
+    return img
+
+
+def to_numpy_maps(t: torch.Tensor) -> np.ndarray:
+    """(1, C, H, W) or (C, H, W) -> float32 numpy (C, H, W)."""
+    t = t.detach().float().cpu()
+    return (t[0] if t.ndim == 4 else t).numpy()

@@ -1,0 +1,140 @@
+import threading
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+torchvision = pytest.importorskip("torchvision")
+from torch import nn  # noqa: E402
+
+from cnnviz import inspect as insp  # noqa: E402
+from cnnviz.models import DigitsCNN, TinyVGG  # noqa: E402
+
+
+def hook_count(model):
+    return sum(len(m._forward_hooks) for m in model.modules())
+
+
+@pytest.fixture(scope="module")
+def digits():
+    torch.manual_seed(0)
+    return DigitsCNN().eval()
+
+
+def test_activation_order_and_shapes_match_the_forward(digits):
+    acts = insp.activations(digits, torch.randn(1, 1, 28, 28))
+    assert list(acts) == ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "flatten", "fc1", "relu3",
+                          "fc2", "output"]
+    assert acts["conv1"].shape == (1, 32, 28, 28)
+    assert acts["pool2"].shape == (1, 64, 7, 7)
+    # the captured conv1 output is exactly conv1(x), and relu1 is its ReLU
+    x = torch.randn(1, 1, 28, 28)
+    acts = insp.activations(digits, x)
+    torch.testing.assert_close(acts["conv1"], digits.conv1(x))
+    torch.testing.assert_close(acts["relu1"], acts["conv1"].clamp(min=0))
+    torch.testing.assert_close(acts["output"], digits(x))
+    assert hook_count(digits) == 0
+
+
+def test_resnet_blocks_are_named_and_in_order():
+    model = torchvision.models.resnet18(weights=None).eval()
+    acts = insp.activations(model, torch.randn(1, 3, 64, 64))
+    names = list(acts)
+    assert names[:4] == ["conv1", "bn1", "relu", "maxpool"]
+    assert names[4:12] == [f"layer{i}.{j}" for i in range(1, 5) for j in range(2)]
+    assert names[-3:] == ["avgpool", "fc", "output"]
+    # torchvision's ReLU is in-place: bn1 must still hold the negatives it produced
+    assert (acts["bn1"] < 0).any() and (acts["relu"] >= 0).all()
+    assert hook_count(model) == 0
+
+
+def test_hooks_are_removed_after_an_exception_mid_forward(digits):
+    with pytest.raises(RuntimeError):
+        insp.activations(digits, torch.randn(1, 3, 28, 28))  # wrong channel count fails in conv1
+    assert hook_count(digits) == 0
+
+    class Boom(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 2, 3)
+            self.relu = nn.ReLU()
+
+        def forward(self, x):
+            x = self.relu(self.conv(x))
+            raise ValueError("mid-forward")
+
+    boom = Boom().eval()
+    with pytest.raises(ValueError):
+        insp.activations(boom, torch.zeros(1, 1, 5, 5))
+    assert hook_count(boom) == 0
+
+
+def test_two_threads_on_one_shared_model_get_their_own_results():
+    torch.manual_seed(1)
+    model = TinyVGG().eval()
+    inputs = [torch.randn(1, 3, 32, 32) for _ in range(4)]
+    alone = [insp.activations(model, x) for x in inputs]
+    results, errors = {}, []
+    barrier = threading.Barrier(4)
+
+    def work(i):
+        try:
+            barrier.wait()
+            for _ in range(5):  # overlap many forward passes
+                results[i] = insp.activations(model, inputs[i])
+                model(inputs[(i + 1) % 4])  # plain forwards from the same thread, not captured twice
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors
+    for i in range(4):
+        assert list(results[i]) == list(alone[i])
+        for name in alone[i]:
+            torch.testing.assert_close(results[i][name], alone[i][name])
+    assert hook_count(model) == 0
+
+
+def test_summary(digits):
+    rows = insp.summary(digits, (1, 28, 28))
+    by = {r.name: r for r in rows}
+    assert by["conv1"].shape == (32, 28, 28) and by["conv1"].params == 32 * 9 + 32
+    assert by["conv1"].kernel == 3 and by["pool1"].stride == 2
+    assert by["fc1"].shape == (128,) and not by["fc1"].is_map
+    assert sum(r.params for r in rows) == sum(p.numel() for p in digits.parameters())
+
+
+def test_filters_and_feeding_conv(digits):
+    w = insp.conv_weight(digits, "conv2")
+    assert w.shape == (64, 32, 3, 3)
+    torch.testing.assert_close(w, digits.conv2.weight)
+    assert insp.feeding_conv(digits, "pool1") == "conv1"
+    assert insp.feeding_conv(digits, "relu2") == "conv2"
+    assert insp.feeding_conv(digits, "conv1") == "conv1"
+    with pytest.raises(KeyError):
+        insp.conv_weight(digits, "fc1")
+
+
+def test_filter_images_match_the_weights():
+    w = torch.tensor([[[[1.0, -1.0], [0.0, 0.5]]] * 3])   # one RGB 2x2 filter, same in R, G, B
+    img = insp.filter_images(w)
+    assert img.shape == (1, 2, 2, 3)
+    assert img[0, 0, 0].tolist() == [255, 255, 255]     # the largest weight is white
+    assert img[0, 0, 1].tolist() == [0, 0, 0]           # the most negative is black
+    assert img[0, 1, 0].tolist() == [128, 128, 128]     # zero is mid-grey
+    grey = insp.filter_images(torch.randn(8, 4, 3, 3))
+    assert grey.shape == (8, 4, 3, 3)
+
+
+def test_rank_channels():
+    maps = torch.zeros(3, 4, 4)
+    maps[1] += 5
+    maps[2, 0, 0] = 9
+    assert insp.rank_channels(maps, "max") == [2, 1, 0]
+    assert insp.rank_channels(maps, "mean")[0] == 1
+    assert insp.to_numpy_maps(maps[None]).shape == (3, 4, 4)
+    assert isinstance(insp.to_numpy_maps(maps), np.ndarray)
