@@ -144,3 +144,51 @@ def colorize(values: np.ndarray, *, diverging: bool | None = None, mask: np.ndar
     if mask is not None:
         rgb[~mask] = (225, 225, 225)
     return Image.fromarray(rgb, "RGB")
+
+
+def map_grid(maps: np.ndarray, *, order: list[int] | None = None, cols: int = 8, cell: int = 64,
+             per_map: bool = False, labels: bool = True, gap: int = 2) -> Image.Image:
+    """Activation maps (C, H, W) tiled into one image, ``cols`` per row.
+
+    Colours share one scale across the layer (so a learner can compare channels)
+    unless ``per_map``; signed maps use the blue-white-red scale, non-negative
+    ones (after ReLU) the sequential one. Each tile is enlarged by an integer
+    factor to about ``cell`` pixels; ``labels`` writes the channel index.
+    """
+    maps = np.asarray(maps, dtype=np.float32)
+    order = list(range(len(maps))) if order is None else list(order)
+    sel = np.nan_to_num(maps[order])
+    n, h, w = sel.shape
+    if per_map:
+        lo = sel.reshape(n, -1).min(axis=1)[:, None, None]
+        hi = sel.reshape(n, -1).max(axis=1)[:, None, None]
+    else:
+        lo, hi = sel.min(), sel.max()
+    signed = bool(np.any(sel < 0))
+    if signed:
+        m = np.maximum(np.abs(lo), np.abs(hi))
+        idx = (sel / np.where(m == 0, 1, m) + 1) / 2
+        lut = DIVERGING
+    else:
+        idx = (sel - lo) / np.where(hi - lo == 0, 1, hi - lo)
+        lut = SEQUENTIAL
+    rgb = lut[np.clip(idx * 255, 0, 255).astype(np.uint8)]            # (n, h, w, 3)
+    k = max(1, cell // max(h, w))
+    if k > 1:
+        rgb = rgb.repeat(k, axis=1).repeat(k, axis=2)
+    th, tw = h * k, w * k
+    cols = max(1, min(cols, n))
+    rows = -(-n // cols)
+    canvas = np.full((rows * (th + gap) - gap, cols * (tw + gap) - gap, 3), 255, np.uint8)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        canvas[r * (th + gap):r * (th + gap) + th, c * (tw + gap):c * (tw + gap) + tw] = rgb[i]
+    img = Image.fromarray(canvas, "RGB")
+    if labels and th >= 24:
+        d = ImageDraw.Draw(img)
+        for i, ch in enumerate(order):
+            r, c = divmod(i, cols)
+            x, y = c * (tw + gap) + 2, r * (th + gap) + 1
+            d.rectangle((x - 1, y, x + 6 * len(str(ch)) + 1, y + 10), fill=(255, 255, 255))
+            d.text((x, y - 1), str(ch), fill=(0, 0, 0))
+    return img
