@@ -192,3 +192,54 @@ def map_grid(maps: np.ndarray, *, order: list[int] | None = None, cols: int = 8,
             d.rectangle((x - 1, y, x + 6 * len(str(ch)) + 1, y + 10), fill=(255, 255, 255))
             d.text((x, y - 1), str(ch), fill=(0, 0, 0))
     return img
+
+
+def architecture_svg(layers: list[dict], selected: str | None = None, *, height: int = 230) -> str:
+    """The network as the course draws it: each layer a volume H x W x C, left to right.
+
+    ``layers``: dicts with "name", "label" (shown), "shape" ((C, H, W) or (N,)) and
+    "caption" (a second line, e.g. parameters). Maps are drawn as boxes whose face
+    grows with H x W and whose depth grows with the channel count; vectors (fully
+    connected layers) as thin bars. The ``selected`` layer is outlined in orange.
+    """
+    import math
+
+    max_hw = max((l["shape"][1] for l in layers if len(l["shape"]) == 3), default=1)
+    max_n = max((l["shape"][0] for l in layers if len(l["shape"]) == 1), default=1)
+    parts, x, base = [], 12, height - 52
+    for layer in layers:
+        shape = layer["shape"]
+        if len(shape) == 3:
+            c, h, _ = shape
+            face = 24 + 96 * math.sqrt(h / max_hw)
+            depth = 6 + 9 * math.log2(max(c, 1))
+            w = 10 + depth * 0.35
+        else:
+            face = 24 + 110 * math.sqrt(shape[0] / max_n)
+            depth, w = 4, 8
+        dx, dy = depth * 0.6, depth * 0.45
+        top = base - face
+        sel = layer["name"] == selected
+        stroke = "#e07b00" if sel else "#5b6b7a"
+        sw = 3 if sel else 1.2
+        fill = "#fde3c4" if sel else ("#dbe7f3" if len(shape) == 3 else "#e6e0f3")
+        side = "#b8c9da" if len(shape) == 3 else "#c9c0e0"
+        parts.append(
+            f'<g><title>{html.escape(layer["label"])}: {html.escape(" × ".join(map(str, shape)))}</title>'
+            f'<polygon points="{x},{top} {x + dx},{top - dy} {x + dx + w},{top - dy} {x + w},{top}" '
+            f'fill="{side}" stroke="{stroke}" stroke-width="{sw}"/>'
+            f'<polygon points="{x + w},{top} {x + w + dx},{top - dy} {x + w + dx},{base - dy} {x + w},{base}" '
+            f'fill="{side}" stroke="{stroke}" stroke-width="{sw}"/>'
+            f'<rect x="{x}" y="{top}" width="{w}" height="{face}" fill="{fill}" stroke="{stroke}" '
+            f'stroke-width="{sw}"/>'
+            f'<text x="{x + w / 2 + dx / 2}" y="{base + 16}" font-size="11" text-anchor="middle" '
+            f'font-weight="{700 if sel else 400}">{html.escape(layer["label"])}</text>'
+            f'<text x="{x + w / 2 + dx / 2}" y="{base + 30}" font-size="10" text-anchor="middle" '
+            f'fill="#444">{html.escape(" × ".join(map(str, shape[1:] + shape[:1] if len(shape) == 3 else shape)))}'
+            f'</text>'
+            f'<text x="{x + w / 2 + dx / 2}" y="{base + 43}" font-size="9" text-anchor="middle" '
+            f'fill="#777">{html.escape(layer.get("caption", ""))}</text></g>')
+        x += max(w + dx, 58) + 14
+    width = x + 10
+    return (f'<div style="overflow-x:auto;width:100%"><svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
+            f'height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif">{"".join(parts)}</svg></div>')

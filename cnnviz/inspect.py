@@ -48,6 +48,27 @@ def layer_names(model: nn.Module) -> list[str]:
     return names
 
 
+def display_names(model: nn.Module, names: list[str]) -> dict[str, str]:
+    """Names a learner knows from papers. VGG-style ``features.N`` layers become conv1_1,
+    conv1_2, pool1, ... (the numbering of the VGG paper); other names stay as they are."""
+    modules = dict(model.named_modules())
+    pretty, block, conv_in_block, relu_of = {}, 1, 0, None
+    for name in names:
+        m = modules[name]
+        if not name.startswith("features.") or not isinstance(m, (nn.Conv2d, nn.ReLU, nn.MaxPool2d)):
+            pretty[name] = name
+            continue
+        if isinstance(m, nn.Conv2d):
+            conv_in_block += 1
+            pretty[name] = relu_of = f"conv{block}_{conv_in_block}"
+        elif isinstance(m, nn.ReLU):
+            pretty[name] = f"relu{relu_of[4:]}" if relu_of else name
+        else:
+            pretty[name] = f"pool{block}"
+            block, conv_in_block = block + 1, 0
+    return pretty
+
+
 @contextmanager
 def capture(model: nn.Module, names: list[str] | None = None):
     """Context manager: a dict filled with {layer name: output} during forward passes
@@ -177,3 +198,47 @@ def to_numpy_maps(t: torch.Tensor) -> np.ndarray:
     """(1, C, H, W) or (C, H, W) -> float32 numpy (C, H, W)."""
     t = t.detach().float().cpu()
     return (t[0] if t.ndim == 4 else t).numpy()
+
+
+@dataclass
+class TopImages:
+    """For every channel of a layer: the dataset images that excite it most."""
+
+    layer: str
+    values: np.ndarray      # (C, k) the channel's strongest activation in each of its top images
+    images: np.ndarray      # (C, k) index of the image in the dataset
+    where: np.ndarray       # (C, k, 2) (row, col) of that strongest unit in the activation map
+
+
+@torch.no_grad()
+def top_images(model: nn.Module, x: torch.Tensor, layers: list[str], *, k: int = 9,
+               batch: int = 250, progress=None) -> dict[str, TopImages]:
+    """Zeiler & Fergus' question for every channel of ``layers``: which of these images
+    (``x``: (N, C, H, W), already preprocessed) make it fire most, and where?"""
+    peaks: dict[str, list[torch.Tensor]] = {n: [] for n in layers}
+    widths: dict[str, int] = {}
+    spots: dict[str, list[torch.Tensor]] = {n: [] for n in layers}
+    n = len(x)
+    for start in range(0, n, batch):
+        with capture(model, layers) as store:
+            model(x[start:start + batch])
+        for name in layers:
+            a = store[name]                                  # (B, C, H, W)
+            flat = a.flatten(2)
+            val, idx = flat.max(dim=2)                       # (B, C)
+            widths[name] = a.shape[-1]
+            peaks[name].append(val)
+            spots[name].append(idx)
+        if progress:
+            progress(min(start + batch, n), n)
+    out = {}
+    for name in layers:
+        val = torch.cat(peaks[name])                         # (N, C)
+        idx = torch.cat(spots[name])
+        top_v, top_i = val.topk(min(k, n), dim=0)            # (k, C)
+        flat_pos = idx.gather(0, top_i)                      # (k, C), index into the flattened map
+        width = widths[name]
+        rows_cols = torch.stack([flat_pos // width, flat_pos % width], dim=-1)  # (k, C, 2)
+        out[name] = TopImages(name, top_v.T.numpy(), top_i.T.numpy(), rows_cols.permute(1, 0, 2).numpy())
+    return out
+

@@ -224,3 +224,112 @@ def _kernel_table(key: str) -> None:
         if st.session_state.get(f"{key}.paste_error"):
             show_error(st.session_state[f"{key}.paste_error"])
             st.caption(t("kernel.kept_last"))
+
+
+# ---------------------------------------------------------------- models
+# cnnviz.models imports torch: only lessons that show a network call these.
+@st.cache_resource(show_spinner=False, max_entries=8)
+def shared_model(name: str, pretrained: bool = True):
+    """One copy per server of each bundled/zoo model, shared read-only by every learner."""
+    from . import models
+
+    return models.load(name, pretrained=pretrained)
+
+
+OWN = "__own__"
+
+
+def model_picker(key: str = "model", *, default: str = "digits", allow_zoo: bool = True,
+                 allow_own: bool = True):
+    """Sidebar: pick a bundled model, an ImageNet model, or upload your own -> LoadedModel or None."""
+    from . import models
+
+    names = list(models.BUNDLED_NAMES) + (list(models.ZOO_NAMES) if allow_zoo else []) + \
+        ([OWN] if allow_own else [])
+    own_label = t("models.group_user")
+    current = lang()
+
+    def fmt(name):
+        return own_label if name == OWN else models.label(name, current)
+
+    side = st.sidebar
+    name = side.selectbox(t("models.picker_label"), names, index=names.index(default), key=key,
+                          format_func=fmt, help=t("models.picker_help"))
+    side.caption(t(f"models.description.{name}") if name != OWN else t("models.upload_help",
+                                                                          max_mb=models.MAX_UPLOAD_MB))
+    if name == OWN:
+        return _own_model(key)
+    if models.is_zoo(name):
+        return _zoo_model(name, key)
+    try:
+        return shared_model(name)
+    except CnnvizError as err:
+        show_error(err)
+        return None
+
+
+def _zoo_model(name: str, key: str):
+    from . import models
+
+    status = models.zoo_status(name)
+    if status.cached:
+        try:
+            return shared_model(name)
+        except CnnvizError as err:
+            show_error(err)
+            return None
+    size = f"{status.size_mb:.0f}" if status.size_mb else "?"
+    st.warning(t("models.zoo_missing", name=models.label(name, lang()), file=status.filename, size_mb=size,
+                 url=status.url, folder=str(status.folder)), icon="📦")
+    c1, c2 = st.columns(2)
+    if c1.button(t("models.download_button", name=models.label(name, lang()), size_mb=size),
+                 key=f"{key}.download.{name}", icon=":material/download:"):
+        bar = st.progress(0.0, text=t("models.downloading", file=status.filename, done_mb=0, total_mb=size))
+
+        def progress(done, total):
+            frac = done / total if total else 0.0
+            bar.progress(min(frac, 1.0), text=t("models.downloading", file=status.filename,
+                                                 done_mb=f"{done / 2**20:.0f}", total_mb=size))
+        try:
+            import urllib.request
+
+            models.download(name, progress, opener=lambda url: urllib.request.urlopen(url, timeout=20))
+        except CnnvizError as err:
+            bar.empty()
+            show_error(err)
+        else:
+            st.success(t("models.download_done", name=models.label(name, lang())))
+            st.rerun()
+    random = c2.toggle(t("inside.random_weights"), key=f"{key}.random.{name}", help=t("inside.random_help"))
+    if random:
+        return shared_model(name, pretrained=False)
+    return None
+
+
+def _own_model(key: str):
+    """The learner's uploaded weights: loaded for this session only (never shared)."""
+    from . import models
+
+    side = st.sidebar
+    weights = side.file_uploader(t("models.upload_label"), type=["safetensors", "pt", "pth"],
+                                 key=f"{key}.own_weights")
+    card_file = side.file_uploader(t("models.upload_card_label"), type=["json"], key=f"{key}.own_card")
+    if weights is None:
+        st.info(t("models.upload_help", max_mb=models.MAX_UPLOAD_MB), icon="📁")
+        return None
+    ident = (weights.file_id, getattr(card_file, "file_id", None))
+    memo = st.session_state.get(f"{key}.own_loaded")
+    if memo and memo[0] == ident:
+        return memo[1]
+    try:
+        card = models.read_card(card_file.getvalue()) if card_file is not None else None
+        loaded = models.load_user_weights(weights.getvalue(), weights.name, card=card)
+    except CnnvizError as err:
+        show_error(err)
+        return None
+    except Exception as err:  # noqa: BLE001 - a learner's file must never crash the lesson
+        show_error(err)
+        return None
+    st.session_state[f"{key}.own_loaded"] = (ident, loaded)
+    side.success(t("models.user_loaded", name=loaded.name, arch=loaded.arch, classes=len(loaded.classes)))
+    return loaded

@@ -138,3 +138,21 @@ def test_rank_channels():
     assert insp.rank_channels(maps, "mean")[0] == 1
     assert insp.to_numpy_maps(maps[None]).shape == (3, 4, 4)
     assert isinstance(insp.to_numpy_maps(maps), np.ndarray)
+
+
+def test_top_images_point_at_the_real_maximum(digits):
+    torch.manual_seed(3)
+    x = torch.randn(300, 1, 28, 28)
+    top = insp.top_images(digits, x, ["conv1", "pool2"], k=4, batch=128)
+    for layer in ["conv1", "pool2"]:
+        t = top[layer]
+        for ch in (0, 5):
+            img = int(t.images[ch, 0])
+            amap = insp.activations(digits, x[img][None])[layer][0, ch]
+            assert float(amap.max()) == pytest.approx(float(t.values[ch, 0]), rel=1e-5)
+            r, c = t.where[ch, 0]
+            assert float(amap[r, c]) == pytest.approx(float(amap.max()), rel=1e-5)
+            # and no other image beats the first one
+            every = insp.activations(digits, x)[layer][:, ch].flatten(1).max(dim=1).values
+            assert int(every.argmax()) == img
+    assert hook_count(digits) == 0
