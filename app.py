@@ -15,6 +15,9 @@ PAGES = {
         ("lessons/image_numbers.py", "image-as-numbers", "numbers.title", ":material/grid_on:", False),
         ("lessons/convolution.py", "convolution", "conv.title", ":material/filter_center_focus:", False),
     ],
+    "nav.inside": [
+        ("lessons/inside.py", "inside-a-cnn", "inside.title", ":material/layers:", False),
+    ],
 }
 
 nav = st.navigation({

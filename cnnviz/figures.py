@@ -146,6 +146,17 @@ def colorize(values: np.ndarray, *, diverging: bool | None = None, mask: np.ndar
     return Image.fromarray(rgb, "RGB")
 
 
+def _tile(tiles: np.ndarray, cols: int, gap: int) -> np.ndarray:
+    """(n, th, tw, 3) uint8 tiles -> one white canvas, ``cols`` tiles per row."""
+    n, th, tw, _ = tiles.shape
+    rows = -(-n // cols)
+    canvas = np.full((rows * (th + gap) - gap, cols * (tw + gap) - gap, 3), 255, np.uint8)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        canvas[r * (th + gap):r * (th + gap) + th, c * (tw + gap):c * (tw + gap) + tw] = tiles[i]
+    return canvas
+
+
 def map_grid(maps: np.ndarray, *, order: list[int] | None = None, cols: int = 8, cell: int = 64,
              per_map: bool = False, labels: bool = True, gap: int = 2) -> Image.Image:
     """Activation maps (C, H, W) tiled into one image, ``cols`` per row.
@@ -178,11 +189,7 @@ def map_grid(maps: np.ndarray, *, order: list[int] | None = None, cols: int = 8,
         rgb = rgb.repeat(k, axis=1).repeat(k, axis=2)
     th, tw = h * k, w * k
     cols = max(1, min(cols, n))
-    rows = -(-n // cols)
-    canvas = np.full((rows * (th + gap) - gap, cols * (tw + gap) - gap, 3), 255, np.uint8)
-    for i in range(n):
-        r, c = divmod(i, cols)
-        canvas[r * (th + gap):r * (th + gap) + th, c * (tw + gap):c * (tw + gap) + tw] = rgb[i]
+    canvas = _tile(rgb, cols, gap)
     img = Image.fromarray(canvas, "RGB")
     if labels and th >= 24:
         d = ImageDraw.Draw(img)
@@ -206,7 +213,7 @@ def architecture_svg(layers: list[dict], selected: str | None = None, *, height:
 
     max_hw = max((l["shape"][1] for l in layers if len(l["shape"]) == 3), default=1)
     max_n = max((l["shape"][0] for l in layers if len(l["shape"]) == 1), default=1)
-    parts, x, base = [], 12, height - 52
+    parts, x, base = [], 34, height - 52
     for layer in layers:
         shape = layer["shape"]
         if len(shape) == 3:
@@ -243,3 +250,51 @@ def architecture_svg(layers: list[dict], selected: str | None = None, *, height:
     width = x + 10
     return (f'<div style="overflow-x:auto;width:100%"><svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
             f'height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif">{"".join(parts)}</svg></div>')
+
+
+def heatmap(values: np.ndarray, *, hover: str = "row %{y}, col %{x}: %{z:.3f}", size: int = 360):
+    """One activation map, large, with its value under the mouse (plotly)."""
+    import plotly.graph_objects as go
+
+    v = np.asarray(values, dtype=np.float64)
+    signed = bool((v < 0).any())
+    fig = go.Figure(go.Heatmap(z=v, colorscale="RdBu_r" if signed else "Viridis", zmid=0 if signed else None,
+                               hovertemplate=hover + "<extra></extra>", colorbar={"thickness": 12}))
+    fig.update_layout(width=size + 60, height=size, margin={"l": 4, "r": 4, "t": 4, "b": 4},
+                      xaxis={"visible": False, "constrain": "domain"},
+                      yaxis={"visible": False, "autorange": "reversed", "scaleanchor": "x"})
+    return fig
+
+
+def probability_bars(labels: list[str], probs: list[float]):
+    """The top classes as horizontal bars, most likely on top, with percentages."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Bar(x=[p * 100 for p in probs][::-1], y=labels[::-1], orientation="h",
+                           text=[f"{p * 100:.1f} %" for p in probs][::-1], textposition="auto",
+                           marker={"color": (["#e07b00"] + ["#9fb3c8"] * (len(probs) - 1))[::-1]},
+                           hovertemplate="%{y}: %{x:.2f} %<extra></extra>"))
+    fig.update_layout(height=60 + 36 * len(labels), margin={"l": 4, "r": 4, "t": 4, "b": 24},
+                      xaxis={"range": [0, 100], "ticksuffix": " %"}, yaxis={"type": "category"})
+    return fig
+
+
+def filter_tiles(tiles: np.ndarray, *, cols: int = 8, cell: int = 56, gap: int = 2) -> Image.Image:
+    """Learned filters as an image grid: tiles (n, kh, kw) grey or (n, kh, kw, 3) colour, uint8."""
+    tiles = np.asarray(tiles, dtype=np.uint8)
+    if tiles.ndim == 3:
+        tiles = np.repeat(tiles[..., None], 3, axis=3)
+    n, kh, kw, _ = tiles.shape
+    k = max(1, cell // max(kh, kw))
+    big = tiles.repeat(k, axis=1).repeat(k, axis=2)
+    canvas = _tile(big, max(1, min(cols, n)), gap)
+    return Image.fromarray(canvas, "RGB")
+
+
+def latex_text(text: str) -> str:
+    """A class name made safe for \\text{...} in st.latex (T-shirt/top, jack-o'-lantern, R&D...)."""
+    out = text
+    for ch, rep in (("\\", r"\backslash "), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
+                    ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\sim "), ("^", r"\hat{}")):
+        out = out.replace(ch, rep)
+    return out

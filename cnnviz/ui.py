@@ -333,3 +333,98 @@ def _own_model(key: str):
     st.session_state[f"{key}.own_loaded"] = (ident, loaded)
     side.success(t("models.user_loaded", name=loaded.name, arch=loaded.arch, classes=len(loaded.classes)))
     return loaded
+
+
+# ---------------------------------------------------------------- inside a network
+def session_memo(key: str, ident, compute):
+    """``compute()`` once per ``ident`` for this learner (kept in their session only)."""
+    memo = st.session_state.get(key)
+    if memo is None or memo[0] != ident:
+        memo = (ident, compute())
+        st.session_state[key] = memo
+    return memo[1]
+
+
+def digit_canvas(key: str, px: int = 280):
+    """A canvas to draw a digit with the mouse or a finger -> RGB PIL image, or None if empty."""
+    from PIL import Image
+    from streamlit_drawable_canvas import st_canvas
+
+    result = st_canvas(stroke_width=max(10, px // 14), stroke_color="#000000", background_color="#ffffff",
+                       height=px, width=px, drawing_mode="freedraw", return_image_data=True, key=key)
+    data = getattr(result, "image_data", None) if result is not None else None
+    if data is None or not np.any(data[..., :3].min(axis=2) < 128):
+        return None
+    rgba = Image.fromarray(np.asarray(data, dtype=np.uint8), "RGBA")
+    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    return Image.alpha_composite(white, rgba).convert("RGB")
+
+
+def show_filters(weight, channel: int, conv_name: str) -> None:
+    """The learned filter that made ``channel``: colour for an RGB first layer, else per input channel."""
+    from . import figures
+    from . import inspect as insp
+
+    imgs = insp.filter_images(weight)
+    out_c, in_c, kh, kw = weight.shape
+    if in_c == 3 and imgs.ndim == 4 and imgs.shape[-1] == 3:
+        one = figures.filter_tiles(imgs[channel:channel + 1], cols=1, cell=150)
+        st.image(one, caption=t("inside.filter_rgb", c=channel, layer=conv_name, k=kh), width=one.width)
+        with st.expander(t("inside.all_filters", n=out_c, layer=conv_name)):
+            grid = figures.filter_tiles(imgs, cols=8, cell=48)
+            st.image(grid, width=grid.width)
+            st.caption(t("inside.filters_scale"))
+    else:
+        tiles = figures.filter_tiles(imgs[channel][:64], cols=8, cell=40 if in_c > 1 else 120)
+        st.image(tiles, width=tiles.width,
+                 caption=t("inside.filter_slices", c=channel, layer=conv_name, k=kh, n=min(in_c, 64), total=in_c))
+        st.caption(t("inside.filters_scale"))
+
+
+TOP_IMAGES_N = 1000
+
+
+@st.cache_resource(show_spinner=False, max_entries=6)
+def _top_images_for(name: str):
+    """For a bundled model: its first 1,000 test images and every layer's top images (computed once)."""
+    import torch
+
+    from . import data, models
+    from . import inspect as insp
+
+    loaded = shared_model(name)
+    dataset = data.load_dataset(models.BUNDLED[name].dataset, train=False)
+    x, _ = data.as_tensors(dataset, TOP_IMAGES_N)
+    mean = torch.tensor(loaded.mean).view(1, -1, 1, 1)
+    std = torch.tensor(loaded.std).view(1, -1, 1, 1)
+    acts = insp.activations(loaded.model, ((x[:1] - mean) / std))
+    layers = [n for n, a in acts.items() if n != "output" and a.ndim == 4]
+    found = insp.top_images(loaded.model, (x - mean) / std, layers, k=8)
+    return x, found
+
+
+def top_images(name: str, layer: str):
+    """(images in [0, 1], TopImages of ``layer``) for bundled model ``name``, or None with a message."""
+    try:
+        with st.spinner(t("inside.top_computing", n=TOP_IMAGES_N)):
+            x, found = _top_images_for(name)
+    except CnnvizError as err:
+        show_error(err)
+        return None
+    return x, found[layer]
+
+
+def show_top_images(loaded, x, found, channel: int, field) -> None:
+    """The images (and their patches) that make ``channel`` fire most, Zeiler & Fergus style."""
+    from PIL import Image
+
+    from . import figures
+
+    cols = st.columns(len(found.images[channel]))
+    for col, idx, value, (r, c) in zip(cols, found.images[channel], found.values[channel], found.where[channel]):
+        arr = (x[int(idx)].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+        img = Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).convert("RGB")
+        top, left, size = field.box(int(r), int(c)) if not field.whole else (0, 0, max(img.size))
+        col.image(figures.draw_box(img, (top, left, size, size), target=112, width=2), width="content")
+        col.caption(f"{value:.2f}")
+    st.caption(t("inside.top_caption", n=len(found.images[channel]), total=TOP_IMAGES_N, rf=field.size))

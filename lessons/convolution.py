@@ -144,7 +144,7 @@ def stepper():
 
 def _with_padding(img, pad, box):
     """The image with its zero padding drawn around it, and the receptive field box."""
-    from PIL import Image, ImageOps
+    from PIL import ImageOps
 
     if pad:
         img = ImageOps.expand(img, border=pad, fill=0)

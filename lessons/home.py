@@ -9,6 +9,7 @@ st.markdown(t("home.intro"))
 LESSONS = [
     ("lessons/image_numbers.py", "numbers", ":material/grid_on:"),
     ("lessons/convolution.py", "conv", ":material/filter_center_focus:"),
+    ("lessons/inside.py", "inside", ":material/layers:"),
 ]
 cols = st.columns(len(LESSONS))
 for col, (path, key, icon) in zip(cols, LESSONS):

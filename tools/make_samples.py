@@ -10,7 +10,6 @@ curve detector gives 6600 there.
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 

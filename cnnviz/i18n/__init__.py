@@ -60,7 +60,7 @@ def t(key: str, lang: str = DEFAULT, /, **kw) -> str:
     if message is None:
         message = catalog(DEFAULT).get(key, key)
     try:
-        return message.format(**kw) if kw else message
+        return message.format(**kw)  # always: "{{" in a catalog is a literal brace
     except (KeyError, IndexError, ValueError):
         return message
 

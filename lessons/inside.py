@@ -1,0 +1,168 @@
+"""Lesson: inside a trained CNN, layer by layer (seeds 000 and 003)."""
+
+import streamlit as st
+
+from cnnviz import figures, ui
+
+t = ui.t
+st.title(t("inside.title"))
+st.markdown(t("inside.intro"))
+
+loaded = ui.model_picker("model")
+if loaded is None:
+    st.stop()
+
+import torch  # noqa: E402  (after the picker: the page shows its widgets before torch loads)
+
+from cnnviz import inspect as insp  # noqa: E402
+from cnnviz import receptive  # noqa: E402
+
+model = loaded.model
+c_in, (h_in, w_in) = loaded.in_channels, loaded.input_size
+is_digits = loaded.arch == "DigitsCNN"
+lang = ui.lang()
+
+# ------------------------------------------------------------------ 1. input
+st.header(t("inside.input_header"))
+col_in, col_seen, col_pred = st.columns([5, 3, 4], gap="large")
+with col_in:
+    img = None
+    if is_digits and st.toggle(t("inside.draw_digit"), value=True, key="inside.draw"):
+        img = ui.digit_canvas("inside.canvas")
+        if img is None:
+            st.info(t("inside.draw_hint"), icon="✏️")
+    else:
+        img = ui.image_picker("inside", default="digit" if c_in == 1 else "landscape")
+if img is None:
+    st.stop()
+
+x = loaded.preprocess(img)
+acts = ui.session_memo("inside.acts", (id(model), x.numpy().tobytes()), lambda: insp.activations(model, x))
+logits = acts["output"][0]
+probs = torch.softmax(logits, dim=0)
+labels = loaded.class_labels(lang)
+with col_seen:
+    st.image(figures.upscale(loaded.to_image(x), 220),
+             caption=t("inside.network_sees", h=h_in, w=w_in, c=c_in), width="content")
+with col_pred:
+    best = int(probs.argmax())
+    st.metric(t("inside.prediction"), labels[best], f"{probs[best] * 100:.1f} %", delta_color="off")
+    st.caption(t("inside.preprocess_" + ("digits" if is_digits else "gray" if c_in == 1 else "rgb"),
+                 h=h_in, w=w_in))
+
+# ------------------------------------------------------------------ 2. architecture
+st.header(t("inside.arch_header"))
+names = [n for n in acts if n != "output"]
+pretty = insp.display_names(model, names)
+fields = receptive.fields(model, names)
+params = {n: sum(p.numel() for p in m.parameters()) for n, m in model.named_modules() if n in names}
+shapes = {n: tuple(acts[n].shape[1:]) for n in names}
+map_layers = [n for n in names if len(shapes[n]) == 3]
+layer = st.session_state.get("inside.layer")
+if layer not in map_layers:
+    layer = map_layers[0]
+drawn = [{"name": "input", "label": t("inside.input"), "shape": (c_in, h_in, w_in), "caption": ""}]
+for n in names:
+    drawn.append({"name": n, "label": pretty[n], "shape": shapes[n],
+                  "caption": t("inside.n_weights", n=ui.num(params[n])) if params[n] else ""})
+st.markdown(figures.architecture_svg(drawn, selected=layer), unsafe_allow_html=True)
+layer = st.pills(t("inside.pick_layer"), map_layers, default=layer, key="inside.layer",
+                 format_func=lambda n: pretty[n]) or layer
+with st.expander(t("inside.table_title")):
+    st.dataframe({
+        t("inside.col_layer"): [pretty[n] for n in names],
+        t("inside.col_kind"): [type(dict(model.named_modules())[n]).__name__ for n in names],
+        t("inside.col_shape"): [" × ".join(map(str, shapes[n][1:] + shapes[n][:1] if len(shapes[n]) == 3
+                                               else shapes[n])) for n in names],
+        t("inside.col_params"): [params[n] for n in names],
+        t("inside.col_rf"): [t("inside.rf_all") if fields[n].whole else f"{fields[n].size} × {fields[n].size}"
+                             for n in names],
+    }, hide_index=True)
+    st.caption(t("inside.total_params", n=ui.num(loaded.num_params)))
+
+# ------------------------------------------------------------------ 3. the selected layer
+maps_t = acts[layer][0]
+maps = insp.to_numpy_maps(maps_t)
+n_ch, mh, mw = maps.shape
+field = fields[layer]
+st.header(t("inside.layer_header", layer=pretty[layer], c=n_ch, h=mh, w=mw))
+st.markdown(t("inside.layer_explain", rf=field.size, kind=type(dict(model.named_modules())[layer]).__name__))
+s1, s2, s3 = st.columns([2, 2, 3])
+order_by = s1.radio(t("inside.sort"), ["max", "mean", "index"], horizontal=True, key="inside.sort",
+                    format_func=ui.labels("inside.sort_"))
+limit = s2.select_slider(t("inside.show_n"), sorted({min(16, n_ch), min(32, n_ch), min(64, n_ch), n_ch}),
+                         value=min(64, n_ch), key=f"inside.limit.{n_ch}")
+order = list(range(n_ch)) if order_by == "index" else insp.rank_channels(maps_t, order_by)
+shown = order[:limit]
+st.image(figures.map_grid(maps, order=shown, cols=8 if len(shown) <= 32 else 16, cell=88 if len(shown) <= 32 else 56),
+         caption=t("inside.grid_caption", n=len(shown), total=n_ch), width="content")
+
+channel = s3.selectbox(t("inside.channel"), order, key=f"inside.channel.{layer}",
+                       format_func=lambda c: t("inside.channel_label", c=c, v=f"{maps[c].max():.2f}"))
+one, flt = st.columns([3, 2], gap="large")
+with one:
+    st.plotly_chart(figures.heatmap(maps[channel], hover=t("inside.hover_value")),
+                    config={"displayModeBar": False}, key="inside.onemap")
+    st.caption(t("inside.one_caption", c=channel, h=mh, w=mw, lo=f"{maps[channel].min():.2f}",
+                 hi=f"{maps[channel].max():.2f}"))
+with flt:
+    is_block = any(True for _ in dict(model.named_modules())[layer].children())
+    conv_name = None if is_block else insp.feeding_conv(model, layer)
+    weight = insp.conv_weight(model, conv_name) if conv_name else None
+    if weight is not None and weight.shape[0] == n_ch:
+        ui.show_filters(weight, channel, pretty.get(conv_name, conv_name))
+    else:
+        st.caption(t("inside.no_filter_block"))
+    before = names[names.index(layer) - 1] if names.index(layer) > 0 else None
+    kind = type(dict(model.named_modules())[layer]).__name__
+    if before and kind in ("ReLU", "MaxPool2d", "AvgPool2d", "BatchNorm2d") and len(shapes[before]) == 3:
+        prev = insp.to_numpy_maps(acts[before][0])
+        if prev.shape[0] == n_ch:
+            st.markdown(t(f"inside.changed_{'relu' if kind == 'ReLU' else 'pool' if 'Pool' in kind else 'bn'}",
+                          before=pretty[before], zeroed=f"{(prev[channel] < 0).mean() * 100:.0f}",
+                          h0=prev.shape[1], w0=prev.shape[2], h=mh, w=mw))
+            lo, hi = float(min(prev[channel].min(), maps[channel].min())), float(max(prev[channel].max(),
+                                                                                      maps[channel].max()))
+            b1, b2 = st.columns(2)
+            for col, m in ((b1, prev[channel]), (b2, maps[channel])):   # same colour scale for both
+                col.image(figures.upscale(figures.colorize(m, vmin=lo, vmax=hi, diverging=lo < 0), 150),
+                          width="content")
+            st.caption(t("inside.before_after", before=pretty[before], after=pretty[layer]))
+
+# ------------------------------------------------------------------ 4. top images
+if loaded.source == "bundled":
+    st.subheader(t("inside.top_header", c=channel, layer=pretty[layer]))
+    top = ui.top_images(loaded.name, layer)
+    if top is not None:
+        dataset_x, found = top
+        ui.show_top_images(loaded, dataset_x, found, channel, field)
+
+# ------------------------------------------------------------------ 5. hierarchy
+st.header(t("inside.hier_header"))
+st.markdown(t("inside.hier_explain"))
+stages = insp.stages({n: shapes[n] for n in map_layers})
+for stage in stages:
+    sm = acts[stage][0]
+    top6 = insp.rank_channels(sm, "mean")[:8]
+    cols = st.columns([1, 5])
+    cols[0].markdown(f"**{pretty[stage]}**  \n{t('inside.stage_rf', rf=fields[stage].size)}")
+    cols[1].image(figures.map_grid(insp.to_numpy_maps(sm), order=top6, cols=8, cell=64, per_map=True),
+                  width="content")
+
+# ------------------------------------------------------------------ 6. output
+st.header(t("inside.out_header"))
+k = min(5, len(labels))
+top_p, top_i = probs.topk(k)
+o1, o2 = st.columns([3, 2], gap="large")
+with o1:
+    st.plotly_chart(figures.probability_bars([labels[i] for i in top_i.tolist()], top_p.tolist()),
+                    config={"displayModeBar": False}, key="inside.bars")
+with o2:
+    st.markdown(t("inside.softmax_explain"))
+zs = logits.tolist()
+i0 = int(top_i[0])
+name0 = figures.latex_text(labels[i0][:18])
+terms = " + ".join(f"e^{{{z:.2f}}}" for z in zs[:5]) + (r" + \dots" if len(zs) > 5 else "")
+st.latex(rf"p_{{\text{{{name0}}}}} = \frac{{e^{{z_{{\text{{{name0}}}}}}}}}{{\sum_j e^{{z_j}}}} = "
+         rf"\frac{{e^{{{zs[i0]:.2f}}}}}{{{terms}}} = {float(probs[i0]):.4f}")
+st.caption(t("inside.softmax_sum", n=len(zs), total=f"{float(torch.exp(logits).sum()):.4g}"))

@@ -1,0 +1,113 @@
+"""AppTest for "Inside a CNN": each model choice, the offline ImageNet path, your own weights."""
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+torch = pytest.importorskip("torch")
+
+from cnnviz import models  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def open_inside(lang="en", model=None, draw=False) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at.query_params["lang"] = lang
+    at.run()
+    if model:
+        at.session_state["model"] = model
+    at.session_state["inside.draw"] = draw
+    at.switch_page("lessons/inside.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_digits_with_the_sample_predicts_and_shows_every_section():
+    at = open_inside()
+    assert not at.error, [e.value for e in at.error]
+    assert at.metric[0].value == "3"
+    headers = [h.value for h in at.header]
+    assert len(headers) >= 5
+    # the softmax formula is filled in with the real numbers
+    assert any(r"\frac{e^{" in x.value for x in at.latex)
+
+
+def test_draw_mode_waits_for_a_drawing():
+    at = open_inside(draw=True)
+    assert at.info and "Draw" in at.info[0].value
+    assert not at.metric
+
+
+@pytest.mark.parametrize("layer", ["relu1", "pool1", "conv2", "pool2"])
+def test_every_layer_of_digits(layer):
+    at = open_inside()
+    at.session_state["inside.layer"] = layer
+    at.run()
+    assert not at.exception
+    assert any(layer in h.value for h in at.header)
+
+
+@pytest.mark.parametrize("name", ["fashion", "tiny-rgb"])
+def test_other_bundled_models(name):
+    if not (models.WEIGHTS_DIR / f"{name}.safetensors").exists():
+        pytest.skip(f"{name} weights not built yet (python -m cnnviz.train {name})")
+    at = open_inside(model=name)
+    assert not at.error
+    assert at.metric
+
+
+def test_imagenet_model_offline_says_what_is_missing_and_random_weights_work(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # an empty hub cache: nothing downloaded
+    at = open_inside("pt_BR", model="resnet18")
+    warning = " ".join(w.value for w in at.warning)
+    assert "resnet18-f37072fd.pth" in warning and str(tmp_path) in warning
+    assert not at.metric  # no model yet
+    at.toggle(key="model.random.resnet18").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.metric  # ResNet-18 with random weights still runs through every layer
+    assert any("conv1" in h.value and "112" in h.value for h in at.header), [h.value for h in at.header]
+
+
+def _upload(at, data: bytes, name: str):
+    at.sidebar.file_uploader(key="model.own_weights").set_value((name, data, "application/octet-stream")).run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_own_safetensors_model_is_used():
+    at = open_inside(model="__own__")
+    digits = models.load("digits")
+    _upload(at, models.to_safetensors(digits.model), "my_digits.safetensors")
+    assert not at.error, [e.value for e in at.error]
+    assert at.metric[0].value == "3"
+
+
+class _Evil:
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (Path.write_text, (Path(self.path), "pwned"))
+
+
+def test_malicious_pickle_upload_is_refused_and_never_runs(tmp_path):
+    marker = tmp_path / "pwned.txt"
+    buf = io.BytesIO()
+    torch.save({"conv1.weight": torch.zeros(1), "payload": _Evil(marker)}, buf)
+    at = open_inside("pt_BR", model="__own__")
+    _upload(at, buf.getvalue(), "evil.pt")
+    assert not marker.exists()
+    assert at.error and "recusado" in at.error[0].value.lower(), [e.value for e in at.error]
+
+
+def test_garbage_weights_upload_is_explained():
+    at = open_inside(model="__own__")
+    _upload(at, b"\x00\x01not weights at all" * 10, "model.safetensors")
+    assert at.error
+    png = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(png, "PNG")
+    _upload(at, png.getvalue(), "model.pth")
+    assert at.error
