@@ -1,0 +1,44 @@
+"""Inside a CNN in a real browser: draw a digit, watch the prediction change, pick a layer."""
+
+from browser_helpers import draw_stroke, keyed, no_exception, shoot, wait_idle
+
+
+def prediction(page) -> str:
+    return page.locator("[data-testid='stMetricValue']").first.inner_text().strip()
+
+
+def canvas_box(page):
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for(state="visible", timeout=60_000)
+    canvas.scroll_into_view_if_needed()
+    return canvas.bounding_box()
+
+
+def test_draw_digits_and_select_a_layer(new_page):
+    page = new_page("inside-a-cnn")
+    no_exception(page)
+    box = canvas_box(page)
+    x0, y0, w, h = box["x"], box["y"], box["width"], box["height"]
+    # a "1": one vertical stroke in the middle
+    draw_stroke(page, [(x0 + w * 0.5, y0 + h * (0.15 + 0.7 * i / 20)) for i in range(21)])
+    wait_idle(page, 1500)
+    first = prediction(page)
+    assert first == "1", first
+    shoot(page, "inside_drawn_1")
+
+    # turn it into a "7": a bar across the top, joined to the stroke
+    draw_stroke(page, [(x0 + w * (0.2 + 0.3 * i / 10), y0 + h * 0.15) for i in range(11)])
+    wait_idle(page, 1500)
+    second = prediction(page)
+    assert second != first, second
+    assert second == "7", second
+    no_exception(page)
+
+    # pick the second convolution and see its 64 maps
+    page.locator("[data-testid='stButtonGroup']").get_by_text("conv2", exact=True).click()
+    wait_idle(page, 1000)
+    heading = page.get_by_role("heading", name="3. Layer conv2: 64 activation maps of 14 × 14")
+    heading.scroll_into_view_if_needed()
+    assert heading.is_visible()
+    shoot(page, "inside_conv2")
+    no_exception(page)
