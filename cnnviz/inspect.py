@@ -153,6 +153,17 @@ def summary(model: nn.Module, input_shape: tuple[int, int, int]) -> list[LayerIn
     return rows
 
 
+def stages(shapes: dict[str, tuple[int, ...]]) -> list[str]:
+    """One layer per stage of the hierarchy: the last layer before the maps shrink.
+
+    ``shapes``: {layer: (C, H, W)} in forward order. Digits: relu1 (28x28), relu2
+    (14x14), pool2 (7x7); ResNet-18: relu, layer1.1, layer2.1, layer3.1, layer4.1.
+    """
+    names = list(shapes)
+    return [n for i, n in enumerate(names)
+            if i == len(names) - 1 or shapes[names[i + 1]][1:] != shapes[n][1:]]
+
+
 def rank_channels(maps: torch.Tensor, by: str = "max") -> list[int]:
     """Channel indices of a (C, H, W) activation, strongest first ("max" or "mean")."""
     flat = maps.flatten(1)

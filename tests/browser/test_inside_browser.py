@@ -1,6 +1,6 @@
 """Inside a CNN in a real browser: draw a digit, watch the prediction change, pick a layer."""
 
-from browser_helpers import draw_stroke, keyed, no_exception, shoot, wait_idle
+from browser_helpers import draw_stroke, no_exception, shoot, wait_idle
 
 
 def prediction(page) -> str:
