@@ -426,5 +426,8 @@ def show_top_images(loaded, x, found, channel: int, field) -> None:
         img = Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).convert("RGB")
         top, left, size = field.box(int(r), int(c)) if not field.whole else (0, 0, max(img.size))
         col.image(figures.draw_box(img, (top, left, size, size), target=112, width=2), width="content")
+        # the patch itself: what this unit saw (outside the image = black, like zero padding)
+        patch = img.crop((left, top, left + size, top + size))
+        col.image(figures.upscale(patch, 80), width="content")
         col.caption(f"{value:.2f}")
     st.caption(t("inside.top_caption", n=len(found.images[channel]), total=TOP_IMAGES_N, rf=field.size))

@@ -111,3 +111,20 @@ def test_garbage_weights_upload_is_explained():
     Image.new("RGB", (4, 4)).save(png, "PNG")
     _upload(at, png.getvalue(), "model.pth")
     assert at.error
+
+
+def test_download_without_internet_says_where_to_put_the_file(tmp_path, monkeypatch):
+    import urllib.error
+    import urllib.request
+
+    def offline(*_args, **_kw):
+        raise urllib.error.URLError("Name or service not known")
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setattr(urllib.request, "urlopen", offline)   # the same answer as a machine with no network
+    at = open_inside("pt_BR", model="resnet18")
+    at.button(key="model.download.resnet18").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    message = " ".join(e.value for e in at.error)
+    assert "resnet18-f37072fd.pth" in message and str(tmp_path) in message, message
+    assert not list(tmp_path.rglob("*.part")), "no half-downloaded file is left behind"

@@ -156,3 +156,13 @@ def test_top_images_point_at_the_real_maximum(digits):
             every = insp.activations(digits, x)[layer][:, ch].flatten(1).max(dim=1).values
             assert int(every.argmax()) == img
     assert hook_count(digits) == 0
+
+
+def test_stages_pick_the_last_layer_before_the_maps_shrink():
+    shapes = {"conv1": (32, 28, 28), "relu1": (32, 28, 28), "pool1": (32, 14, 14), "conv2": (64, 14, 14),
+              "relu2": (64, 14, 14), "pool2": (64, 7, 7)}
+    assert insp.stages(shapes) == ["relu1", "relu2", "pool2"]
+    model = torchvision.models.resnet18(weights=None).eval()
+    acts = insp.activations(model, torch.zeros(1, 3, 64, 64))
+    maps = {n: tuple(a.shape[1:]) for n, a in acts.items() if a.ndim == 4 and n != "avgpool"}
+    assert insp.stages(maps) == ["relu", "layer1.1", "layer2.1", "layer3.1", "layer4.1"]
