@@ -61,7 +61,9 @@ BUNDLED: dict[str, BundledSpec] = {
     "fashion": BundledSpec(
         "fashion", "FashionCNN", "fashion", FASHION, 1, (28, 28), (0.2860,), (0.3530,),
         target_accuracy=0.92,
-        recipe=Recipe(epochs=15, patience=4, lr=2e-3, weight_decay=5e-4, shift=2, flip=True),
+        # no shifts: Fashion-MNIST items are already centred and size-normalized, and
+        # 2-pixel shifts slowed learning (91.6% test after 15 epochs with them)
+        recipe=Recipe(epochs=20, patience=5, lr=2e-3, weight_decay=5e-4, shift=0, flip=True),
         limits="Trained on Fashion-MNIST: 28x28 grayscale product photos, one item, centred, on "
                "a black background. Shirt, T-shirt/top, pullover and coat are often confused. "
                "Real photos with backgrounds or people wearing the clothes are out of its world.",
