@@ -119,3 +119,19 @@ def test_corrupt_cache_file(empty_hub):
     with pytest.raises(ModelError) as info:
         models.load("resnet18")
     assert info.value.key == "models.zoo_corrupt"
+
+
+def test_user_weights_for_a_fine_tuned_zoo_architecture(empty_hub):
+    # transfer learning: resnet18 with a new 3-class head, uploaded with its card
+    torch.manual_seed(0)
+    net = zoo.build_zoo("resnet18", num_classes=3).eval()
+    card = {"architecture": "resnet18", "classes": ["cat", "dog", "fish"]}
+    m = models.load_user_weights(models.to_safetensors(net), "pets.safetensors", card=card)
+    assert m.arch == "resnet18" and m.classes == ["cat", "dog", "fish"] and m.input_size == (224, 224)
+    x = m.preprocess(Image.new("RGB", (300, 300), "blue"))
+    with torch.no_grad():
+        assert torch.allclose(m.model(x), net(x))
+    with pytest.raises(ModelError) as info:   # the head does not fit mobilenet
+        models.load_user_weights(models.to_safetensors(net), "pets.safetensors",
+                                 arch="mobilenet_v3_large")
+    assert info.value.key == "models.user_wrong_arch"
