@@ -18,6 +18,9 @@ PAGES = {
     "nav.inside": [
         ("lessons/inside.py", "inside-a-cnn", "inside.title", ":material/layers:", False),
     ],
+    "nav.explain": [
+        ("lessons/explain.py", "explain", "explain.title", ":material/visibility:", False),
+    ],
 }
 
 nav = st.navigation({

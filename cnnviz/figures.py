@@ -120,6 +120,50 @@ SEQUENTIAL = _lut([(0, (68, 1, 84)), (0.25, (59, 82, 139)), (0.5, (33, 145, 140)
                    (0.75, (94, 201, 98)), (1, (253, 231, 37))])
 
 
+HEAT = _lut([(0, (0, 0, 4)), (0.25, (87, 16, 110)), (0.5, (188, 55, 84)), (0.75, (249, 142, 9)),
+             (1, (252, 255, 164))])   # inferno-like: dark = ignored, bright yellow = looked at
+
+
+def overlay(img: Image.Image, heat: np.ndarray, *, alpha: float = 0.5, target: int = 320) -> Image.Image:
+    """An explanation map (H, W) in [0, 1] over the image, enlarged to about ``target`` px.
+
+    Where the map is 0 the image shows through; where it is 1 the colour covers
+    ``alpha`` of the pixel.
+    """
+    base = img.convert("RGB")
+    h, w = heat.shape
+    if base.size != (w, h):
+        base = base.resize((w, h), Image.Resampling.BILINEAR)
+    scale = max(1, target // max(w, h))
+    size = (w * scale, h * scale)
+    base = np.asarray(base.resize(size, Image.Resampling.NEAREST), dtype=np.float32)
+    hm = np.asarray(Image.fromarray((np.clip(heat, 0, 1) * 255).astype(np.uint8), "L")
+                    .resize(size, Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
+    colour = HEAT[(hm * 255).astype(np.uint8)].astype(np.float32)
+    a = (alpha * hm)[..., None]
+    return Image.fromarray((base * (1 - a) + colour * a).round().astype(np.uint8), "RGB")
+
+
+def png_bytes(img: Image.Image) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def curves_figure(fractions, deletion, insertion, *, names: tuple[str, str], xtitle: str, ytitle: str):
+    """Deletion and insertion curves of one explanation (probability of the class vs pixels changed)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    fig.add_scatter(x=list(fractions), y=list(deletion), name=names[0], mode="lines", line={"color": "#2166ac"})
+    fig.add_scatter(x=list(fractions), y=list(insertion), name=names[1], mode="lines", line={"color": "#e07b00"})
+    fig.update_layout(height=250, margin={"l": 4, "r": 4, "t": 40, "b": 4}, legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+                      xaxis={"title": xtitle, "tickformat": ".0%"}, yaxis={"title": ytitle, "range": [0, 1]})
+    return fig
+
+
 def colorize(values: np.ndarray, *, diverging: bool | None = None, mask: np.ndarray | None = None,
              vmin: float | None = None, vmax: float | None = None) -> Image.Image:
     """A 2D map -> RGB image. Signed maps use a diverging scale centred on zero.
@@ -298,3 +342,15 @@ def latex_text(text: str) -> str:
                     ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\sim "), ("^", r"\hat{}")):
         out = out.replace(ch, rep)
     return out
+
+
+def rank_corr_figure(steps: list[str], series: dict[str, list[float]], *, ytitle: str):
+    """Rank correlation with the original map, one line per method, as layers are randomized."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for name, values in series.items():
+        fig.add_scatter(x=steps, y=values, name=name, mode="lines+markers")
+    fig.update_layout(height=260, margin={"l": 4, "r": 4, "t": 4, "b": 4}, legend={"orientation": "h", "y": -0.35},
+                      yaxis={"title": ytitle, "range": [-1, 1.05]}, xaxis={"type": "category"})
+    return fig

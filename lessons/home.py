@@ -10,10 +10,11 @@ LESSONS = [
     ("lessons/image_numbers.py", "numbers", ":material/grid_on:"),
     ("lessons/convolution.py", "conv", ":material/filter_center_focus:"),
     ("lessons/inside.py", "inside", ":material/layers:"),
+    ("lessons/explain.py", "explain", ":material/visibility:"),
 ]
-cols = st.columns(len(LESSONS))
-for col, (path, key, icon) in zip(cols, LESSONS):
-    with col.container(border=True):
+cols = st.columns(2)
+for i, (path, key, icon) in enumerate(LESSONS):
+    with cols[i % 2].container(border=True):
         st.subheader(t(f"{key}.title"))
         st.write(t(f"{key}.summary"))
         st.page_link(path, label=t("home.open_lesson"), icon=icon)

@@ -1,0 +1,66 @@
+"""Grad-CAM on ResNet-18 at 224x224: cnnviz.attribution vs pytorch-grad-cam, same run.
+
+    python benchmarks/bench_gradcam.py [--repeat 10]
+
+Both explain the same class at the same layer (layer4.1) of the same network
+(weights=None: timing does not depend on the weights). Prints the medians and
+their ratio. Targets (issue 5): ratio <= 1.0 and <= 100 ms on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+warnings.filterwarnings("ignore")
+
+
+def median_ms(fn, repeat):
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=10)
+    a = ap.parse_args()
+    import numpy as np
+    import torch
+    import torchvision
+    from pytorch_grad_cam import GradCAM
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    from cnnviz import attribution
+
+    torch.manual_seed(0)
+    model = torchvision.models.resnet18(weights=None).eval()
+    x = torch.randn(1, 3, 224, 224)
+    target = 7
+    ours = median_ms(lambda: attribution.grad_cam(model, x, target=target, layer="layer4.1"), a.repeat)
+    ref_model = copy.deepcopy(model)
+    cam = GradCAM(model=ref_model, target_layers=[ref_model.layer4[-1]])
+    ref = median_ms(lambda: cam(input_tensor=x, targets=[ClassifierOutputTarget(target)]), a.repeat)
+    with torch.no_grad():
+        fwd = median_ms(lambda: model(x), a.repeat)
+    same = np.corrcoef(attribution.grad_cam(model, x, target=target, layer="layer4.1").ravel(),
+                       cam(input_tensor=x, targets=[ClassifierOutputTarget(target)])[0].ravel())[0, 1]
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, median of {a.repeat}")
+    print(f"forward pass only        {fwd:7.1f} ms")
+    print(f"pytorch-grad-cam GradCAM {ref:7.1f} ms")
+    print(f"cnnviz grad_cam          {ours:7.1f} ms   ratio {ours / ref:.2f} (target <= 1.0, <= 100 ms)")
+    print(f"maps agree: correlation {same:.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""Lesson: where does the network look? Grad-CAM and friends, with honest checks."""
+
+import streamlit as st
+
+from cnnviz import figures, ui
+
+t = ui.t
+st.title(t("explain.title"))
+st.markdown(t("explain.intro"))
+
+loaded = ui.model_picker("model")
+if loaded is None:
+    st.stop()
+
+import torch  # noqa: E402
+
+from cnnviz import attribution as attr  # noqa: E402
+
+lang = ui.lang()
+labels = loaded.class_labels(lang)
+c_in = loaded.in_channels
+
+# ------------------------------------------------------------------ input and class
+left, right = st.columns([2, 3], gap="large")
+with left:
+    img = ui.image_picker("explain", default="digit" if c_in == 1 else "landscape")
+if img is None:
+    st.stop()
+x = loaded.preprocess(img)
+probs = loaded.probabilities(x)
+top5 = probs.topk(min(5, len(labels))).indices.tolist()
+seen = loaded.to_image(x)
+layers = ui.session_memo("explain.layers", id(loaded.model), lambda: attr.map_layers(loaded.model, x))
+default_layer = attr.default_layer(loaded.model, x)
+
+with right:
+    options = top5 + [i for i in range(len(labels)) if i not in top5]
+    target = st.selectbox(t("explain.target"), options, key=f"explain.target.{loaded.name}",
+                          format_func=lambda i: f"{labels[i]} ({probs[i] * 100:.1f} %)", help=t("explain.target_help"))
+    layer = st.selectbox(t("explain.layer"), layers, index=layers.index(default_layer), key=f"explain.layer.{loaded.name}",
+                         help=t("explain.layer_help"))
+    if layer == default_layer:
+        st.caption(t("explain.why_last", layer=layer))
+    alpha = st.slider(t("explain.opacity"), 0.0, 1.0, 0.7, 0.05, key="explain.alpha")
+
+key = (id(loaded.model), x.numpy().tobytes(), target, layer)
+
+
+def run(method, **options):
+    """One explanation, computed once per image/class/layer/settings for this learner."""
+    bar = st.empty()
+
+    def progress(done, total):
+        bar.progress(done / max(total, 1), text=t("explain.computing", method=t(f"explain.m.{method}")))
+
+    exp = ui.session_memo(f"explain.{method}", (key, tuple(sorted(options.items()))),
+                          lambda: attr.explain(method, loaded.model, x, target=target, layer=layer,
+                                               progress=progress, **options))
+    bar.empty()
+    return exp
+
+
+def show(exp, caption):
+    if exp.flat:
+        st.warning(t("explain.flat"), icon="🫥")
+        st.image(figures.upscale(seen.convert("RGB"), 280), caption=caption, width="content")
+        return None
+    pic = figures.overlay(seen, exp.map, alpha=alpha, target=280)
+    st.image(pic, caption=caption, width="content")
+    return pic
+
+
+def faithfulness(exp):
+    if exp.flat:
+        return
+    deletion, insertion = ui.session_memo(f"explain.curves.{exp.method}", (key, exp.method, exp.map.tobytes()),
+                                          lambda: attr.deletion_insertion(loaded.model, x, exp.map, target))
+    st.plotly_chart(figures.curves_figure(deletion.fractions, deletion.probs, insertion.probs,
+                                          names=(t("explain.deletion"), t("explain.insertion")),
+                                          xtitle=t("explain.pixels_changed"), ytitle=t("explain.prob_of", c=labels[target][:20])),
+                    config={"displayModeBar": False}, key=f"explain.curve.{exp.method}")
+    st.caption(t("explain.auc", deletion=f"{deletion.auc:.2f}", insertion=f"{insertion.auc:.2f}"))
+
+
+# ------------------------------------------------------------------ Grad-CAM
+st.header(t("explain.gradcam_header", c=labels[target]))
+g1, g2 = st.columns([3, 2], gap="large")
+cam = run("gradcam")
+with g1:
+    pic = show(cam, t("explain.gradcam_caption", c=labels[target], layer=layer))
+    if pic is not None:
+        st.download_button(t("explain.download"), figures.png_bytes(pic), file_name=f"gradcam_{loaded.name}.png",
+                           mime="image/png", icon=":material/download:")
+with g2:
+    st.markdown(t("explain.gradcam_explain"))
+    faithfulness(cam)
+
+# ------------------------------------------------------------------ other methods
+st.header(t("explain.compare_header"))
+others = ["guided_gradcam", "guided_backprop", "saliency", "integrated_gradients", "occlusion"]
+chosen = st.multiselect(t("explain.methods"), others, default=["guided_gradcam", "saliency"],
+                        format_func=ui.labels("explain.m."), key="explain.methods")
+settings = {}
+if "integrated_gradients" in chosen or "occlusion" in chosen:
+    s1, s2, s3 = st.columns(3)
+    if "integrated_gradients" in chosen:
+        settings["integrated_gradients"] = {"n_steps": s1.slider(t("explain.ig_steps"), 4, attr.MAX_IG_STEPS, 16,
+                                                                   key="explain.ig_steps")}
+    if "occlusion" in chosen:
+        h = loaded.input_size[0]
+        window = s2.slider(t("explain.occ_window"), 2, max(3, h // 2), max(2, h // 7), key="explain.occ_window")
+        stride = s3.slider(t("explain.occ_stride"), 1, window, max(1, window // 2), key="explain.occ_stride")
+        settings["occlusion"] = {"window": window, "stride": stride}
+cols = st.columns(max(1, len(chosen)))
+for col, method in zip(cols, chosen):
+    with col:
+        st.subheader(t(f"explain.m.{method}"))
+        exp = run(method, **settings.get(method, {}))
+        show(exp, t(f"explain.about.{method}"))
+        faithfulness(exp)
+
+# ------------------------------------------------------------------ sanity check
+st.header(t("explain.sanity_header"))
+st.markdown(t("explain.sanity_explain"))
+sanity_methods = ["gradcam", "guided_backprop", "saliency"]
+run_it = st.button(t("explain.sanity_run"), key="explain.sanity_run", icon=":material/science:")
+memo_key = ("sanity", key)
+if run_it or st.session_state.get("explain.sanity", (None,))[0] == memo_key:
+    if st.session_state.get("explain.sanity", (None,))[0] != memo_key:
+        with st.status(t("explain.sanity_running"), expanded=True) as status:
+            bar = st.progress(0.0)
+            steps = attr.cascading_randomization(
+                loaded.model, x, target, sanity_methods, layer=layer, max_steps=8,
+                progress=lambda d, n: bar.progress(d / n, text=t("explain.sanity_step", d=d, n=n)))
+            status.update(label=t("explain.sanity_done"), state="complete", expanded=False)
+        st.session_state["explain.sanity"] = (memo_key, steps)
+    steps = st.session_state["explain.sanity"][1]
+    st.plotly_chart(figures.rank_corr_figure([s.randomized or t("explain.original") for s in steps],
+                                             {t(f"explain.m.{m}"): [s.rank_corr[m] for s in steps] for m in sanity_methods},
+                                             ytitle=t("explain.rank_corr")),
+                    config={"displayModeBar": False}, key="explain.sanity_chart")
+    for m in sanity_methods:
+        row = st.columns(len(steps))
+        for col, s in zip(row, steps):
+            col.image(figures.overlay(seen, s.maps[m], alpha=0.85, target=96), width="content",
+                      caption=f"{t(f'explain.m.{m}') if s is steps[0] else ''} ρ={s.rank_corr[m]:.2f}")
+    st.caption(t("explain.sanity_caption"))
