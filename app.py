@@ -14,6 +14,7 @@ PAGES = {
         ("lessons/home.py", "home", "home.title", ":material/home:", True),
         ("lessons/image_numbers.py", "image-as-numbers", "numbers.title", ":material/grid_on:", False),
         ("lessons/convolution.py", "convolution", "conv.title", ":material/filter_center_focus:", False),
+        ("lessons/why_cnn.py", "why-convolution", "why.title", ":material/calculate:", False),
     ],
     "nav.inside": [
         ("lessons/inside.py", "inside-a-cnn", "inside.title", ":material/layers:", False),

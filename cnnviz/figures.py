@@ -354,3 +354,17 @@ def rank_corr_figure(steps: list[str], series: dict[str, list[float]], *, ytitle
     fig.update_layout(height=260, margin={"l": 4, "r": 4, "t": 4, "b": 4}, legend={"orientation": "h", "y": -0.35},
                       yaxis={"title": ytitle, "range": [-1, 1.05]}, xaxis={"type": "category"})
     return fig
+
+
+def log_bars(groups: dict[str, list[tuple[str, int]]], *, ytitle: str):
+    """Weights per layer on a log scale, one colour per network (an MLP's dwarf a CNN's)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for name, rows in groups.items():
+        fig.add_bar(x=[f"{name}: {layer}" if len(groups) > 1 else layer for layer, _ in rows],
+                    y=[max(n, 1) for _, n in rows], name=name, text=[f"{n:,}" for _, n in rows],
+                    textposition="outside", cliponaxis=False)
+    fig.update_layout(height=340, margin={"l": 4, "r": 4, "t": 30, "b": 4}, yaxis={"type": "log", "title": ytitle},
+                      legend={"orientation": "h", "y": 1.1}, uniformtext={"minsize": 9, "mode": "hide"})
+    return fig

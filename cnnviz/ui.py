@@ -431,3 +431,39 @@ def show_top_images(loaded, x, found, channel: int, field) -> None:
         col.image(figures.upscale(patch, 80), width="content")
         col.caption(f"{value:.2f}")
     st.caption(t("inside.top_caption", n=len(found.images[channel]), total=TOP_IMAGES_N, rf=field.size))
+
+
+# ---------------------------------------------------------------- small inputs
+def parse_int_list(text: str, *, low: int, high: int) -> list[int]:
+    """"16, 32, 64" -> [16, 32, 64]; anything else is a translated error naming the bad item."""
+    from .errors import CnnvizError
+
+    items = [s.strip() for s in (text or "").replace(";", ",").split(",") if s.strip()]
+    if not items:
+        raise CnnvizError("why.error.empty_list")
+    out = []
+    for item in items:
+        if not item.isdigit():
+            raise CnnvizError("why.error.not_int", value=item[:20])
+        value = int(item)
+        if not low <= value <= high:
+            raise CnnvizError("why.error.out_of_range", value=value, low=low, high=high)
+        out.append(value)
+    return out
+
+
+def model_label(name: str) -> str:
+    return t(f"models.name.{name}")
+
+
+@st.cache_data(show_spinner=False)
+def layer_counts(name: str) -> list[tuple[str, str, int]]:
+    """(layer, type, weights) of a model's architecture: no weights file needed."""
+    from . import models, params
+
+    if name in models.ZOO:
+        from .models.zoo import build_zoo
+
+        return params.model_counts(build_zoo(name))
+    spec = models.BUNDLED[name]
+    return params.model_counts(models.ARCHITECTURES[spec.arch](num_classes=len(spec.classes)))

@@ -1,0 +1,102 @@
+"""The other layers of a CNN, computed in the open: ReLU, pooling, softmax, batch norm.
+
+Each function returns the numbers a lesson shows (not only the result), in numpy,
+and matches what torch computes (the tests check).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .conv import ConvError, output_size
+
+
+def relu(x: np.ndarray) -> np.ndarray:
+    """max(0, x): negatives become 0, positives pass unchanged."""
+    return np.maximum(np.asarray(x, dtype=np.float64), 0.0)
+
+
+@dataclass
+class Pooling:
+    output: np.ndarray        # (H_out, W_out) or (C, H_out, W_out)
+    argmax: np.ndarray | None  # for max pooling: (H_out, W_out, 2) winning (row, col) in the input (first channel)
+    window: int
+    stride: int
+    mode: str
+
+
+def pool2d(x: np.ndarray, window: int = 2, stride: int | None = None, mode: str = "max") -> Pooling:
+    """Max or average pooling of (H, W) or (C, H, W), no padding (``F.max_pool2d`` / ``F.avg_pool2d``)."""
+    stride = window if stride is None else stride
+    arr = np.asarray(x, dtype=np.float64)
+    planes = arr[None] if arr.ndim == 2 else arr
+    c, h, w = planes.shape
+    h_out, w_out = output_size(h, window, stride), output_size(w, window, stride)
+    if mode not in ("max", "avg"):
+        raise ConvError("conv.error.bad_shapes", image=mode, kernel=window)
+    view = np.lib.stride_tricks.sliding_window_view(planes, (window, window), axis=(1, 2))
+    view = view[:, ::stride, ::stride][:, :h_out, :w_out]          # (C, H_out, W_out, win, win)
+    flat = view.reshape(c, h_out, w_out, window * window)
+    out = flat.max(axis=-1) if mode == "max" else flat.mean(axis=-1)
+    winner = None
+    if mode == "max":
+        k = flat[0].argmax(axis=-1)
+        rows = np.arange(h_out)[:, None] * stride + k // window
+        cols = np.arange(w_out)[None, :] * stride + k % window
+        winner = np.stack([rows, cols], axis=-1)
+    return Pooling(out[0] if arr.ndim == 2 else out, winner, window, stride, mode)
+
+
+@dataclass
+class Softmax:
+    logits: np.ndarray
+    exps: np.ndarray          # e^(z - max z): the same ratios, no overflow
+    total: float
+    probs: np.ndarray
+
+
+def softmax(logits) -> Softmax:
+    """p_i = e^{z_i} / sum_j e^{z_j}. Subtracting max(z) first changes nothing but avoids overflow."""
+    z = np.asarray(logits, dtype=np.float64)
+    e = np.exp(z - z.max())
+    return Softmax(z, e, float(e.sum()), e / e.sum())
+
+
+@dataclass
+class BatchNorm:
+    output: np.ndarray        # (N, C, ...) normalized, scaled and shifted
+    mean: np.ndarray          # (C,) the statistics used
+    var: np.ndarray           # (C,)
+    running_mean: np.ndarray  # (C,) after this step
+    running_var: np.ndarray
+
+
+def batch_norm(x: np.ndarray, *, gamma=1.0, beta=0.0, training: bool = True, running_mean=None,
+               running_var=None, momentum: float = 0.1, eps: float = 1e-5) -> BatchNorm:
+    """``nn.BatchNorm2d`` / ``BatchNorm1d`` by hand for x of shape (N, C, ...).
+
+    Training: normalize with this batch's mean and (biased) variance, and move the
+    running statistics towards them (the unbiased variance, as torch does).
+    Evaluation: normalize with the running statistics, so one image alone gives the
+    same answer whatever batch it comes in. Then y = gamma * x_hat + beta.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    c = x.shape[1]
+    axes = tuple(i for i in range(x.ndim) if i != 1)
+    shape = [1, c] + [1] * (x.ndim - 2)
+    rm = np.zeros(c) if running_mean is None else np.asarray(running_mean, dtype=np.float64)
+    rv = np.ones(c) if running_var is None else np.asarray(running_var, dtype=np.float64)
+    if training:
+        mean, var = x.mean(axis=axes), x.var(axis=axes)
+        n = x.size / c
+        unbiased = var * n / max(n - 1, 1)
+        rm = (1 - momentum) * rm + momentum * mean
+        rv = (1 - momentum) * rv + momentum * unbiased
+    else:
+        mean, var = rm, rv
+    x_hat = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps)
+    g = np.broadcast_to(np.asarray(gamma, dtype=np.float64), (c,)).reshape(shape)
+    b = np.broadcast_to(np.asarray(beta, dtype=np.float64), (c,)).reshape(shape)
+    return BatchNorm(g * x_hat + b, mean, var, rm, rv)

@@ -1,0 +1,88 @@
+"""Counting weights: why an MLP can't afford images and a CNN can (seed 000).
+
+In a fully connected layer every neuron of layer i-1 connects to every neuron of
+layer i: weights = N(i-1) * N(i). A convolution's weights depend only on its
+kernel: k * k * C_in * C_out, whatever the image size.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+BYTES = {"float32": 4, "float16": 2}
+
+
+def mlp_weights(input_shape, hidden_units, *, outputs: int | None = None, bias: bool = False) -> int:
+    """Weights of an MLP on a flattened input: sum of N(i-1) * N(i) (+ N(i) biases if ``bias``).
+
+    ``input_shape`` is (H, W) or (H, W, C) or a number of inputs; ``hidden_units`` the
+    neurons of each hidden layer; ``outputs`` an optional output layer.
+    """
+    sizes = [inputs(input_shape), *list(hidden_units)] + ([outputs] if outputs else [])
+    return sum(a * b + (b if bias else 0) for a, b in zip(sizes, sizes[1:]))
+
+
+def inputs(shape) -> int:
+    """How many numbers an image is: H * W * C (an RGB 256 x 256 image: 196,608)."""
+    if isinstance(shape, int):
+        return shape
+    return math.prod(int(s) for s in shape)
+
+
+def conv_weights(in_channels: int, out_channels: int, kernel: int | tuple[int, int], *, bias: bool = False) -> int:
+    """Weights of one convolution: kh * kw * C_in * C_out (+ C_out biases)."""
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    return kh * kw * in_channels * out_channels + (out_channels if bias else 0)
+
+
+@dataclass
+class LayerCount:
+    name: str
+    shape: tuple[int, ...]       # output (H, W, C) or (N,)
+    weights: int
+
+
+def cnn_weights(input_shape: tuple[int, int, int], convs: list[tuple[int, int]], *, pool: int = 2,
+                dense: list[int] = (), outputs: int | None = None, bias: bool = False) -> list[LayerCount]:
+    """A simple CNN: each (out_channels, kernel) conv keeps the size ('same' padding), then a
+    ``pool`` x ``pool`` pooling halves it; then fully connected layers. Per-layer counts."""
+    h, w, c = input_shape
+    rows = []
+    for i, (out_c, k) in enumerate(convs, 1):
+        rows.append(LayerCount(f"conv{i}", (h, w, out_c), conv_weights(c, out_c, k, bias=bias)))
+        c = out_c
+        if pool > 1:
+            h, w = max(1, h // pool), max(1, w // pool)
+            rows.append(LayerCount(f"pool{i}", (h, w, c), 0))
+    n = h * w * c
+    for j, units in enumerate([*dense] + ([outputs] if outputs else []), 1):
+        rows.append(LayerCount(f"fc{j}", (units,), n * units + (units if bias else 0)))
+        n = units
+    return rows
+
+
+def memory_bytes(weights: int, dtype: str = "float32") -> int:
+    return weights * BYTES[dtype]
+
+
+def human_bytes(n: float) -> tuple[float, str]:
+    """(value, unit) in decimal units, as the course counts: 4.29e9 float32 weights ≈ 17.2 GB."""
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return n / size, unit
+    return float(n), "B"
+
+
+# Memory a learner can compare with (decimal GB): what fits where.
+DEVICES = {"phone": 6e9, "laptop": 16e9, "gpu_consumer": 24e9, "gpu_datacenter": 80e9}
+
+
+def model_counts(model) -> list[tuple[str, str, int]]:
+    """(layer name, type, weights) of every module that owns parameters, in definition order."""
+    rows = []
+    for name, module in model.named_modules():
+        own = sum(p.numel() for p in module.parameters(recurse=False))
+        if own:
+            rows.append((name, type(module).__name__, own))
+    return rows

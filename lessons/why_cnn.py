@@ -1,0 +1,92 @@
+"""Lesson: why convolution? Count the weights of an MLP and of a CNN (seed 000)."""
+
+import streamlit as st
+
+from cnnviz import figures, params, ui
+from cnnviz.errors import CnnvizError
+
+t = ui.t
+st.title(t("why.title"))
+st.markdown(t("why.intro"))
+
+# ------------------------------------------------------------------ the image
+c1, c2, c3 = st.columns(3)
+h = c1.number_input(t("why.height"), 1, 4096, 256, key="why.h")
+w = c2.number_input(t("why.width"), 1, 4096, 256, key="why.w")
+c = c3.selectbox(t("why.channels"), [1, 3], key="why.c", format_func=ui.labels("why.channels_"))
+n_in = params.inputs((h, w, c))
+st.markdown(t("why.inputs", h=h, w=w, c=c, n=ui.num(n_in)))
+
+# ------------------------------------------------------------------ MLP vs CNN
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader(t("why.mlp_header"))
+    same = st.toggle(t("why.same_width"), value=True, key="why.same")
+    if same:
+        hidden = [n_in]
+        st.caption(t("why.same_width_help", n=ui.num(n_in)))
+    else:
+        text = st.text_input(t("why.hidden"), "1024, 256", key="why.hidden", help=t("why.hidden_help"))
+        try:
+            hidden = ui.parse_int_list(text, low=1, high=10**7)
+        except CnnvizError as err:
+            ui.show_error(err)
+            st.stop()
+    mlp = params.mlp_weights((h, w, c), hidden, outputs=10)
+with right:
+    st.subheader(t("why.cnn_header"))
+    text = st.text_input(t("why.convs"), "16, 32, 64", key="why.convs", help=t("why.convs_help"))
+    k = st.select_slider(t("why.kernel"), [1, 3, 5, 7, 9, 11], value=3, key="why.k")
+    try:
+        convs = [(n, k) for n in ui.parse_int_list(text, low=1, high=4096)]
+    except CnnvizError as err:
+        ui.show_error(err)
+        st.stop()
+    rows = params.cnn_weights((h, w, c), convs, dense=[], outputs=10)
+    cnn = sum(r.weights for r in rows)
+
+m1, m2, m3 = st.columns(3)
+for col, label, n in ((m1, t("why.mlp_header"), mlp), (m2, t("why.cnn_header"), cnn)):
+    v32, u32 = params.human_bytes(params.memory_bytes(n, "float32"))
+    v16, u16 = params.human_bytes(params.memory_bytes(n, "float16"))
+    col.metric(label, ui.num(n), help=t("why.memory", m32=f"{v32:.1f} {u32}", m16=f"{v16:.1f} {u16}"))
+    col.caption(t("why.memory", m32=f"{v32:.1f} {u32}", m16=f"{v16:.1f} {u16}"))
+m3.metric(t("why.ratio"), f"× {ui.num(mlp / max(cnn, 1), 0)}")
+
+sizes = [n_in, *hidden, 10]
+mlp_layers = [(f"fc{i}", sizes[i - 1] * sizes[i]) for i in range(1, len(sizes))]
+st.plotly_chart(figures.log_bars({t("why.mlp_header"): mlp_layers,
+                                  t("why.cnn_header"): [(r.name, r.weights) for r in rows if r.weights]},
+                                 ytitle=t("why.weights_log")),
+                config={"displayModeBar": False}, key="why.bars")
+st.caption(t("why.cnn_note", k=k))
+
+# ------------------------------------------------------------------ what fits
+st.subheader(t("why.fits_header"))
+mem = params.memory_bytes(mlp, "float32")
+cols = st.columns(len(params.DEVICES))
+for col, (device, size) in zip(cols, params.DEVICES.items()):
+    fits = mem <= size
+    v, u = params.human_bytes(size)
+    col.metric(t(f"why.device.{device}"), f"{v:.0f} {u}", t("why.fits") if fits else t("why.no_fit"),
+               delta_color="normal" if fits else "inverse")
+st.caption(t("why.fits_note"))
+
+# ------------------------------------------------------------------ the course's numbers
+with st.expander(t("why.course_header"), expanded=True):
+    course = params.mlp_weights((256, 256), [256 * 256])
+    gb, unit = params.human_bytes(params.memory_bytes(course))
+    st.markdown(t("why.course", n=ui.num(course), mem=f"{gb:.1f} {unit}", rgb=ui.num(params.inputs((256, 256, 3))),
+                  small=params.mlp_weights(3, [4]), filt=params.conv_weights(3, 1, 5)))
+
+# ------------------------------------------------------------------ real models
+st.subheader(t("why.real_header"))
+from cnnviz import models  # noqa: E402  (imports torch: only now, below the calculator)
+
+name = st.selectbox(t("why.real_model"), models.available(), key="why.model", format_func=ui.model_label)
+counts = ui.layer_counts(name)
+total = sum(n for _, _, n in counts)
+st.plotly_chart(figures.log_bars({name: [(layer, n) for layer, _, n in counts]}, ytitle=t("why.weights_log")),
+                config={"displayModeBar": False}, key="why.real_bars")
+v, u = params.human_bytes(params.memory_bytes(total))
+st.caption(t("why.real_total", n=ui.num(total), mem=f"{v:.1f} {u}"))

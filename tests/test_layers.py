@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+
+from cnnviz import layers
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+
+def test_relu():
+    x = np.array([[-2.0, 0.0, 3.5]])
+    assert layers.relu(x).tolist() == [[0.0, 0.0, 3.5]]
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+@pytest.mark.parametrize("window,stride", [(2, 2), (3, 1), (3, 2), (2, 1)])
+def test_pooling_matches_torch(mode, window, stride):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 9, 11))
+    ours = layers.pool2d(x, window, stride, mode)
+    fn = F.max_pool2d if mode == "max" else F.avg_pool2d
+    ref = fn(torch.tensor(x)[None], window, stride)[0].numpy()
+    np.testing.assert_allclose(ours.output, ref, atol=1e-12)
+    if mode == "max":
+        r, c = ours.argmax[1, 2]
+        assert x[0, r, c] == ref[0, 1, 2]
+
+
+def test_pooling_small_matrix_with_winners():
+    x = np.array([[1, 3, 2, 1], [4, 2, 0, 1], [5, 6, 7, 8], [0, 1, 2, 9]], dtype=float)
+    p = layers.pool2d(x, 2)
+    assert p.output.tolist() == [[4, 2], [6, 9]]
+    assert p.argmax[0, 0].tolist() == [1, 0] and p.argmax[1, 1].tolist() == [3, 3]
+    assert layers.pool2d(x, 2, mode="avg").output.tolist() == [[2.5, 1.0], [3.0, 6.5]]
+
+
+def test_softmax_matches_torch_and_does_not_overflow():
+    z = np.array([2.0, 1.0, 0.1])
+    s = layers.softmax(z)
+    np.testing.assert_allclose(s.probs, torch.softmax(torch.tensor(z), 0).numpy())
+    assert s.probs.sum() == pytest.approx(1.0)
+    big = layers.softmax([1000.0, 999.0])
+    assert np.isfinite(big.probs).all() and big.probs[0] == pytest.approx(1 / (1 + np.exp(-1)))
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_matches_torch(training):
+    rng = np.random.default_rng(1)
+    x = rng.normal(3, 2, size=(8, 4, 5, 5))
+    gamma, beta = rng.normal(size=4), rng.normal(size=4)
+    rm, rv = rng.normal(size=4), rng.uniform(0.5, 2, size=4)
+    bn = torch.nn.BatchNorm2d(4).double()
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor(gamma))
+        bn.bias.copy_(torch.tensor(beta))
+        bn.running_mean.copy_(torch.tensor(rm))
+        bn.running_var.copy_(torch.tensor(rv))
+    bn.train(training)
+    ref = bn(torch.tensor(x)).detach().numpy()
+    ours = layers.batch_norm(x, gamma=gamma, beta=beta, training=training, running_mean=rm, running_var=rv)
+    np.testing.assert_allclose(ours.output, ref, atol=1e-10)
+    np.testing.assert_allclose(ours.running_mean, bn.running_mean.numpy(), atol=1e-12)
+    np.testing.assert_allclose(ours.running_var, bn.running_var.numpy(), atol=1e-12)
+
+
+def test_batch_norm_in_training_gives_mean_0_std_1_per_channel():
+    x = np.random.default_rng(2).normal(10, 5, size=(16, 3, 4, 4))
+    out = layers.batch_norm(x).output
+    assert np.allclose(out.mean(axis=(0, 2, 3)), 0, atol=1e-9)
+    assert np.allclose(out.std(axis=(0, 2, 3)), 1, atol=1e-3)
