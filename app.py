@@ -15,6 +15,7 @@ PAGES = {
         ("lessons/image_numbers.py", "image-as-numbers", "numbers.title", ":material/grid_on:", False),
         ("lessons/convolution.py", "convolution", "conv.title", ":material/filter_center_focus:", False),
         ("lessons/why_cnn.py", "why-convolution", "why.title", ":material/calculate:", False),
+        ("lessons/layers.py", "layers", "layers.title", ":material/stacks:", False),
     ],
     "nav.inside": [
         ("lessons/inside.py", "inside-a-cnn", "inside.title", ":material/layers:", False),

@@ -452,10 +452,6 @@ def parse_int_list(text: str, *, low: int, high: int) -> list[int]:
     return out
 
 
-def model_label(name: str) -> str:
-    return t(f"models.name.{name}")
-
-
 @st.cache_data(show_spinner=False)
 def layer_counts(name: str) -> list[tuple[str, str, int]]:
     """(layer, type, weights) of a model's architecture: no weights file needed."""

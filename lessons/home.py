@@ -10,6 +10,7 @@ LESSONS = [
     ("lessons/image_numbers.py", "numbers", ":material/grid_on:"),
     ("lessons/convolution.py", "conv", ":material/filter_center_focus:"),
     ("lessons/why_cnn.py", "why", ":material/calculate:"),
+    ("lessons/layers.py", "layers", ":material/stacks:"),
     ("lessons/inside.py", "inside", ":material/layers:"),
     ("lessons/explain.py", "explain", ":material/visibility:"),
 ]

@@ -83,7 +83,7 @@ with st.expander(t("why.course_header"), expanded=True):
 st.subheader(t("why.real_header"))
 from cnnviz import models  # noqa: E402  (imports torch: only now, below the calculator)
 
-name = st.selectbox(t("why.real_model"), models.available(), key="why.model", format_func=ui.model_label)
+name = st.selectbox(t("why.real_model"), models.available(), key="why.model", format_func=ui.labels("models.name."))
 counts = ui.layer_counts(name)
 total = sum(n for _, _, n in counts)
 st.plotly_chart(figures.log_bars({name: [(layer, n) for layer, _, n in counts]}, ytitle=t("why.weights_log")),

@@ -1,0 +1,60 @@
+"""AppTest for "Why convolution?" and "The other layers": defaults, bad input, the course's numbers."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def open_page(path, lang="en") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=200)
+    at.query_params["lang"] = lang
+    at.run()
+    at.switch_page(path).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize("lang", ["en", "pt_BR"])
+def test_why_shows_the_course_numbers(lang):
+    at = open_page("lessons/why_cnn.py", lang)
+    text = " ".join(m.value for m in at.markdown)
+    big = "4,294,967,296" if lang == "en" else "4.294.967.296"
+    assert big in text and "17.2 GB" in text and ("196,608" in text or "196.608" in text)
+    assert "**12**" in text and "**75**" in text
+    assert at.metric[0].label == "MLP"
+
+
+@pytest.mark.parametrize("text", ["abc", "16, -3", "0", "", "16,,x"])
+def test_why_bad_layer_lists_are_explained(text):
+    at = open_page("lessons/why_cnn.py", "pt_BR")
+    at.text_input(key="why.convs").input(text).run()
+    assert not at.exception
+    assert at.error
+
+
+def test_why_custom_mlp():
+    at = open_page("lessons/why_cnn.py")
+    at.toggle(key="why.same").set_value(False).run()
+    at.text_input(key="why.hidden").input("100").run()
+    assert not at.exception
+    assert at.metric[0].value == f"{256 * 256 * 100 + 100 * 10:,}"
+
+
+@pytest.mark.parametrize("lang", ["en", "pt_BR"])
+def test_layers_defaults(lang):
+    at = open_page("lessons/layers.py", lang)
+    assert not at.error
+
+
+def test_layers_bad_logits_and_pooling_window():
+    at = open_page("lessons/layers.py")
+    at.text_input(key="layers.logits").input("1; banana; 3").run()
+    assert not at.exception and at.error
+    at.text_input(key="layers.logits").input("5 5 5").run()
+    assert not at.exception and not at.error
+    at.select_slider(key="layers.window").set_value(4).run()
+    at.select_slider(key="layers.pool_stride").set_value(3).run()
+    assert not at.exception
