@@ -19,6 +19,7 @@ PAGES = {
     ],
     "nav.inside": [
         ("lessons/inside.py", "inside-a-cnn", "inside.title", ":material/layers:", False),
+        ("lessons/receptive_field.py", "receptive-field", "rf.title", ":material/center_focus_strong:", False),
     ],
     "nav.explain": [
         ("lessons/explain.py", "explain", "explain.title", ":material/visibility:", False),

@@ -368,3 +368,15 @@ def log_bars(groups: dict[str, list[tuple[str, int]]], *, ytitle: str):
     fig.update_layout(height=340, margin={"l": 4, "r": 4, "t": 30, "b": 4}, yaxis={"type": "log", "title": ytitle},
                       legend={"orientation": "h", "y": 1.1}, uniformtext={"minsize": 9, "mode": "hide"})
     return fig
+
+
+def growth_figure(layers: list[str], sizes: list[int], jumps: list[int], *, names: tuple[str, str]):
+    """How the receptive field (and the jump between units) grows, layer after layer."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    fig.add_bar(x=layers, y=sizes, name=names[0], text=sizes, textposition="outside", marker={"color": "#e07b00"})
+    fig.add_scatter(x=layers, y=jumps, name=names[1], mode="lines+markers", line={"color": "#2166ac"})
+    fig.update_layout(height=280, margin={"l": 4, "r": 4, "t": 30, "b": 4}, legend={"orientation": "h", "y": 1.12},
+                      xaxis={"type": "category"}, yaxis={"title": "pixels"})
+    return fig

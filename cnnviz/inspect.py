@@ -70,9 +70,10 @@ def display_names(model: nn.Module, names: list[str]) -> dict[str, str]:
 
 
 @contextmanager
-def capture(model: nn.Module, names: list[str] | None = None):
+def capture(model: nn.Module, names: list[str] | None = None, *, detach: bool = True):
     """Context manager: a dict filled with {layer name: output} during forward passes
-    made *by this thread* inside the block. Hooks are gone when the block ends."""
+    made *by this thread* inside the block. Hooks are gone when the block ends.
+    ``detach=False`` keeps the outputs in the autograd graph (to differentiate them)."""
     names = layer_names(model) if names is None else names
     modules = dict(model.named_modules())
     missing = [n for n in names if n not in modules]
@@ -88,7 +89,7 @@ def capture(model: nn.Module, names: list[str] | None = None):
             out = output[0] if isinstance(output, (tuple, list)) else output
             if isinstance(out, torch.Tensor):
                 # clone: an in-place layer later in the network must not change what we saw
-                store[name] = out.detach().clone()
+                store[name] = out.detach().clone() if detach else out.clone()
         return hook
 
     handles = []

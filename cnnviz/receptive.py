@@ -71,3 +71,28 @@ def stack(layers: list[tuple[str, int, int, int, int]]) -> list[tuple[str, Field
         field = field.through(k, s, p, d)
         rows.append((name, field))
     return rows
+
+
+def effective_field(model: nn.Module, x, layer: str, *, channel: int | None = None, row: int | None = None,
+                    col: int | None = None):
+    """The *effective* receptive field (Luo et al., 2016): |d unit / d input| for one unit of
+    ``layer`` (default: the centre, all channels summed), summed over colour channels -> (H, W).
+
+    The theoretical field says what a unit *could* see; the gradient shows what it
+    actually weighs, usually a blob much smaller than the theoretical square.
+    Safe on a shared model: no weights change, the hook is ours and thread-keyed.
+    """
+    import torch
+
+    from .inspect import capture
+
+    inp = x.detach().clone().requires_grad_(True)
+    with torch.enable_grad(), capture(model, [layer], detach=False) as store:
+        model(inp)
+    out = store[layer]
+    _, c, h, w = out.shape
+    row = h // 2 if row is None else row
+    col = w // 2 if col is None else col
+    unit = out[0, :, row, col].sum() if channel is None else out[0, channel, row, col]
+    (grad,) = torch.autograd.grad(unit, inp)
+    return grad.abs().sum(dim=1)[0].numpy(), (row, col)

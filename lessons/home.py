@@ -12,6 +12,7 @@ LESSONS = [
     ("lessons/why_cnn.py", "why", ":material/calculate:"),
     ("lessons/layers.py", "layers", ":material/stacks:"),
     ("lessons/inside.py", "inside", ":material/layers:"),
+    ("lessons/receptive_field.py", "rf", ":material/center_focus_strong:"),
     ("lessons/explain.py", "explain", ":material/visibility:"),
 ]
 cols = st.columns(2)

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -44,3 +45,18 @@ def test_resnet18_main_path_ignores_the_shortcut():
 def test_stack_matches_the_formula():
     rows = receptive.stack([("a", 3, 1, 1, 1), ("b", 3, 1, 1, 1), ("pool", 2, 2, 0, 1), ("c", 3, 1, 1, 2)])
     assert [r[1].size for r in rows] == [3, 5, 6, 14]
+
+
+def test_effective_field_lives_inside_the_theoretical_one():
+    torch.manual_seed(0)
+    model = DigitsCNN().eval()
+    x = torch.randn(1, 1, 28, 28)
+    f = receptive.fields(model, insp.layer_names(model))
+    grad, (r, c) = receptive.effective_field(model, x, "conv2")
+    assert (r, c) == (7, 7) and grad.shape == (28, 28)
+    top, left, size = f["conv2"].box(r, c)
+    inside = np.zeros_like(grad, dtype=bool)
+    inside[max(top, 0):top + size, max(left, 0):left + size] = True
+    assert grad[~inside].max() == 0 and grad[inside].max() > 0      # nothing outside the 8 x 8 square
+    assert sum(len(m._forward_hooks) for m in model.modules()) == 0
+    assert all(p.grad is None for p in model.parameters())           # the weights were not touched

@@ -1,0 +1,102 @@
+"""Lesson: the receptive field grows with depth (seed 003)."""
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import figures, images, receptive, ui
+
+t = ui.t
+st.title(t("rf.title"))
+st.markdown(t("rf.intro"))
+
+# ------------------------------------------------------------------ 1. compose a stack
+st.header(t("rf.stack_header"))
+DEFAULT = [["conv", 3, 1, 1, 1], ["conv", 3, 1, 1, 1], ["pool", 2, 2, 0, 1],
+           ["conv", 3, 1, 1, 1], ["conv", 3, 1, 1, 1], ["pool", 2, 2, 0, 1], ["conv", 3, 1, 1, 1]]
+cols = ["kind", "kernel", "stride", "padding", "dilation"]
+import pandas as pd  # noqa: E402
+
+table = st.data_editor(
+    pd.DataFrame(DEFAULT, columns=cols), num_rows="dynamic", key="rf.table", hide_index=True,
+    column_config={
+        "kind": st.column_config.SelectboxColumn(t("rf.col_kind"), options=["conv", "pool"], required=True),
+        "kernel": st.column_config.NumberColumn(t("rf.col_kernel"), min_value=1, max_value=31, step=1),
+        "stride": st.column_config.NumberColumn(t("rf.col_stride"), min_value=1, max_value=8, step=1),
+        "padding": st.column_config.NumberColumn(t("rf.col_padding"), min_value=0, max_value=15, step=1),
+        "dilation": st.column_config.NumberColumn(t("rf.col_dilation"), min_value=1, max_value=8, step=1),
+    })
+problems = [i + 1 for i, row in table.iterrows() if row.isna().any()]
+if problems or table.empty:
+    st.error(t("rf.incomplete", rows=", ".join(map(str, problems)) or "–"), icon="⚠️")
+    st.stop()
+names, counts = [], {"conv": 0, "pool": 0}
+for kind in table["kind"]:
+    counts[kind] += 1
+    names.append(f"{kind}{counts[kind]}")
+spec = [(n, int(r.kernel), int(r.stride), int(r.padding), int(r.dilation)) for n, r in zip(names, table.itertuples())]
+rows = receptive.stack(spec)
+st.plotly_chart(figures.growth_figure([n for n, _ in rows], [f.size for _, f in rows], [f.jump for _, f in rows],
+                                      names=(t("rf.size"), t("rf.jump"))),
+                config={"displayModeBar": False}, key="rf.growth")
+last = rows[-1][1]
+st.markdown(t("rf.formula", size=last.size, jump=last.jump, n=len(rows)))
+
+# ------------------------------------------------------------------ 2. on an image
+st.header(t("rf.image_header"))
+left, right = st.columns([2, 3], gap="large")
+with left:
+    img = ui.image_picker("rf", default="landscape", camera=False)
+if img is not None:
+    small = images.fit(img, 128)
+    w, h = small.size
+    from cnnviz.conv import output_size  # noqa: E402
+    from cnnviz.errors import CnnvizError  # noqa: E402
+
+    try:
+        oh, ow = h, w
+        for _, k, s, p, d in spec:
+            oh, ow = output_size(oh, k, s, p, d), output_size(ow, k, s, p, d)
+    except CnnvizError as err:
+        ui.show_error(err)
+    else:
+        with left:
+            st.caption(t("rf.out_size", h=h, w=w, oh=oh, ow=ow, layer=names[-1]))
+            r = st.slider(t("rf.unit_row"), 0, oh - 1, oh // 2, key="rf.row") if oh > 1 else 0
+            c = st.slider(t("rf.unit_col"), 0, ow - 1, ow // 2, key="rf.col") if ow > 1 else 0
+        top, lft, size = last.box(r, c)
+        with right:
+            st.image(figures.draw_box(small, (top, lft, size, size), target=420), width="content",
+                     caption=t("rf.box_caption", r=r, c=c, layer=names[-1], size=size, top=top, left=lft))
+
+# ------------------------------------------------------------------ 3. real networks
+st.header(t("rf.real_header"))
+st.markdown(t("rf.real_explain"))
+loaded = ui.model_picker("model", allow_own=False)
+if loaded is None:
+    st.stop()
+import torch  # noqa: E402, F401
+
+from cnnviz import inspect as insp  # noqa: E402
+
+x = loaded.preprocess(img if img is not None else images.load_sample("digit"))
+layer_list = insp.layer_names(loaded.model)
+acts = ui.session_memo("rf.acts", (id(loaded.model), x.numpy().tobytes()), lambda: insp.activations(loaded.model, x))
+map_layers = [n for n in layer_list if n in acts and acts[n].ndim == 4]
+pretty = insp.display_names(loaded.model, layer_list)
+fields = receptive.fields(loaded.model, layer_list)
+st.dataframe({t("rf.col_layer"): [pretty[n] for n in layer_list],
+              t("rf.size"): [t("rf.whole") if fields[n].whole else f"{fields[n].size} × {fields[n].size}" for n in layer_list],
+              t("rf.jump"): [fields[n].jump for n in layer_list]}, hide_index=True, height=240)
+layer = st.selectbox(t("rf.layer"), map_layers, index=len(map_layers) // 2, key=f"rf.layer.{loaded.name}",
+                     format_func=lambda n: pretty[n])
+grad, (r, c) = receptive.effective_field(loaded.model, x, layer)
+top, lft, size = fields[layer].box(r, c)
+seen = loaded.to_image(x)
+e1, e2 = st.columns(2)
+e1.image(figures.draw_box(seen.convert("RGB"), (top, lft, size, size), target=320), width="content",
+         caption=t("rf.theory_caption", layer=pretty[layer], size=size))
+heat = grad / grad.max() if grad.max() > 0 else grad
+native = figures.overlay(seen, heat, alpha=0.85, target=max(seen.size))   # one pixel per input pixel
+e2.image(figures.draw_box(native, (top, lft, size, size), target=320), width="content",
+    caption=t("rf.effective_caption", share=f"{(grad > grad.max() * 0.05).mean() * 100:.0f}"))
+st.caption(t("rf.effective_explain"))
