@@ -12,7 +12,6 @@ loaded = ui.model_picker("model")
 if loaded is None:
     st.stop()
 
-import torch  # noqa: E402
 
 from cnnviz import attribution as attr  # noqa: E402
 

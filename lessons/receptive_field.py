@@ -1,6 +1,5 @@
 """Lesson: the receptive field grows with depth (seed 003)."""
 
-import numpy as np
 import streamlit as st
 
 from cnnviz import figures, images, receptive, ui
