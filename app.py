@@ -11,18 +11,18 @@ t = ui.t
 # url_path stays the same in both languages so a teacher's link works for everyone.
 PAGES = {
     "nav.basics": [
-        ("lessons/home.py", "home", "home.title", ":material/home:", True),
-        ("lessons/image_numbers.py", "image-as-numbers", "numbers.title", ":material/grid_on:", False),
-        ("lessons/convolution.py", "convolution", "conv.title", ":material/filter_center_focus:", False),
-        ("lessons/why_cnn.py", "why-convolution", "why.title", ":material/calculate:", False),
-        ("lessons/layers.py", "layers", "layers.title", ":material/stacks:", False),
+        ("lessons/home.py", "home", "nav.page.home", ":material/home:", True),
+        ("lessons/image_numbers.py", "image-as-numbers", "nav.page.numbers", ":material/grid_on:", False),
+        ("lessons/convolution.py", "convolution", "nav.page.conv", ":material/filter_center_focus:", False),
+        ("lessons/why_cnn.py", "why-convolution", "nav.page.why", ":material/calculate:", False),
+        ("lessons/layers.py", "layers", "nav.page.layers", ":material/stacks:", False),
     ],
     "nav.inside": [
-        ("lessons/inside.py", "inside-a-cnn", "inside.title", ":material/layers:", False),
-        ("lessons/receptive_field.py", "receptive-field", "rf.title", ":material/center_focus_strong:", False),
+        ("lessons/inside.py", "inside-a-cnn", "nav.page.inside", ":material/layers:", False),
+        ("lessons/receptive_field.py", "receptive-field", "nav.page.rf", ":material/center_focus_strong:", False),
     ],
     "nav.explain": [
-        ("lessons/explain.py", "explain", "explain.title", ":material/visibility:", False),
+        ("lessons/explain.py", "explain", "nav.page.explain", ":material/visibility:", False),
     ],
 }
 

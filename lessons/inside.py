@@ -46,7 +46,7 @@ with col_seen:
              caption=t("inside.network_sees", h=h_in, w=w_in, c=c_in), width="content")
 with col_pred:
     best = int(probs.argmax())
-    st.metric(t("inside.prediction"), labels[best], f"{probs[best] * 100:.1f} %", delta_color="off")
+    st.metric(t("inside.prediction"), labels[best], f"{probs[best] * 100:.1f} %", delta_color="off", delta_arrow="off")
     st.caption(t("inside.preprocess_" + ("digits" if is_digits else "gray" if c_in == 1 else "rgb"),
                  h=h_in, w=w_in))
 

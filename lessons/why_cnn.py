@@ -69,7 +69,7 @@ for col, (device, size) in zip(cols, params.DEVICES.items()):
     fits = mem <= size
     v, u = params.human_bytes(size)
     col.metric(t(f"why.device.{device}"), f"{v:.0f} {u}", t("why.fits") if fits else t("why.no_fit"),
-               delta_color="normal" if fits else "inverse")
+               delta_color="green" if fits else "red", delta_arrow="off")
 st.caption(t("why.fits_note"))
 
 # ------------------------------------------------------------------ the course's numbers
