@@ -1,0 +1,49 @@
+"""The calculator, the explanation and the receptive-field lessons in a real browser."""
+
+import re
+
+from browser_helpers import keyed, no_exception, shoot, wait_idle
+
+
+def metric_values(page):
+    return [v.inner_text().strip() for v in page.locator("[data-testid='stMetricValue']").all()]
+
+
+def test_mlp_calculator_updates_the_counts(new_page):
+    page = new_page("why-convolution")
+    no_exception(page)
+    assert metric_values(page)[:2] == ["4,295,622,656", "678,544"]
+    shoot(page, "why_default")
+    # a 28 x 28 grey digit instead of 256 x 256
+    for key in ("why.h", "why.w"):
+        box = keyed(page, key).locator("input")
+        box.fill("28")
+        box.press("Enter")
+        wait_idle(page)
+    values = metric_values(page)
+    assert values[0] == f"{784 * 784 + 784 * 10:,}", values
+    assert values[1] != "678,544"
+    # the course's 17 GB stays in the box below, computed
+    assert page.get_by_text(re.compile(r"4,294,967,296 weights")).first.is_visible()
+    no_exception(page)
+
+
+def test_gradcam_page_shows_the_overlay_and_follows_the_class(new_page):
+    page = new_page("explain", locale="pt-BR")
+    no_exception(page)
+    heading = page.get_by_role("heading", name=re.compile("Grad-CAM de “3”"))
+    assert heading.is_visible()
+    shoot(page, "explain_pt")
+    keyed(page, "explain.target.digits").click()
+    page.get_by_role("option", name=re.compile(r"^8 ")).click()
+    wait_idle(page, 1500)
+    assert page.get_by_role("heading", name=re.compile("Grad-CAM de “8”")).is_visible()
+    assert page.locator("[data-testid='stImage'] img").count() >= 3
+    no_exception(page)
+
+
+def test_receptive_field_table_drives_the_numbers(new_page):
+    page = new_page("receptive-field")
+    no_exception(page)
+    assert page.get_by_text(re.compile(r"one unit sees 24 × 24 pixels")).first.is_visible()
+    shoot(page, "receptive_field")
