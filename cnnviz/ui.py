@@ -49,6 +49,13 @@ def labels(prefix: str):
     return lambda option: i18n.t(f"{prefix}{option}", current)
 
 
+def message(key: str):
+    """``message(key)(**kw)``: a catalog message bound to the current language, for ``format_func``
+    lambdas that need numbers filled in (they run outside the session)."""
+    current = lang()
+    return lambda **kw: i18n.t(key, current, **kw)
+
+
 def language_picker() -> str:
     """Sidebar switch between English and Portuguese (remembered for the session)."""
     current = lang()

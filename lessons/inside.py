@@ -97,8 +97,9 @@ shown = order[:limit]
 st.image(figures.map_grid(maps, order=shown, cols=8 if len(shown) <= 32 else 16, cell=88 if len(shown) <= 32 else 56),
          caption=t("inside.grid_caption", n=len(shown), total=n_ch), width="content")
 
+channel_label = ui.message("inside.channel_label")
 channel = s3.selectbox(t("inside.channel"), order, key=f"inside.channel.{layer}",
-                       format_func=lambda c: t("inside.channel_label", c=c, v=f"{maps[c].max():.2f}"))
+                       format_func=lambda c: channel_label(c=c, v=f"{maps[c].max():.2f}"))
 one, flt = st.columns([3, 2], gap="large")
 with one:
     st.plotly_chart(figures.heatmap(maps[channel], hover=t("inside.hover_value")),

@@ -9,14 +9,18 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-LESSONS = ["lessons/home.py", "lessons/image_numbers.py", "lessons/convolution.py"]
-UPLOAD_LESSONS = {"lessons/image_numbers.py": "numbers", "lessons/convolution.py": "conv"}
+
+LESSONS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "lessons").glob("*.py"))
+UPLOAD_LESSONS = {"lessons/image_numbers.py": "numbers", "lessons/convolution.py": "conv",
+                  "lessons/explain.py": "explain", "lessons/inside.py": "inside", "lessons/receptive_field.py": "rf",
+                  "lessons/layers.py": "layers.pool"}
 
 
 def open_lesson(path: str, lang: str = "en") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
     at.query_params["lang"] = lang
     at.run()
+    at.session_state["inside.draw"] = False  # the digit canvas is a custom component: use the picker
     at.switch_page(path).run()
     return at
 
