@@ -11,25 +11,11 @@ step <= 20 ms; full map <= 1.5x F.conv2d.
 from __future__ import annotations
 
 import argparse
-import statistics
-import sys
-import time
-from pathlib import Path
 
 import numpy as np
+from timing import median_ms
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cnnviz import conv, figures, kernels  # noqa: E402
-
-
-def best_ms(fn, repeat: int) -> float:
-    fn()  # warm up (allocations, caches, lazy imports)
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -56,8 +42,8 @@ def main() -> None:
         stride, padding = (2, 1) if "stride" in name else (1, 0)
         x = torch.tensor(image, dtype=torch.float32)[None]
         w = torch.tensor(kernel, dtype=torch.float32)[None]
-        ours = best_ms(lambda: conv.convolve2d(image, kernel, stride=stride, padding=padding), a.repeat)
-        ref = best_ms(lambda: F.conv2d(x, w, stride=stride, padding=padding), a.repeat)
+        ours = median_ms(lambda: conv.convolve2d(image, kernel, stride=stride, padding=padding), a.repeat)
+        ref = median_ms(lambda: F.conv2d(x, w, stride=stride, padding=padding), a.repeat)
         print(f"{name:34s} {ours:9.2f} {ref:9.2f} {ours / ref:7.2f}")
 
     image = rng.uniform(0, 255, (n, n))
@@ -77,9 +63,9 @@ def main() -> None:
 
     field = torch.tensor(image[:7, :7], dtype=torch.float32)[None, None]
     kern = torch.tensor(kernels.PRESETS["curve_detector"], dtype=torch.float32)[None, None]
-    step_ms = best_ms(one_step, a.repeat * 5)
-    torch_ms = best_ms(lambda: F.conv2d(field, kern), a.repeat * 5)
-    drawn_ms = best_ms(one_step_drawn, a.repeat)
+    step_ms = median_ms(one_step, a.repeat * 5)
+    torch_ms = median_ms(lambda: F.conv2d(field, kern), a.repeat * 5)
+    drawn_ms = median_ms(one_step_drawn, a.repeat)
     print(f"\n{'one step (7x7 window)':34s} {'ours ms':>9s} {'torch ms':>9s} {'ratio':>7s}  target <= 20 ms")
     print(f"{'  .step() numbers only':34s} {step_ms:9.3f} {torch_ms:9.3f} {step_ms / torch_ms:7.2f}")
     print(f"{'  .step() + the lesson figures':34s} {drawn_ms:9.2f} {'':>9s} {'':>7s}")
