@@ -1,0 +1,292 @@
+"""Lesson: a kernel sliding along a signal (1D convolution), then a tiny 1D CNN that classifies signals."""
+
+import html
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import figures, signals, ui
+from cnnviz.errors import CnnvizError
+
+t = ui.t
+st.title(t("conv1d.title"))
+st.markdown(t("conv1d.intro"))
+PLOT = {"displayModeBar": False}
+MAX_SHOWN = 1000   # samples on screen at once: plotly stays fast with a class of 30
+
+
+# ------------------------------------------------------------------ inputs
+def uploaded_signal():
+    """The learner's CSV column -> (signal, name), or None after a translated message."""
+    upload = st.file_uploader(t("conv1d.upload"), type=["csv", "txt", "tsv"], key="conv1d.upload",
+                              help=t("conv1d.upload_help", max=ui.num(signals.MAX_ROWS)))
+    if upload is None:
+        st.info(t("conv1d.upload_waiting"), icon="📄")
+        return None
+    try:
+        ident = getattr(upload, "file_id", None) or (upload.name, upload.size)
+        table = ui.session_memo("conv1d.table", ident, lambda: signals.read_csv(upload.getvalue()))
+    except Exception as err:  # noqa: BLE001 - a learner's file must never crash the lesson
+        st.session_state.pop("conv1d.table", None)
+        ui.show_error(err)
+        return None
+    names = list(table.columns)
+    name = table.default
+    if len(names) > 1:
+        name = st.selectbox(t("conv1d.column"), names, index=names.index(table.default), key="conv1d.column")
+    x = table.columns[name]
+    if len(x) > MAX_SHOWN:
+        start = st.number_input(t("conv1d.start"), 0, len(x) - MAX_SHOWN, 0, step=MAX_SHOWN // 2,
+                                key="conv1d.start")
+        st.caption(t("conv1d.excerpt", n=ui.num(len(x)), a=start, b=start + MAX_SHOWN - 1, shown=MAX_SHOWN))
+        x = x[int(start):int(start) + MAX_SHOWN]
+    return x, name
+
+
+def synthetic_signal():
+    kind = st.selectbox(t("conv1d.kind"), signals.KINDS, key="conv1d.kind", format_func=ui.labels("signals.kind."))
+    c1, c2, c3 = st.columns(3)
+    freq = c1.slider(t("conv1d.freq"), 0.5, 10.0, 3.0, 0.5, key="conv1d.freq", help=t("conv1d.freq_help"))
+    noise = c2.slider(t("conv1d.noise"), 0.0, 1.0, 0.0, 0.05, key="conv1d.noise", help=t("conv1d.noise_help"))
+    n = c3.slider(t("conv1d.length"), 8, 400, 64, 1, key="conv1d.n", help=t("conv1d.length_help"))
+    return signals.make(kind, n, freq=freq, noise=noise, seed=0), kind
+
+
+def set_preset():
+    name = st.session_state["conv1d.preset"]
+    st.session_state["conv1d.kernel_text"] = signals.kernel_text(signals.PRESETS[name])
+
+
+col_sig, col_ker = st.columns(2, gap="large")
+with col_sig:
+    st.subheader(t("conv1d.signal_header"))
+    src = st.radio(t("conv1d.source"), ["synthetic", "upload"], key="conv1d.src", horizontal=True,
+                   format_func=ui.labels("conv1d.source_"))
+    picked = synthetic_signal() if src == "synthetic" else uploaded_signal()
+with col_ker:
+    st.subheader(t("conv1d.kernel_header"))
+    presets = list(signals.PRESETS)
+    st.selectbox(t("conv1d.preset"), presets, key="conv1d.preset", on_change=set_preset,
+                 format_func=ui.labels("signals.kernel."))
+    if "conv1d.kernel_text" not in st.session_state:
+        set_preset()
+    about = st.empty()
+    text = st.text_input(t("conv1d.kernel_text"), key="conv1d.kernel_text", help=t("conv1d.kernel_text_help"))
+    try:
+        kernel = signals.parse_kernel(text)
+        st.session_state["conv1d.kernel_ok"] = kernel
+    except CnnvizError as err:
+        ui.show_error(err)
+        kernel = st.session_state.get("conv1d.kernel_ok", signals.PRESETS[presets[0]])
+        st.caption(t("conv1d.kept_last", kernel=signals.kernel_text(kernel)))
+    preset = signals.PRESETS[st.session_state["conv1d.preset"]]
+    if kernel.shape == preset.shape and np.allclose(kernel, preset, atol=1e-4):
+        about.caption(t(f"signals.kernel_about.{st.session_state['conv1d.preset']}"))
+    else:
+        about.caption(t("conv1d.own_kernel"))
+    k1, k2 = st.columns(2)
+    k3, k4 = st.columns(2)
+    stride = k1.number_input(t("conv1d.stride"), 1, 16, 1, key="conv1d.stride", help=t("conv1d.stride_help"))
+    padding = k2.number_input(t("conv1d.padding"), 0, 32, 0, key="conv1d.padding", help=t("conv1d.padding_help"))
+    dilation = k3.number_input(t("conv1d.dilation"), 1, 8, 1, key="conv1d.dilation", help=t("conv1d.dilation_help"))
+    bias = k4.number_input(t("conv1d.bias"), value=0.0, step=0.5, key="conv1d.bias", help=t("conv1d.bias_help"))
+if picked is None:
+    st.stop()
+signal, signal_name = picked
+
+try:
+    result = signals.convolve(signal, kernel, stride=int(stride), padding=int(padding), dilation=int(dilation),
+                              bias=float(bias))
+except CnnvizError as err:
+    ui.show_error(err)
+    st.stop()
+
+# ------------------------------------------------------------------ sizes
+n, k, n_out = len(signal), len(kernel), len(result.output)
+st.subheader(t("conv1d.sizes_header"))
+st.latex(rf"N_{{out}} = \left\lfloor \frac{{N + 2p - d(k-1) - 1}}{{s}} \right\rfloor + 1 = "
+         rf"\left\lfloor \frac{{{n} + 2\cdot{padding} - {dilation}\cdot({k}-1) - 1}}{{{stride}}} \right\rfloor + 1"
+         rf" = {n_out}")
+m1, m2, m3 = st.columns(3)
+m1.metric(t("conv1d.input_len"), ui.num(n))
+m2.metric(t("conv1d.kernel_len"), k)
+m3.metric(t("conv1d.output_len"), ui.num(n_out))
+st.markdown(t("conv1d.counts", positions=ui.num(n_out), k=k))
+st.code(signals.torch_line(k, int(stride), int(padding), int(dilation)), language="python", wrap_lines=True)
+
+# ------------------------------------------------------------------ step by step
+st.subheader(t("conv1d.step_header"))
+st.caption(t("conv1d.step_help"))
+NAMES = {key: t(f"conv1d.fig_{key}") for key in ("signal", "padding", "window", "output", "time")}
+if st.session_state.get("conv1d.i", 0) >= n_out:
+    st.session_state["conv1d.i"] = n_out - 1
+st.session_state.setdefault("conv1d.i", 0)
+
+
+def move(delta=None, to=None):
+    st.session_state["conv1d.i"] = int(np.clip(st.session_state["conv1d.i"] + delta if to is None else to,
+                                               0, n_out - 1))
+
+
+playing = st.session_state.get("conv1d.play", False)
+
+
+def labelled(title, values, **kw):
+    """A one-row matrix with its title above it (a caption would wrap to the width of a short row)."""
+    return (f'<div style="font-weight:600;font-size:14px;margin:6px 0 4px 0">{html.escape(title)}</div>'
+            + figures.matrix_html(values, **kw))
+
+
+@st.fragment(run_every=0.6 if playing else None)
+def stepper():
+    if st.session_state.get("conv1d.play") and st.session_state["conv1d.i"] < n_out - 1:
+        move(1)
+    elif st.session_state.get("conv1d.play"):
+        st.session_state["conv1d.play"] = False
+        st.rerun()
+    b = st.columns([0.7, 0.7, 0.7, 0.7, 2.4, 1.6], vertical_alignment="bottom")
+    b[0].button(":material/first_page:", key="conv1d.first", on_click=move, kwargs={"to": 0},
+                help=t("conv1d.first"))
+    b[1].button(":material/chevron_left:", key="conv1d.prev", on_click=move, args=(-1,), help=t("conv1d.prev"))
+    b[2].button(":material/chevron_right:", key="conv1d.next", on_click=move, args=(1,), help=t("conv1d.next"))
+    b[3].button(":material/last_page:", key="conv1d.last", on_click=move, kwargs={"to": n_out - 1},
+                help=t("conv1d.last"))
+    b[4].button(t("conv1d.goto_max"), key="conv1d.max", on_click=move, icon=":material/target:",
+                kwargs={"to": int(np.argmax(result.output))})
+    was_playing = st.session_state.get("conv1d.play", False)
+    b[5].toggle(t("conv1d.play"), key="conv1d.play")
+    if st.session_state["conv1d.play"] != was_playing:
+        st.rerun()  # the whole page: the fragment's timer starts or stops
+    if n_out > 1:
+        st.slider(t("conv1d.position"), 0, n_out - 1, key="conv1d.i")
+    i = st.session_state["conv1d.i"]
+    step = result.step(i)
+    # On a long signal the window would be a sliver: show the samples around it (the whole signal is in 5.).
+    zoom = 60 if n > 150 else None
+    st.plotly_chart(signals.conv_figure(result, i, names=NAMES, zoom=zoom), config=PLOT, key="conv1d.step_fig")
+
+    left = step.left
+    cell = max(30, min(56, 560 // k))
+    window, products = step.field[0, 0], step.products[0, 0]
+    st.html(labelled(t("conv1d.m_window", a=left, b=left + result.dilation * (k - 1)), window[None], cell=cell,
+                     hover=t("conv1d.hover_window"), col0=1)
+            + labelled(t("conv1d.m_kernel"), kernel[None], cell=cell, digits=3, hover=t("conv1d.hover_weight"), col0=1)
+            + labelled(t("conv1d.m_products"), products[None], cell=cell, hover=t("conv1d.hover_product"), col0=1))
+    terms = " + ".join(f"({figures.fmt(x)}×{figures.fmt(w, 3)})" for x, w in zip(window[:12], kernel[:12]))
+    if k > 12:
+        terms += " + " + t("conv1d.more_terms", n=k - 12)
+    st.markdown(t("conv1d.sum_line", terms=terms, total=figures.fmt(step.total - step.bias, 3),
+                  bias=figures.fmt(step.bias), out=figures.fmt(step.total, 3), i=i))
+
+
+stepper()
+
+# ------------------------------------------------------------------ the whole output
+st.subheader(t("conv1d.output_header"))
+relu = st.toggle(t("conv1d.apply_relu"), value=False, key="conv1d.relu")
+st.plotly_chart(signals.conv_figure(result, names=NAMES, relu=relu), config=PLOT, key="conv1d.out_fig")
+out = np.maximum(result.output, 0) if relu else result.output
+s1, s2, s3 = st.columns(3)
+s1.metric(t("conv1d.map_min"), figures.fmt(float(out.min()), 3))
+s2.metric(t("conv1d.map_max"), figures.fmt(float(out.max()), 3))
+s3.metric(t("conv1d.map_mean"), figures.fmt(float(out.mean()), 3))
+st.markdown(t("conv1d.output_explain"))
+
+# ------------------------------------------------------------------ a 1D CNN
+st.header(t("conv1d.cnn_header"))
+st.markdown(t("conv1d.cnn_intro", n=signals.LENGTH, classes=len(signals.CLASSES),
+              f0=ui.num(signals.FREQ_RANGE[0], 1), f1=ui.num(signals.FREQ_RANGE[1], 1),
+              noise=ui.num(signals.NOISE_MAX, 2), extra=ui.num(signals.NOISY_EXTRA, 1)))
+rng = np.random.default_rng(7)
+examples = {kind: signals.prepare(signals.random_example(kind, rng)) for kind in signals.CLASSES}
+st.plotly_chart(signals.examples_figure(examples, {k_: t(f"signals.kind.{k_}") for k_ in examples}),
+                config=PLOT, key="conv1d.examples")
+c1, c2 = signals.CHANNELS
+st.markdown(t("conv1d.architecture", c1=c1, c2=c2, k=signals.KERNEL, classes=len(signals.CLASSES),
+              n=signals.LENGTH))
+e1, e2, e3 = st.columns([1, 1, 2], vertical_alignment="bottom")
+epochs = e1.slider(t("conv1d.epochs"), 2, 20, 8, key="conv1d.epochs", help=t("conv1d.epochs_help"))
+seed = e2.number_input(t("conv1d.seed"), 0, 9999, 0, key="conv1d.seed", help=t("conv1d.seed_help"))
+train_clicked = e3.button(t("conv1d.train"), key="conv1d.train", type="primary", icon=":material/model_training:")
+
+if train_clicked:
+    with st.status(t("conv1d.training"), expanded=True) as status:
+        stop_box = st.empty()
+        # Any click reruns the page, which interrupts this run at its next update: training stops.
+        stop_box.button(t("conv1d.stop"), key="conv1d.stop", icon=":material/stop:")
+        bar = st.progress(0.0, text=t("conv1d.preparing"))
+        table = st.empty()
+
+        def on_epoch(state):
+            h = state.history[-1]
+            bar.progress(state.epoch / state.epochs, text=t(
+                "conv1d.epoch_line", epoch=state.epoch, epochs=state.epochs, loss=f"{h['loss']:.3f}",
+                acc=ui.num(100 * h["train_acc"], 1), val=ui.num(100 * h["val_acc"], 1)))
+            table.dataframe(_history_rows(state.history), hide_index=True)
+
+        def _history_rows(history):
+            return {t("conv1d.col_epoch"): [h["epoch"] for h in history],
+                    t("conv1d.col_loss"): [round(h["loss"], 4) for h in history],
+                    t("conv1d.col_train_acc"): [round(100 * h["train_acc"], 1) for h in history],
+                    t("conv1d.col_val_acc"): [round(100 * h["val_acc"], 1) for h in history]}
+
+        try:
+            trained = signals.train_signal_cnn(int(epochs), int(seed), on_epoch)
+        except CnnvizError as err:
+            ui.show_error(err)
+            trained = None
+        stop_box.empty()
+        if trained is not None:
+            st.session_state["conv1d.model"] = ((int(epochs), int(seed)), trained, _history_rows(trained.history))
+            status.update(label=t("conv1d.trained", acc=ui.num(100 * trained.test_acc, 1),
+                                  secs=ui.num(trained.seconds, 1)), state="complete", expanded=False)
+elif st.session_state.get("conv1d.stop"):
+    st.info(t("conv1d.stopped"), icon="⏹️")
+
+memo = st.session_state.get("conv1d.model")
+if memo is None:
+    st.caption(t("conv1d.not_trained"))
+    st.stop()
+(trained_epochs, trained_seed), trained, rows = memo
+st.metric(t("conv1d.test_acc"), f"{ui.num(100 * trained.test_acc, 1)} %",
+          help=t("conv1d.test_acc_help", n=ui.num(trained.n_test)))
+st.caption(t("conv1d.trained_with", epochs=trained_epochs, seed=trained_seed, secs=ui.num(trained.seconds, 1)))
+with st.expander(t("conv1d.history")):
+    st.dataframe(rows, hide_index=True)
+
+# ---- what conv1 learned
+st.subheader(t("conv1d.learned_header"))
+learned = signals.first_layer_kernels(trained.model)
+st.markdown(t("conv1d.learned_intro", n=len(learned), k=learned.shape[1]))
+l1, l2 = st.columns([3, 2], gap="large", vertical_alignment="center")
+l1.plotly_chart(signals.kernels_figure(learned, t("conv1d.kernel_n")), config=PLOT, key="conv1d.learned_fig")
+l2.html(labelled(t("conv1d.learned_matrix"), learned, cell=40, digits=2, hover=t("conv1d.hover_learned")))
+u1, u2 = st.columns([1, 2], vertical_alignment="bottom")
+chosen = u1.selectbox(t("conv1d.pick_learned"), list(range(len(learned))), key="conv1d.learned_i",
+                      format_func=lambda i: t("conv1d.kernel_n", i=i))
+
+
+def use_learned():
+    st.session_state["conv1d.kernel_text"] = signals.kernel_text(learned[st.session_state["conv1d.learned_i"]])
+
+
+u2.button(t("conv1d.use_learned"), key="conv1d.use_learned", on_click=use_learned, icon=":material/north:")
+
+# ---- its answer for the learner's signal
+st.subheader(t("conv1d.predict_header"))
+try:
+    probs = signals.predict(trained.model, signal)
+except CnnvizError as err:
+    ui.show_error(err)
+    st.stop()
+order = np.argsort(probs)[::-1]
+best = signals.CLASSES[int(order[0])]
+p1, p2 = st.columns([3, 2], gap="large")
+with p1:
+    st.plotly_chart(figures.probability_bars([t(f"signals.kind.{signals.CLASSES[j]}") for j in order],
+                                             probs[order].tolist()), config=PLOT, key="conv1d.probs")
+with p2:
+    st.markdown(t("conv1d.prediction", kind=t(f"signals.kind.{best}"), p=ui.num(100 * probs[order[0]], 1)))
+    if src == "synthetic":
+        st.markdown(t("conv1d.you_picked", kind=t(f"signals.kind.{signal_name}")))
+    st.caption(t("conv1d.predict_note", n=signals.LENGTH))
