@@ -47,7 +47,7 @@ def synthetic_signal():
     kind = st.selectbox(t("conv1d.kind"), signals.KINDS, key="conv1d.kind", format_func=ui.labels("signals.kind."))
     c1, c2, c3 = st.columns(3)
     freq = c1.slider(t("conv1d.freq"), 0.5, 10.0, 3.0, 0.5, key="conv1d.freq", help=t("conv1d.freq_help"))
-    noise = c2.slider(t("conv1d.noise"), 0.0, 1.0, 0.0, 0.05, key="conv1d.noise", help=t("conv1d.noise_help"))
+    noise = c2.slider(t("conv1d.noise"), 0.0, 1.0, 0.2, 0.05, key="conv1d.noise", help=t("conv1d.noise_help"))
     n = c3.slider(t("conv1d.length"), 8, 400, 64, 1, key="conv1d.n", help=t("conv1d.length_help"))
     return signals.make(kind, n, freq=freq, noise=noise, seed=0), kind
 

@@ -1,5 +1,7 @@
 """The 1D convolution lesson runs headless (AppTest): defaults, bad CSVs, bad kernels, stepping, training."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -145,3 +147,19 @@ def test_train_button_trains_and_shows_the_test_accuracy(open_lesson):
     at.button(key="conv1d.use_learned").click().run()
     no_exception(at)
     assert metric(at, "Kernel length") == "7"
+
+
+def test_the_page_opens_without_torch(entry):
+    """torch (seconds to import, hundreds of MB) waits for the train button."""
+    path, real = entry
+    code = ("import sys\n"
+            "from streamlit.testing.v1 import AppTest\n"
+            f"at = AppTest.from_file({path!r}, default_timeout=120)\n"
+            "at.run()\n"
+            + (f"at.switch_page({PAGE!r}).run()\n" if real else "")
+            + "assert not at.exception\n"
+            "assert at.slider(key='conv1d.i')\n"
+            "print('TORCH', 'torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "TORCH False" in out.stdout
