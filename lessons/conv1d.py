@@ -241,7 +241,7 @@ if train_clicked:
             status.update(label=t("conv1d.trained", acc=ui.num(100 * trained.test_acc, 1),
                                   secs=ui.num(trained.seconds, 1)), state="complete", expanded=False)
 elif st.session_state.get("conv1d.stop"):
-    st.info(t("conv1d.stopped"), icon="⏹️")
+    st.info(t("conv1d.stopped"), icon=":material/stop_circle:")
 
 memo = st.session_state.get("conv1d.model")
 if memo is None:
