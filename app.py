@@ -14,6 +14,7 @@ PAGES = {
         ("lessons/home.py", "home", "nav.page.home", ":material/home:", True),
         ("lessons/image_numbers.py", "image-as-numbers", "nav.page.numbers", ":material/grid_on:", False),
         ("lessons/convolution.py", "convolution", "nav.page.conv", ":material/filter_center_focus:", False),
+        ("lessons/conv1d.py", "conv1d", "nav.page.conv1d", ":material/show_chart:", False),
         ("lessons/why_cnn.py", "why-convolution", "nav.page.why", ":material/calculate:", False),
         ("lessons/layers.py", "layers", "nav.page.layers", ":material/stacks:", False),
     ],

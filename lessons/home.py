@@ -9,6 +9,7 @@ st.markdown(t("home.intro"))
 LESSONS = [
     ("lessons/image_numbers.py", "numbers", ":material/grid_on:"),
     ("lessons/convolution.py", "conv", ":material/filter_center_focus:"),
+    ("lessons/conv1d.py", "conv1d", ":material/show_chart:"),
     ("lessons/why_cnn.py", "why", ":material/calculate:"),
     ("lessons/layers.py", "layers", ":material/stacks:"),
     ("lessons/inside.py", "inside", ":material/layers:"),
