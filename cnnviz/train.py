@@ -123,7 +123,7 @@ def augment(x: torch.Tensor, shift: int, flip: bool, g: torch.Generator) -> torc
     n, _, h, w = x.shape
     if flip:
         mask = torch.rand(n, generator=g) < 0.5
-        x = torch.where(mask.view(n, 1, 1, 1), x.flip(3), x)
+        x = torch.where(mask.view(n, 1, 1, 1).to(x.device), x.flip(3), x)
     if shift:
         padded = F.pad(x, (shift,) * 4, mode="replicate")
         dy, dx = torch.randint(0, 2 * shift + 1, (2, n), generator=g).tolist()
@@ -228,6 +228,15 @@ def fit(model: nn.Module, train_loader, val_loader, config: FitConfig,
 
 # ---------------------------------------------------------------- bundled models
 
+def default_device() -> str:
+    """CUDA or Apple's MPS when present (for training in the app), else the CPU."""
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
 def split(dataset, val_size: int, seed: int):
     """(train, val) subsets: a seeded random ``val_size`` images held out for early stopping."""
     perm = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed)).tolist()
@@ -241,7 +250,7 @@ def count_params(model: nn.Module) -> int:
 def train_bundled(name: str, *, epochs: int | None = None, patience: int | None = None,
                   seed: int = 0, out: Path | str = REPO / "assets" / "models",
                   threads: int = 2, limit: int | None = None, command: str | None = None,
-                  callbacks: list[Callback] | tuple = ()) -> dict:
+                  callbacks: list[Callback] | tuple = (), device: str = "cpu") -> dict:
     """Rebuild bundled model ``name`` from scratch and write ``<out>/<name>.safetensors`` + ``.json``.
 
     Returns the model card. ``limit`` trains on the first ``limit`` training images
@@ -272,9 +281,10 @@ def train_bundled(name: str, *, epochs: int | None = None, patience: int | None 
                        patience=recipe.patience if patience is None else patience,
                        lr=recipe.lr, weight_decay=recipe.weight_decay,
                        label_smoothing=recipe.label_smoothing, shift=recipe.shift,
-                       flip=recipe.flip, seed=seed)
+                       flip=recipe.flip, seed=seed, device=device)
     state = fit(model, train_loader, val_loader, config, [TqdmProgress(), *callbacks])
 
+    model.cpu()   # measure and save on the CPU, where the app runs the model
     _, test_acc = evaluate(model, test_loader)
     _, test_acc_1000 = evaluate(model, DataLoader(Subset(test, range(min(1000, len(test)))),
                                                   batch_size=500))
@@ -327,7 +337,7 @@ def train_bundled(name: str, *, epochs: int | None = None, patience: int | None 
             "train_seconds": round(state.seconds, 1),
             # the median: robust to an epoch slowed down by another program on the machine
             "seconds_per_epoch": round(statistics.median(epoch_times), 1) if epoch_times else 0.0,
-            "threads": threads, "cpu": platform.processor() or platform.machine(),
+            "threads": threads, "device": device, "cpu": platform.processor() or platform.machine(),
             "torch": torch.__version__,
         },
         "params": count_params(model),
@@ -352,11 +362,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(REPO / "assets" / "models"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=None, help="use only the first N training images")
+    parser.add_argument("--device", default="cpu",
+                        help="cpu (default: reproducible), cuda, mps or auto")
     args = parser.parse_args(argv)
     try:
         card = train_bundled(args.name, epochs=args.epochs, patience=args.patience, seed=args.seed,
                              out=args.out, threads=args.threads, limit=args.limit,
-                             command="python -m cnnviz.train " + " ".join(argv))
+                             command="python -m cnnviz.train " + " ".join(argv),
+                             device=default_device() if args.device == "auto" else args.device)
     except cdata.DataError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
