@@ -6,7 +6,9 @@ from browser_helpers import draw_stroke, keyed, no_exception, shoot, wait_idle
 
 
 def sum_text(page, word="Sum"):
-    return page.locator("[data-testid='stMarkdownContainer']", has_text=re.compile(rf"^{word}")).first.inner_text()
+    line = page.locator("[data-testid='stMarkdownContainer']", has_text=re.compile(rf"^{word}")).first
+    line.wait_for(state="visible", timeout=90_000)
+    return line.inner_text()
 
 
 def position(page) -> int:

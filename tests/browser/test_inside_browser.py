@@ -4,7 +4,9 @@ from browser_helpers import draw_stroke, no_exception, shoot, wait_idle
 
 
 def prediction(page) -> str:
-    return page.locator("[data-testid='stMetricValue']").first.inner_text().strip()
+    value = page.locator("[data-testid='stMetricValue']").first
+    value.wait_for(state="visible", timeout=90_000)
+    return value.inner_text().strip()
 
 
 def canvas_box(page):

@@ -6,6 +6,8 @@ from browser_helpers import keyed, no_exception, shoot, wait_idle
 
 
 def metric_values(page):
+    """The metrics' values, once the page has drawn them (a loaded machine may take a while)."""
+    page.locator("[data-testid='stMetricValue']").first.wait_for(state="visible", timeout=90_000)
     return [v.inner_text().strip() for v in page.locator("[data-testid='stMetricValue']").all()]
 
 
@@ -20,8 +22,10 @@ def test_mlp_calculator_updates_the_counts(new_page):
         box.fill("28")
         box.press("Enter")
         wait_idle(page)
+    expected = f"{784 * 784 + 784 * 10:,}"
+    page.get_by_text(expected, exact=True).first.wait_for(state="visible", timeout=60_000)
     values = metric_values(page)
-    assert values[0] == f"{784 * 784 + 784 * 10:,}", values
+    assert values[0] == expected, values
     assert values[1] != "678,544"
     # the course's 17 GB stays in the box below, computed
     assert page.get_by_text(re.compile(r"4,294,967,296 weights")).first.is_visible()
