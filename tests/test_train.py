@@ -126,3 +126,7 @@ def test_cli_writes_weights_and_card(tmp_path):
     assert 0.0 < card["metrics"]["test_accuracy"] <= 1.0
     m = load_bundled("digits", weights_dir=tmp_path)
     assert not m.model.training
+    # reproducible: the same command gives the same weights, byte for byte
+    assert main(["digits", "--epochs", "1", "--limit", "1200", "--out", str(tmp_path / "again")]) == 0
+    again = json.loads((tmp_path / "again" / "digits.json").read_text())
+    assert again["file"]["sha256"] == card["file"]["sha256"]
