@@ -48,6 +48,7 @@ def main() -> None:
 
     image = rng.uniform(0, 255, (n, n))
     result = conv.convolve2d(image, kernels.PRESETS["curve_detector"])
+    full_map = figures.colorize(result.output)   # once per convolution, as the lesson does
     pos = iter(range(10**9))
 
     def one_step():
@@ -58,8 +59,7 @@ def main() -> None:
         s = one_step()
         for m in (s.field[0], result.kernel[0], s.products[0]):
             figures.matrix_html(m)
-        done = np.arange(result.positions).reshape(result.shape) <= s.row * result.shape[1] + s.col
-        figures.draw_box(figures.colorize(result.output, mask=done), (s.row, s.col, 1, 1), target=340)
+        figures.draw_box(figures.filling_in(full_map, s.row, s.col), (s.row, s.col, 1, 1), target=340)
 
     field = torch.tensor(image[:7, :7], dtype=torch.float32)[None, None]
     kern = torch.tensor(kernels.PRESETS["curve_detector"], dtype=torch.float32)[None, None]

@@ -145,6 +145,18 @@ def overlay(img: Image.Image, heat: np.ndarray, *, alpha: float = 0.5, target: i
     return Image.fromarray((base * (1 - a) + colour * a).round().astype(np.uint8), "RGB")
 
 
+def filling_in(full: Image.Image, row: int, col: int) -> Image.Image:
+    """The activation map computed up to output (row, col) in reading order; the rest grey.
+
+    ``full`` is the whole map already coloured (``colorize``), made once per convolution,
+    so each step only copies it: stepping stays fast on big maps.
+    """
+    arr = np.array(full)
+    arr[row, col + 1:] = (225, 225, 225)
+    arr[row + 1:] = (225, 225, 225)
+    return Image.fromarray(arr, "RGB")
+
+
 def png_bytes(img: Image.Image) -> bytes:
     import io
 
@@ -165,14 +177,11 @@ def curves_figure(fractions, deletion, insertion, *, names: tuple[str, str], xti
     return fig
 
 
-def colorize(values: np.ndarray, *, diverging: bool | None = None, mask: np.ndarray | None = None,
+def colorize(values: np.ndarray, *, diverging: bool | None = None,
              vmin: float | None = None, vmax: float | None = None) -> Image.Image:
-    """A 2D map -> RGB image. Signed maps use a diverging scale centred on zero.
-
-    ``mask`` (bool, same shape) greys out cells not computed yet.
-    """
+    """A 2D map -> RGB image. Signed maps use a diverging scale centred on zero."""
     v = np.asarray(values, dtype=np.float64)
-    finite = v[np.isfinite(v)] if mask is None else v[np.isfinite(v) & mask]
+    finite = v[np.isfinite(v)]
     lo = float(finite.min()) if vmin is None and finite.size else (vmin or 0.0)
     hi = float(finite.max()) if vmax is None and finite.size else (vmax or 0.0)
     if diverging is None:
@@ -186,8 +195,6 @@ def colorize(values: np.ndarray, *, diverging: bool | None = None, mask: np.ndar
         idx = (v - lo) / span
         lut = SEQUENTIAL
     rgb = lut[np.clip(np.nan_to_num(idx) * 255, 0, 255).astype(np.uint8)]
-    if mask is not None:
-        rgb[~mask] = (225, 225, 225)
     return Image.fromarray(rgb, "RGB")
 
 

@@ -83,6 +83,7 @@ def move(delta=None, to=None):
 
 
 playing = st.session_state.get("conv.play", False)
+full_map = figures.colorize(result.output)   # coloured once; each step only greys out the rest
 
 
 @st.fragment(run_every=0.8 if playing else None)
@@ -123,8 +124,7 @@ def stepper():
         st.image(_with_padding(shown, int(padding), box), caption=t("conv.field_caption", row=row, col=col,
                  top=box[0], left=box[1]), width="content")
     with view2:
-        done = np.arange(n_pos).reshape(h_out, w_out) <= idx
-        st.image(figures.draw_box(figures.colorize(result.output, mask=done), (row, col, 1, 1), target=340),
+        st.image(figures.draw_box(figures.filling_in(full_map, row, col), (row, col, 1, 1), target=340),
                  caption=t("conv.map_so_far", done=idx + 1, total=n_pos), width="content")
 
     channel = 0
