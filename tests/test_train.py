@@ -126,7 +126,22 @@ def test_cli_writes_weights_and_card(tmp_path):
     assert 0.0 < card["metrics"]["test_accuracy"] <= 1.0
     m = load_bundled("digits", weights_dir=tmp_path)
     assert not m.model.training
-    # reproducible: the same command gives the same weights, byte for byte
-    assert main(["digits", "--epochs", "1", "--limit", "1200", "--out", str(tmp_path / "again")]) == 0
-    again = json.loads((tmp_path / "again" / "digits.json").read_text())
-    assert again["file"]["sha256"] == card["file"]["sha256"]
+
+
+@pytest.mark.skipif(not data.is_available("mnist"), reason="MNIST not in the data root (../shared/data)")
+def test_cli_is_reproducible(tmp_path):
+    # The same command in a fresh process gives the same weights, byte for byte. (Inside one
+    # long-lived process, earlier allocations can change memory alignment and with it the
+    # last bits of CPU float sums, so the check runs the command as a learner would.)
+    import subprocess
+    import sys
+
+    from cnnviz.train import REPO
+
+    shas = []
+    for run in ("a", "b"):
+        subprocess.run([sys.executable, "-m", "cnnviz.train", "digits", "--epochs", "1", "--limit",
+                        "1200", "--out", str(tmp_path / run)], cwd=REPO, check=True,
+                       capture_output=True)
+        shas.append(json.loads((tmp_path / run / "digits.json").read_text())["file"]["sha256"])
+    assert shas[0] == shas[1]
