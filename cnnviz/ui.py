@@ -265,14 +265,32 @@ def model_picker(key: str = "model", *, default: str = "digits", allow_zoo: bool
     side.caption(t(f"models.description.{name}") if name != OWN else t("models.upload_help",
                                                                           max_mb=models.MAX_UPLOAD_MB))
     if name == OWN:
-        return _own_model(key)
-    if models.is_zoo(name):
-        return _zoo_model(name, key)
-    try:
-        return shared_model(name)
-    except CnnvizError as err:
-        show_error(err)
-        return None
+        loaded = _own_model(key)
+    elif models.is_zoo(name):
+        loaded = _zoo_model(name, key)
+    else:
+        try:
+            loaded = shared_model(name)
+        except CnnvizError as err:
+            show_error(err)
+            loaded = None
+    if loaded is not None:
+        _card(loaded)
+    return loaded
+
+
+def _card(loaded) -> None:
+    """The model card in the sidebar: what it was trained on, how well it does, what limits it."""
+    card, side = loaded.card or {}, st.sidebar
+    metrics = card.get("metrics") or {}
+    with side.expander(t("models.card_title")):
+        acc = metrics.get("test_accuracy") or metrics.get("acc@1")
+        if acc is not None:
+            value = acc * 100 if acc <= 1 else acc
+            st.markdown(t("models.accuracy", accuracy=f"{value:.1f} %"))
+        st.markdown(t("models.params", params=num(loaded.num_params)))
+        if isinstance(card.get("command"), str):
+            st.code(card["command"], language="bash", wrap_lines=True)   # how the weights were rebuilt
 
 
 def _zoo_model(name: str, key: str):
