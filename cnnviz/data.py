@@ -27,7 +27,7 @@ class DataError(CnnvizError):
 def data_root() -> Path:
     """The folder holding MNIST/, FashionMNIST/ and cifar-10-subset/ (torchvision layout)."""
     env = os.environ.get("CNNVIZ_DATA")
-    return Path(env).expanduser() if env else (REPO.parent / "shared" / "data").resolve()
+    return Path(env).expanduser() if env else REPO.parent / "shared" / "data"
 
 
 @dataclass(frozen=True)
