@@ -88,7 +88,11 @@ st.dataframe({t("rf.col_layer"): [pretty[n] for n in layer_list],
               t("rf.jump"): [fields[n].jump for n in layer_list]}, hide_index=True, height=240)
 layer = st.selectbox(t("rf.layer"), map_layers, index=len(map_layers) // 2, key=f"rf.layer.{loaded.name}",
                      format_func=lambda n: pretty[n])
-grad, (r, c) = receptive.effective_field(loaded.model, x, layer)
+_, _, lh, lw = acts[layer].shape
+u1, u2 = st.columns(2)
+r = u1.slider(t("rf.unit_row"), 0, lh - 1, lh // 2, key=f"rf.real_row.{loaded.name}.{layer}") if lh > 1 else 0
+c = u2.slider(t("rf.unit_col"), 0, lw - 1, lw // 2, key=f"rf.real_col.{loaded.name}.{layer}") if lw > 1 else 0
+grad, (r, c) = receptive.effective_field(loaded.model, x, layer, row=r, col=c)
 top, lft, size = fields[layer].box(r, c)
 seen = loaded.to_image(x)
 e1, e2 = st.columns(2)
