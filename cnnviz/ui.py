@@ -488,3 +488,48 @@ def layer_counts(name: str) -> list[tuple[str, str, int]]:
         return params.model_counts(build_zoo(name))
     spec = models.BUNDLED[name]
     return params.model_counts(models.ARCHITECTURES[spec.arch](num_classes=len(spec.classes)))
+
+
+# ---------------------------------------------------------------- stepping a kernel
+def step_controls(prefix: str, pos_key: str, n: int, strongest: int, *, speeds: list[int] | None = None,
+                  speed_label=None) -> int:
+    """First / back / forward / last / strongest buttons, Play and a position slider -> the position.
+
+    Call it inside ``st.fragment(run_every=... if st.session_state.get(f"{prefix}.play") ...)``:
+    while Play is on, each timer tick moves ``speed`` positions; toggling Play reruns the
+    whole page so the fragment's timer starts or stops. Labels: ``{prefix}.first``,
+    ``.prev``, ``.next``, ``.last``, ``.goto_max``, ``.play``, ``.speed``, ``.position``.
+    """
+    st.session_state.setdefault(pos_key, 0)
+    if st.session_state[pos_key] >= n:
+        st.session_state[pos_key] = n - 1
+
+    def move(delta=None, to=None):
+        st.session_state[pos_key] = int(np.clip(st.session_state[pos_key] + delta if to is None else to, 0, n - 1))
+
+    play_key, speed_key = f"{prefix}.play", f"{prefix}.speed"
+    if st.session_state.get(play_key) and st.session_state[pos_key] < n - 1:
+        move(st.session_state.get(speed_key, 1))
+    elif st.session_state.get(play_key):
+        st.session_state[play_key] = False
+        st.rerun()
+    b = st.columns([0.7, 0.7, 0.7, 0.7, 2.2, 1.4] + ([2] if speeds else []), vertical_alignment="bottom")
+    b[0].button(":material/first_page:", key=f"{prefix}.first", on_click=move, kwargs={"to": 0},
+                help=t(f"{prefix}.first"))
+    b[1].button(":material/chevron_left:", key=f"{prefix}.prev", on_click=move, args=(-1,), help=t(f"{prefix}.prev"))
+    b[2].button(":material/chevron_right:", key=f"{prefix}.next", on_click=move, args=(1,), help=t(f"{prefix}.next"))
+    b[3].button(":material/last_page:", key=f"{prefix}.last", on_click=move, kwargs={"to": n - 1},
+                help=t(f"{prefix}.last"))
+    b[4].button(t(f"{prefix}.goto_max"), key=f"{prefix}.max", on_click=move, icon=":material/target:",
+                kwargs={"to": int(strongest)})
+    was_playing = st.session_state.get(play_key, False)
+    b[5].toggle(t(f"{prefix}.play"), key=play_key)
+    if speeds:
+        if st.session_state.get(speed_key) not in speeds:  # the map changed size under us
+            st.session_state[speed_key] = speeds[0]
+        b[6].select_slider(t(f"{prefix}.speed"), speeds, key=speed_key, format_func=speed_label)
+    if st.session_state[play_key] != was_playing:
+        st.rerun()  # the whole page: the fragment's timer starts or stops
+    if n > 1:
+        st.slider(t(f"{prefix}.position"), 0, n - 1, key=pos_key)
+    return st.session_state[pos_key]

@@ -118,16 +118,6 @@ st.code(signals.torch_line(k, int(stride), int(padding), int(dilation)), languag
 st.subheader(t("conv1d.step_header"))
 st.caption(t("conv1d.step_help"))
 NAMES = {key: t(f"conv1d.fig_{key}") for key in ("signal", "padding", "window", "output", "time")}
-if st.session_state.get("conv1d.i", 0) >= n_out:
-    st.session_state["conv1d.i"] = n_out - 1
-st.session_state.setdefault("conv1d.i", 0)
-
-
-def move(delta=None, to=None):
-    st.session_state["conv1d.i"] = int(np.clip(st.session_state["conv1d.i"] + delta if to is None else to,
-                                               0, n_out - 1))
-
-
 playing = st.session_state.get("conv1d.play", False)
 
 
@@ -139,27 +129,7 @@ def labelled(title, values, **kw):
 
 @st.fragment(run_every=0.6 if playing else None)
 def stepper():
-    if st.session_state.get("conv1d.play") and st.session_state["conv1d.i"] < n_out - 1:
-        move(1)
-    elif st.session_state.get("conv1d.play"):
-        st.session_state["conv1d.play"] = False
-        st.rerun()
-    b = st.columns([0.7, 0.7, 0.7, 0.7, 2.4, 1.6], vertical_alignment="bottom")
-    b[0].button(":material/first_page:", key="conv1d.first", on_click=move, kwargs={"to": 0},
-                help=t("conv1d.first"))
-    b[1].button(":material/chevron_left:", key="conv1d.prev", on_click=move, args=(-1,), help=t("conv1d.prev"))
-    b[2].button(":material/chevron_right:", key="conv1d.next", on_click=move, args=(1,), help=t("conv1d.next"))
-    b[3].button(":material/last_page:", key="conv1d.last", on_click=move, kwargs={"to": n_out - 1},
-                help=t("conv1d.last"))
-    b[4].button(t("conv1d.goto_max"), key="conv1d.max", on_click=move, icon=":material/target:",
-                kwargs={"to": int(np.argmax(result.output))})
-    was_playing = st.session_state.get("conv1d.play", False)
-    b[5].toggle(t("conv1d.play"), key="conv1d.play")
-    if st.session_state["conv1d.play"] != was_playing:
-        st.rerun()  # the whole page: the fragment's timer starts or stops
-    if n_out > 1:
-        st.slider(t("conv1d.position"), 0, n_out - 1, key="conv1d.i")
-    i = st.session_state["conv1d.i"]
+    i = ui.step_controls("conv1d", "conv1d.i", n_out, int(np.argmax(result.output)))
     step = result.step(i)
     # On a long signal the window would be a sliver: show the samples around it (the whole signal is in 5.).
     zoom = 60 if n > 150 else None

@@ -69,17 +69,10 @@ st.code(conv.torch_line(c_in, 1, kh if kh == kw else (kh, kw), int(stride), int(
 st.subheader(t("conv.step_header"))
 st.caption(t("conv.step_help"))
 n_pos = result.positions
-if st.session_state.get("conv.t", 0) >= n_pos:
-    st.session_state["conv.t"] = n_pos - 1
 if "conv.t" not in st.session_state:
     # Start where the article starts, on our mouse: its 7x7 receptive field at the tail's tip.
     top, left = images.SAMPLE_FOCUS
     st.session_state["conv.t"] = min(top, h_out - 1) * w_out + min(left, w_out - 1)
-
-
-def move(delta=None, to=None):
-    st.session_state["conv.t"] = int(np.clip(st.session_state["conv.t"] + delta if to is None else to,
-                                             0, n_pos - 1))
 
 
 playing = st.session_state.get("conv.play", False)
@@ -88,32 +81,9 @@ full_map = figures.colorize(result.output)   # coloured once; each step only gre
 
 @st.fragment(run_every=0.8 if playing else None)
 def stepper():
-    if st.session_state.get("conv.play") and st.session_state["conv.t"] < n_pos - 1:
-        move(st.session_state.get("conv.speed", 1))
-    elif st.session_state.get("conv.play"):
-        st.session_state["conv.play"] = False
-        st.rerun()
-    b = st.columns([0.7, 0.7, 0.7, 0.7, 2.2, 1.4, 2], vertical_alignment="bottom")
-    b[0].button(":material/first_page:", key="conv.first", on_click=move, kwargs={"to": 0}, help=t("conv.first"))
-    b[1].button(":material/chevron_left:", key="conv.prev", on_click=move, args=(-1,), help=t("conv.prev"))
-    b[2].button(":material/chevron_right:", key="conv.next", on_click=move, args=(1,), help=t("conv.next"))
-    b[3].button(":material/last_page:", key="conv.last", on_click=move, kwargs={"to": n_pos - 1},
-                help=t("conv.last"))
-    b[4].button(t("conv.goto_max"), key="conv.max", on_click=move, icon=":material/target:",
-                kwargs={"to": int(np.argmax(result.output))})
-    was_playing = st.session_state.get("conv.play", False)
-    b[5].toggle(t("conv.play"), key="conv.play")
     row_label = t("conv.speed_row")
-    speeds = sorted({1, 2, 4, 8, w_out})
-    if st.session_state.get("conv.speed") not in speeds:  # the map changed size under us
-        st.session_state["conv.speed"] = 1
-    b[6].select_slider(t("conv.speed"), speeds, key="conv.speed",
-                       format_func=lambda v: row_label if v == w_out and v > 8 else f"×{v}")
-    if st.session_state["conv.play"] != was_playing:
-        st.rerun()  # the whole page: the fragment's timer starts or stops
-    if n_pos > 1:
-        st.slider(t("conv.position"), 0, n_pos - 1, key="conv.t")
-    idx = st.session_state["conv.t"]
+    idx = ui.step_controls("conv", "conv.t", n_pos, int(np.argmax(result.output)), speeds=sorted({1, 2, 4, 8, w_out}),
+                           speed_label=lambda v: row_label if v == w_out and v > 8 else f"×{v}")
     row, col = divmod(idx, w_out)
     step = result.step(row, col)
 
