@@ -16,12 +16,13 @@ LESSONS = [
     ("lessons/receptive_field.py", "rf", ":material/center_focus_strong:"),
     ("lessons/explain.py", "explain", ":material/visibility:"),
 ]
-cols = st.columns(2)
-for i, (path, key, icon) in enumerate(LESSONS):
-    with cols[i % 2].container(border=True):
-        st.subheader(t(f"{key}.title"))
-        st.write(t(f"{key}.summary"))
-        st.page_link(path, label=t("home.open_lesson"), icon=icon)
+for start in range(0, len(LESSONS), 2):   # one row per pair, so the cards line up
+    cols = st.columns(2)
+    for col, (path, key, icon) in zip(cols, LESSONS[start:start + 2]):
+        with col.container(border=True, height="stretch"):
+            st.subheader(t(f"{key}.title"))
+            st.write(t(f"{key}.summary"))
+            st.page_link(path, label=t("home.open_lesson"), icon=icon)
 
 with st.expander(t("home.teachers_title")):
     st.markdown(t("home.teachers"))
