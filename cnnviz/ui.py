@@ -71,10 +71,10 @@ def language_picker() -> str:
 def show_error(err: Exception) -> None:
     """A learner-friendly message in their language; unexpected errors are logged, not shown raw."""
     if isinstance(err, CnnvizError):
-        st.error(err.message(lang()), icon="⚠️")
+        st.error(err.message(lang()), icon=":material/warning:")
     else:
         log.exception("unexpected error", exc_info=err)
-        st.error(t("app.unexpected_error", detail=type(err).__name__), icon="⚠️")
+        st.error(t("app.unexpected_error", detail=type(err).__name__), icon=":material/warning:")
 
 
 # ---------------------------------------------------------------- images
@@ -117,7 +117,7 @@ def image_picker(key: str, *, default: str = "mouse", camera: bool = True, label
     else:
         upload = st.camera_input(t("picker.camera_label"), key=f"{key}.camera")
     if upload is None:
-        st.info(t("picker.waiting"), icon="📷" if src == "camera" else "📁")
+        st.info(t("picker.waiting"), icon=":material/photo_camera:" if src == "camera" else ":material/folder_open:")
         return None
     (img, original), err = _decode_upload(upload, key)
     if err is not None:
@@ -305,7 +305,7 @@ def _zoo_model(name: str, key: str):
             return None
     size = f"{status.size_mb:.0f}" if status.size_mb else "?"
     st.warning(t("models.zoo_missing", name=models.label(name, lang()), file=status.filename, size_mb=size,
-                 url=status.url, folder=str(status.folder)), icon="📦")
+                 url=status.url, folder=str(status.folder)), icon=":material/inventory_2:")
     c1, c2 = st.columns(2)
     if c1.button(t("models.download_button", name=models.label(name, lang()), size_mb=size),
                  key=f"{key}.download.{name}", icon=":material/download:"):
@@ -340,7 +340,7 @@ def _own_model(key: str):
                                  key=f"{key}.own_weights")
     card_file = side.file_uploader(t("models.upload_card_label"), type=["json"], key=f"{key}.own_card")
     if weights is None:
-        st.info(t("models.upload_help", max_mb=models.MAX_UPLOAD_MB), icon="📁")
+        st.info(t("models.upload_help", max_mb=models.MAX_UPLOAD_MB), icon=":material/folder_open:")
         return None
     ident = (weights.file_id, getattr(card_file, "file_id", None))
     memo = st.session_state.get(f"{key}.own_loaded")

@@ -21,7 +21,7 @@ def uploaded_signal():
     upload = st.file_uploader(t("conv1d.upload"), type=["csv", "txt", "tsv"], key="conv1d.upload",
                               help=t("conv1d.upload_help", max=ui.num(signals.MAX_ROWS)))
     if upload is None:
-        st.info(t("conv1d.upload_waiting"), icon="📄")
+        st.info(t("conv1d.upload_waiting"), icon=":material/description:")
         return None
     try:
         ident = getattr(upload, "file_id", None) or (upload.name, upload.size)

@@ -61,7 +61,7 @@ def run(method, **options):
 
 def show(exp, caption):
     if exp.flat:
-        st.warning(t("explain.flat"), icon="🫥")
+        st.warning(t("explain.flat"), icon=":material/blur_off:")
         st.image(figures.upscale(seen.convert("RGB"), 280), caption=caption, width="content")
         return None
     pic = figures.overlay(seen, exp.map, alpha=alpha, target=280)

@@ -30,7 +30,7 @@ with col_in:
     if is_digits and st.toggle(t("inside.draw_digit"), value=True, key="inside.draw"):
         img = ui.digit_canvas("inside.canvas")
         if img is None:
-            st.info(t("inside.draw_hint"), icon="✏️")
+            st.info(t("inside.draw_hint"), icon=":material/draw:")
     else:
         img = ui.image_picker("inside", default="digit" if c_in == 1 else "landscape")
 if img is None:

@@ -26,7 +26,7 @@ table = st.data_editor(
     })
 problems = [i + 1 for i, row in table.iterrows() if row.isna().any()]
 if problems or table.empty:
-    st.error(t("rf.incomplete", rows=", ".join(map(str, problems)) or "–"), icon="⚠️")
+    st.error(t("rf.incomplete", rows=", ".join(map(str, problems)) or "–"), icon=":material/warning:")
     st.stop()
 names, counts = [], {"conv": 0, "pool": 0}
 for kind in table["kind"]:
