@@ -66,12 +66,13 @@ def map_layers(model: nn.Module, x: torch.Tensor) -> list[str]:
     return [n for n, a in acts.items() if n != "output" and a.ndim == 4 and a.shape[-1] > 1]
 
 
-def default_layer(model: nn.Module, x: torch.Tensor) -> str:
+def default_layer(model: nn.Module, x: torch.Tensor, *, layers: list[str] | None = None) -> str:
     """The usual Grad-CAM layer: the last stack of maps before the classifier, after its
     activation (relu2 of the digits net, layer4 of ResNet-18), skipping a final pooling.
-    Deep enough to know what the class looks like, still spatial enough to say where."""
+    Deep enough to know what the class looks like, still spatial enough to say where.
+    ``layers``: the result of ``map_layers`` when the caller has it (saves a forward pass)."""
     modules = dict(model.named_modules())
-    names = map_layers(model, x)
+    names = map_layers(model, x) if layers is None else layers
     if not names:
         raise ValueError("this network has no spatial layer to explain")
     useful = [n for n in names if not isinstance(modules[n], _POOLS)]

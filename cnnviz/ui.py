@@ -461,8 +461,6 @@ def show_top_images(loaded, x, found, channel: int, field) -> None:
 # ---------------------------------------------------------------- small inputs
 def parse_int_list(text: str, *, low: int, high: int) -> list[int]:
     """"16, 32, 64" -> [16, 32, 64]; anything else is a translated error naming the bad item."""
-    from .errors import CnnvizError
-
     items = [s.strip() for s in (text or "").replace(";", ",").split(",") if s.strip()]
     if not items:
         raise CnnvizError("why.error.empty_list")

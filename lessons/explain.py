@@ -30,7 +30,7 @@ probs = loaded.probabilities(x)
 top5 = probs.topk(min(5, len(labels))).indices.tolist()
 seen = loaded.to_image(x)
 layers = ui.session_memo("explain.layers", id(loaded.model), lambda: attr.map_layers(loaded.model, x))
-default_layer = attr.default_layer(loaded.model, x)
+default_layer = attr.default_layer(loaded.model, x, layers=layers)   # no second forward pass
 
 with right:
     options = top5 + [i for i in range(len(labels)) if i not in top5]

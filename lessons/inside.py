@@ -55,7 +55,8 @@ st.header(t("inside.arch_header"))
 names = [n for n in acts if n != "output"]
 pretty = insp.display_names(model, names)
 fields = receptive.fields(model, names)
-params = {n: sum(p.numel() for p in m.parameters()) for n, m in model.named_modules() if n in names}
+modules = dict(model.named_modules())
+params = {n: sum(p.numel() for p in modules[n].parameters()) for n in names}
 shapes = {n: tuple(acts[n].shape[1:]) for n in names}
 map_layers = [n for n in names if len(shapes[n]) == 3]
 layer = st.session_state.get("inside.layer")
@@ -71,7 +72,7 @@ layer = st.pills(t("inside.pick_layer"), map_layers, default=layer, key="inside.
 with st.expander(t("inside.table_title")):
     st.dataframe({
         t("inside.col_layer"): [pretty[n] for n in names],
-        t("inside.col_kind"): [type(dict(model.named_modules())[n]).__name__ for n in names],
+        t("inside.col_kind"): [type(modules[n]).__name__ for n in names],
         t("inside.col_shape"): [" × ".join(map(str, shapes[n][1:] + shapes[n][:1] if len(shapes[n]) == 3
                                                else shapes[n])) for n in names],
         t("inside.col_params"): [params[n] for n in names],
@@ -86,7 +87,8 @@ maps = insp.to_numpy_maps(maps_t)
 n_ch, mh, mw = maps.shape
 field = fields[layer]
 st.header(t("inside.layer_header", layer=pretty[layer], c=n_ch, h=mh, w=mw))
-st.markdown(t("inside.layer_explain", rf=field.size, kind=type(dict(model.named_modules())[layer]).__name__))
+kind = type(modules[layer]).__name__
+st.markdown(t("inside.layer_explain", rf=field.size, kind=kind))
 s1, s2, s3 = st.columns([2, 2, 3])
 order_by = s1.radio(t("inside.sort"), ["max", "mean", "index"], horizontal=True, key="inside.sort",
                     format_func=ui.labels("inside.sort_"))
@@ -107,7 +109,7 @@ with one:
     st.caption(t("inside.one_caption", c=channel, h=mh, w=mw, lo=f"{maps[channel].min():.2f}",
                  hi=f"{maps[channel].max():.2f}"))
 with flt:
-    is_block = any(True for _ in dict(model.named_modules())[layer].children())
+    is_block = any(True for _ in modules[layer].children())
     conv_name = None if is_block else insp.feeding_conv(model, layer)
     weight = insp.conv_weight(model, conv_name) if conv_name else None
     if weight is not None and weight.shape[0] == n_ch:
@@ -115,7 +117,6 @@ with flt:
     else:
         st.caption(t("inside.no_filter_block"))
     before = names[names.index(layer) - 1] if names.index(layer) > 0 else None
-    kind = type(dict(model.named_modules())[layer]).__name__
     if before and kind in ("ReLU", "MaxPool2d", "AvgPool2d", "BatchNorm2d") and len(shapes[before]) == 3:
         prev = insp.to_numpy_maps(acts[before][0])
         if prev.shape[0] == n_ch:
