@@ -3,7 +3,8 @@
     python benchmarks/bench_conv.py [--size 512] [--repeat 20]
 
 Prints, for a 512 x 512 image: the full activation map (ours vs F.conv2d, float32
-on the CPU, same threads) and one step of the step-by-step view (our .step() plus
+on the CPU, same threads; ours with the compiled engine the app uses once it is
+ready, and with the numpy engine it uses before that or without numba) and one step of the step-by-step view (our .step() plus
 the figures the lesson draws for it) with their ratios. Targets (issue 2): one
 step <= 20 ms; full map <= 1.5x F.conv2d.
 """
@@ -29,7 +30,10 @@ def main() -> None:
 
     rng = np.random.default_rng(0)
     n = a.size
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; image {n}x{n}; median of {a.repeat}")
+    state = conv.warm_up(wait=True)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; compiled engine: {state}; "
+          f"image {n}x{n}; median of {a.repeat}")
+    engine = "jit" if state == "ready" else "numpy"
     cases = [
         ("grey, 7x7 dense", rng.uniform(0, 255, (1, n, n)), rng.normal(size=(1, 7, 7))),
         ("grey, 7x7 curve detector", rng.uniform(0, 255, (1, n, n)), kernels.PRESETS["curve_detector"][None]),
@@ -37,14 +41,18 @@ def main() -> None:
         ("colour, 5x5x3 distinct slices", rng.uniform(0, 255, (3, n, n)), rng.normal(size=(3, 5, 5))),
         ("grey, 3x3 stride 2 pad 1", rng.uniform(0, 255, (1, n, n)), rng.normal(size=(1, 3, 3))),
     ]
-    print(f"{'full activation map':34s} {'ours ms':>9s} {'torch ms':>9s} {'ratio':>7s}  target <= 1.5")
+    print(f"{'full activation map':34s} {'ours ms':>9s} {'torch ms':>9s} {'ratio':>7s}  target <= 1.5"
+          f"   {'numpy ms':>9s} {'ratio':>7s}")
     for name, image, kernel in cases:
         stride, padding = (2, 1) if "stride" in name else (1, 0)
         x = torch.tensor(image, dtype=torch.float32)[None]
         w = torch.tensor(kernel, dtype=torch.float32)[None]
-        ours = median_ms(lambda: conv.convolve2d(image, kernel, stride=stride, padding=padding), a.repeat)
+        ours = median_ms(lambda: conv.convolve2d(image, kernel, stride=stride, padding=padding,
+                                                 engine=engine), a.repeat)
         ref = median_ms(lambda: F.conv2d(x, w, stride=stride, padding=padding), a.repeat)
-        print(f"{name:34s} {ours:9.2f} {ref:9.2f} {ours / ref:7.2f}")
+        slow = median_ms(lambda: conv.convolve2d(image, kernel, stride=stride, padding=padding,
+                                                 engine="numpy"), a.repeat)
+        print(f"{name:34s} {ours:9.2f} {ref:9.2f} {ours / ref:7.2f}                 {slow:9.2f} {slow / ref:7.2f}")
 
     image = rng.uniform(0, 255, (n, n))
     result = conv.convolve2d(image, kernels.PRESETS["curve_detector"])

@@ -13,6 +13,9 @@ replay any single step (``.step(row, col)``) for the step-by-step lesson.
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -145,52 +148,150 @@ def _as_chw(image, kernel) -> tuple[np.ndarray, np.ndarray]:
     return img, ker
 
 
-def _slide(planes, weights, h_out, w_out, stride, padding, dilation, bias) -> np.ndarray:
-    """The activation map, computed fast.
+# --- the whole map, fast -------------------------------------------------------------
+#
+# Moving the window H_out*W_out times in Python would be slow, so we move the *image*
+# instead: each kernel weight (a "tap") multiplies, in one pass, the grid of pixels it
+# meets at every position, and we add those grids up. Same sums as the step-by-step
+# view. Two engines add the taps: a numba-compiled loop (``cnnviz._jit``, ~4x faster on
+# dense kernels) once it is compiled, and numpy until then or without numba.
 
-    Moving the window H_out*W_out times in Python would be slow, so we move the
-    *image* instead: each kernel weight multiplies, in one numpy operation, the
-    grid of pixels it meets at every position, and we add those grids up. Same
-    sums as the step-by-step view. We work on a band of output rows at a time
-    so the numbers stay in the CPU cache.
+_JIT_OFF = os.environ.get("CNNVIZ_JIT", "1").strip().lower() in ("0", "false", "no", "off")
+_jit_lock = threading.Lock()
+_jit_state = "off" if _JIT_OFF else "idle"     # idle -> compiling -> ready | failed
+_jit_thread: threading.Thread | None = None
+_jit_add_taps = None
+_pool: ThreadPoolExecutor | None = None
+_WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
+def _compile_jit() -> None:
+    global _jit_state, _jit_add_taps
+    try:
+        from . import _jit
+        _jit.warm_up()
+        _jit_add_taps, _jit_state = _jit.add_taps, "ready"
+    except Exception:  # numba missing or unable to compile here: numpy keeps working
+        _jit_state = "failed"
+
+
+def warm_up(wait: bool = False) -> str:
+    """Start compiling the fast engine in the background (once); return its state.
+
+    States: "ready", "compiling", "failed" (numba missing or broken), "off"
+    (``CNNVIZ_JIT=0``). ``wait=True`` blocks until compiling is over.
     """
-    c, kh, kw = weights.shape
-    padded = np.pad(planes, ((0, 0), (padding, padding), (padding, padding)))
+    global _jit_state, _jit_thread
+    with _jit_lock:
+        if _jit_state == "idle":
+            _jit_state = "compiling"
+            _jit_thread = threading.Thread(target=_compile_jit, name="cnnviz-jit", daemon=True)
+            _jit_thread.start()
+    if wait and _jit_thread is not None:
+        _jit_thread.join()
+    return _jit_state
+
+
+def _phases(planes: np.ndarray, padding: int, stride: int, add_channels: bool = False) -> np.ndarray:
+    """Pad the planes with zeros and split them into their stride x stride phases.
+
+    A phase holds every s-th row and column of the padded input starting at one
+    offset; with the phases stacked as planes, every tap reads a contiguous slice
+    even with a stride. Returns (C*s*s, Hq, Wq) float32: plane c*s*s + a*s + b holds
+    padded rows a, a+s, ... and columns b, b+s, ... of channel c. ``add_channels``
+    first adds the channels up (C becomes 1). Each pixel is copied once.
+    """
+    c, h, w = planes.shape
+    s, p = stride, padding
+    hq, wq = -(-(h + 2 * p) // s), -(-(w + 2 * p) // s)
+    out_c = 1 if add_channels else c
+    phases = np.zeros((out_c, s, s, hq, wq), np.float32)  # zeros = the padding (and a little more)
+    for a in range(s):
+        y0 = -(-(p - a) // s) if p > a else 0          # first phase row that lands inside the image
+        r0 = a + s * y0 - p                            # ...and the image row it holds
+        if r0 >= h:
+            continue
+        for b in range(s):
+            x0 = -(-(p - b) // s) if p > b else 0
+            c0 = b + s * x0 - p
+            if c0 >= w:
+                continue
+            src = planes[:, r0::s, c0::s]
+            dst = phases[:, a, b, y0:y0 + src.shape[1], x0:x0 + src.shape[2]]
+            if add_channels:
+                np.sum(src, axis=0, out=dst[0], dtype=np.float32)
+            else:
+                dst[...] = src
+    return phases.reshape(out_c * s * s, hq, wq)
+
+
+def _taps(weights: np.ndarray, stride: int, dilation: int):
+    """One tap per non-zero weight: (plane, row offset, column offset, weight) arrays.
+
+    Sparse kernels (the curve detector) cost only their non-zeros.
+    """
     s = stride
-    # With a stride, split the image into its s x s "phases" (every s-th row and column,
-    # starting at each offset) once: each kernel weight then reads one phase with plain
-    # contiguous slices instead of strided ones, which numpy does several times faster.
-    phases = {(a, b): padded if s == 1 else np.ascontiguousarray(padded[:, a::s, b::s])
-              for a in range(s) for b in range(s)}
-    out = np.empty((h_out, w_out), np.float32)
-    band = max(1, 32768 // w_out)
+    ch, i, j = np.nonzero(weights)
+    row, col = i * dilation, j * dilation               # offsets in the padded input
+    plane = ch * s * s + (row % s) * s + col % s
+    return (plane.astype(np.int64), (row // s).astype(np.int64), (col // s).astype(np.int64),
+            weights[ch, i, j].astype(np.float32))
+
+
+def _add_taps_numpy(planes, plane, row, col, weight, out, bias) -> None:
+    h_out, w_out = out.shape
+    band = max(1, 32768 // w_out)        # a band of output rows at a time stays in the CPU cache
     tmp = np.empty((band, w_out), np.float32)
     for r0 in range(0, h_out, band):
         n = min(band, h_out - r0)
         acc, t = out[r0:r0 + n], tmp[:n]
         acc.fill(bias)
-        for ch in range(c):
-            for i in range(kh):
-                row = i * dilation                      # input row offset of this kernel row
-                for j in range(kw):
-                    weight = weights[ch, i, j]
-                    if weight == 0:
-                        continue  # sparse kernels (the curve detector) cost only their non-zeros
-                    col = j * dilation
-                    phase = phases[(row % s, col % s)][ch]
-                    top, left = r0 + row // s, col // s
-                    np.multiply(phase[top:top + n, left:left + w_out], weight, out=t)
-                    acc += t
+        for p, dr, dc, w in zip(plane, row, col, weight):
+            np.multiply(planes[p, r0 + dr:r0 + dr + n, dc:dc + w_out], w, out=t)
+            acc += t
+
+
+def _add_taps_jit(planes, plane, row, col, weight, out, bias) -> None:
+    global _pool
+    h_out = out.shape[0]
+    args = (planes, plane, row, col, weight, out)
+    chunks = _WORKERS if len(weight) * out.size >= 2_000_000 and h_out >= 2 * _WORKERS else 1
+    if chunks == 1:
+        _jit_add_taps(*args, 0, h_out, np.float32(bias))
+        return
+    if _pool is None:
+        _pool = ThreadPoolExecutor(_WORKERS, thread_name_prefix="cnnviz-conv")
+    edges = np.linspace(0, h_out, chunks + 1).astype(int)
+    jobs = [_pool.submit(_jit_add_taps, *args, int(a), int(b), np.float32(bias))
+            for a, b in zip(edges[1:-1], edges[2:])]
+    _jit_add_taps(*args, 0, int(edges[1]), np.float32(bias))   # this thread does the first chunk
+    for job in jobs:
+        job.result()
+
+
+def _slide(planes, weights, h_out, w_out, stride, padding, dilation, bias, engine="auto",
+           add_channels=False) -> np.ndarray:
+    """The activation map: sum of the taps over phases, by the fastest engine available."""
+    if engine == "auto":
+        engine = "jit" if warm_up() == "ready" else "numpy"
+    elif engine == "jit" and warm_up(wait=True) != "ready":
+        raise RuntimeError(f"the compiled engine is {_jit_state}")
+    phases = _phases(planes, padding, stride, add_channels)
+    taps = _taps(weights, stride, dilation)
+    out = np.empty((h_out, w_out), np.float32)
+    (_add_taps_jit if engine == "jit" else _add_taps_numpy)(phases, *taps, out, bias)
     return out
 
 
 def convolve2d(image, kernel, *, stride: int = 1, padding: int = 0, dilation: int = 1,
-               bias: float = 0.0) -> Convolution:
+               bias: float = 0.0, engine: str = "auto") -> Convolution:
     """Slide ``kernel`` over ``image`` and return the activation map and its steps.
 
     image: (H, W) or (C, H, W). kernel: (kh, kw) or (C, kh, kw); a 2D kernel on a
     C-channel image is repeated through the depth. Matches
     ``F.conv2d(image[None], kernel[None], bias, stride, padding, dilation)``.
+    engine: "auto" (compiled once ready, numpy meanwhile), "jit" (wait for the
+    compiled one) or "numpy"; all give the same map to float32 rounding.
     """
     img, ker = _as_chw(image, kernel)
     c, kh, kw = ker.shape
@@ -199,14 +300,13 @@ def convolve2d(image, kernel, *, stride: int = 1, padding: int = 0, dilation: in
     w_out = output_size(w, kw, stride, padding, dilation)
     if not np.isfinite(bias):
         raise ConvError("conv.error.not_finite")
-    if np.all(ker == ker[:1]):
-        # The same slice at every depth: adding the channels first gives the same
-        # sums with a third of the work (sum_c w*x_c = w * sum_c x_c).
-        planes, weights = img.sum(axis=0, keepdims=True), ker[:1]
-    else:
-        planes, weights = img, ker
-    out = _slide(planes.astype(np.float32), weights.astype(np.float32), h_out, w_out,
-                 stride, padding, dilation, float(bias))
+    # The same slice at every depth: adding the channels first gives the same sums
+    # with a third of the work (sum_c w*x_c = w * sum_c x_c).
+    same_slice = c > 1 and bool(np.all(ker == ker[:1]))
+    weights = ker[:1] if same_slice else ker
+    if engine not in ("auto", "jit", "numpy"):
+        raise ValueError(f"engine must be 'auto', 'jit' or 'numpy', not {engine!r}")
+    out = _slide(img, weights, h_out, w_out, stride, padding, dilation, float(bias), engine, same_slice)
     return Convolution(img, ker, stride, padding, dilation, float(bias), out)
 
 

@@ -1,3 +1,9 @@
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -16,20 +22,33 @@ def reference(image, kernel, stride, padding, dilation, bias):
     return F.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation)[0, 0].numpy()
 
 
-@settings(max_examples=250, deadline=None)
+@pytest.fixture(scope="module", autouse=True)
+def compiled_engine():
+    """Both engines are tested; the compiled one must really be there (numba is a requirement)."""
+    assert conv.warm_up(wait=True) == "ready"
+
+
+@settings(max_examples=300, deadline=None)
 @given(c=st.integers(1, 4), h=st.integers(1, 24), w=st.integers(1, 24), kh=st.integers(1, 7),
        kw=st.integers(1, 7), stride=st.integers(1, 4), padding=st.integers(0, 3), dilation=st.integers(1, 3),
-       seed=st.integers(0, 2**31 - 1), bias=st.floats(-5, 5))
-def test_matches_torch_conv2d(c, h, w, kh, kw, stride, padding, dilation, seed, bias):
+       seed=st.integers(0, 2**31 - 1), bias=st.floats(-5, 5), engine=st.sampled_from(["numpy", "jit"]),
+       kind=st.sampled_from(["dense", "sparse", "same slice"]))
+def test_matches_torch_conv2d(c, h, w, kh, kw, stride, padding, dilation, seed, bias, engine, kind):
     rng = np.random.default_rng(seed)
     image = rng.normal(size=(c, h, w)) * 50
     kernel = rng.normal(size=(c, kh, kw))
+    if kind == "sparse":       # zeros are skipped: the curve detector is mostly zeros
+        kernel[rng.random(kernel.shape) < 0.6] = 0
+    elif kind == "same slice":  # channels are added first
+        kernel[:] = kernel[0]
     fits = all(n + 2 * padding >= dilation * (k - 1) + 1 for n, k in ((h, kh), (w, kw)))
     if not fits:
         with pytest.raises(conv.ConvError):
-            conv.convolve2d(image, kernel, stride=stride, padding=padding, dilation=dilation, bias=bias)
+            conv.convolve2d(image, kernel, stride=stride, padding=padding, dilation=dilation, bias=bias,
+                            engine=engine)
         return
-    ours = conv.convolve2d(image, kernel, stride=stride, padding=padding, dilation=dilation, bias=bias)
+    ours = conv.convolve2d(image, kernel, stride=stride, padding=padding, dilation=dilation, bias=bias,
+                           engine=engine)
     ref = reference(image, kernel, stride, padding, dilation, bias)
     assert ours.output.shape == ref.shape
     scale = max(1.0, float(np.abs(ref).max()))
@@ -40,6 +59,53 @@ def test_matches_torch_conv2d(c, h, w, kh, kw, stride, padding, dilation, seed, 
     assert step.total == pytest.approx(ref[i, j], rel=1e-9, abs=1e-9)
     assert step.products.shape == (c, kh, kw)
     assert step.channel_sums.sum() + bias == pytest.approx(step.total)
+
+
+@pytest.mark.parametrize("stride, padding, dilation", [(1, 3, 1), (2, 1, 1), (3, 0, 2)])
+def test_large_maps_split_across_threads_match_torch(stride, padding, dilation):
+    # big enough that the compiled engine splits the rows between worker threads
+    rng = np.random.default_rng(stride)
+    image, kernel = rng.uniform(0, 255, (3, 301, 290)), rng.normal(size=(3, 7, 7))
+    ref = reference(image, kernel, stride, padding, dilation, 0.5)
+    for engine in ("jit", "numpy"):
+        ours = conv.convolve2d(image, kernel, stride=stride, padding=padding, dilation=dilation, bias=0.5,
+                               engine=engine).output
+        np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-5 * np.abs(ref).max())
+
+
+def test_many_sessions_convolving_at_once_get_their_own_maps():
+    # Streamlit runs each learner's script in its own thread: the compiled engine is
+    # called from many threads at once (and itself splits work over a thread pool).
+    rng = np.random.default_rng(7)
+    jobs = [(rng.uniform(0, 255, (1, 200, 230)), rng.normal(size=(1, 7, 7))) for _ in range(12)]
+    refs = [reference(img, k, 1, 0, 1, 0.0) for img, k in jobs]
+    with ThreadPoolExecutor(6) as pool:
+        outs = list(pool.map(lambda job: conv.convolve2d(*job, engine="jit").output, jobs))
+    for ours, ref in zip(outs, refs):
+        np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-5 * np.abs(ref).max())
+
+
+def test_engine_choice():
+    assert conv.warm_up() == "ready"
+    with pytest.raises(ValueError):
+        conv.convolve2d(np.zeros((5, 5)), np.ones((3, 3)), engine="gpu")
+
+
+def test_without_numba_the_numpy_engine_does_the_work():
+    # CNNVIZ_JIT=0 (or numba missing) must leave a working convolution, and importing
+    # cnnviz.conv never imports numba by itself (it is compiled in the background on first use).
+    code = ("import sys, numpy as np\n"
+            "from cnnviz import conv\n"
+            "assert 'numba' not in sys.modules\n"
+            "r = conv.convolve2d(np.arange(25.).reshape(5, 5), np.ones((3, 3)))\n"
+            "assert r.output[0, 0] == 54, r.output\n"
+            "print(conv.warm_up(wait=True), 'numba' in sys.modules)\n")
+    root = Path(__file__).resolve().parent.parent
+    for env, expected in (({"CNNVIZ_JIT": "0"}, "off False"), ({}, "ready True")):
+        out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                             env={**os.environ, **env}, timeout=120)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert out.stdout.strip() == expected
 
 
 @settings(max_examples=60, deadline=None)
