@@ -25,6 +25,9 @@ PAGES = {
     "nav.explain": [
         ("lessons/explain.py", "explain", "nav.page.explain", ":material/visibility:", False),
     ],
+    "nav.train": [
+        ("lessons/train.py", "train", "nav.page.train", ":material/model_training:", False),
+    ],
 }
 
 nav = st.navigation({

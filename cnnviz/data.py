@@ -185,3 +185,75 @@ def synthetic_dataset(n: int = 256, *, size: int = 12, seed: int = 0):
         else:
             x[i, 0, pos[i], :] += 1.0   # horizontal bar
     return TensorDataset(x, y)
+
+
+@dataclass
+class SmallSplit:
+    """A small, balanced training set for a live lesson, with validation and test images.
+
+    Images are float (N, C, H, W) in [0, 1], not normalized: whoever trains decides
+    the preprocessing (the target network's own, or the source network's when
+    transferring). ``val`` is held out of the chosen training images, as Keras's
+    ``validation_split`` does in the course.
+    """
+
+    dataset: str
+    train_x: object
+    train_y: object
+    val_x: object
+    val_y: object
+    test_x: object
+    test_y: object
+    num_classes: int
+
+
+def few_shot(name: str, per_class: int, *, seed: int = 0, val_fraction: float = 0.2,
+             test_limit: int | None = 2000, root: Path | None = None) -> SmallSplit:
+    """``per_class`` training images of each class (seeded), a ``val_fraction`` of them
+    held out for validation (at least one per class), and the first ``test_limit``
+    test images (all if None)."""
+    import torch
+
+    if per_class < 2:
+        raise DataError("train.error.too_few", per_class=per_class)
+    x, y = as_tensors(load_dataset(name, train=True, root=root))
+    test_x, test_y = as_tensors(load_dataset(name, train=False, root=root), test_limit)
+    num_classes = int(y.max()) + 1
+    g = torch.Generator().manual_seed(seed)
+    n_val = max(1, round(per_class * val_fraction))
+    train_idx, val_idx = [], []
+    for c in range(num_classes):
+        pool = (y == c).nonzero().flatten()
+        if len(pool) < per_class:
+            raise DataError("train.error.not_enough", dataset=name, per_class=per_class, have=len(pool))
+        chosen = pool[torch.randperm(len(pool), generator=g)[:per_class]]
+        val_idx.append(chosen[:n_val])
+        train_idx.append(chosen[n_val:])
+    # shuffle so that batches mix the classes
+    train_idx = torch.cat(train_idx)[torch.randperm(num_classes * (per_class - n_val), generator=g)]
+    val_idx = torch.cat(val_idx)
+    return SmallSplit(name, x[train_idx], y[train_idx], x[val_idx], y[val_idx], test_x, test_y,
+                      num_classes)
+
+
+def adapt(x, channels: int, size: tuple[int, int]):
+    """Images (N, C, H, W) in [0, 1] made to fit another network's input.
+
+    Grey -> colour repeats the grey in R, G and B; colour -> grey averages the
+    channels (ITU-R 601 weights); the size is changed with bilinear resampling.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    if x.shape[1] != channels:
+        if channels == 3 and x.shape[1] == 1:
+            x = x.repeat(1, 3, 1, 1)
+        elif channels == 1 and x.shape[1] == 3:
+            w = torch.tensor([0.299, 0.587, 0.114], dtype=x.dtype).view(1, 3, 1, 1)
+            x = (x * w).sum(1, keepdim=True)
+        else:
+            raise DataError("train.error.channels", have=x.shape[1], want=channels)
+    if tuple(x.shape[-2:]) != tuple(size):
+        x = F.interpolate(x, size=tuple(size), mode="bilinear", align_corners=False,
+                          antialias=True).clamp_(0, 1)
+    return x

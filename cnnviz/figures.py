@@ -399,3 +399,54 @@ def growth_figure(layers: list[str], sizes: list[int], jumps: list[int], *, name
     fig.update_layout(height=280, margin={"l": 4, "r": 4, "t": 30, "b": 4}, legend={"orientation": "h", "y": 1.12},
                       xaxis={"type": "category"}, yaxis={"title": "pixels"})
     return fig
+
+
+def training_figure(history: list[dict], *, names: dict[str, str], best_epoch: int = 0,
+                    max_epochs: int | None = None):
+    """Loss (left) and accuracy (right) per epoch, training and validation, as training goes.
+
+    names: titles for "loss", "accuracy", "train", "val", "epoch", "best". The best
+    validation epoch (the weights early stopping gives back) is marked.
+    """
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    epochs = [h["epoch"] for h in history]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(names["loss"], names["accuracy"]),
+                        horizontal_spacing=0.12)
+    style = {"train": {"color": "#2166ac"}, "val": {"color": "#e07b00"}}
+    for col, (train_key, val_key) in ((1, ("loss", "val_loss")), (2, ("train_acc", "val_acc"))):
+        scale = 100 if col == 2 else 1
+        for which, key in (("train", train_key), ("val", val_key)):
+            fig.add_scatter(x=epochs, y=[scale * h[key] for h in history], name=names[which],
+                            mode="lines+markers", line=style[which], legendgroup=which,
+                            showlegend=col == 1, row=1, col=col)
+    if best_epoch:
+        best = history[best_epoch - 1]
+        fig.add_scatter(x=[best_epoch], y=[100 * best["val_acc"]], name=names["best"], mode="markers",
+                        marker={"symbol": "star", "size": 16, "color": "#d62728"}, row=1, col=2)
+    last = max_epochs or (epochs[-1] if epochs else 1)
+    fig.update_xaxes(title_text=names["epoch"], range=[0.5, last + 0.5], dtick=1 if last <= 20 else None)
+    fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(range=[0, 100], ticksuffix=" %", row=1, col=2)
+    fig.update_layout(height=300, margin={"l": 4, "r": 4, "t": 40, "b": 4},
+                      legend={"orientation": "h", "y": -0.25, "yanchor": "top"})
+    return fig
+
+
+def confusion_figure(counts: np.ndarray, labels: list[str], *, xtitle: str, ytitle: str, hover: str):
+    """A confusion matrix: rows = true class, columns = predicted; the diagonal is what's right.
+
+    hover: a plotly hovertemplate with %{y} (true), %{x} (predicted), %{z} (count).
+    """
+    import plotly.graph_objects as go
+
+    counts = np.asarray(counts)
+    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)   # colour = share of the true class
+    fig = go.Figure(go.Heatmap(z=share, x=labels, y=labels, customdata=counts, text=counts,
+                               texttemplate="%{text}", colorscale="Blues", zmin=0, zmax=1,
+                               showscale=False, hovertemplate=hover + "<extra></extra>"))
+    fig.update_layout(height=120 + 34 * len(labels), margin={"l": 4, "r": 4, "t": 10, "b": 4},
+                      xaxis={"title": xtitle, "side": "bottom", "tickangle": -35},
+                      yaxis={"title": ytitle, "autorange": "reversed"})
+    return fig

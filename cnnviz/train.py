@@ -131,6 +131,21 @@ def augment(x: torch.Tensor, shift: int, flip: bool, g: torch.Generator) -> torc
     return x
 
 
+def train_mode(model: nn.Module) -> None:
+    """``model.train()``, except that frozen batch-norm layers stay in eval mode.
+
+    A layer whose weights are frozen (transfer learning) must also keep the
+    running mean and variance it learned on the source data; in training mode
+    batch norm would overwrite them with the statistics of the new batches.
+    """
+    model.train()
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            params = list(m.parameters(recurse=False))
+            if params and not any(p.requires_grad for p in params):
+                m.eval()
+
+
 @torch.no_grad()
 def evaluate(model: nn.Module, loader, device: str = "cpu") -> tuple[float, float]:
     """(mean cross-entropy loss, accuracy) of ``model`` on ``loader``, in eval mode."""
@@ -151,6 +166,8 @@ def fit(model: nn.Module, train_loader, val_loader, config: FitConfig,
         callbacks: list[Callback] | tuple = ()) -> FitState:
     """Train ``model`` in place with AdamW; return the final ``FitState`` (with ``history``).
 
+    Only weights with ``requires_grad`` are trained (frozen layers stay as they are).
+
     After every epoch the validation accuracy decides: a new best is remembered
     (a copy of the weights), otherwise the patience counter grows; at
     ``config.patience`` epochs without improvement training stops. If a callback
@@ -159,8 +176,12 @@ def fit(model: nn.Module, train_loader, val_loader, config: FitConfig,
     """
     torch.manual_seed(config.seed)
     g = torch.Generator().manual_seed(config.seed + 1)   # augmentation randomness
-    model.to(config.device).train()
-    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    model.to(config.device)
+    train_mode(model)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    if not trainable:
+        raise ValueError("every weight of the model is frozen: nothing to train")
+    opt = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay)
     steps = config.epochs * len(train_loader)
     sched = torch.optim.lr_scheduler.OneCycleLR(
         opt, max_lr=config.lr, total_steps=max(steps, 1), pct_start=0.15,
@@ -174,7 +195,7 @@ def fit(model: nn.Module, train_loader, val_loader, config: FitConfig,
     for epoch in range(1, config.epochs + 1):
         state.epoch, epoch_start = epoch, time.perf_counter()
         loss_sum, correct, seen = 0.0, 0, 0
-        model.train()
+        train_mode(model)
         for batch, (x, y) in enumerate(train_loader, 1):
             x, y = x.to(config.device), y.to(config.device)
             if config.shift or config.flip:
@@ -349,6 +370,225 @@ def train_bundled(name: str, *, epochs: int | None = None, patience: int | None 
     }
     (out / f"{name}.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
     return card
+
+
+# ---------------------------------------------------------------- from scratch, transfer learning, fine-tuning
+#
+# The course (seed 001) trains the same task three ways: a network drawn by hand and
+# trained from random weights; transfer learning, where a network trained on another
+# task keeps its feature-extraction layers frozen and only new decision layers learn;
+# and fine-tuning, where the last feature layers learn too. Here the "other task" is
+# one of the bundled models (MNIST digits, Fashion-MNIST clothes, CIFAR-10 pictures).
+
+STRATEGIES = ("scratch", "transfer", "fine_tune")
+# the network drawn for each dataset when training from scratch
+SCRATCH_ARCH = {"mnist": "DigitsCNN", "fashion": "FashionCNN", "cifar10-subset": "TinyVGG",
+                "cifar10": "TinyVGG"}
+# the bundled model trained on each dataset (transferring to its own data would be cheating)
+TRAINED_ON = {"digits": "mnist", "fashion": "fashion", "tiny-rgb": "cifar10-subset"}
+
+
+@dataclass
+class LayerPlan:
+    """One layer of a network about to be trained, as the lesson's table shows it."""
+
+    name: str
+    kind: str            # Conv2d, Linear, BatchNorm2d, ReLU...
+    params: int
+    status: str          # "frozen", "pretrained" (learns, starts from the source's weights),
+    #                      "new" (learns from random weights), "no_weights"
+
+
+def feature_layers(model: nn.Module) -> list[str]:
+    """The layers before ``flatten``: the feature extractor. The rest decides."""
+    names = [n for n, _ in model.named_children()]
+    if "flatten" not in names:
+        raise ValueError("transfer learning needs a network with a 'flatten' layer (our architectures)")
+    return names[:names.index("flatten")]
+
+
+def trainable_from_choices(model: nn.Module) -> list[str]:
+    """Layers fine-tuning may start learning from: the convolutions of the feature extractor."""
+    children = dict(model.named_children())
+    return [n for n in feature_layers(model) if isinstance(children[n], nn.Conv2d)]
+
+
+def _reset(module: nn.Module, seed: int) -> None:
+    torch.manual_seed(seed)
+    for m in module.modules():
+        if hasattr(m, "reset_parameters"):
+            m.reset_parameters()
+
+
+def scratch_model(dataset: str, num_classes: int, seed: int = 0) -> tuple[nn.Module, list[LayerPlan]]:
+    """The dataset's own architecture with random weights: everything learns."""
+    torch.manual_seed(seed)
+    model = ARCHITECTURES[SCRATCH_ARCH[dataset]](num_classes=num_classes)
+    return model, _plan(model, frozen=set(), new={n for n, _ in model.named_children()})
+
+
+def transfer_model(source: nn.Module, num_classes: int, train_from: str | None = None,
+                   seed: int = 0) -> tuple[nn.Module, list[LayerPlan]]:
+    """A copy of ``source`` with new decision layers for ``num_classes`` classes.
+
+    The feature layers keep the source's weights; those before ``train_from`` are
+    frozen (``train_from=None``: all of them, which is transfer learning as a pure
+    feature extractor; a layer name: fine-tuning from that layer on). The source
+    itself is never changed (it may be shared by every learner).
+    """
+    model = copy.deepcopy(source).cpu()
+    features = feature_layers(model)
+    if train_from is not None and train_from not in features:
+        raise ValueError(f"{train_from!r} is not a feature layer of this network: {features}")
+    children = dict(model.named_children())
+    decision = [n for n in children if n not in features]
+    # new decision layers: the output layer gets one unit per new class, the others new weights
+    head = [n for n in decision if isinstance(children[n], nn.Linear)][-1]
+    old = children[head]
+    setattr(model, head, nn.Linear(old.in_features, num_classes))
+    for n in decision:
+        _reset(getattr(model, n), seed)
+    frozen = set(features if train_from is None else features[:features.index(train_from)])
+    for n, module in model.named_children():
+        module.requires_grad_(n not in frozen)
+    model.train()
+    return model, _plan(model, frozen=frozen, new=set(decision))
+
+
+def _plan(model: nn.Module, frozen: set[str], new: set[str]) -> list[LayerPlan]:
+    plan = []
+    for n, m in model.named_children():
+        params = sum(p.numel() for p in m.parameters())
+        status = ("no_weights" if params == 0 else "frozen" if n in frozen
+                  else "new" if n in new else "pretrained")
+        plan.append(LayerPlan(n, type(m).__name__, params, status))
+    return plan
+
+
+def param_split(model: nn.Module) -> tuple[int, int]:
+    """(trainable, frozen) weight counts, as Keras's model.summary() reports them."""
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return trainable, sum(p.numel() for p in model.parameters()) - trainable
+
+
+@torch.no_grad()
+def predict_all(model: nn.Module, x: torch.Tensor, batch: int = 500) -> torch.Tensor:
+    """Predicted class of every image in ``x`` (already preprocessed), in eval mode."""
+    was_training = model.training
+    model.eval()
+    out = torch.cat([model(x[i:i + batch]).argmax(1) for i in range(0, len(x), batch)])
+    model.train(was_training)
+    return out
+
+
+def confusion_matrix(true: torch.Tensor, pred: torch.Tensor, num_classes: int):
+    """counts[i, j] = how many images of class i were predicted as j (numpy int64)."""
+    import numpy as np
+
+    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(counts, (true.numpy(), pred.numpy()), 1)
+    return counts
+
+
+@dataclass
+class Experiment:
+    """One training run of the lesson: which data, which strategy, which settings."""
+
+    dataset: str                   # key of cnnviz.data.DATASETS
+    per_class: int                 # training images per class (before the validation split)
+    strategy: str = "scratch"      # one of STRATEGIES
+    source: str | None = None      # bundled model to transfer from
+    train_from: str | None = None  # fine-tuning: first feature layer that learns
+    epochs: int = 10
+    patience: int | None = 5       # the course: stop after 5 epochs without a better val accuracy
+    lr: float = 1e-3
+    batch_size: int = 32           # the course's batch size
+    seed: int = 0
+
+    def check(self) -> None:
+        from .models.specs import BUNDLED as _BUNDLED
+
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"strategy must be one of {STRATEGIES}")
+        if self.strategy != "scratch":
+            if self.source not in _BUNDLED:
+                raise ValueError(f"unknown source model {self.source!r}")
+        if not (1 <= self.epochs <= 200 and 1 <= self.batch_size <= 1024 and 0 < self.lr < 1):
+            raise ValueError("epochs, batch size or learning rate out of range")
+
+
+@dataclass
+class ExperimentResult:
+    experiment: Experiment
+    plan: list[LayerPlan]
+    trainable: int
+    frozen: int
+    history: list[dict]
+    best_epoch: int
+    stop_reason: str
+    seconds: float
+    test_acc: float
+    confusion: object              # numpy (classes, classes)
+    train_images: int
+    val_images: int
+    test_images: int
+    wrong: list[tuple[int, int, int]] = field(default_factory=list)   # (test index, true, predicted)
+
+
+def input_format(exp: Experiment) -> tuple[int, tuple[int, int], tuple, tuple]:
+    """(channels, size, mean, std) the trained network expects.
+
+    From scratch: the dataset's own format. Transferring: the *source* network's,
+    as the course preprocesses the flowers like ImageNet for VGG16.
+    """
+    if exp.strategy == "scratch":
+        info = cdata.DATASETS[exp.dataset]
+        return info.in_channels, (info.size, info.size), info.mean, info.std
+    spec = BUNDLED[exp.source]
+    return spec.in_channels, tuple(spec.input_size), spec.mean, spec.std
+
+
+def prepare(exp: Experiment, x: torch.Tensor) -> torch.Tensor:
+    """Images in [0, 1] -> what the network of ``exp`` takes (channels, size, normalization)."""
+    channels, size, mean, std = input_format(exp)
+    x = cdata.adapt(x, channels, size)
+    return (x - torch.tensor(mean).view(1, -1, 1, 1)) / torch.tensor(std).view(1, -1, 1, 1)
+
+
+def run_experiment(exp: Experiment, split: cdata.SmallSplit, source: nn.Module | None = None,
+                   callbacks: list[Callback] | tuple = ()) -> tuple[ExperimentResult, nn.Module]:
+    """Build the network ``exp`` asks for, train it on ``split``, test it.
+
+    ``source`` is the trained network to transfer from (``models.load(exp.source).model``);
+    it is copied, never changed.
+    """
+    from torch.utils.data import TensorDataset
+
+    exp.check()
+    if exp.strategy == "scratch":
+        model, plan = scratch_model(exp.dataset, split.num_classes, exp.seed)
+    else:
+        if source is None:
+            raise ValueError("transfer learning needs the source network")
+        train_from = exp.train_from if exp.strategy == "fine_tune" else None
+        model, plan = transfer_model(source, split.num_classes, train_from, exp.seed)
+    train_x, val_x, test_x = (prepare(exp, x) for x in (split.train_x, split.val_x, split.test_x))
+    train_loader = DataLoader(TensorDataset(train_x, split.train_y), batch_size=exp.batch_size,
+                              shuffle=True, generator=torch.Generator().manual_seed(exp.seed))
+    val_loader = DataLoader(TensorDataset(val_x, split.val_y), batch_size=500)
+    config = FitConfig(epochs=exp.epochs, lr=exp.lr, patience=exp.patience, restore_best=True,
+                       cosine=False, seed=exp.seed)
+    state = fit(model, train_loader, val_loader, config, callbacks)
+    pred = predict_all(model, test_x)
+    wrong = (pred != split.test_y).nonzero().flatten()[:24].tolist()
+    trainable, frozen = param_split(model)
+    result = ExperimentResult(
+        exp, plan, trainable, frozen, state.history, state.best_epoch, state.stop_reason,
+        state.seconds, float((pred == split.test_y).float().mean()),
+        confusion_matrix(split.test_y, pred, split.num_classes),
+        len(split.train_y), len(split.val_y), len(split.test_y),
+        [(i, int(split.test_y[i]), int(pred[i])) for i in wrong])
+    return result, model
 
 
 def main(argv: list[str] | None = None) -> int:

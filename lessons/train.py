@@ -1,0 +1,258 @@
+"""Lesson: train a CNN live, from scratch, by transfer learning or by fine-tuning (seed 001)."""
+
+import threading
+
+import streamlit as st
+
+from cnnviz import data, figures, ui
+from cnnviz.errors import CnnvizError
+
+t = ui.t
+lang = ui.lang()
+PLOT = {"displayModeBar": False}
+DATASETS = ("fashion", "mnist", "cifar10-subset")
+PER_CLASS = [5, 10, 20, 50, 100, 200, 500]
+CLASS_KEY = {"mnist": "models.classes.digits", "fashion": "models.classes.fashion",
+             "cifar10-subset": "models.classes.tiny-rgb"}
+MAX_RUNS = 12            # runs remembered per learner for the comparison table
+SIMULTANEOUS = 2         # trainings running at once on the server; the others wait their turn
+
+st.title(t("train.title"))
+st.markdown(t("train.intro"))
+
+
+@st.cache_resource(show_spinner=False)
+def trainer_slots() -> threading.BoundedSemaphore:
+    """Shared by every session: a class of 30 pressing Train at once takes turns."""
+    return threading.BoundedSemaphore(SIMULTANEOUS)
+
+
+@st.cache_resource(show_spinner=False, max_entries=6)
+def small_split(name: str, per_class: int, seed: int):
+    """The balanced few-images training set (shared, read-only: nobody changes its tensors)."""
+    return data.few_shot(name, per_class, seed=seed)
+
+
+def class_names(name: str, n: int) -> list[str]:
+    return [t(f"{CLASS_KEY[name]}.{i}") for i in range(n)]
+
+
+# ------------------------------------------------------------------ 1. data
+available = [d for d in DATASETS if data.is_available(d)]
+if not available:
+    st.error(t("train.no_data", folder=str(data.data_root())), icon=":material/folder_off:")
+    st.stop()
+
+st.header(t("train.data_header"))
+d1, d2, d3 = st.columns([2, 2, 1])
+dataset = d1.selectbox(t("train.dataset"), available, key="train.dataset", format_func=ui.labels("train.ds."))
+per_class = d2.select_slider(t("train.per_class"), PER_CLASS, value=20, key="train.per_class",
+                             help=t("train.per_class_help"))
+seed = int(d3.number_input(t("train.seed"), 0, 9999, 0, key="train.seed", help=t("train.seed_help")))
+missing = [d for d in DATASETS if d not in available]
+if missing:
+    st.caption(t("train.some_missing", names=", ".join(t(f"train.ds.{d}") for d in missing),
+                 folder=str(data.data_root())))
+
+try:
+    with st.spinner(t("train.loading")):
+        split = small_split(dataset, per_class, seed)
+except CnnvizError as err:
+    ui.show_error(err)
+    st.stop()
+names = class_names(dataset, split.num_classes)
+st.markdown(t("train.split", train=ui.num(len(split.train_y)), val=ui.num(len(split.val_y)),
+              test=ui.num(len(split.test_y)), classes=split.num_classes))
+examples = [int((split.train_y == c).nonzero()[0]) for c in range(split.num_classes)]
+st.image([figures.upscale((split.train_x[i].permute(1, 2, 0).squeeze(-1).numpy() * 255).astype("uint8"), 72)
+          for i in examples], caption=[names[int(split.train_y[i])] for i in examples], width=74)
+
+# ------------------------------------------------------------------ 2. strategy
+from cnnviz import models, train  # noqa: E402  (torch: only once the data is there)
+
+st.header(t("train.strategy_header"))
+s1, s2 = st.columns([1, 2], gap="large")
+strategy = s1.radio(t("train.how"), train.STRATEGIES, key="train.strategy",
+                    format_func=ui.labels("train.strategy."), captions=[t(f"train.strategy_caption.{s}")
+                                                                       for s in train.STRATEGIES])
+source = train_from = None
+loaded = None
+if strategy != "scratch":
+    sources = [m for m in models.BUNDLED_NAMES if train.TRAINED_ON[m] != dataset]
+    source = s1.selectbox(t("train.source"), sources, key="train.source",
+                          format_func=lambda m, _l=lang: models.label(m, _l), help=t("train.source_help"))
+    loaded = ui.shared_model(source)
+    if strategy == "fine_tune":
+        choices = train.trainable_from_choices(loaded.model)
+        train_from = s1.selectbox(t("train.train_from"), choices, index=len(choices) - 1, key="train.train_from",
+                                  help=t("train.train_from_help"))
+
+experiment = train.Experiment(dataset, per_class, strategy, source, train_from)
+try:
+    if strategy == "scratch":
+        preview, plan = train.scratch_model(dataset, split.num_classes)
+    else:
+        preview, plan = train.transfer_model(loaded.model, split.num_classes, train_from)
+except ValueError as err:
+    ui.show_error(err)
+    st.stop()
+trainable, frozen = train.param_split(preview)
+with s2:
+    m1, m2, m3 = st.columns(3)
+    m1.metric(t("train.trainable"), ui.num(trainable), help=t("train.trainable_help"))
+    m2.metric(t("train.frozen"), ui.num(frozen), help=t("train.frozen_help"))
+    m3.metric(t("train.total"), ui.num(trainable + frozen))
+    status_label = ui.labels("train.status.")
+    st.dataframe({t("train.col_layer"): [p.name for p in plan],
+                  t("train.col_kind"): [p.kind for p in plan],
+                  t("train.col_weights"): [ui.num(p.params) for p in plan],
+                  t("train.col_status"): [status_label(p.status) for p in plan]},
+                 hide_index=True, height=min(38 + 35 * len(plan), 320))
+    channels, size, _, _ = train.input_format(experiment)
+    info = data.DATASETS[dataset]
+    if strategy != "scratch" and (channels, size) != (info.in_channels, (info.size, info.size)):
+        st.caption(t("train.adapted", source=models.label(source, lang), c0=info.in_channels, s0=info.size,
+                     c1=channels, s1=size[0]))
+    elif strategy != "scratch":
+        st.caption(t("train.normalized", source=models.label(source, lang)))
+
+# ------------------------------------------------------------------ 3. train
+st.header(t("train.run_header"))
+h1, h2, h3, h4 = st.columns(4)
+epochs = h1.slider(t("train.epochs"), 1, 30, 15, key="train.epochs", help=t("train.epochs_help"))
+patience = h2.selectbox(t("train.patience"), [0, 2, 3, 5, 10], index=3, key="train.patience",
+                        format_func=lambda p, _m=ui.message("train.patience_n"), _off=t("train.patience_off"):
+                        _off if p == 0 else _m(n=p), help=t("train.patience_help"))
+lr = h3.select_slider(t("train.lr"), [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], value=1e-3, key="train.lr",
+                      format_func=lambda v: f"{v:g}", help=t("train.lr_help"))
+batch = h4.select_slider(t("train.batch"), [8, 16, 32, 64, 128], value=32, key="train.batch",
+                         help=t("train.batch_help"))
+experiment = train.Experiment(dataset, per_class, strategy, source, train_from, epochs=int(epochs),
+                              patience=int(patience) or None, lr=float(lr), batch_size=int(batch), seed=seed)
+curve_names = {k: t(f"train.curve.{k}") for k in ("loss", "accuracy", "train", "val", "epoch", "best")}
+
+b1, b2 = st.columns([1, 3], vertical_alignment="center")
+clicked = b1.button(t("train.train"), key="train.go", type="primary", icon=":material/model_training:")
+b2.caption(t("train.cost"))
+runs = st.session_state.setdefault("train.runs", [])
+
+if clicked:
+    with st.status(t("train.training"), expanded=True) as box:
+        stop_box = st.empty()
+        # Any click reruns the page, which interrupts this run at its next update: training stops.
+        stop_box.button(t("train.stop"), key="train.stop", icon=":material/stop:")
+        bar = st.progress(0.0, text=t("train.preparing"))
+        chart = st.empty()
+
+        class Live(train.Callback):
+            def on_batch_end(self, state):
+                done = (state.epoch - 1 + state.batch / state.batches) / state.epochs
+                if state.batch == state.batches or state.batch % 5 == 0:
+                    bar.progress(min(done, 1.0), text=t("train.batch_line", epoch=state.epoch,
+                                                        epochs=state.epochs, loss=ui.num(state.loss, 3)))
+
+            def on_epoch_end(self, state):
+                h = state.history[-1]
+                bar.progress(state.epoch / state.epochs, text=t(
+                    "train.epoch_line", epoch=state.epoch, epochs=state.epochs, loss=ui.num(h["loss"], 3),
+                    acc=ui.num(100 * h["train_acc"], 1), val=ui.num(100 * h["val_acc"], 1),
+                    wait=state.epochs_without_improvement))
+                chart.plotly_chart(figures.training_figure(state.history, names=curve_names,
+                                                           best_epoch=state.best_epoch, max_epochs=state.epochs),
+                                   config=PLOT, key=f"train.live.{state.epoch}")
+
+        slots = trainer_slots()
+        if not slots.acquire(blocking=False):
+            bar.progress(0.0, text=t("train.waiting", n=SIMULTANEOUS))
+            while not slots.acquire(timeout=0.5):
+                bar.progress(0.0, text=t("train.waiting", n=SIMULTANEOUS))   # lets a click interrupt the wait
+        try:
+            result, _ = train.run_experiment(experiment, split, loaded.model if loaded else None, [Live()])
+        except (CnnvizError, ValueError) as err:
+            ui.show_error(err)
+            result = None
+        finally:
+            slots.release()
+        stop_box.empty()
+        if result is not None:
+            runs.append(result)
+            del runs[:-MAX_RUNS]
+            box.update(label=t("train.trained", acc=ui.num(100 * result.test_acc, 1), secs=ui.num(result.seconds, 1)),
+                       state="complete", expanded=False)
+elif st.session_state.get("train.stop"):
+    st.info(t("train.stopped"), icon=":material/stop_circle:")
+
+if not runs:
+    st.caption(t("train.not_trained"))
+    st.stop()
+
+# ------------------------------------------------------------------ 4. the last run
+last = runs[-1]
+exp = last.experiment
+st.subheader(t("train.result_header", what=t(f"train.strategy.{exp.strategy}"), ds=t(f"train.ds.{exp.dataset}"),
+               n=exp.per_class))
+r1, r2, r3, r4 = st.columns(4)
+r1.metric(t("train.test_acc"), f"{ui.num(100 * last.test_acc, 1)} %", help=t("train.test_acc_help",
+                                                                             n=ui.num(last.test_images)))
+best = last.history[last.best_epoch - 1] if last.best_epoch else last.history[-1]
+r2.metric(t("train.best_val"), f"{ui.num(100 * best['val_acc'], 1)} %",
+          help=t("train.best_val_help", epoch=last.best_epoch))
+r3.metric(t("train.epochs_run"), f"{len(last.history)} / {exp.epochs}",
+          help=t(f"train.stop_reason.{last.stop_reason}", patience=exp.patience or 0))
+r4.metric(t("train.seconds"), f"{ui.num(last.seconds, 1)} s")
+st.caption(t(f"train.stop_reason.{last.stop_reason}", patience=exp.patience or 0) + " " +
+           t("train.restored", epoch=last.best_epoch))
+st.plotly_chart(figures.training_figure(last.history, names=curve_names, best_epoch=last.best_epoch,
+                                        max_epochs=exp.epochs), config=PLOT, key="train.curves")
+gap = 100 * (last.history[last.best_epoch - 1]["train_acc"] - best["val_acc"]) if last.best_epoch else 0
+if gap > 15:
+    st.info(t("train.overfit", gap=ui.num(gap, 0)), icon=":material/warning:")
+
+run_names = class_names(exp.dataset, last.confusion.shape[0])
+c1, c2 = st.columns([3, 2], gap="large")
+with c1:
+    st.markdown(t("train.confusion_intro"))
+    st.plotly_chart(figures.confusion_figure(last.confusion, run_names, xtitle=t("train.predicted"),
+                                             ytitle=t("train.true"), hover=t("train.confusion_hover")),
+                    config=PLOT, key="train.confusion")
+with c2:
+    per = last.confusion.diagonal() / last.confusion.sum(axis=1).clip(min=1)
+    worst = int(per.argmin())
+    row = last.confusion[worst].copy()
+    row[worst] = -1
+    st.markdown(t("train.worst", name=run_names[worst], acc=ui.num(100 * per[worst], 0),
+                  other=run_names[int(row.argmax())]))
+    if last.wrong:
+        st.markdown(t("train.wrong_intro"))
+        test_split = small_split(exp.dataset, exp.per_class, exp.seed)
+        shown = last.wrong[:12]
+        st.image([figures.upscale((test_split.test_x[i].permute(1, 2, 0).squeeze(-1).numpy() * 255)
+                                  .astype("uint8"), 72) for i, _, _ in shown],
+                 caption=[t("train.wrong_caption", true=run_names[y], pred=run_names[p]) for _, y, p in shown],
+                 width=72)
+
+# ------------------------------------------------------------------ 5. compare
+st.header(t("train.compare_header"))
+st.markdown(t("train.compare_intro"))
+rows = {t("train.col_run"): [], t("train.col_dataset"): [], t("train.col_per_class"): [],
+        t("train.col_strategy"): [], t("train.col_source"): [], t("train.col_trainable"): [],
+        t("train.col_frozen"): [], t("train.col_epochs"): [], t("train.col_test"): [], t("train.col_secs"): []}
+for i, r in enumerate(runs, 1):
+    e = r.experiment
+    values = [i, t(f"train.ds.{e.dataset}"), e.per_class,
+              t(f"train.strategy.{e.strategy}") + (f" ({e.train_from}→)" if e.train_from and e.strategy == "fine_tune"
+                                                   else ""),
+              models.label(e.source, lang) if e.source and e.strategy != "scratch" else "—",
+              ui.num(r.trainable), ui.num(r.frozen), f"{len(r.history)} ({r.best_epoch})",
+              ui.num(100 * r.test_acc, 1), ui.num(r.seconds, 1)]
+    for key, value in zip(rows, values):
+        rows[key].append(value)
+st.dataframe(rows, hide_index=True)
+if len(runs) > 1:
+    st.plotly_chart(figures.probability_bars([f"{i}. {t(f'train.strategy.{r.experiment.strategy}')}"
+                                              for i, r in enumerate(runs, 1)],
+                                             [r.test_acc for r in runs]), config=PLOT, key="train.compare")
+st.caption(t("train.course_numbers"))
+if st.button(t("train.clear"), key="train.clear", icon=":material/delete:"):
+    st.session_state["train.runs"] = []
+    st.rerun()

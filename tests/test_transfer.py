@@ -1,0 +1,166 @@
+"""From scratch, transfer learning, fine-tuning (cnnviz.train) and the few-images splits (cnnviz.data)."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from cnnviz import data, models, train
+
+needs = {name: pytest.mark.skipif(not data.is_available(name), reason=f"{name} not in {data.data_root()}")
+         for name in ("mnist", "fashion", "cifar10-subset")}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return models.load("digits").model
+
+
+@pytest.fixture(scope="module")
+def fashion_net():
+    return models.load("fashion").model
+
+
+# ------------------------------------------------------------------ data
+@needs["fashion"]
+def test_few_shot_is_balanced_seeded_and_holds_out_validation():
+    split = data.few_shot("fashion", 10, seed=3, test_limit=300)
+    assert split.num_classes == 10
+    assert torch.bincount(split.train_y, minlength=10).tolist() == [8] * 10
+    assert torch.bincount(split.val_y, minlength=10).tolist() == [2] * 10
+    assert split.train_x.shape == (80, 1, 28, 28) and split.test_x.shape == (300, 1, 28, 28)
+    assert 0 <= float(split.train_x.min()) and float(split.train_x.max()) <= 1
+    again = data.few_shot("fashion", 10, seed=3, test_limit=300)
+    assert torch.equal(split.train_x, again.train_x) and torch.equal(split.val_y, again.val_y)
+    other = data.few_shot("fashion", 10, seed=4, test_limit=300)
+    assert not torch.equal(split.train_x, other.train_x)
+    # no image is both a training and a validation image
+    flat_t, flat_v = split.train_x.flatten(1), split.val_x.flatten(1)
+    assert not any(bool((flat_t == v).all(1).any()) for v in flat_v)
+
+
+@needs["mnist"]
+def test_few_shot_refuses_impossible_requests():
+    with pytest.raises(data.DataError) as err:
+        data.few_shot("mnist", 1)
+    assert "2" in err.value.message("pt_BR")
+    with pytest.raises(data.DataError) as err:
+        data.few_shot("mnist", 100_000)
+    assert err.value.key == "train.error.not_enough"
+
+
+def test_adapt_changes_channels_and_size():
+    grey = torch.rand(4, 1, 28, 28)
+    rgb = data.adapt(grey, 3, (32, 32))
+    assert rgb.shape == (4, 3, 32, 32)
+    assert torch.allclose(rgb[:, 0], rgb[:, 1]) and torch.allclose(rgb[:, 1], rgb[:, 2])
+    back = data.adapt(torch.ones(2, 3, 8, 8) * torch.tensor([1.0, 0.0, 0.0]).view(1, 3, 1, 1), 1, (8, 8))
+    assert torch.allclose(back, torch.full((2, 1, 8, 8), 0.299))
+    assert data.adapt(grey, 1, (28, 28)) is grey
+    with pytest.raises(data.DataError):
+        data.adapt(torch.rand(1, 2, 4, 4), 3, (4, 4))
+
+
+# ------------------------------------------------------------------ building the networks
+def test_transfer_freezes_features_and_renews_the_decision_layers(digits):
+    before = copy.deepcopy(digits.state_dict())
+    model, plan = train.transfer_model(digits, 5, seed=1)
+    status = {p.name: p.status for p in plan}
+    assert status["conv1"] == status["conv2"] == "frozen"
+    assert status["fc1"] == status["fc2"] == "new" and status["relu1"] == "no_weights"
+    assert model.fc2.out_features == 5
+    assert torch.equal(model.conv2.weight, digits.conv2.weight)          # features copied...
+    assert not torch.equal(model.fc1.weight, digits.fc1.weight)          # ...decision layers new
+    trainable, frozen = train.param_split(model)
+    assert frozen == 320 + 18_496 and trainable == 401_536 + 128 * 5 + 5
+    assert all(torch.equal(v, digits.state_dict()[k]) for k, v in before.items())   # source untouched
+    assert all(p.requires_grad for p in digits.parameters())
+
+
+def test_fine_tuning_unfreezes_from_the_chosen_layer(fashion_net):
+    assert train.trainable_from_choices(fashion_net) == ["conv1", "conv2", "conv3"]
+    model, plan = train.transfer_model(fashion_net, 10, train_from="conv3")
+    status = {p.name: p.status for p in plan}
+    assert status["conv2"] == status["bn2"] == "frozen"
+    assert status["conv3"] == status["bn3"] == "pretrained"
+    assert status["fc2"] == "new"
+    with pytest.raises(ValueError):
+        train.transfer_model(fashion_net, 10, train_from="fc1")
+
+
+def test_scratch_model_learns_everything():
+    model, plan = train.scratch_model("cifar10-subset", 10)
+    assert train.param_split(model) == (142_250, 0)
+    assert {p.status for p in plan} == {"new", "no_weights"}
+
+
+def test_frozen_layers_and_their_batch_norm_statistics_do_not_move(fashion_net):
+    model, _ = train.transfer_model(fashion_net, 2, train_from="conv3", seed=0)
+    frozen_before = {k: v.clone() for k, v in model.state_dict().items() if k.startswith(("conv1", "bn1", "conv2", "bn2"))}
+    learning_before = model.conv3.weight.clone()
+    ds = data.synthetic_dataset(64, size=28)
+    loader = torch.utils.data.DataLoader(ds, batch_size=16)
+    train.fit(model, loader, loader, train.FitConfig(epochs=2, patience=None, restore_best=False))
+    after = model.state_dict()
+    for k, v in frozen_before.items():   # weights *and* running_mean/var of frozen BN
+        assert torch.equal(after[k], v), k
+    assert not torch.equal(model.conv3.weight, learning_before)
+    train.train_mode(model)
+    assert not model.bn1.training and model.bn3.training and model.dropout1.training
+
+
+def test_everything_frozen_is_refused():
+    net = torch.nn.Linear(2, 2).requires_grad_(False)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.rand(4, 2), torch.tensor([0, 1, 0, 1])))
+    with pytest.raises(ValueError):
+        train.fit(net, loader, loader, train.FitConfig(epochs=1))
+
+
+def test_confusion_matrix_counts():
+    counts = train.confusion_matrix(torch.tensor([0, 0, 1, 2, 2, 2]), torch.tensor([0, 1, 1, 2, 0, 2]), 3)
+    assert counts.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+    assert counts.sum() == 6 and np.trace(counts) == 4
+
+
+def test_input_format_follows_the_source_network():
+    scratch = train.Experiment("mnist", 10)
+    assert train.input_format(scratch)[:2] == (1, (28, 28))
+    moved = train.Experiment("mnist", 10, "transfer", "tiny-rgb")
+    channels, size, mean, _ = train.input_format(moved)
+    assert (channels, size, mean) == (3, (32, 32), (0.4914, 0.4822, 0.4465))
+    x = train.prepare(moved, torch.rand(2, 1, 28, 28))
+    assert x.shape == (2, 3, 32, 32)
+    with pytest.raises(ValueError):
+        train.Experiment("mnist", 10, "transfer", "nope").check()
+    with pytest.raises(ValueError):
+        train.Experiment("mnist", 10, "guess").check()
+
+
+# ------------------------------------------------------------------ whole experiments
+@needs["fashion"]
+def test_three_strategies_learn_far_above_chance(digits):
+    split = data.few_shot("fashion", 20, seed=0, test_limit=500)
+    results = {}
+    for strategy, train_from in (("scratch", None), ("transfer", None), ("fine_tune", "conv2")):
+        exp = train.Experiment("fashion", 20, strategy, "digits", train_from, epochs=8, patience=5)
+        result, model = train.run_experiment(exp, split, digits)
+        results[strategy] = result
+        assert result.test_acc > 0.5, (strategy, result.test_acc)          # chance is 10 %
+        assert result.confusion.sum() == 500 and result.test_images == 500
+        assert abs(np.trace(result.confusion) / 500 - result.test_acc) < 1e-6
+        assert 1 <= result.best_epoch <= len(result.history) <= 8
+        assert all(y != p for _, y, p in result.wrong)
+        assert not model.training
+    assert results["transfer"].frozen == 18_816 and results["scratch"].frozen == 0
+    assert results["fine_tune"].frozen == 320
+
+
+@needs["mnist"]
+def test_transfer_from_a_colour_network_to_grey_digits():
+    split = data.few_shot("mnist", 10, seed=1, test_limit=200)
+    tiny = models.load("tiny-rgb").model
+    exp = train.Experiment("mnist", 10, "transfer", "tiny-rgb", epochs=3, patience=None)
+    result, model = train.run_experiment(exp, split, tiny)
+    assert len(result.history) == 3 and result.stop_reason == "completed"
+    assert result.frozen == sum(p.numel() for n, p in tiny.named_parameters() if not n.startswith("fc"))
