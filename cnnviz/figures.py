@@ -334,7 +334,8 @@ def probability_bars(labels: list[str], probs: list[float]):
     import plotly.graph_objects as go
 
     fig = go.Figure(go.Bar(x=[p * 100 for p in probs][::-1], y=labels[::-1], orientation="h",
-                           text=[f"{p * 100:.1f} %" for p in probs][::-1], textposition="auto",
+                           text=[p * 100 for p in probs][::-1], texttemplate="%{text:.1f} %",
+                           textposition="auto",
                            marker={"color": (["#e07b00"] + ["#9fb3c8"] * (len(probs) - 1))[::-1]},
                            hovertemplate="%{y}: %{x:.2f} %<extra></extra>"))
     fig.update_layout(height=60 + 36 * len(labels), margin={"l": 4, "r": 4, "t": 4, "b": 24},
@@ -376,14 +377,16 @@ def rank_corr_figure(steps: list[str], series: dict[str, list[float]], *, ytitle
 
 
 def log_bars(groups: dict[str, list[tuple[str, int]]], *, ytitle: str):
-    """Weights per layer on a log scale, one colour per network (an MLP's dwarf a CNN's)."""
+    """Weights per layer on a log scale, one colour per network (an MLP's dwarf a CNN's).
+
+    Numbers are formatted by plotly, so the layout's ``separators`` (``ui.plot``) localizes them."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
     for name, rows in groups.items():
         fig.add_bar(x=[f"{name}: {layer}" if len(groups) > 1 else layer for layer, _ in rows],
-                    y=[max(n, 1) for _, n in rows], name=name, text=[f"{n:,}" for _, n in rows],
-                    textposition="outside", cliponaxis=False)
+                    y=[max(n, 1) for _, n in rows], name=name, text=[n for _, n in rows],
+                    texttemplate="%{text:,}", textposition="outside", cliponaxis=False)
     fig.update_layout(height=340, margin={"l": 4, "r": 4, "t": 30, "b": 4}, yaxis={"type": "log", "title": ytitle},
                       legend={"orientation": "h", "y": 1.1}, uniformtext={"minsize": 9, "mode": "hide"})
     return fig

@@ -590,6 +590,37 @@ def run_experiment(exp: Experiment, split: cdata.SmallSplit, source: nn.Module |
         [(i, int(split.test_y[i]), int(pred[i])) for i in wrong])
     return result, model
 
+def model_card(result: ExperimentResult, model: nn.Module) -> dict:
+    """A model card for a network trained in the lesson, in the format ``models.load_user_weights``
+    reads: with it, the weights open in every lesson as "your own model"."""
+    from .models.specs import CIFAR10, DIGITS, FASHION
+
+    exp = result.experiment
+    channels, size, mean, std = input_format(exp)
+    classes = {"mnist": DIGITS, "fashion": FASHION}.get(exp.dataset, CIFAR10)
+    how = {"scratch": "from scratch", "transfer": f"transfer learning from {exp.source}",
+           "fine_tune": f"fine-tuning {exp.source} from {exp.train_from}"}[exp.strategy]
+    return {
+        "name": f"{exp.dataset}-{exp.strategy}-{exp.per_class}",
+        "architecture": type(model).__name__,
+        "classes": list(classes),
+        "in_channels": channels,
+        "input_size": list(size),
+        "normalization": {"mean": list(mean), "std": list(std)},
+        "data": {"dataset": exp.dataset, "images_per_class": exp.per_class,
+                 "train_images": result.train_images, "val_images": result.val_images,
+                 "test_images": result.test_images},
+        "training": {"how": how, "strategy": exp.strategy, "source": exp.source,
+                     "train_from": exp.train_from, "seed": exp.seed, "max_epochs": exp.epochs,
+                     "epochs_run": len(result.history), "best_epoch": result.best_epoch,
+                     "patience": exp.patience, "lr": exp.lr, "batch_size": exp.batch_size,
+                     "stop_reason": result.stop_reason, "seconds": round(result.seconds, 1)},
+        "metrics": {"test_accuracy": round(result.test_acc, 5)},
+        "params": {"trainable": result.trainable, "frozen": result.frozen},
+        "limits": f"Trained in the cnnviz lesson on only {result.train_images} images; "
+                  "expect many mistakes on anything unlike them.",
+    }
+
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -39,6 +39,13 @@ def num(value: float, digits: int = 0) -> str:
     return i18n.number(value, lang(), digits)
 
 
+def plot(fig, *, key: str, where=None) -> None:
+    """A plotly chart in the learner's language: 12.288,5 in Portuguese, 12,288.5 in English,
+    without plotly's toolbar (a class doesn't need the zoom buttons)."""
+    fig.update_layout(separators=",." if lang() == "pt_BR" else ".,")
+    (where or st).plotly_chart(fig, config={"displayModeBar": False}, key=key)
+
+
 def labels(prefix: str):
     """``format_func`` for options whose labels are catalog keys ``prefix + option``.
 
@@ -244,6 +251,7 @@ def shared_model(name: str, pretrained: bool = True):
 
 
 OWN = "__own__"
+TRAINED = "__trained__"   # the network this learner trained in the Train lesson (session only)
 
 
 def model_picker(key: str = "model", *, default: str = "digits", allow_zoo: bool = True,
@@ -251,21 +259,27 @@ def model_picker(key: str = "model", *, default: str = "digits", allow_zoo: bool
     """Sidebar: pick a bundled model, an ImageNet model, or upload your own -> LoadedModel or None."""
     from . import models
 
+    trained = st.session_state.get("train.export") if allow_own else None
     names = list(models.BUNDLED_NAMES) + (list(models.ZOO_NAMES) if allow_zoo else []) + \
-        ([OWN] if allow_own else [])
+        ([TRAINED] if trained else []) + ([OWN] if allow_own else [])
+    if st.session_state.get(key) not in (None, *names):
+        del st.session_state[key]          # e.g. the trained network was cleared
     own_label = t("models.group_user")
+    trained_label = t("models.trained_label", name=trained["card"]["name"]) if trained else ""
     current = lang()
 
     def fmt(name):
-        return own_label if name == OWN else models.label(name, current)
+        return own_label if name == OWN else trained_label if name == TRAINED else models.label(name, current)
 
     side = st.sidebar
     name = side.selectbox(t("models.picker_label"), names, index=names.index(default), key=key,
                           format_func=fmt, help=t("models.picker_help"))
-    side.caption(t(f"models.description.{name}") if name != OWN else t("models.upload_help",
-                                                                          max_mb=models.MAX_UPLOAD_MB))
+    side.caption(t("models.upload_help", max_mb=models.MAX_UPLOAD_MB) if name == OWN else
+                 t("models.trained_help") if name == TRAINED else t(f"models.description.{name}"))
     if name == OWN:
         loaded = _own_model(key)
+    elif name == TRAINED:
+        loaded = _trained_model(trained)
     elif models.is_zoo(name):
         loaded = _zoo_model(name, key)
     else:
@@ -329,6 +343,22 @@ def _zoo_model(name: str, key: str):
     if random:
         return shared_model(name, pretrained=False)
     return None
+
+
+def _trained_model(export: dict):
+    """The network trained in the Train lesson, through the same safe loader as an upload."""
+    from . import models
+
+    memo = st.session_state.get("train.export_loaded")
+    if memo and memo[0] is export:
+        return memo[1]
+    try:
+        loaded = models.load_user_weights(export["weights"], "trained.safetensors", card=export["card"])
+    except CnnvizError as err:
+        show_error(err)
+        return None
+    st.session_state["train.export_loaded"] = (export, loaded)
+    return loaded
 
 
 def _own_model(key: str):

@@ -11,7 +11,6 @@ from cnnviz.errors import CnnvizError
 t = ui.t
 st.title(t("conv1d.title"))
 st.markdown(t("conv1d.intro"))
-PLOT = {"displayModeBar": False}
 MAX_SHOWN = 1000   # samples on screen at once: plotly stays fast with a class of 30
 
 
@@ -133,7 +132,7 @@ def stepper():
     step = result.step(i)
     # On a long signal the window would be a sliver: show the samples around it (the whole signal is in 5.).
     zoom = 60 if n > 150 else None
-    st.plotly_chart(signals.conv_figure(result, i, names=NAMES, zoom=zoom), config=PLOT, key="conv1d.step_fig")
+    ui.plot(signals.conv_figure(result, i, names=NAMES, zoom=zoom), key="conv1d.step_fig")
 
     left = step.left
     cell = max(30, min(56, 560 // k))
@@ -154,7 +153,7 @@ stepper()
 # ------------------------------------------------------------------ the whole output
 st.subheader(t("conv1d.output_header"))
 relu = st.toggle(t("conv1d.apply_relu"), value=False, key="conv1d.relu")
-st.plotly_chart(signals.conv_figure(result, names=NAMES, relu=relu), config=PLOT, key="conv1d.out_fig")
+ui.plot(signals.conv_figure(result, names=NAMES, relu=relu), key="conv1d.out_fig")
 out = np.maximum(result.output, 0) if relu else result.output
 s1, s2, s3 = st.columns(3)
 s1.metric(t("conv1d.map_min"), figures.fmt(float(out.min()), 3))
@@ -169,8 +168,8 @@ st.markdown(t("conv1d.cnn_intro", n=signals.LENGTH, classes=len(signals.CLASSES)
               noise=ui.num(signals.NOISE_MAX, 2), extra=ui.num(signals.NOISY_EXTRA, 1)))
 rng = np.random.default_rng(7)
 examples = {kind: signals.prepare(signals.random_example(kind, rng)) for kind in signals.CLASSES}
-st.plotly_chart(signals.examples_figure(examples, {k_: t(f"signals.kind.{k_}") for k_ in examples}),
-                config=PLOT, key="conv1d.examples")
+ui.plot(signals.examples_figure(examples, {k_: t(f"signals.kind.{k_}") for k_ in examples}),
+                key="conv1d.examples")
 c1, c2 = signals.CHANNELS
 st.markdown(t("conv1d.architecture", c1=c1, c2=c2, k=signals.KERNEL, classes=len(signals.CLASSES),
               n=signals.LENGTH))
@@ -229,7 +228,7 @@ st.subheader(t("conv1d.learned_header"))
 learned = signals.first_layer_kernels(trained.model)
 st.markdown(t("conv1d.learned_intro", n=len(learned), k=learned.shape[1]))
 l1, l2 = st.columns([3, 2], gap="large", vertical_alignment="center")
-l1.plotly_chart(signals.kernels_figure(learned, t("conv1d.kernel_n")), config=PLOT, key="conv1d.learned_fig")
+ui.plot(signals.kernels_figure(learned, t("conv1d.kernel_n")), key="conv1d.learned_fig", where=l1)
 l2.html(labelled(t("conv1d.learned_matrix"), learned, cell=40, digits=2, hover=t("conv1d.hover_learned")))
 u1, u2 = st.columns([1, 2], vertical_alignment="bottom")
 chosen = u1.selectbox(t("conv1d.pick_learned"), list(range(len(learned))), key="conv1d.learned_i",
@@ -253,8 +252,8 @@ order = np.argsort(probs)[::-1]
 best = signals.CLASSES[int(order[0])]
 p1, p2 = st.columns([3, 2], gap="large")
 with p1:
-    st.plotly_chart(figures.probability_bars([t(f"signals.kind.{signals.CLASSES[j]}") for j in order],
-                                             probs[order].tolist()), config=PLOT, key="conv1d.probs")
+    ui.plot(figures.probability_bars([t(f"signals.kind.{signals.CLASSES[j]}") for j in order],
+                                             probs[order].tolist()), key="conv1d.probs")
 with p2:
     st.markdown(t("conv1d.prediction", kind=t(f"signals.kind.{best}"), p=ui.num(100 * probs[order[0]], 1)))
     if src == "synthetic":

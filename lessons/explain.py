@@ -74,10 +74,10 @@ def faithfulness(exp):
         return
     deletion, insertion = ui.session_memo(f"explain.curves.{exp.method}", (key, exp.method, exp.map.tobytes()),
                                           lambda: attr.deletion_insertion(loaded.model, x, exp.map, target))
-    st.plotly_chart(figures.curves_figure(deletion.fractions, deletion.probs, insertion.probs,
+    ui.plot(figures.curves_figure(deletion.fractions, deletion.probs, insertion.probs,
                                           names=(t("explain.deletion"), t("explain.insertion")),
                                           xtitle=t("explain.pixels_changed"), ytitle=t("explain.prob_of", c=labels[target][:20])),
-                    config={"displayModeBar": False}, key=f"explain.curve.{exp.method}")
+                    key=f"explain.curve.{exp.method}")
     st.caption(t("explain.auc", deletion=f"{deletion.auc:.2f}", insertion=f"{insertion.auc:.2f}"))
 
 
@@ -134,10 +134,10 @@ if run_it or st.session_state.get("explain.sanity", (None,))[0] == memo_key:
             status.update(label=t("explain.sanity_done"), state="complete", expanded=False)
         st.session_state["explain.sanity"] = (memo_key, steps)
     steps = st.session_state["explain.sanity"][1]
-    st.plotly_chart(figures.rank_corr_figure([s.randomized or t("explain.original") for s in steps],
+    ui.plot(figures.rank_corr_figure([s.randomized or t("explain.original") for s in steps],
                                              {t(f"explain.m.{m}"): [s.rank_corr[m] for s in steps] for m in sanity_methods},
                                              ytitle=t("explain.rank_corr")),
-                    config={"displayModeBar": False}, key="explain.sanity_chart")
+                    key="explain.sanity_chart")
     for m in sanity_methods:
         row = st.columns(len(steps))
         for col, s in zip(row, steps):

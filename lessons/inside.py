@@ -104,8 +104,8 @@ channel = s3.selectbox(t("inside.channel"), order, key=f"inside.channel.{layer}"
                        format_func=lambda c: channel_label(c=c, v=f"{maps[c].max():.2f}"))
 one, flt = st.columns([3, 2], gap="large")
 with one:
-    st.plotly_chart(figures.heatmap(maps[channel], hover=t("inside.hover_value")),
-                    config={"displayModeBar": False}, key="inside.onemap")
+    ui.plot(figures.heatmap(maps[channel], hover=t("inside.hover_value")),
+                    key="inside.onemap")
     st.caption(t("inside.one_caption", c=channel, h=mh, w=mw, lo=f"{maps[channel].min():.2f}",
                  hi=f"{maps[channel].max():.2f}"))
 with flt:
@@ -157,8 +157,8 @@ k = min(5, len(labels))
 top_p, top_i = probs.topk(k)
 o1, o2 = st.columns([3, 2], gap="large")
 with o1:
-    st.plotly_chart(figures.probability_bars([labels[i] for i in top_i.tolist()], top_p.tolist()),
-                    config={"displayModeBar": False}, key="inside.bars")
+    ui.plot(figures.probability_bars([labels[i] for i in top_i.tolist()], top_p.tolist()),
+                    key="inside.bars")
 with o2:
     st.markdown(t("inside.softmax_explain"))
 zs = logits.tolist()

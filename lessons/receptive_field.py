@@ -34,9 +34,9 @@ for kind in table["kind"]:
     names.append(f"{kind}{counts[kind]}")
 spec = [(n, int(r.kernel), int(r.stride), int(r.padding), int(r.dilation)) for n, r in zip(names, table.itertuples())]
 rows = receptive.stack(spec)
-st.plotly_chart(figures.growth_figure([n for n, _ in rows], [f.size for _, f in rows], [f.jump for _, f in rows],
+ui.plot(figures.growth_figure([n for n, _ in rows], [f.size for _, f in rows], [f.jump for _, f in rows],
                                       names=(t("rf.size"), t("rf.jump"))),
-                config={"displayModeBar": False}, key="rf.growth")
+                key="rf.growth")
 last = rows[-1][1]
 st.markdown(t("rf.formula", size=last.size, jump=last.jump, n=len(rows)))
 

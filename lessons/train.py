@@ -1,5 +1,6 @@
 """Lesson: train a CNN live, from scratch, by transfer learning or by fine-tuning (seed 001)."""
 
+import json
 import threading
 
 import streamlit as st
@@ -9,7 +10,6 @@ from cnnviz.errors import CnnvizError
 
 t = ui.t
 lang = ui.lang()
-PLOT = {"displayModeBar": False}
 DATASETS = ("fashion", "mnist", "cifar10-subset")
 PER_CLASS = [5, 10, 20, 50, 100, 200, 500]
 CLASS_KEY = {"mnist": "models.classes.digits", "fashion": "models.classes.fashion",
@@ -37,10 +37,39 @@ def class_names(name: str, n: int) -> list[str]:
     return [t(f"{CLASS_KEY[name]}.{i}") for i in range(n)]
 
 
+def offer_downloads(missing: list[str], expanded: bool) -> None:
+    """Missing MNIST / Fashion-MNIST can be fetched (a server with internet, e.g. the hosted demo)."""
+    can = [d for d in missing if d in data.DOWNLOADS]
+    if not can:
+        return
+    with st.expander(t("train.get_data"), expanded=expanded, icon=":material/download:"):
+        st.markdown(t("train.get_data_intro", folder=str(data.data_root())))
+        for d in can:
+            label = t("train.download", name=t(f"train.ds.{d}"), mb=ui.num(data.DOWNLOADS[d][2], 1))
+            if not st.button(label, key=f"train.download.{d}"):
+                continue
+            bar = st.progress(0.0, text=t("train.preparing_download"))
+            shown = [0]
+
+            def progress(file, done, total):
+                if done - shown[0] >= 1 << 20 or done == total:   # about once per MB
+                    shown[0] = done
+                    bar.progress(min(done / total, 1.0) if total else 0.0, text=t(
+                        "train.downloading", file=file, done=ui.num(done / 1e6, 1), total=ui.num(total / 1e6, 1)))
+            try:
+                data.download_dataset(d, progress=progress)
+            except CnnvizError as err:
+                bar.empty()
+                ui.show_error(err)
+            else:
+                st.rerun()
+
+
 # ------------------------------------------------------------------ 1. data
 available = [d for d in DATASETS if data.is_available(d)]
 if not available:
     st.error(t("train.no_data", folder=str(data.data_root())), icon=":material/folder_off:")
+    offer_downloads(list(DATASETS), expanded=True)
     st.stop()
 
 st.header(t("train.data_header"))
@@ -53,6 +82,7 @@ missing = [d for d in DATASETS if d not in available]
 if missing:
     st.caption(t("train.some_missing", names=", ".join(t(f"train.ds.{d}") for d in missing),
                  folder=str(data.data_root())))
+    offer_downloads(missing, expanded=False)
 
 try:
     with st.spinner(t("train.loading")):
@@ -120,9 +150,10 @@ with s2:
 st.header(t("train.run_header"))
 h1, h2, h3, h4 = st.columns(4)
 epochs = h1.slider(t("train.epochs"), 1, 30, 15, key="train.epochs", help=t("train.epochs_help"))
+patience_n, patience_off = ui.message("train.patience_n"), t("train.patience_off")
 patience = h2.selectbox(t("train.patience"), [0, 2, 3, 5, 10], index=3, key="train.patience",
-                        format_func=lambda p, _m=ui.message("train.patience_n"), _off=t("train.patience_off"):
-                        _off if p == 0 else _m(n=p), help=t("train.patience_help"))
+                        format_func=lambda p: patience_off if p == 0 else patience_n(n=p),
+                        help=t("train.patience_help"))
 lr = h3.select_slider(t("train.lr"), [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], value=1e-3, key="train.lr",
                       format_func=lambda v: f"{v:g}", help=t("train.lr_help"))
 batch = h4.select_slider(t("train.batch"), [8, 16, 32, 64, 128], value=32, key="train.batch",
@@ -157,9 +188,9 @@ if clicked:
                     "train.epoch_line", epoch=state.epoch, epochs=state.epochs, loss=ui.num(h["loss"], 3),
                     acc=ui.num(100 * h["train_acc"], 1), val=ui.num(100 * h["val_acc"], 1),
                     wait=state.epochs_without_improvement))
-                chart.plotly_chart(figures.training_figure(state.history, names=curve_names,
-                                                           best_epoch=state.best_epoch, max_epochs=state.epochs),
-                                   config=PLOT, key=f"train.live.{state.epoch}")
+                live = figures.training_figure(state.history, names=curve_names, best_epoch=state.best_epoch,
+                                               max_epochs=state.epochs)
+                ui.plot(live, key=f"train.live.{state.epoch}", where=chart)
 
         slots = trainer_slots()
         if not slots.acquire(blocking=False):
@@ -167,7 +198,7 @@ if clicked:
             while not slots.acquire(timeout=0.5):
                 bar.progress(0.0, text=t("train.waiting", n=SIMULTANEOUS))   # lets a click interrupt the wait
         try:
-            result, _ = train.run_experiment(experiment, split, loaded.model if loaded else None, [Live()])
+            result, model = train.run_experiment(experiment, split, loaded.model if loaded else None, [Live()])
         except (CnnvizError, ValueError) as err:
             ui.show_error(err)
             result = None
@@ -177,6 +208,9 @@ if clicked:
         if result is not None:
             runs.append(result)
             del runs[:-MAX_RUNS]
+            # the last network, ready for the other lessons (~0.5-1.7 MB, this session only)
+            st.session_state["train.export"] = {"result": result, "card": train.model_card(result, model),
+                                                "weights": models.to_safetensors(model)}
             box.update(label=t("train.trained", acc=ui.num(100 * result.test_acc, 1), secs=ui.num(result.seconds, 1)),
                        state="complete", expanded=False)
 elif st.session_state.get("train.stop"):
@@ -202,8 +236,8 @@ r3.metric(t("train.epochs_run"), f"{len(last.history)} / {exp.epochs}",
 r4.metric(t("train.seconds"), f"{ui.num(last.seconds, 1)} s")
 st.caption(t(f"train.stop_reason.{last.stop_reason}", patience=exp.patience or 0) + " " +
            t("train.restored", epoch=last.best_epoch))
-st.plotly_chart(figures.training_figure(last.history, names=curve_names, best_epoch=last.best_epoch,
-                                        max_epochs=exp.epochs), config=PLOT, key="train.curves")
+ui.plot(figures.training_figure(last.history, names=curve_names, best_epoch=last.best_epoch,
+                                        max_epochs=exp.epochs), key="train.curves")
 gap = 100 * (last.history[last.best_epoch - 1]["train_acc"] - best["val_acc"]) if last.best_epoch else 0
 if gap > 15:
     st.info(t("train.overfit", gap=ui.num(gap, 0)), icon=":material/warning:")
@@ -212,9 +246,9 @@ run_names = class_names(exp.dataset, last.confusion.shape[0])
 c1, c2 = st.columns([3, 2], gap="large")
 with c1:
     st.markdown(t("train.confusion_intro"))
-    st.plotly_chart(figures.confusion_figure(last.confusion, run_names, xtitle=t("train.predicted"),
+    ui.plot(figures.confusion_figure(last.confusion, run_names, xtitle=t("train.predicted"),
                                              ytitle=t("train.true"), hover=t("train.confusion_hover")),
-                    config=PLOT, key="train.confusion")
+                    key="train.confusion")
 with c2:
     per = last.confusion.diagonal() / last.confusion.sum(axis=1).clip(min=1)
     worst = int(per.argmin())
@@ -230,6 +264,23 @@ with c2:
                                   .astype("uint8"), 72) for i, _, _ in shown],
                  caption=[t("train.wrong_caption", true=run_names[y], pred=run_names[p]) for _, y, p in shown],
                  width=72)
+
+export = st.session_state.get("train.export")
+if export and export["result"] is last:
+    st.subheader(t("train.use_header"))
+    st.markdown(t("train.use_intro"))
+    u1, u2, u3, u4 = st.columns(4, vertical_alignment="center")
+    name = export["card"]["name"]
+    u1.download_button(t("train.download_weights"), export["weights"], file_name=f"{name}.safetensors",
+                       mime="application/octet-stream", key="train.dl_weights", icon=":material/download:")
+    u2.download_button(t("train.download_card"), json.dumps(export["card"], indent=2, ensure_ascii=False),
+                       file_name=f"{name}.json", mime="application/json", key="train.dl_card",
+                       icon=":material/description:")
+    for col, page, label, icon in ((u3, "lessons/inside.py", "train.open_inside", ":material/layers:"),
+                                   (u4, "lessons/explain.py", "train.open_explain", ":material/visibility:")):
+        if col.button(t(label), key=f"train.{label}", icon=icon):
+            st.session_state["model"] = ui.TRAINED     # the sidebar picker of those lessons
+            st.switch_page(page)
 
 # ------------------------------------------------------------------ 5. compare
 st.header(t("train.compare_header"))
@@ -249,10 +300,11 @@ for i, r in enumerate(runs, 1):
         rows[key].append(value)
 st.dataframe(rows, hide_index=True)
 if len(runs) > 1:
-    st.plotly_chart(figures.probability_bars([f"{i}. {t(f'train.strategy.{r.experiment.strategy}')}"
+    ui.plot(figures.probability_bars([f"{i}. {t(f'train.strategy.{r.experiment.strategy}')}"
                                               for i, r in enumerate(runs, 1)],
-                                             [r.test_acc for r in runs]), config=PLOT, key="train.compare")
+                                             [r.test_acc for r in runs]), key="train.compare")
 st.caption(t("train.course_numbers"))
 if st.button(t("train.clear"), key="train.clear", icon=":material/delete:"):
     st.session_state["train.runs"] = []
+    st.session_state.pop("train.export", None)
     st.rerun()

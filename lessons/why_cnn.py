@@ -55,10 +55,10 @@ m3.metric(t("why.ratio"), f"× {ui.num(mlp / max(cnn, 1), 0)}")
 
 sizes = [n_in, *hidden, 10]
 mlp_layers = [(f"fc{i}", sizes[i - 1] * sizes[i]) for i in range(1, len(sizes))]
-st.plotly_chart(figures.log_bars({t("why.mlp_header"): mlp_layers,
+ui.plot(figures.log_bars({t("why.mlp_header"): mlp_layers,
                                   t("why.cnn_header"): [(r.name, r.weights) for r in rows if r.weights]},
                                  ytitle=t("why.weights_log")),
-                config={"displayModeBar": False}, key="why.bars")
+                key="why.bars")
 st.caption(t("why.cnn_note", k=k))
 
 # ------------------------------------------------------------------ what fits
@@ -86,7 +86,7 @@ from cnnviz import models  # noqa: E402  (imports torch: only now, below the cal
 name = st.selectbox(t("why.real_model"), models.available(), key="why.model", format_func=ui.labels("models.name."))
 counts = ui.layer_counts(name)
 total = sum(n for _, _, n in counts)
-st.plotly_chart(figures.log_bars({name: [(layer, n) for layer, _, n in counts]}, ytitle=t("why.weights_log")),
-                config={"displayModeBar": False}, key="why.real_bars")
+ui.plot(figures.log_bars({name: [(layer, n) for layer, _, n in counts]}, ytitle=t("why.weights_log")),
+                key="why.real_bars")
 v, u = params.human_bytes(params.memory_bytes(total))
 st.caption(t("why.real_total", n=ui.num(total), mem=f"{v:.1f} {u}"))

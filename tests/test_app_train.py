@@ -87,3 +87,58 @@ def test_without_data_the_lesson_says_where_to_put_it(lang, tmp_path, monkeypatc
     assert not at.exception
     assert str(tmp_path) in at.error[0].value
     assert at.error[0].value == t("train.no_data", lang, folder=str(tmp_path))
+
+
+def test_without_data_a_missing_dataset_can_be_downloaded(tmp_path, monkeypatch):
+    import gzip
+    import shutil
+
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    files = data.DOWNLOADS["mnist"][1]
+    for file in files:
+        with open(data.data_root() / "MNIST" / "raw" / file, "rb") as src, \
+                gzip.open(mirror / f"{file}.gz", "wb", 1) as dst:
+            shutil.copyfileobj(src, dst)
+    monkeypatch.setitem(data.DOWNLOADS, "mnist", ((f"file://{mirror}/",), files, 11.6))
+    monkeypatch.setitem(data.DOWNLOADS, "fashion", (("http://127.0.0.1:9/",), data.DOWNLOADS["fashion"][1], 30.2))
+    monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path / "data"))
+    at = open_lesson("pt_BR")
+    assert at.expander[0].label == t("train.get_data", "pt_BR")
+    # offline mirror: a message in the learner's language, the lesson keeps working
+    at.button(key="train.download.fashion").click().run()
+    assert not at.exception
+    assert any(t("train.error.download_failed", "pt_BR", dataset="fashion", url="", folder="", detail="")[:20]
+               in e.value for e in at.error)
+    # a mirror that answers: the dataset appears and the lesson opens on it
+    at.button(key="train.download.mnist").click().run()
+    assert not at.exception
+    assert at.selectbox(key="train.dataset").options == [t("train.ds.mnist", "pt_BR")]
+    assert (tmp_path / "data" / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file()
+
+
+@pytest.mark.parametrize("page, heading", [("inside", "inside.title"), ("explain", "explain.title")])
+def test_the_trained_network_opens_in_the_other_lessons(page, heading):
+    from cnnviz import models, ui
+
+    at = open_lesson("en")
+    small(at)
+    at.button(key="train.go").click().run()
+    export = at.session_state["train.export"]
+    assert export["card"]["architecture"] == "FashionCNN" and export["card"]["classes"][0] == "T-shirt/top"
+    # the downloadable weights + card load through the same safe loader as an upload
+    loaded = models.load_user_weights(export["weights"], "x.safetensors", card=export["card"])
+    assert loaded.classes == export["card"]["classes"] and loaded.in_channels == 1
+    at.button(key=f"train.train.open_{page}").click().run()
+    assert not at.exception
+    assert at.title[0].value == t(heading, "en")
+    picker = at.sidebar.selectbox(key="model")
+    assert picker.value == ui.TRAINED
+    label = t("models.trained_label", "en", name=export["card"]["name"])
+    assert label in picker.options
+    # clearing the runs removes it from the picker, and the picker falls back to a bundled model
+    at.switch_page(PAGE).run()
+    at.button(key="train.clear").click().run()
+    at.switch_page(f"lessons/{page}.py").run()
+    assert not at.exception
+    assert label not in at.sidebar.selectbox(key="model").options

@@ -58,3 +58,15 @@ def test_layers_bad_logits_and_pooling_window():
     at.select_slider(key="layers.window").set_value(4).run()
     at.select_slider(key="layers.pool_stride").set_value(3).run()
     assert not at.exception
+
+
+@pytest.mark.parametrize("lang, separators", [("en", ".,"), ("pt_BR", ",.")])
+def test_charts_write_numbers_the_learners_way(lang, separators):
+    import json
+
+    at = open_page("lessons/why_cnn.py", lang)
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert charts
+    for spec in charts:   # 4.294.967.296 in Portuguese, 4,294,967,296 in English
+        assert spec["layout"]["separators"] == separators
+        assert all("%{text:,}" == trace.get("texttemplate") for trace in spec["data"])
