@@ -8,6 +8,8 @@ traceback.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import logging
 
 import numpy as np
@@ -519,6 +521,22 @@ def layer_counts(name: str) -> list[tuple[str, str, int]]:
 
 
 # ---------------------------------------------------------------- stepping a kernel
+@contextmanager
+def training_status(prefix: str):
+    """A training run drawn live in the page: ``with training_status("train") as (box, bar):``.
+
+    An expanded ``st.status`` box (``{prefix}.training``) with a Stop button and a progress bar
+    (``{prefix}.preparing`` until the first update). The button needs no handler: any click reruns
+    the page, which interrupts the running script at its next update, so training stops.
+    """
+    with st.status(t(f"{prefix}.training"), expanded=True) as box:
+        stop_box = st.empty()
+        stop_box.button(t(f"{prefix}.stop"), key=f"{prefix}.stop", icon=":material/stop:")
+        bar = st.progress(0.0, text=t(f"{prefix}.preparing"))
+        yield box, bar
+        stop_box.empty()
+
+
 def step_controls(prefix: str, pos_key: str, n: int, strongest: int, *, speeds: list[int] | None = None,
                   speed_label=None) -> int:
     """First / back / forward / last / strongest buttons, Play and a position slider -> the position.

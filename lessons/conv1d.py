@@ -179,11 +179,7 @@ seed = e2.number_input(t("conv1d.seed"), 0, 9999, 0, key="conv1d.seed", help=t("
 train_clicked = e3.button(t("conv1d.train"), key="conv1d.train", type="primary", icon=":material/model_training:")
 
 if train_clicked:
-    with st.status(t("conv1d.training"), expanded=True) as status:
-        stop_box = st.empty()
-        # Any click reruns the page, which interrupts this run at its next update: training stops.
-        stop_box.button(t("conv1d.stop"), key="conv1d.stop", icon=":material/stop:")
-        bar = st.progress(0.0, text=t("conv1d.preparing"))
+    with ui.training_status("conv1d") as (status, bar):
         table = st.empty()
 
         def on_epoch(state):
@@ -204,7 +200,6 @@ if train_clicked:
         except CnnvizError as err:
             ui.show_error(err)
             trained = None
-        stop_box.empty()
         if trained is not None:
             st.session_state["conv1d.model"] = ((int(epochs), int(seed)), trained, _history_rows(trained.history))
             status.update(label=t("conv1d.trained", acc=ui.num(100 * trained.test_acc, 1),

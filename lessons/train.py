@@ -168,11 +168,7 @@ b2.caption(t("train.cost"))
 runs = st.session_state.setdefault("train.runs", [])
 
 if clicked:
-    with st.status(t("train.training"), expanded=True) as box:
-        stop_box = st.empty()
-        # Any click reruns the page, which interrupts this run at its next update: training stops.
-        stop_box.button(t("train.stop"), key="train.stop", icon=":material/stop:")
-        bar = st.progress(0.0, text=t("train.preparing"))
+    with ui.training_status("train") as (box, bar):
         chart = st.empty()
 
         class Live(train.Callback):
@@ -204,7 +200,6 @@ if clicked:
             result = None
         finally:
             slots.release()
-        stop_box.empty()
         if result is not None:
             runs.append(result)
             del runs[:-MAX_RUNS]
