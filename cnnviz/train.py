@@ -504,6 +504,7 @@ class Experiment:
     lr: float = 1e-3
     batch_size: int = 32           # the course's batch size
     seed: int = 0
+    augment: bool = False          # data augmentation: random shifts (and mirror images, except digits)
 
     def check(self) -> None:
         from .models.specs import BUNDLED as _BUNDLED
@@ -533,6 +534,15 @@ class ExperimentResult:
     val_images: int
     test_images: int
     wrong: list[tuple[int, int, int]] = field(default_factory=list)   # (test index, true, predicted)
+
+
+def augmentation(exp: Experiment) -> tuple[int, bool]:
+    """(shift in pixels, horizontal flip) when ``exp.augment``: every epoch sees each training
+    image moved by up to 2 pixels, and mirrored half of the time, except digits (a mirrored 3
+    is not a 3)."""
+    if not exp.augment:
+        return 0, False
+    return 2, exp.dataset != "mnist"
 
 
 def input_format(exp: Experiment) -> tuple[int, tuple[int, int], tuple, tuple]:
@@ -576,8 +586,9 @@ def run_experiment(exp: Experiment, split: cdata.SmallSplit, source: nn.Module |
     train_loader = DataLoader(TensorDataset(train_x, split.train_y), batch_size=exp.batch_size,
                               shuffle=True, generator=torch.Generator().manual_seed(exp.seed))
     val_loader = DataLoader(TensorDataset(val_x, split.val_y), batch_size=500)
+    shift, flip = augmentation(exp)
     config = FitConfig(epochs=exp.epochs, lr=exp.lr, patience=exp.patience, restore_best=True,
-                       cosine=False, seed=exp.seed)
+                       cosine=False, seed=exp.seed, shift=shift, flip=flip)
     state = fit(model, train_loader, val_loader, config, callbacks)
     pred = predict_all(model, test_x)
     wrong = (pred != split.test_y).nonzero().flatten()[:24].tolist()
@@ -610,7 +621,7 @@ def model_card(result: ExperimentResult, model: nn.Module) -> dict:
         "data": {"dataset": exp.dataset, "images_per_class": exp.per_class,
                  "train_images": result.train_images, "val_images": result.val_images,
                  "test_images": result.test_images},
-        "training": {"how": how, "strategy": exp.strategy, "source": exp.source,
+        "training": {"how": how, "strategy": exp.strategy, "source": exp.source, "augment": exp.augment,
                      "train_from": exp.train_from, "seed": exp.seed, "max_epochs": exp.epochs,
                      "epochs_run": len(result.history), "best_epoch": result.best_epoch,
                      "patience": exp.patience, "lr": exp.lr, "batch_size": exp.batch_size,

@@ -1,11 +1,12 @@
 """Lesson: train a CNN live, from scratch, by transfer learning or by fine-tuning (seed 001)."""
 
 import json
+import math
 import threading
 
 import streamlit as st
 
-from cnnviz import data, figures, ui
+from cnnviz import data, figures, i18n, ui
 from cnnviz.errors import CnnvizError
 
 t = ui.t
@@ -98,7 +99,9 @@ st.image([figures.upscale((split.train_x[i].permute(1, 2, 0).squeeze(-1).numpy()
           for i in examples], caption=[names[int(split.train_y[i])] for i in examples], width=74)
 
 # ------------------------------------------------------------------ 2. strategy
-from cnnviz import models, train  # noqa: E402  (torch: only once the data is there)
+import torch  # noqa: E402  (only once the data is there)
+
+from cnnviz import models, train  # noqa: E402
 
 st.header(t("train.strategy_header"))
 s1, s2 = st.columns([1, 2], gap="large")
@@ -154,12 +157,32 @@ patience_n, patience_off = ui.message("train.patience_n"), t("train.patience_off
 patience = h2.selectbox(t("train.patience"), [0, 2, 3, 5, 10], index=3, key="train.patience",
                         format_func=lambda p: patience_off if p == 0 else patience_n(n=p),
                         help=t("train.patience_help"))
+def lr_text(v: float, _lang: str = lang) -> str:
+    """0.0003 / 0,0003: as many decimals as the rate needs, in the learner's format."""
+    return i18n.number(v, _lang, max(0, -math.floor(math.log10(v))))
+
+
 lr = h3.select_slider(t("train.lr"), [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], value=1e-3, key="train.lr",
-                      format_func=lambda v: f"{v:g}", help=t("train.lr_help"))
+                      format_func=lr_text, help=t("train.lr_help"))
 batch = h4.select_slider(t("train.batch"), [8, 16, 32, 64, 128], value=32, key="train.batch",
                          help=t("train.batch_help"))
+a1, a2 = st.columns([1, 3], vertical_alignment="center")
+augment = a1.toggle(t("train.augment"), key="train.augment", help=t("train.augment_help"))
 experiment = train.Experiment(dataset, per_class, strategy, source, train_from, epochs=int(epochs),
-                              patience=int(patience) or None, lr=float(lr), batch_size=int(batch), seed=seed)
+                              patience=int(patience) or None, lr=float(lr), batch_size=int(batch), seed=seed,
+                              augment=augment)
+if augment:
+    shift, flip = train.augmentation(experiment)
+    first = split.train_x[examples[0]][None].repeat(7, 1, 1, 1)
+    moved = train.augment(first, shift, flip, torch.Generator().manual_seed(seed))
+    a2.image([figures.upscale((split.train_x[examples[0]].permute(1, 2, 0).squeeze(-1).numpy() * 255)
+                              .astype("uint8"), 64)] +
+             [figures.upscale((m.permute(1, 2, 0).squeeze(-1).numpy() * 255).astype("uint8"), 64) for m in moved],
+             caption=[t("train.original")] + [""] * len(moved), width=64)
+    a2.caption(t("train.augment_flip" if flip else "train.augment_shift", shift=shift))
+with st.expander(t("train.step_title"), icon=":material/school:"):
+    st.markdown(t("train.step_text", lr=lr_text(lr), batch=batch, n=len(split.train_y),
+                  steps=-(-len(split.train_y) // batch)))
 curve_names = {k: t(f"train.curve.{k}") for k in ("loss", "accuracy", "train", "val", "epoch", "best")}
 
 b1, b2 = st.columns([1, 3], vertical_alignment="center")

@@ -142,3 +142,20 @@ def test_the_trained_network_opens_in_the_other_lessons(page, heading):
     at.switch_page(f"lessons/{page}.py").run()
     assert not at.exception
     assert label not in at.sidebar.selectbox(key="model").options
+
+
+@pytest.mark.parametrize("lang", ["en", "pt_BR"])
+def test_augmentation_preview_and_the_training_step_explained(lang):
+    at = open_lesson(lang)
+    small(at)
+    at.toggle(key="train.augment").set_value(True).run()
+    assert not at.exception
+    assert any(c.value == t("train.augment_flip", lang, shift=2) for c in at.caption)   # clothes mirror
+    at.select_slider(key="train.lr").set_value(3e-4).run()
+    step = next(m.value for m in at.markdown if "AdamW" in m.value)
+    assert ("0,0003" if lang == "pt_BR" else "0.0003") in step
+    at.button(key="train.go").click().run()
+    assert not at.exception
+    assert at.session_state["train.export"]["card"]["training"]["augment"] is True
+    at.selectbox(key="train.dataset").set_value("mnist").run()
+    assert any(c.value == t("train.augment_shift", lang, shift=2) for c in at.caption)     # digits don't
