@@ -411,7 +411,6 @@ def training_figure(history: list[dict], *, names: dict[str, str], best_epoch: i
     names: titles for "loss", "accuracy", "train", "val", "epoch", "best". The best
     validation epoch (the weights early stopping gives back) is marked.
     """
-    import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     epochs = [h["epoch"] for h in history]

@@ -386,6 +386,11 @@ SCRATCH_ARCH = {"mnist": "DigitsCNN", "fashion": "FashionCNN", "cifar10-subset":
                 "cifar10": "TinyVGG"}
 # the bundled model trained on each dataset (transferring to its own data would be cheating)
 TRAINED_ON = {"digits": "mnist", "fashion": "fashion", "tiny-rgb": "cifar10-subset"}
+# ImageNet networks that can be a source once their weights are downloaded (VGG16 and AlexNet,
+# 528 and 233 MB, are too heavy to train on a laptop's CPU). They see images at ZOO_INPUT x
+# ZOO_INPUT: ImageNet's 224 would make every epoch 12 times slower.
+ZOO_SOURCES = ("resnet18", "mobilenet_v3_large")
+ZOO_INPUT = 64
 
 
 @dataclass
@@ -399,18 +404,40 @@ class LayerPlan:
     #                      "new" (learns from random weights), "no_weights"
 
 
-def feature_layers(model: nn.Module) -> list[str]:
-    """The layers before ``flatten``: the feature extractor. The rest decides."""
+def units(model: nn.Module) -> tuple[list[str], list[str]]:
+    """(feature layers, decision layers) of a network, as dotted names in forward order.
+
+    Our architectures: the layers before ``flatten`` extract features, ``flatten`` and
+    what follows decide. torchvision's ResNet/MobileNet: ``fc``/``classifier`` decide;
+    a ``features`` block is listed block by block so fine-tuning can start inside it.
+    """
     names = [n for n, _ in model.named_children()]
-    if "flatten" not in names:
-        raise ValueError("transfer learning needs a network with a 'flatten' layer (our architectures)")
-    return names[:names.index("flatten")]
+    if "flatten" in names:
+        i = names.index("flatten")
+        return names[:i], names[i:]
+    decision = [n for n in names if n in ("fc", "classifier")]
+    if not decision:
+        raise ValueError("transfer learning needs a network with a 'flatten', 'fc' or 'classifier' layer")
+    features: list[str] = []
+    for n, m in model.named_children():
+        if n in decision:
+            continue
+        if n == "features" and isinstance(m, nn.Sequential):
+            features += [f"features.{k}" for k, _ in m.named_children()]
+        else:
+            features.append(n)
+    return features, decision
+
+
+def feature_layers(model: nn.Module) -> list[str]:
+    """The feature extractor's layers (see ``units``)."""
+    return units(model)[0]
 
 
 def trainable_from_choices(model: nn.Module) -> list[str]:
-    """Layers fine-tuning may start learning from: the convolutions of the feature extractor."""
-    children = dict(model.named_children())
-    return [n for n in feature_layers(model) if isinstance(children[n], nn.Conv2d)]
+    """Layers fine-tuning may start learning from: the feature layers that hold convolutions."""
+    return [n for n in feature_layers(model)
+            if any(isinstance(m, nn.Conv2d) for m in model.get_submodule(n).modules())]
 
 
 def _reset(module: nn.Module, seed: int) -> None:
@@ -424,7 +451,8 @@ def scratch_model(dataset: str, num_classes: int, seed: int = 0) -> tuple[nn.Mod
     """The dataset's own architecture with random weights: everything learns."""
     torch.manual_seed(seed)
     model = ARCHITECTURES[SCRATCH_ARCH[dataset]](num_classes=num_classes)
-    return model, _plan(model, frozen=set(), new={n for n, _ in model.named_children()})
+    names = [n for n, _ in model.named_children()]
+    return model, _plan(model, names, frozen=set(), new=set(names))
 
 
 def transfer_model(source: nn.Module, num_classes: int, train_from: str | None = None,
@@ -437,27 +465,29 @@ def transfer_model(source: nn.Module, num_classes: int, train_from: str | None =
     itself is never changed (it may be shared by every learner).
     """
     model = copy.deepcopy(source).cpu()
-    features = feature_layers(model)
+    features, decision = units(model)
     if train_from is not None and train_from not in features:
         raise ValueError(f"{train_from!r} is not a feature layer of this network: {features}")
-    children = dict(model.named_children())
-    decision = [n for n in children if n not in features]
     # new decision layers: the output layer gets one unit per new class, the others new weights
-    head = [n for n in decision if isinstance(children[n], nn.Linear)][-1]
-    old = children[head]
-    setattr(model, head, nn.Linear(old.in_features, num_classes))
+    linears = [f"{d}.{n}".rstrip(".") for d in decision
+               for n, m in model.get_submodule(d).named_modules() if isinstance(m, nn.Linear)]
+    head = linears[-1]
+    parent, _, leaf = head.rpartition(".")
+    old = model.get_submodule(head)
+    setattr(model.get_submodule(parent) if parent else model, leaf, nn.Linear(old.in_features, num_classes))
     for n in decision:
-        _reset(getattr(model, n), seed)
+        _reset(model.get_submodule(n), seed)
     frozen = set(features if train_from is None else features[:features.index(train_from)])
-    for n, module in model.named_children():
-        module.requires_grad_(n not in frozen)
+    for n in features + decision:
+        model.get_submodule(n).requires_grad_(n not in frozen)
     model.train()
-    return model, _plan(model, frozen=frozen, new=set(decision))
+    return model, _plan(model, features + decision, frozen=frozen, new=set(decision))
 
 
-def _plan(model: nn.Module, frozen: set[str], new: set[str]) -> list[LayerPlan]:
+def _plan(model: nn.Module, names: list[str], frozen: set[str], new: set[str]) -> list[LayerPlan]:
     plan = []
-    for n, m in model.named_children():
+    for n in names:
+        m = model.get_submodule(n)
         params = sum(p.numel() for p in m.parameters())
         status = ("no_weights" if params == 0 else "frozen" if n in frozen
                   else "new" if n in new else "pretrained")
@@ -512,7 +542,7 @@ class Experiment:
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {STRATEGIES}")
         if self.strategy != "scratch":
-            if self.source not in _BUNDLED:
+            if self.source not in _BUNDLED and self.source not in ZOO_SOURCES:
                 raise ValueError(f"unknown source model {self.source!r}")
         if not (1 <= self.epochs <= 200 and 1 <= self.batch_size <= 1024 and 0 < self.lr < 1):
             raise ValueError("epochs, batch size or learning rate out of range")
@@ -554,6 +584,10 @@ def input_format(exp: Experiment) -> tuple[int, tuple[int, int], tuple, tuple]:
     if exp.strategy == "scratch":
         info = cdata.DATASETS[exp.dataset]
         return info.in_channels, (info.size, info.size), info.mean, info.std
+    if exp.source in ZOO_SOURCES:
+        from .models.zoo import IMAGENET_MEAN, IMAGENET_STD
+
+        return 3, (ZOO_INPUT, ZOO_INPUT), IMAGENET_MEAN, IMAGENET_STD
     spec = BUNDLED[exp.source]
     return spec.in_channels, tuple(spec.input_size), spec.mean, spec.std
 
@@ -613,7 +647,9 @@ def model_card(result: ExperimentResult, model: nn.Module) -> dict:
            "fine_tune": f"fine-tuning {exp.source} from {exp.train_from}"}[exp.strategy]
     return {
         "name": f"{exp.dataset}-{exp.strategy}-{exp.per_class}",
-        "architecture": type(model).__name__,
+        # a torchvision network keeps its zoo name: that is how the upload loader rebuilds it
+        "architecture": exp.source if exp.strategy != "scratch" and exp.source in ZOO_SOURCES
+        else type(model).__name__,
         "classes": list(classes),
         "in_channels": channels,
         "input_size": list(size),

@@ -323,24 +323,8 @@ def _zoo_model(name: str, key: str):
     st.warning(t("models.zoo_missing", name=models.label(name, lang()), file=status.filename, size_mb=size,
                  url=status.url, folder=str(status.folder)), icon=":material/inventory_2:")
     c1, c2 = st.columns(2)
-    if c1.button(t("models.download_button", name=models.label(name, lang()), size_mb=size),
-                 key=f"{key}.download.{name}", icon=":material/download:"):
-        bar = st.progress(0.0, text=t("models.downloading", file=status.filename, done_mb=0, total_mb=size))
-
-        def progress(done, total):
-            frac = done / total if total else 0.0
-            bar.progress(min(frac, 1.0), text=t("models.downloading", file=status.filename,
-                                                 done_mb=f"{done / 2**20:.0f}", total_mb=size))
-        try:
-            import urllib.request
-
-            models.download(name, progress, opener=lambda url: urllib.request.urlopen(url, timeout=20))
-        except CnnvizError as err:
-            bar.empty()
-            show_error(err)
-        else:
-            st.success(t("models.download_done", name=models.label(name, lang())))
-            st.rerun()
+    with c1:
+        zoo_download_button(name, key)
     random = c2.toggle(t("inside.random_weights"), key=f"{key}.random.{name}", help=t("inside.random_help"))
     if random:
         return shared_model(name, pretrained=False)
@@ -361,6 +345,33 @@ def _trained_model(export: dict):
         return None
     st.session_state["train.export_loaded"] = (export, loaded)
     return loaded
+
+
+def zoo_download_button(name: str, key: str) -> None:
+    """A button that downloads zoo model ``name``'s weights with a progress bar, then reruns."""
+    from . import models
+
+    status = models.zoo_status(name)
+    size = f"{status.size_mb:.0f}" if status.size_mb else "?"
+    if not st.button(t("models.download_button", name=models.label(name, lang()), size_mb=size),
+                     key=f"{key}.download.{name}", icon=":material/download:"):
+        return
+    bar = st.progress(0.0, text=t("models.downloading", file=status.filename, done_mb=0, total_mb=size))
+
+    def progress(done, total):
+        frac = done / total if total else 0.0
+        bar.progress(min(frac, 1.0), text=t("models.downloading", file=status.filename,
+                                             done_mb=f"{done / 2**20:.0f}", total_mb=size))
+    try:
+        import urllib.request
+
+        models.download(name, progress, opener=lambda url: urllib.request.urlopen(url, timeout=20))
+    except CnnvizError as err:
+        bar.empty()
+        show_error(err)
+    else:
+        st.success(t("models.download_done", name=models.label(name, lang())))
+        st.rerun()
 
 
 def _own_model(key: str):

@@ -111,10 +111,21 @@ strategy = s1.radio(t("train.how"), train.STRATEGIES, key="train.strategy",
 source = train_from = None
 loaded = None
 if strategy != "scratch":
-    sources = [m for m in models.BUNDLED_NAMES if train.TRAINED_ON[m] != dataset]
+    imagenet = [m for m in train.ZOO_SOURCES if models.zoo_status(m).cached]
+    sources = [m for m in models.BUNDLED_NAMES if train.TRAINED_ON[m] != dataset] + imagenet
     source = s1.selectbox(t("train.source"), sources, key="train.source",
                           format_func=lambda m, _l=lang: models.label(m, _l), help=t("train.source_help"))
-    loaded = ui.shared_model(source)
+    if len(imagenet) < len(train.ZOO_SOURCES):
+        with s1.expander(t("train.imagenet_title"), icon=":material/public:"):
+            st.markdown(t("train.imagenet_intro", size=train.ZOO_INPUT))
+            for m in train.ZOO_SOURCES:
+                if m not in imagenet:
+                    ui.zoo_download_button(m, "train.zoo")
+    try:
+        loaded = ui.shared_model(source)
+    except CnnvizError as err:
+        ui.show_error(err)
+        st.stop()
     if strategy == "fine_tune":
         choices = train.trainable_from_choices(loaded.model)
         train_from = s1.selectbox(t("train.train_from"), choices, index=len(choices) - 1, key="train.train_from",

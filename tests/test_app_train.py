@@ -159,3 +159,32 @@ def test_augmentation_preview_and_the_training_step_explained(lang):
     assert at.session_state["train.export"]["card"]["training"]["augment"] is True
     at.selectbox(key="train.dataset").set_value("mnist").run()
     assert any(c.value == t("train.augment_shift", lang, shift=2) for c in at.caption)     # digits don't
+
+
+def test_an_imagenet_network_is_a_source_once_its_weights_are_there(tmp_path, monkeypatch):
+    # offline: random weights (weights=None) saved where torchvision keeps the real file
+    import torch
+
+    from cnnviz.models import zoo
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    at = open_lesson("en")
+    at.session_state["train.strategy"] = "transfer"
+    at.run()
+    assert "ResNet-18" not in " ".join(at.selectbox(key="train.source").options)
+    assert at.expander[-1].label == t("train.imagenet_title", "en") or any(
+        e.label == t("train.imagenet_title", "en") for e in at.expander)
+    status = zoo.zoo_status("resnet18")
+    status.path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(zoo.build_zoo("resnet18").state_dict(), status.path)
+    at.run()
+    options = at.selectbox(key="train.source").options
+    resnet = next(o for o in options if "ResNet-18" in o)
+    at.selectbox(key="train.source").set_value("resnet18").run()
+    assert not at.exception
+    assert at.selectbox(key="train.source").value == "resnet18", resnet
+    assert any("64 × 64" in c.value for c in at.caption)            # images adapted for the source
+    small(at)
+    at.button(key="train.go").click().run()
+    assert not at.exception
+    assert at.session_state["train.export"]["card"]["architecture"] == "resnet18"

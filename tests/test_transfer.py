@@ -164,3 +164,35 @@ def test_transfer_from_a_colour_network_to_grey_digits():
     result, model = train.run_experiment(exp, split, tiny)
     assert len(result.history) == 3 and result.stop_reason == "completed"
     assert result.frozen == sum(p.numel() for n, p in tiny.named_parameters() if not n.startswith("fc"))
+
+
+@pytest.mark.parametrize("name, last_choice, head", [("resnet18", "layer4", "fc"),
+                                                      ("mobilenet_v3_large", "features.16", "classifier.3")])
+def test_imagenet_networks_as_sources_with_random_weights(name, last_choice, head):
+    # offline there are no ImageNet weights: weights=None exercises the same surgery and training
+    from cnnviz.models import to_safetensors, zoo
+
+    net = zoo.build_zoo(name)
+    features, decision = train.units(net)
+    assert decision == [head.split(".")[0]]
+    choices = train.trainable_from_choices(net)
+    assert choices[-1] == last_choice and set(choices) <= set(features)
+    model, plan = train.transfer_model(net, 10, train_from=last_choice)
+    assert model.get_submodule(head).out_features == 10
+    status = {p.name: p.status for p in plan}
+    assert status[features[0]] == "frozen" and status[last_choice] == "pretrained" and status[decision[0]] == "new"
+    trainable, frozen = train.param_split(model)
+    assert frozen > 0 and trainable > 0
+    assert net.get_submodule(head).out_features == 1000          # the source is untouched
+
+    split = data.SmallSplit("fashion", torch.rand(20, 1, 28, 28), torch.arange(20) % 10,
+                            torch.rand(10, 1, 28, 28), torch.arange(10), torch.rand(30, 1, 28, 28),
+                            torch.arange(30) % 10, 10)
+    exp = train.Experiment("fashion", 3, "fine_tune", name, last_choice, epochs=1, patience=None)
+    assert train.input_format(exp)[:2] == (3, (train.ZOO_INPUT, train.ZOO_INPUT))
+    result, trained = train.run_experiment(exp, split, net)
+    assert result.confusion.sum() == 30 and len(result.history) == 1
+    card = train.model_card(result, trained)
+    assert card["architecture"] == name
+    loaded = models.load_user_weights(to_safetensors(trained), "mine.safetensors", card=card)
+    assert loaded.in_channels == 3 and loaded.input_size == (64, 64) and len(loaded.classes) == 10
