@@ -404,6 +404,32 @@ def _own_model(key: str):
 
 
 # ---------------------------------------------------------------- inside a network
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _shared_outputs(name: str, source: str, pretrained: bool, picture: str, _model, _x):
+    from . import inspect as insp
+
+    return insp.activations(_model, _x)
+
+
+def layer_outputs(loaded, x):
+    """Every layer's output for ``x`` (``cnnviz.inspect.activations``), computed once.
+
+    A bundled or ImageNet model is the same object for every learner, so its outputs for
+    a picture are shared too: a class looking at the same sample costs one copy (VGG-16:
+    110 MB), and at most 8 pictures are kept. A learner's own or trained network stays
+    in their session. Callers must not modify the tensors.
+    """
+    import hashlib
+
+    from . import inspect as insp
+
+    picture = hashlib.sha256(x.numpy().tobytes()).hexdigest() + str(tuple(x.shape))
+    if loaded.source in ("bundled", "zoo"):
+        pretrained = bool((loaded.card or {}).get("pretrained", True))
+        return _shared_outputs(loaded.name, loaded.source, pretrained, picture, loaded.model, x)
+    return session_memo("own.outputs", (id(loaded.model), picture), lambda: insp.activations(loaded.model, x))
+
+
 def session_memo(key: str, ident, compute):
     """``compute()`` once per ``ident`` for this learner (kept in their session only)."""
     memo = st.session_state.get(key)

@@ -37,7 +37,7 @@ if img is None:
     st.stop()
 
 x = loaded.preprocess(img)
-acts = ui.session_memo("inside.acts", (id(model), x.numpy().tobytes()), lambda: insp.activations(model, x))
+acts = ui.layer_outputs(loaded, x)
 logits = acts["output"][0]
 probs = torch.softmax(logits, dim=0)
 labels = loaded.class_labels(lang)

@@ -79,7 +79,7 @@ from cnnviz import inspect as insp  # noqa: E402
 
 x = loaded.preprocess(img if img is not None else images.load_sample("digit"))
 layer_list = insp.layer_names(loaded.model)
-acts = ui.session_memo("rf.acts", (id(loaded.model), x.numpy().tobytes()), lambda: insp.activations(loaded.model, x))
+acts = ui.layer_outputs(loaded, x)
 map_layers = [n for n in layer_list if n in acts and acts[n].ndim == 4]
 pretty = insp.display_names(loaded.model, layer_list)
 fields = receptive.fields(loaded.model, layer_list)
