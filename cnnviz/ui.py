@@ -41,6 +41,13 @@ def num(value: float, digits: int = 0) -> str:
     return i18n.number(value, lang(), digits)
 
 
+def number_format():
+    """``fmt(value, digits)`` bound to the learner's language, for ``format_func`` lambdas
+    (they run outside the session, so they can't call ``num``)."""
+    current = lang()
+    return lambda value, digits=0: i18n.number(value, current, digits)
+
+
 def plot(fig, *, key: str, where=None) -> None:
     """A plotly chart in the learner's language: 12.288,5 in Portuguese, 12,288.5 in English,
     without plotly's toolbar (a class doesn't need the zoom buttons)."""

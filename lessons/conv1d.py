@@ -185,7 +185,7 @@ if train_clicked:
         def on_epoch(state):
             h = state.history[-1]
             bar.progress(state.epoch / state.epochs, text=t(
-                "conv1d.epoch_line", epoch=state.epoch, epochs=state.epochs, loss=f"{h['loss']:.3f}",
+                "conv1d.epoch_line", epoch=state.epoch, epochs=state.epochs, loss=ui.num(h["loss"], 3),
                 acc=ui.num(100 * h["train_acc"], 1), val=ui.num(100 * h["val_acc"], 1)))
             table.dataframe(_history_rows(state.history), hide_index=True)
 

@@ -35,7 +35,7 @@ default_layer = attr.default_layer(loaded.model, x, layers=layers)   # no second
 with right:
     options = top5 + [i for i in range(len(labels)) if i not in top5]
     target = st.selectbox(t("explain.target"), options, key=f"explain.target.{loaded.name}",
-                          format_func=lambda i: f"{labels[i]} ({probs[i] * 100:.1f} %)", help=t("explain.target_help"))
+                          format_func=lambda i, _n=ui.number_format(): f"{labels[i]} ({_n(probs[i] * 100, 1)} %)", help=t("explain.target_help"))
     layer = st.selectbox(t("explain.layer"), layers, index=layers.index(default_layer), key=f"explain.layer.{loaded.name}",
                          help=t("explain.layer_help"))
     if layer == default_layer:
@@ -78,7 +78,7 @@ def faithfulness(exp):
                                           names=(t("explain.deletion"), t("explain.insertion")),
                                           xtitle=t("explain.pixels_changed"), ytitle=t("explain.prob_of", c=labels[target][:20])),
                     key=f"explain.curve.{exp.method}")
-    st.caption(t("explain.auc", deletion=f"{deletion.auc:.2f}", insertion=f"{insertion.auc:.2f}"))
+    st.caption(t("explain.auc", deletion=ui.num(deletion.auc, 2), insertion=ui.num(insertion.auc, 2)))
 
 
 # ------------------------------------------------------------------ Grad-CAM
@@ -142,5 +142,5 @@ if run_it or st.session_state.get("explain.sanity", (None,))[0] == memo_key:
         row = st.columns(len(steps))
         for col, s in zip(row, steps):
             col.image(figures.overlay(seen, s.maps[m], alpha=0.85, target=96), width="content",
-                      caption=f"{t(f'explain.m.{m}') if s is steps[0] else ''} ρ={s.rank_corr[m]:.2f}")
+                      caption=f"{t(f'explain.m.{m}') if s is steps[0] else ''} ρ={ui.num(s.rank_corr[m], 2)}")
     st.caption(t("explain.sanity_caption"))

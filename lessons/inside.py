@@ -46,7 +46,7 @@ with col_seen:
              caption=t("inside.network_sees", h=h_in, w=w_in, c=c_in), width="content")
 with col_pred:
     best = int(probs.argmax())
-    st.metric(t("inside.prediction"), labels[best], f"{probs[best] * 100:.1f} %", delta_color="off", delta_arrow="off")
+    st.metric(t("inside.prediction"), labels[best], f"{ui.num(probs[best] * 100, 1)} %", delta_color="off", delta_arrow="off")
     st.caption(t("inside.preprocess_" + ("digits" if is_digits else "gray" if c_in == 1 else "rgb"),
                  h=h_in, w=w_in))
 
@@ -99,15 +99,15 @@ shown = order[:limit]
 st.image(figures.map_grid(maps, order=shown, cols=8 if len(shown) <= 32 else 16, cell=88 if len(shown) <= 32 else 56),
          caption=t("inside.grid_caption", n=len(shown), total=n_ch), width="content")
 
-channel_label = ui.message("inside.channel_label")
+channel_label, _n = ui.message("inside.channel_label"), ui.number_format()
 channel = s3.selectbox(t("inside.channel"), order, key=f"inside.channel.{layer}",
-                       format_func=lambda c: channel_label(c=c, v=f"{maps[c].max():.2f}"))
+                       format_func=lambda c: channel_label(c=c, v=_n(maps[c].max(), 2)))
 one, flt = st.columns([3, 2], gap="large")
 with one:
     ui.plot(figures.heatmap(maps[channel], hover=t("inside.hover_value")),
                     key="inside.onemap")
-    st.caption(t("inside.one_caption", c=channel, h=mh, w=mw, lo=f"{maps[channel].min():.2f}",
-                 hi=f"{maps[channel].max():.2f}"))
+    st.caption(t("inside.one_caption", c=channel, h=mh, w=mw, lo=ui.num(maps[channel].min(), 2),
+                 hi=ui.num(maps[channel].max(), 2)))
 with flt:
     is_block = any(True for _ in modules[layer].children())
     conv_name = None if is_block else insp.feeding_conv(model, layer)
@@ -121,7 +121,7 @@ with flt:
         prev = insp.to_numpy_maps(acts[before][0])
         if prev.shape[0] == n_ch:
             st.markdown(t(f"inside.changed_{'relu' if kind == 'ReLU' else 'pool' if 'Pool' in kind else 'bn'}",
-                          before=pretty[before], zeroed=f"{(prev[channel] < 0).mean() * 100:.0f}",
+                          before=pretty[before], zeroed=ui.num((prev[channel] < 0).mean() * 100),
                           h0=prev.shape[1], w0=prev.shape[2], h=mh, w=mw))
             lo, hi = float(min(prev[channel].min(), maps[channel].min())), float(max(prev[channel].max(),
                                                                                       maps[channel].max()))

@@ -96,8 +96,8 @@ with tab_bn:
         rm, rv = out.running_mean, out.running_var
     evald = layers.batch_norm(batch, gamma=gamma, beta=beta, training=False, running_mean=rm, running_var=rv)
     c1, c2 = st.columns(2)
-    c1.metric(t("layers.bn_batch_stats"), f"μ = {train.mean[0]:.2f}, σ² = {train.var[0]:.1f}")
-    c2.metric(t("layers.bn_running_stats"), f"μ = {rm[0]:.2f}, σ² = {rv[0]:.1f}")
+    c1.metric(t("layers.bn_batch_stats"), f"μ = {ui.num(train.mean[0], 2)}; σ² = {ui.num(train.var[0], 1)}")
+    c2.metric(t("layers.bn_running_stats"), f"μ = {ui.num(rm[0], 2)}; σ² = {ui.num(rv[0], 1)}")
     st.html(figures.matrix_html(np.stack([batch[:8, 0], train.output[:8, 0], evald.output[:8, 0]]), digits=2,
                                 cell=58, scale="signed"))
     st.caption(t("layers.bn_rows"))
@@ -126,6 +126,6 @@ with tab_block:
             pic = figures.upscale(arr.astype(np.uint8), 180) if div is False else \
                 figures.upscale(figures.colorize(arr), 180)
             col.image(pic, width="content")
-            col.caption(f"**{label}**  \n{arr.shape[0]} × {arr.shape[1]} · min {arr.min():.1f} · max {arr.max():.1f}")
+            col.caption(f"**{label}**  \n{arr.shape[0]} × {arr.shape[1]} · min {ui.num(arr.min(), 1)} · max {ui.num(arr.max(), 1)}")
         st.code(f"nn.Sequential(nn.Conv2d(1, 1, {k.shape[0]}, padding={k.shape[0] // 2}), nn.BatchNorm2d(1), "
                 "nn.ReLU(), nn.MaxPool2d(2))", language="python", wrap_lines=True)

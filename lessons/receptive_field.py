@@ -101,5 +101,5 @@ e1.image(figures.draw_box(seen.convert("RGB"), (top, lft, size, size), target=32
 heat = grad / grad.max() if grad.max() > 0 else grad
 native = figures.overlay(seen, heat, alpha=0.85, target=max(seen.size))   # one pixel per input pixel
 e2.image(figures.draw_box(native, (top, lft, size, size), target=320), width="content",
-    caption=t("rf.effective_caption", share=f"{(grad > grad.max() * 0.05).mean() * 100:.0f}"))
+    caption=t("rf.effective_caption", share=ui.num((grad > grad.max() * 0.05).mean() * 100)))
 st.caption(t("rf.effective_explain"))

@@ -49,8 +49,8 @@ m1, m2, m3 = st.columns(3)
 for col, label, n in ((m1, t("why.mlp_header"), mlp), (m2, t("why.cnn_header"), cnn)):
     v32, u32 = params.human_bytes(params.memory_bytes(n, "float32"))
     v16, u16 = params.human_bytes(params.memory_bytes(n, "float16"))
-    col.metric(label, ui.num(n), help=t("why.memory", m32=f"{v32:.1f} {u32}", m16=f"{v16:.1f} {u16}"))
-    col.caption(t("why.memory", m32=f"{v32:.1f} {u32}", m16=f"{v16:.1f} {u16}"))
+    col.metric(label, ui.num(n), help=t("why.memory", m32=f"{ui.num(v32, 1)} {u32}", m16=f"{ui.num(v16, 1)} {u16}"))
+    col.caption(t("why.memory", m32=f"{ui.num(v32, 1)} {u32}", m16=f"{ui.num(v16, 1)} {u16}"))
 m3.metric(t("why.ratio"), f"× {ui.num(mlp / max(cnn, 1), 0)}")
 
 sizes = [n_in, *hidden, 10]
@@ -68,7 +68,7 @@ cols = st.columns(len(params.DEVICES))
 for col, (device, size) in zip(cols, params.DEVICES.items()):
     fits = mem <= size
     v, u = params.human_bytes(size)
-    col.metric(t(f"why.device.{device}"), f"{v:.0f} {u}", t("why.fits") if fits else t("why.no_fit"),
+    col.metric(t(f"why.device.{device}"), f"{ui.num(v)} {u}", t("why.fits") if fits else t("why.no_fit"),
                delta_color="green" if fits else "red", delta_arrow="off")
 st.caption(t("why.fits_note"))
 
@@ -76,7 +76,7 @@ st.caption(t("why.fits_note"))
 with st.expander(t("why.course_header"), expanded=True):
     course = params.mlp_weights((256, 256), [256 * 256])
     gb, unit = params.human_bytes(params.memory_bytes(course))
-    st.markdown(t("why.course", n=ui.num(course), mem=f"{gb:.1f} {unit}", rgb=ui.num(params.inputs((256, 256, 3))),
+    st.markdown(t("why.course", n=ui.num(course), mem=f"{ui.num(gb, 1)} {unit}", rgb=ui.num(params.inputs((256, 256, 3))),
                   small=params.mlp_weights(3, [4]), filt=params.conv_weights(3, 1, 5)))
 
 # ------------------------------------------------------------------ real models
@@ -89,4 +89,4 @@ total = sum(n for _, _, n in counts)
 ui.plot(figures.log_bars({name: [(layer, n) for layer, _, n in counts]}, ytitle=t("why.weights_log")),
                 key="why.real_bars")
 v, u = params.human_bytes(params.memory_bytes(total))
-st.caption(t("why.real_total", n=ui.num(total), mem=f"{v:.1f} {u}"))
+st.caption(t("why.real_total", n=ui.num(total), mem=f"{ui.num(v, 1)} {u}"))

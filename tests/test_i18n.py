@@ -61,3 +61,15 @@ def test_numbers_follow_the_language():
     assert i18n.number(12288, "pt_BR") == "12.288"
     assert i18n.number(4294967296, "pt_BR") == "4.294.967.296"
     assert i18n.number(0.5, "pt_BR", 1) == "0,5"
+
+
+def test_numbers_in_messages_follow_the_language():
+    from cnnviz.i18n import number
+
+    assert "25,3 MB" in t("images.error.too_big_file", "pt_BR", mb=25.3, max_mb=20.0)
+    assert "25.3 MB" in t("images.error.too_big_file", "en", mb=25.3, max_mb=20.0)
+    assert "12.000 milhões" in t("images.error.bomb", "pt_BR", mp=12000.4, max_mp=40.0)
+    assert "12,000 million" in t("images.error.bomb", "en", mp=12000.4, max_mp=40.0)
+    assert number(1234.5, "pt_BR", 1) == "1.234,5" and number(1234.5, "en", 1) == "1,234.5"
+    # already formatted text and plain integers pass through untouched
+    assert t("train.split", "pt_BR", train="1.234", val=5, test="2.000", classes=10).startswith("**1.234**")

@@ -59,18 +59,37 @@ def t(key: str, lang: str = DEFAULT, /, **kw) -> str:
     message = catalog(lang).get(key) if lang in LANGUAGES else None
     if message is None:
         message = catalog(DEFAULT).get(key, key)
+    if lang == "pt_BR":   # "{mb:.1f} MB" -> 2,5 MB; "{n:,}" -> 12.288
+        kw = {k: _Localized(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+              for k, v in kw.items()}
     try:
         return message.format(**kw)  # always: "{{" in a catalog is a literal brace
     except (KeyError, IndexError, ValueError):
         return message
 
 
+_SWAP = str.maketrans({",": ".", ".": ","})
+
+
+class _Localized:
+    """A number that formats itself the Brazilian way: decimal comma, thousands dot."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec).translate(_SWAP)
+
+    def __str__(self) -> str:
+        return format(self)
+
+
 def number(value: float, lang: str = DEFAULT, digits: int = 0) -> str:
     """12,288 in English, 12.288 in Portuguese (and 0.5 / 0,5 for decimals)."""
     text = f"{value:,.{digits}f}"
-    if lang == "pt_BR":
-        text = text.translate(str.maketrans({",": ".", ".": ","}))
-    return text
+    return text.translate(_SWAP) if lang == "pt_BR" else text
 
 
 def detect_language(locale: str | None) -> str:
