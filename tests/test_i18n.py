@@ -64,7 +64,7 @@ def test_numbers_follow_the_language():
 
 
 def test_numbers_in_messages_follow_the_language():
-    from cnnviz.i18n import number
+    from cnnviz.i18n import number, t
 
     assert "25,3 MB" in t("images.error.too_big_file", "pt_BR", mb=25.3, max_mb=20.0)
     assert "25.3 MB" in t("images.error.too_big_file", "en", mb=25.3, max_mb=20.0)
