@@ -678,8 +678,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(REPO / "assets" / "models"))
-    parser.add_argument("--threads", type=int, default=2,
-                        help="CPU threads (1 gives byte-identical weights on every run; more is faster)")
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=None, help="use only the first N training images")
     parser.add_argument("--device", default="cpu",
                         help="cpu (default: reproducible), cuda, mps or auto")

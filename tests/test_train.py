@@ -132,9 +132,7 @@ def test_cli_writes_weights_and_card(tmp_path):
 def test_cli_is_reproducible(tmp_path):
     # The same command in a fresh process gives the same weights, byte for byte. (Inside one
     # long-lived process, earlier allocations can change memory alignment and with it the
-    # last bits of CPU float sums, so the check runs the command as a learner would.) One
-    # thread, as the model cards' commands say: with two, the order in which the threads'
-    # partial sums meet varies, and so do the last bits (measured: 2 of 4 runs differed).
+    # last bits of CPU float sums, so the check runs the command as a learner would.)
     import subprocess
     import sys
 
@@ -143,7 +141,7 @@ def test_cli_is_reproducible(tmp_path):
     shas = []
     for run in ("a", "b"):
         subprocess.run([sys.executable, "-m", "cnnviz.train", "digits", "--epochs", "1", "--limit",
-                        "1200", "--threads", "1", "--out", str(tmp_path / run)], cwd=REPO, check=True,
+                        "1200", "--out", str(tmp_path / run)], cwd=REPO, check=True,
                        capture_output=True)
         shas.append(json.loads((tmp_path / run / "digits.json").read_text())["file"]["sha256"])
     assert shas[0] == shas[1]
