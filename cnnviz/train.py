@@ -313,7 +313,9 @@ def train_bundled(name: str, *, epochs: int | None = None, patience: int | None 
     out.mkdir(parents=True, exist_ok=True)
     weights_path = out / f"{name}.safetensors"
     tensors = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    save_file(tensors, str(weights_path), metadata={"name": name, "arch": spec.arch})
+    # one metadata entry: safetensors writes several in a random order (a Rust HashMap),
+    # which made the same weights hash differently from run to run
+    save_file(tensors, str(weights_path), metadata={"model": f"{name} ({spec.arch})"})
     weights_path.chmod(0o644)   # safetensors writes 0600; the app may run as another user
     blob = weights_path.read_bytes()
 
