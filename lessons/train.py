@@ -319,10 +319,10 @@ rows = {t("train.col_run"): [], t("train.col_dataset"): [], t("train.col_per_cla
         t("train.col_frozen"): [], t("train.col_epochs"): [], t("train.col_test"): [], t("train.col_secs"): []}
 for i, r in enumerate(runs, 1):
     e = r.experiment
-    values = [i, t(f"train.ds.{e.dataset}"), e.per_class,
+    values = [i, t(f"train.ds.{e.dataset}").split(" (")[0], e.per_class,   # short names: the table fits
               t(f"train.strategy.{e.strategy}") + (f" ({e.train_from}→)" if e.train_from and e.strategy == "fine_tune"
                                                    else ""),
-              models.label(e.source, lang) if e.source and e.strategy != "scratch" else "—",
+              models.label(e.source, lang).split(" (")[0] if e.source and e.strategy != "scratch" else "—",
               ui.num(r.trainable), ui.num(r.frozen), f"{len(r.history)} ({r.best_epoch})",
               ui.num(100 * r.test_acc, 1), ui.num(r.seconds, 1)]
     for key, value in zip(rows, values):
