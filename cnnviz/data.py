@@ -205,6 +205,57 @@ class SmallSplit:
     test_x: object
     test_y: object
     num_classes: int
+    classes: list[str] | None = None     # class names when they are the learner's own
+
+
+OWN_SIZE = 64   # the learner's own pictures are kept at 64 x 64 RGB (a network adapts them further)
+
+
+def picture_tensor(img, size: int = OWN_SIZE):
+    """A PIL image -> float (3, size, size) in [0, 1]: the centred square, resized."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    img = img.convert("RGB")
+    w, h = img.size
+    side = min(w, h)
+    box = ((w - side) // 2, (h - side) // 2, (w - side) // 2 + side, (h - side) // 2 + side)
+    small = img.resize((size, size), Image.Resampling.BILINEAR, box=box, reducing_gap=2.0)
+    return torch.from_numpy(np.asarray(small, dtype=np.float32) / 255.0).permute(2, 0, 1).contiguous()
+
+
+def from_pictures(groups: list[tuple[str, list]], *, seed: int = 0) -> SmallSplit:
+    """The learner's own classes (name, list of (3, H, W) pictures) -> a SmallSplit.
+
+    Like Teachable Machine: a few pictures per class. 20 % of each class is held out
+    for validation and 20 % for the test (at least one each), so a class needs 3 pictures.
+    """
+    import torch
+
+    if len(groups) < 2:
+        raise DataError("train.error.own_classes")
+    names = [name.strip() for name, _ in groups]
+    if any(not n for n in names) or len(set(n.casefold() for n in names)) < len(names):
+        raise DataError("train.error.own_names")
+    for name, pictures in groups:
+        if len(pictures) < 3:
+            raise DataError("train.error.own_too_few", name=name.strip(), n=len(pictures))
+    g = torch.Generator().manual_seed(seed)
+    parts: dict[str, list] = {"train": [], "val": [], "test": []}
+    for label, (_, pictures) in enumerate(groups):
+        order = torch.randperm(len(pictures), generator=g).tolist()
+        k = max(1, round(0.2 * len(pictures)))
+        for part, idx in (("val", order[:k]), ("test", order[k:2 * k]), ("train", order[2 * k:])):
+            parts[part] += [(pictures[i], label) for i in idx]
+
+    def stack(items):
+        return torch.stack([x for x, _ in items]), torch.tensor([y for _, y in items], dtype=torch.long)
+
+    tx, ty = stack(parts["train"])
+    shuffle = torch.randperm(len(ty), generator=g)
+    (vx, vy), (sx, sy) = stack(parts["val"]), stack(parts["test"])
+    return SmallSplit("own", tx[shuffle], ty[shuffle], vx, vy, sx, sy, len(groups), names)
 
 
 def few_shot(name: str, per_class: int, *, seed: int = 0, val_fraction: float = 0.2,

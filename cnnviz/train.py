@@ -385,7 +385,7 @@ def train_bundled(name: str, *, epochs: int | None = None, patience: int | None 
 STRATEGIES = ("scratch", "transfer", "fine_tune")
 # the network drawn for each dataset when training from scratch
 SCRATCH_ARCH = {"mnist": "DigitsCNN", "fashion": "FashionCNN", "cifar10-subset": "TinyVGG",
-                "cifar10": "TinyVGG"}
+                "cifar10": "TinyVGG", "own": "TinyVGG"}   # "own": the learner's pictures
 # the bundled model trained on each dataset (transferring to its own data would be cheating)
 TRAINED_ON = {"digits": "mnist", "fashion": "fashion", "tiny-rgb": "cifar10-subset"}
 # ImageNet networks that can be a source once their weights are downloaded (VGG16 and AlexNet,
@@ -566,6 +566,8 @@ class ExperimentResult:
     val_images: int
     test_images: int
     wrong: list[tuple[int, int, int]] = field(default_factory=list)   # (test index, true, predicted)
+    wrong_images: object = None    # those test pictures, (k, C, H, W) in [0, 1], to show them later
+    classes: list[str] | None = None   # the learner's own class names, if any
 
 
 def augmentation(exp: Experiment) -> tuple[int, bool]:
@@ -584,7 +586,7 @@ def input_format(exp: Experiment) -> tuple[int, tuple[int, int], tuple, tuple]:
     as the course preprocesses the flowers like ImageNet for VGG16.
     """
     if exp.strategy == "scratch":
-        info = cdata.DATASETS[exp.dataset]
+        info = cdata.DATASETS["cifar10-subset" if exp.dataset == "own" else exp.dataset]
         return info.in_channels, (info.size, info.size), info.mean, info.std
     if exp.source in ZOO_SOURCES:
         from .models.zoo import IMAGENET_MEAN, IMAGENET_STD
@@ -627,14 +629,15 @@ def run_experiment(exp: Experiment, split: cdata.SmallSplit, source: nn.Module |
                        cosine=False, seed=exp.seed, shift=shift, flip=flip)
     state = fit(model, train_loader, val_loader, config, callbacks)
     pred = predict_all(model, test_x)
-    wrong = (pred != split.test_y).nonzero().flatten()[:24].tolist()
+    wrong = (pred != split.test_y).nonzero().flatten()[:12].tolist()
     trainable, frozen = param_split(model)
     result = ExperimentResult(
         exp, plan, trainable, frozen, state.history, state.best_epoch, state.stop_reason,
         state.seconds, float((pred == split.test_y).float().mean()),
         confusion_matrix(split.test_y, pred, split.num_classes),
         len(split.train_y), len(split.val_y), len(split.test_y),
-        [(i, int(split.test_y[i]), int(pred[i])) for i in wrong])
+        [(i, int(split.test_y[i]), int(pred[i])) for i in wrong], split.test_x[wrong].clone(),
+        split.classes)
     return result, model
 
 def model_card(result: ExperimentResult, model: nn.Module) -> dict:
@@ -644,7 +647,7 @@ def model_card(result: ExperimentResult, model: nn.Module) -> dict:
 
     exp = result.experiment
     channels, size, mean, std = input_format(exp)
-    classes = {"mnist": DIGITS, "fashion": FASHION}.get(exp.dataset, CIFAR10)
+    classes = result.classes or {"mnist": DIGITS, "fashion": FASHION}.get(exp.dataset, CIFAR10)
     how = {"scratch": "from scratch", "transfer": f"transfer learning from {exp.source}",
            "fine_tune": f"fine-tuning {exp.source} from {exp.train_from}"}[exp.strategy]
     return {

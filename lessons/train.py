@@ -6,7 +6,7 @@ import threading
 
 import streamlit as st
 
-from cnnviz import data, figures, i18n, ui
+from cnnviz import data, figures, i18n, images, ui
 from cnnviz.errors import CnnvizError
 
 t = ui.t
@@ -66,34 +66,81 @@ def offer_downloads(missing: list[str], expanded: bool) -> None:
                 st.rerun()
 
 
+MAX_OWN = 100   # pictures kept per class of the learner's own (6 KB each at 64 x 64)
+
+
+def own_split(seed: int):
+    """The learner's own classes, Teachable-Machine style -> SmallSplit (or stop with a hint)."""
+    import torch
+
+    st.markdown(t("train.own_intro"))
+    n = int(st.number_input(t("train.own_classes"), 2, 5, 2, key="train.own_n"))
+    memo = st.session_state.get("train.own_pictures", {})     # upload id -> uint8 picture or None
+    kept, groups = {}, []
+    for i, col in enumerate(st.columns(n)):
+        with col:
+            name = st.text_input(t("train.own_name"), t("train.own_default", i=i + 1), key=f"train.own_name.{i}")
+            files = st.file_uploader(t("train.own_upload"), type=images.EXTENSIONS, accept_multiple_files=True,
+                                     key=f"train.own_files.{i}")
+            pictures, bad = [], []
+            for f in (files or [])[:MAX_OWN]:
+                ident = getattr(f, "file_id", None) or (f.name, f.size)
+                if ident not in memo:
+                    try:
+                        memo[ident] = (data.picture_tensor(images.load_image(f.getvalue())) * 255).round().to(
+                            torch.uint8)
+                    except CnnvizError:
+                        memo[ident] = None
+                kept[ident] = memo[ident]
+                if memo[ident] is None:
+                    bad.append(f.name)
+                else:
+                    pictures.append(memo[ident].float() / 255)
+            st.caption(t("train.own_count", n=len(pictures)))
+            if bad:
+                st.warning(t("train.own_bad", names=", ".join(bad)), icon=":material/broken_image:")
+            groups.append((name, pictures))
+    st.session_state["train.own_pictures"] = kept    # forget pictures that were removed
+    try:
+        return data.from_pictures(groups, seed=seed), min(len(p) for _, p in groups)
+    except CnnvizError as err:
+        st.info(err.message(lang) if any(len(p) for _, p in groups) else t("train.own_waiting"),
+                icon=":material/add_photo_alternate:")
+        st.stop()
+
+
 # ------------------------------------------------------------------ 1. data
 available = [d for d in DATASETS if data.is_available(d)]
-if not available:
-    st.error(t("train.no_data", folder=str(data.data_root())), icon=":material/folder_off:")
-    offer_downloads(list(DATASETS), expanded=True)
-    st.stop()
-
 st.header(t("train.data_header"))
+if not available:
+    st.warning(t("train.no_data", folder=str(data.data_root())), icon=":material/folder_off:")
+    offer_downloads(list(DATASETS), expanded=True)
 d1, d2, d3 = st.columns([2, 2, 1])
-dataset = d1.selectbox(t("train.dataset"), available, key="train.dataset", format_func=ui.labels("train.ds."))
-per_class = d2.select_slider(t("train.per_class"), PER_CLASS, value=20, key="train.per_class",
-                             help=t("train.per_class_help"))
+dataset = d1.selectbox(t("train.dataset"), available + ["own"], key="train.dataset",
+                       format_func=ui.labels("train.ds."))
 seed = int(d3.number_input(t("train.seed"), 0, 9999, 0, key="train.seed", help=t("train.seed_help")))
-missing = [d for d in DATASETS if d not in available]
-if missing:
-    st.caption(t("train.some_missing", names=", ".join(t(f"train.ds.{d}") for d in missing),
-                 folder=str(data.data_root())))
-    offer_downloads(missing, expanded=False)
-
-try:
-    with st.spinner(t("train.loading")):
-        split = small_split(dataset, per_class, seed)
-except CnnvizError as err:
-    ui.show_error(err)
-    st.stop()
-names = class_names(dataset, split.num_classes)
-st.markdown(t("train.split", train=ui.num(len(split.train_y)), val=ui.num(len(split.val_y)),
-              test=ui.num(len(split.test_y)), classes=split.num_classes))
+if dataset == "own":
+    split, per_class = own_split(seed)
+    names = split.classes
+    st.markdown(t("train.own_split", train=ui.num(len(split.train_y)), val=ui.num(len(split.val_y)),
+                  test=ui.num(len(split.test_y)), classes=split.num_classes))
+else:
+    per_class = d2.select_slider(t("train.per_class"), PER_CLASS, value=20, key="train.per_class",
+                                 help=t("train.per_class_help"))
+    missing = [d for d in DATASETS if d not in available]
+    if missing and available:
+        st.caption(t("train.some_missing", names=", ".join(t(f"train.ds.{d}") for d in missing),
+                     folder=str(data.data_root())))
+        offer_downloads(missing, expanded=False)
+    try:
+        with st.spinner(t("train.loading")):
+            split = small_split(dataset, per_class, seed)
+    except CnnvizError as err:
+        ui.show_error(err)
+        st.stop()
+    names = class_names(dataset, split.num_classes)
+    st.markdown(t("train.split", train=ui.num(len(split.train_y)), val=ui.num(len(split.val_y)),
+                  test=ui.num(len(split.test_y)), classes=split.num_classes))
 examples = [int((split.train_y == c).nonzero()[0]) for c in range(split.num_classes)]
 st.image([figures.upscale((split.train_x[i].permute(1, 2, 0).squeeze(-1).numpy() * 255).astype("uint8"), 72)
           for i in examples], caption=[names[int(split.train_y[i])] for i in examples], width=74)
@@ -153,10 +200,10 @@ with s2:
                   t("train.col_status"): [status_label(p.status) for p in plan]},
                  hide_index=True, height=min(38 + 35 * len(plan), 320))
     channels, size, _, _ = train.input_format(experiment)
-    info = data.DATASETS[dataset]
-    if strategy != "scratch" and (channels, size) != (info.in_channels, (info.size, info.size)):
-        st.caption(t("train.adapted", source=models.label(source, lang), c0=info.in_channels, s0=info.size,
-                     c1=channels, s1=size[0]))
+    info = data.DATASETS["cifar10-subset" if dataset == "own" else dataset]
+    c0, s0 = (3, data.OWN_SIZE) if dataset == "own" else (info.in_channels, info.size)
+    if strategy != "scratch" and (channels, size) != (c0, (s0, s0)):
+        st.caption(t("train.adapted", source=models.label(source, lang), c0=c0, s0=s0, c1=channels, s1=size[0]))
     elif strategy != "scratch":
         st.caption(t("train.normalized", source=models.label(source, lang)))
 
@@ -271,7 +318,7 @@ gap = 100 * (last.history[last.best_epoch - 1]["train_acc"] - best["val_acc"]) i
 if gap > 15:
     st.info(t("train.overfit", gap=ui.num(gap, 0)), icon=":material/warning:")
 
-run_names = class_names(exp.dataset, last.confusion.shape[0])
+run_names = last.classes or class_names(exp.dataset, last.confusion.shape[0])
 c1, c2 = st.columns([3, 2], gap="large")
 with c1:
     st.markdown(t("train.confusion_intro"))
@@ -287,11 +334,9 @@ with c2:
                   other=run_names[int(row.argmax())]))
     if last.wrong:
         st.markdown(t("train.wrong_intro"))
-        test_split = small_split(exp.dataset, exp.per_class, exp.seed)
-        shown = last.wrong[:12]
-        st.image([figures.upscale((test_split.test_x[i].permute(1, 2, 0).squeeze(-1).numpy() * 255)
-                                  .astype("uint8"), 72) for i, _, _ in shown],
-                 caption=[t("train.wrong_caption", true=run_names[y], pred=run_names[p]) for _, y, p in shown],
+        st.image([figures.upscale((x.permute(1, 2, 0).squeeze(-1).numpy() * 255).astype("uint8"), 72)
+                  for x in last.wrong_images],
+                 caption=[t("train.wrong_caption", true=run_names[y], pred=run_names[p]) for _, y, p in last.wrong],
                  width=72)
 
 export = st.session_state.get("train.export")

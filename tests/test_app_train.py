@@ -85,8 +85,9 @@ def test_without_data_the_lesson_says_where_to_put_it(lang, tmp_path, monkeypatc
     monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path))
     at = open_lesson(lang)
     assert not at.exception
-    assert str(tmp_path) in at.error[0].value
-    assert at.error[0].value == t("train.no_data", lang, folder=str(tmp_path))
+    assert at.warning[0].value == t("train.no_data", lang, folder=str(tmp_path))
+    # the learner's own pictures still work without any dataset
+    assert at.selectbox(key="train.dataset").options == [t("train.ds.own", lang)]
 
 
 def test_without_data_a_missing_dataset_can_be_downloaded(tmp_path, monkeypatch):
@@ -113,7 +114,7 @@ def test_without_data_a_missing_dataset_can_be_downloaded(tmp_path, monkeypatch)
     # a mirror that answers: the dataset appears and the lesson opens on it
     at.button(key="train.download.mnist").click().run()
     assert not at.exception
-    assert at.selectbox(key="train.dataset").options == [t("train.ds.mnist", "pt_BR")]
+    assert at.selectbox(key="train.dataset").options == [t("train.ds.mnist", "pt_BR"), t("train.ds.own", "pt_BR")]
     assert (tmp_path / "data" / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file()
 
 
@@ -188,3 +189,47 @@ def test_an_imagenet_network_is_a_source_once_its_weights_are_there(tmp_path, mo
     at.button(key="train.go").click().run()
     assert not at.exception
     assert at.session_state["train.export"]["card"]["architecture"] == "resnet18"
+
+
+def _png(colour, seed) -> bytes:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    arr = np.clip(np.array(colour)[None, None] * 0.8 + rng.uniform(0, 50, (40, 60, 3)), 0, 255).astype("uint8")
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("lang", ["en", "pt_BR"])
+def test_your_own_pictures_teachable_machine_style(lang, tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path))      # works with no dataset at all
+    at = open_lesson(lang)
+    at.selectbox(key="train.dataset").set_value("own").run()
+    assert not at.exception
+    assert any(i.value == t("train.own_waiting", lang) for i in at.info)
+    at.text_input(key="train.own_name.0").set_value("tomate").run()
+    at.text_input(key="train.own_name.1").set_value("banana").run()
+    at.file_uploader(key="train.own_files.0").set_value(
+        [(f"t{i}.png", _png((230, 30, 30), i), "image/png") for i in range(6)] +
+        [("broken.png", b"\x89PNG not really", "image/png")]).run()
+    at.file_uploader(key="train.own_files.1").set_value(
+        [(f"b{i}.png", _png((230, 220, 40), 10 + i), "image/png") for i in range(2)]).run()
+    assert not at.exception
+    assert any("broken.png" in w.value for w in at.warning)              # skipped, said so
+    assert any(i.value == t("train.error.own_too_few", lang, name="banana", n=2) for i in at.info)
+    at.file_uploader(key="train.own_files.1").set_value(
+        [(f"b{i}.png", _png((230, 220, 40), 10 + i), "image/png") for i in range(6)]).run()
+    assert not at.exception
+    at.slider(key="train.epochs").set_value(3)
+    at.button(key="train.go").click().run()
+    assert not at.exception
+    card = at.session_state["train.export"]["card"]
+    assert card["classes"] == ["tomate", "banana"] and card["architecture"] == "TinyVGG"
+    assert at.dataframe[-1].value[t("train.col_dataset", lang)][0] == t("train.ds.own", lang)
+    # the network opens in Inside a CNN with the learner's class names
+    at.button(key="train.train.open_inside").click().run()
+    assert not at.exception

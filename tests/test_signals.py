@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnnviz import conv, signals
+from cnnviz import signals
 from cnnviz.signals import SignalError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -196,3 +196,54 @@ def test_imagenet_networks_as_sources_with_random_weights(name, last_choice, hea
     assert card["architecture"] == name
     loaded = models.load_user_weights(to_safetensors(trained), "mine.safetensors", card=card)
     assert loaded.in_channels == 3 and loaded.input_size == (64, 64) and len(loaded.classes) == 10
+
+
+# ------------------------------------------------------------------ the learner's own pictures
+def _pictures(colour, n, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    base = torch.tensor(colour, dtype=torch.float32).view(3, 1, 1)
+    return [(base * 0.8 + 0.2 * torch.rand(3, 64, 64, generator=g)).clamp(0, 1) for _ in range(n)]
+
+
+def test_own_pictures_are_split_per_class_with_names():
+    split = data.from_pictures([("red", _pictures((1, 0, 0), 10)), ("blue", _pictures((0, 0, 1), 5))], seed=2)
+    assert split.classes == ["red", "blue"] and split.num_classes == 2 and split.dataset == "own"
+    assert torch.bincount(split.val_y).tolist() == [2, 1] and torch.bincount(split.test_y).tolist() == [2, 1]
+    assert torch.bincount(split.train_y).tolist() == [6, 3]
+    assert split.train_x.shape[1:] == (3, 64, 64)
+
+
+@pytest.mark.parametrize("groups, key", [
+    ([("a", _pictures((1, 0, 0), 5))], "train.error.own_classes"),
+    ([("a", _pictures((1, 0, 0), 5)), ("  ", _pictures((0, 1, 0), 5))], "train.error.own_names"),
+    ([("cat", _pictures((1, 0, 0), 5)), ("Cat", _pictures((0, 1, 0), 5))], "train.error.own_names"),
+    ([("a", _pictures((1, 0, 0), 5)), ("b", _pictures((0, 1, 0), 2))], "train.error.own_too_few"),
+])
+def test_own_pictures_refused_with_a_reason(groups, key):
+    with pytest.raises(data.DataError) as err:
+        data.from_pictures(groups)
+    assert err.value.key == key and err.value.message("pt_BR")
+
+
+def test_a_picture_becomes_its_centred_square():
+    from PIL import Image
+
+    img = Image.new("RGB", (300, 100), (0, 0, 255))
+    img.paste((255, 0, 0), (100, 0, 200, 100))          # the centred square is red
+    x = data.picture_tensor(img)
+    assert x.shape == (3, 64, 64)
+    assert float(x[0].mean()) > 0.95 and float(x[2].mean()) < 0.05
+
+
+def test_a_network_learns_the_learners_own_classes_and_keeps_their_names():
+    from cnnviz.models import to_safetensors
+
+    split = data.from_pictures([("red", _pictures((1, 0, 0), 12)), ("green", _pictures((0, 1, 0), 12, 1)),
+                                ("blue", _pictures((0, 0, 1), 12, 2))])
+    exp = train.Experiment("own", 12, "scratch", epochs=6, patience=None, lr=3e-3)
+    result, model = train.run_experiment(exp, split)
+    assert result.test_acc == 1.0                      # colours are easy
+    assert result.classes == ["red", "green", "blue"]
+    card = train.model_card(result, model)
+    loaded = models.load_user_weights(to_safetensors(model), "mine.safetensors", card=card)
+    assert loaded.classes == ["red", "green", "blue"] and loaded.arch == "TinyVGG"
