@@ -8,6 +8,7 @@ st.set_page_config(page_title="cnnviz", page_icon="🔎", layout="wide")
 ui.language_picker()
 t = ui.t
 
+# Groups in DESIGN.md's order: Basics / Inside a CNN / Training / Explain.
 # url_path stays the same in both languages so a teacher's link works for everyone.
 PAGES = {
     "nav.basics": [
@@ -22,11 +23,11 @@ PAGES = {
         ("lessons/inside.py", "inside-a-cnn", "nav.page.inside", ":material/layers:", False),
         ("lessons/receptive_field.py", "receptive-field", "nav.page.rf", ":material/center_focus_strong:", False),
     ],
-    "nav.explain": [
-        ("lessons/explain.py", "explain", "nav.page.explain", ":material/visibility:", False),
-    ],
     "nav.train": [
         ("lessons/train.py", "train", "nav.page.train", ":material/model_training:", False),
+    ],
+    "nav.explain": [
+        ("lessons/explain.py", "explain", "nav.page.explain", ":material/visibility:", False),
     ],
 }
 

@@ -14,8 +14,8 @@ LESSONS = [
     ("lessons/layers.py", "layers", ":material/stacks:"),
     ("lessons/inside.py", "inside", ":material/layers:"),
     ("lessons/receptive_field.py", "rf", ":material/center_focus_strong:"),
-    ("lessons/explain.py", "explain", ":material/visibility:"),
     ("lessons/train.py", "train", ":material/model_training:"),
+    ("lessons/explain.py", "explain", ":material/visibility:"),
 ]
 for start in range(0, len(LESSONS), 2):   # one row per pair, so the cards line up
     cols = st.columns(2)
