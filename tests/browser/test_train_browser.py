@@ -37,3 +37,36 @@ def test_training_shows_live_progress_stops_on_request_and_finishes(new_page):
     assert page.locator("[data-testid='stPlotlyChart']").count() >= 2   # curves + confusion matrix
     no_exception(page)
     shoot(page, "train_done_pt")
+
+
+def test_own_pictures_upload_and_train(new_page, tmp_path):
+    from PIL import Image, ImageDraw
+
+    files = {}
+    for cls, shape in (("circle", "ellipse"), ("square", "rectangle")):
+        files[cls] = []
+        for i in range(5):
+            im = Image.new("RGB", (120, 90), (240, 240 - 20 * i, 200))
+            getattr(ImageDraw.Draw(im), shape)((30 + 5 * i, 20, 80 + 5 * i, 70), fill=(40, 40, 120))
+            path = tmp_path / f"{cls}_{i}.png"
+            im.save(path)
+            files[cls].append(str(path))
+    page = new_page("train")
+    keyed(page, "train.dataset").click()
+    page.get_by_role("option", name="Your own pictures").click()
+    wait_idle(page)
+    for i, cls in enumerate(files):
+        keyed(page, f"train.own_name.{i}").locator("input").fill(cls)
+        keyed(page, f"train.own_name.{i}").locator("input").press("Enter")
+        wait_idle(page)
+        keyed(page, f"train.own_files.{i}").locator("input[type=file]").set_input_files(files[cls])
+        wait_idle(page, 1500)
+    page.get_by_text(re.compile(r"training, .* validation and .* test pictures")).first.wait_for(state="visible")
+    shoot(page, "train_own_pictures")
+    keyed(page, "train.go").locator("button").click()
+    page.get_by_text(re.compile(r"Done: .* % on the test images")).first.wait_for(state="visible", timeout=120_000)
+    wait_idle(page)
+    no_exception(page)
+    # the class names the learner typed are the network's classes
+    hardest = page.get_by_text(re.compile(r"Hardest class:")).first.inner_text()
+    assert "circle" in hardest or "square" in hardest, hardest
