@@ -52,8 +52,16 @@ def test_own_pictures_upload_and_train(new_page, tmp_path):
             im.save(path)
             files[cls].append(str(path))
     page = new_page("train")
-    keyed(page, "train.dataset").click()
-    page.get_by_role("option", name="Your own pictures").click()
+    option = page.get_by_role("option", name="Your own pictures")
+    for _ in range(5):       # the first click can land while the page is still drawing
+        keyed(page, "train.dataset").click()
+        try:
+            option.wait_for(state="visible", timeout=5_000)
+            break
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: try again
+            page.keyboard.press("Escape")
+            wait_idle(page)
+    option.click()
     wait_idle(page)
     for i, cls in enumerate(files):
         keyed(page, f"train.own_name.{i}").locator("input").fill(cls)
