@@ -25,6 +25,7 @@ PAGES = {
     ],
     "nav.train": [
         ("lessons/train.py", "train", "nav.page.train", ":material/model_training:", False),
+        ("lessons/autoencoder.py", "autoencoder", "nav.page.ae", ":material/compress:", False),
     ],
     "nav.explain": [
         ("lessons/explain.py", "explain", "nav.page.explain", ":material/visibility:", False),

@@ -452,3 +452,27 @@ def confusion_figure(counts: np.ndarray, labels: list[str], *, xtitle: str, ytit
                       xaxis={"title": xtitle, "side": "bottom", "tickangle": -35},
                       yaxis={"title": ytitle, "autorange": "reversed"})
     return fig
+
+
+def latent_figure(points: np.ndarray, labels: np.ndarray, names: list[str], *, marked=None,
+                  marked_name: str = "", size: int = 460):
+    """A 2-number latent space: one dot per image, coloured by its class (which the
+    autoencoder never saw), and an optional star at ``marked`` (z1, z2)."""
+    import plotly.graph_objects as go
+
+    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+               "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+    fig = go.Figure()
+    for c, name in enumerate(names):
+        sel = labels == c
+        fig.add_scattergl(x=points[sel, 0], y=points[sel, 1], mode="markers", name=name,
+                          marker={"size": 4, "color": palette[c % len(palette)], "opacity": 0.7},
+                          hovertemplate=name + ": (%{x:.2f}, %{y:.2f})<extra></extra>")
+    if marked is not None:
+        fig.add_scatter(x=[marked[0]], y=[marked[1]], mode="markers", name=marked_name,
+                        marker={"symbol": "star", "size": 20, "color": "#111", "line": {"color": "#fff", "width": 1}})
+    fig.update_layout(height=size, margin={"l": 4, "r": 4, "t": 10, "b": 4},
+                      xaxis={"title": "z₁", "zeroline": True}, yaxis={"title": "z₂", "zeroline": True,
+                                                                       "scaleanchor": "x"},
+                      legend={"itemsizing": "constant"})
+    return fig

@@ -15,6 +15,7 @@ LESSONS = [
     ("lessons/inside.py", "inside", ":material/layers:"),
     ("lessons/receptive_field.py", "rf", ":material/center_focus_strong:"),
     ("lessons/train.py", "train", ":material/model_training:"),
+    ("lessons/autoencoder.py", "ae", ":material/compress:"),
     ("lessons/explain.py", "explain", ":material/visibility:"),
 ]
 for start in range(0, len(LESSONS), 2):   # one row per pair, so the cards line up

@@ -1,0 +1,127 @@
+"""Lesson: autoencoders and variational autoencoders (seed 002, section 6)."""
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import data, figures, ui
+
+t = ui.t
+lang = ui.lang()
+SHOWN = 2000        # test digits drawn in the latent space
+
+st.title(t("ae.title"))
+st.markdown(t("ae.intro"))
+
+import torch  # noqa: E402  (this lesson runs a network)
+
+from cnnviz import autoencoder as ae  # noqa: E402
+from cnnviz.models import digits_preprocess  # noqa: E402
+
+
+@st.cache_resource(show_spinner=False)
+def vae():
+    """The bundled VAE, one copy for every learner (read-only)."""
+    return ae.load()
+
+
+@st.cache_resource(show_spinner=False)
+def test_codes():
+    """The first test digits, their labels and their latent means (shared, read-only)."""
+    x, y = data.as_tensors(data.load_dataset("mnist", train=False), SHOWN)
+    mean, _ = ae.encode(vae(), x)
+    return x, y, mean
+
+
+model = vae()
+have_data = data.is_available("mnist")
+names = [t(f"models.classes.digits.{i}") for i in range(10)]
+
+
+def picture(arr, px: int = 168):
+    return figures.upscale((np.clip(np.asarray(arr), 0, 1) * 255).astype("uint8"), px)
+
+
+# ------------------------------------------------------------------ 1. encode and decode
+st.header(t("ae.encode_header"))
+sources = (["test", "draw"] if have_data else ["draw"])
+c_in, c_code, c_out = st.columns([1.3, 1, 1], gap="large")
+x = None
+with c_in:
+    source = st.radio(t("ae.source"), sources, horizontal=True, key="ae.source",
+                      format_func=ui.labels("ae.source_"))
+    if source == "test":
+        index = int(st.number_input(t("ae.index"), 0, SHOWN - 1, 0, key="ae.index", help=t("ae.index_help")))
+        x = test_codes()[0][index:index + 1]
+    else:
+        img = ui.digit_canvas("ae.canvas", px=240)
+        if img is None:
+            st.info(t("ae.draw_hint"), icon=":material/draw:")
+        else:
+            _, view = digits_preprocess(img)
+            x = torch.from_numpy(np.asarray(view, dtype=np.float32) / 255.0)[None, None]
+            st.caption(t("ae.draw_caption"))
+
+z = [0.0, 0.0]            # without a digit, the sliders start at the centre of the plane
+if x is not None:
+    with torch.no_grad():
+        mean, log_var = model.encode(x)
+    std = torch.exp(0.5 * log_var)
+    rebuilt = ae.decode(model, mean)[0]
+    z = mean[0].tolist()
+    with c_in:
+        st.image(picture(x[0, 0]), caption=t("ae.input", n=ui.num(28 * 28)))
+    with c_code:
+        st.markdown(t("ae.code_intro"))
+        st.metric("z₁", ui.num(z[0], 2), help=t("ae.mean_help"))
+        st.metric("z₂", ui.num(z[1], 2), help=t("ae.mean_help"))
+        st.caption(t("ae.spread", s1=ui.num(float(std[0, 0]), 2), s2=ui.num(float(std[0, 1]), 2)))
+    with c_out:
+        st.image(picture(rebuilt), caption=t("ae.output"))
+        error = float((rebuilt - x[0, 0]).pow(2).mean())
+        st.caption(t("ae.error", mse=ui.num(error, 4), ratio=ui.num(28 * 28 / 2)))
+
+# ------------------------------------------------------------------ 2. the latent space
+st.header(t("ae.space_header"))
+if have_data:
+    tx, ty, tmean = test_codes()
+    st.markdown(t("ae.space_intro", n=ui.num(SHOWN)))
+    ui.plot(figures.latent_figure(tmean.numpy(), ty.numpy(), names, marked=z if x is not None else None,
+                                  marked_name=t("ae.yours")), key="ae.space")
+else:
+    st.info(t("ae.no_data", folder=str(data.data_root())), icon=":material/folder_off:")
+
+# ------------------------------------------------------------------ 3. generate
+st.header(t("ae.generate_header"))
+st.markdown(t("ae.generate_intro"))
+g1, g2 = st.columns([1, 2], gap="large")
+with g1:
+    z1 = st.slider("z₁", -3.0, 3.0, round(float(np.clip(z[0], -3, 3)), 1), 0.1, key="ae.z1")
+    z2 = st.slider("z₂", -3.0, 3.0, round(float(np.clip(z[1], -3, 3)), 1), 0.1, key="ae.z2")
+    st.image(picture(ae.decode(model, [[z1, z2]])[0], 200), caption=t("ae.generated", z1=ui.num(z1, 1),
+                                                                         z2=ui.num(z2, 1)))
+with g2:
+    span = 2.5
+    st.image(figures.upscale((ae.manifold(model, 15, span) * 255).astype("uint8"), 520),
+             caption=t("ae.manifold", span=ui.num(span, 1)))
+
+# ------------------------------------------------------------------ 4. what makes it variational
+st.header(t("ae.vae_header"))
+st.markdown(t("ae.vae_intro"))
+if x is not None:
+    draws = ae.samples(model, x, 8, seed=int(st.session_state.get("ae.seed", 0)))
+    st.image([picture(d, 84) for d in draws], width=84)
+    if st.button(t("ae.resample"), key="ae.resample_btn", icon=":material/casino:"):
+        st.session_state["ae.seed"] = int(st.session_state.get("ae.seed", 0)) + 1
+        st.rerun()
+st.latex(r"L = \underbrace{-\sum_{i=1}^{784} \left[x_i \log \hat{x}_i + (1 - x_i)\log(1 - \hat{x}_i)\right]}"
+         r"_{\text{" + t("ae.recon_term") + r"}} + \underbrace{\frac{1}{2}\sum_{j=1}^{2}"
+         r"\left(\mu_j^2 + \sigma_j^2 - \log \sigma_j^2 - 1\right)}_{\text{KL}}")
+st.markdown(t("ae.loss_explain"))
+card = ae.WEIGHTS.with_suffix(".json")
+if card.is_file():
+    import json
+
+    info = json.loads(card.read_text())
+    st.caption(t("ae.card", n=ui.num(info["data"]["train_images"]), epochs=info["training"]["epochs"],
+                 bce=ui.num(info["metrics"]["test_reconstruction_bce"], 1),
+                 params=ui.num(info["params"])))
