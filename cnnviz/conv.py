@@ -262,8 +262,9 @@ def _add_taps_jit(planes, plane, row, col, weight, out, bias) -> None:
     if chunks == 1:
         _jit_add_taps(*args, 0, h_out, np.float32(bias))
         return
-    if _pool is None:
-        _pool = ThreadPoolExecutor(_WORKERS, thread_name_prefix="cnnviz-conv")
+    with _jit_lock:     # two sessions arriving at once must not make two pools
+        if _pool is None:
+            _pool = ThreadPoolExecutor(_WORKERS, thread_name_prefix="cnnviz-conv")
     edges = np.linspace(0, h_out, chunks + 1).astype(int)
     jobs = [_pool.submit(_jit_add_taps, *args, int(a), int(b), np.float32(bias))
             for a, b in zip(edges[1:-1], edges[2:])]

@@ -87,6 +87,15 @@ def upscale(arr_or_img, target: int = 320) -> Image.Image:
     return img.resize((w * scale, h * scale), Image.Resampling.NEAREST)
 
 
+def picture(values, target: int = 72) -> Image.Image:
+    """An image tensor or array in [0, 1], (C, H, W) with C = 1 or 3, or (H, W), enlarged."""
+    arr = np.asarray(values.detach().cpu() if hasattr(values, "detach") else values, dtype=np.float32)
+    if arr.ndim == 3:
+        arr = arr.transpose(1, 2, 0)
+        arr = arr[..., 0] if arr.shape[2] == 1 else arr
+    return upscale((np.clip(arr, 0, 1) * 255).round().astype(np.uint8), target)
+
+
 def draw_box(img: Image.Image, box: tuple[int, int, int, int], *, target: int = 320,
              color=(255, 160, 0), width: int = 3, dashed_outside: bool = True) -> Image.Image:
     """Image enlarged, with a rectangle (top, left, height, width in source pixels)."""

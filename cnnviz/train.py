@@ -383,11 +383,6 @@ def train_bundled(name: str, *, epochs: int | None = None, patience: int | None 
 # one of the bundled models (MNIST digits, Fashion-MNIST clothes, CIFAR-10 pictures).
 
 STRATEGIES = ("scratch", "transfer", "fine_tune")
-# the network drawn for each dataset when training from scratch
-SCRATCH_ARCH = {"mnist": "DigitsCNN", "fashion": "FashionCNN", "cifar10-subset": "TinyVGG",
-                "cifar10": "TinyVGG", "own": "TinyVGG"}   # "own": the learner's pictures
-# the bundled model trained on each dataset (transferring to its own data would be cheating)
-TRAINED_ON = {"digits": "mnist", "fashion": "fashion", "tiny-rgb": "cifar10-subset"}
 # ImageNet networks that can be a source once their weights are downloaded (VGG16 and AlexNet,
 # 528 and 233 MB, are too heavy to train on a laptop's CPU). They see images at ZOO_INPUT x
 # ZOO_INPUT: ImageNet's 224 would make every epoch 12 times slower.
@@ -404,6 +399,14 @@ class LayerPlan:
     params: int
     status: str          # "frozen", "pretrained" (learns, starts from the source's weights),
     #                      "new" (learns from random weights), "no_weights"
+
+
+def model_trained_on(dataset: str) -> str:
+    """The bundled model trained on ``dataset``: its architecture is the one drawn for that data
+    when training from scratch, its classes are the data's, and transferring from it to its own
+    data would be cheating. The learner's own pictures ("own") get Tiny VGG, made for photos."""
+    dataset = "cifar10-subset" if dataset in ("cifar10", "own") else dataset
+    return next(name for name, spec in BUNDLED.items() if spec.dataset == dataset)
 
 
 def units(model: nn.Module) -> tuple[list[str], list[str]]:
@@ -452,7 +455,7 @@ def _reset(module: nn.Module, seed: int) -> None:
 def scratch_model(dataset: str, num_classes: int, seed: int = 0) -> tuple[nn.Module, list[LayerPlan]]:
     """The dataset's own architecture with random weights: everything learns."""
     torch.manual_seed(seed)
-    model = ARCHITECTURES[SCRATCH_ARCH[dataset]](num_classes=num_classes)
+    model = ARCHITECTURES[BUNDLED[model_trained_on(dataset)].arch](num_classes=num_classes)
     names = [n for n, _ in model.named_children()]
     return model, _plan(model, names, frozen=set(), new=set(names))
 
@@ -643,11 +646,9 @@ def run_experiment(exp: Experiment, split: cdata.SmallSplit, source: nn.Module |
 def model_card(result: ExperimentResult, model: nn.Module) -> dict:
     """A model card for a network trained in the lesson, in the format ``models.load_user_weights``
     reads: with it, the weights open in every lesson as "your own model"."""
-    from .models.specs import CIFAR10, DIGITS, FASHION
-
     exp = result.experiment
     channels, size, mean, std = input_format(exp)
-    classes = result.classes or {"mnist": DIGITS, "fashion": FASHION}.get(exp.dataset, CIFAR10)
+    classes = result.classes or BUNDLED[model_trained_on(exp.dataset)].classes
     how = {"scratch": "from scratch", "transfer": f"transfer learning from {exp.source}",
            "fine_tune": f"fine-tuning {exp.source} from {exp.train_from}"}[exp.strategy]
     return {

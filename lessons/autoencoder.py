@@ -24,6 +24,14 @@ def vae():
     return ae.load()
 
 
+@st.cache_data(show_spinner=False)
+def vae_card() -> dict:
+    """Its model card (read once, not at every rerun)."""
+    import json
+
+    return json.loads(ae.WEIGHTS.with_suffix(".json").read_text())
+
+
 @st.cache_resource(show_spinner=False)
 def test_codes():
     """The first test digits, their labels and their latent means (shared, read-only)."""
@@ -35,10 +43,6 @@ def test_codes():
 model = vae()
 have_data = data.is_available("mnist")
 names = [t(f"models.classes.digits.{i}") for i in range(10)]
-
-
-def picture(arr, px: int = 168):
-    return figures.upscale((np.clip(np.asarray(arr), 0, 1) * 255).astype("uint8"), px)
 
 
 # ------------------------------------------------------------------ 1. encode and decode
@@ -69,14 +73,14 @@ if x is not None:
     rebuilt = ae.decode(model, mean)[0]
     z = mean[0].tolist()
     with c_in:
-        st.image(picture(x[0, 0]), caption=t("ae.input", n=ui.num(28 * 28)))
+        st.image(figures.picture(x[0, 0], 168), caption=t("ae.input", n=ui.num(28 * 28)))
     with c_code:
         st.markdown(t("ae.code_intro"))
         st.metric("z₁", ui.num(z[0], 2), help=t("ae.mean_help"))
         st.metric("z₂", ui.num(z[1], 2), help=t("ae.mean_help"))
         st.caption(t("ae.spread", s1=ui.num(float(std[0, 0]), 2), s2=ui.num(float(std[0, 1]), 2)))
     with c_out:
-        st.image(picture(rebuilt), caption=t("ae.output"))
+        st.image(figures.picture(rebuilt, 168), caption=t("ae.output"))
         error = float((rebuilt - x[0, 0]).pow(2).mean())
         st.caption(t("ae.error", mse=ui.num(error, 4), ratio=ui.num(28 * 28 / 2)))
 
@@ -97,11 +101,11 @@ g1, g2 = st.columns([1, 2], gap="large")
 with g1:
     z1 = st.slider("z₁", -3.0, 3.0, round(float(np.clip(z[0], -3, 3)), 1), 0.1, key="ae.z1")
     z2 = st.slider("z₂", -3.0, 3.0, round(float(np.clip(z[1], -3, 3)), 1), 0.1, key="ae.z2")
-    st.image(picture(ae.decode(model, [[z1, z2]])[0], 200), caption=t("ae.generated", z1=ui.num(z1, 1),
+    st.image(figures.picture(ae.decode(model, [[z1, z2]])[0], 200), caption=t("ae.generated", z1=ui.num(z1, 1),
                                                                          z2=ui.num(z2, 1)))
 with g2:
     span = 2.5
-    st.image(figures.upscale((ae.manifold(model, 15, span) * 255).astype("uint8"), 520),
+    st.image(figures.picture(ae.manifold(model, 15, span), 520),
              caption=t("ae.manifold", span=ui.num(span, 1)))
 
 # ------------------------------------------------------------------ 4. what makes it variational
@@ -109,7 +113,7 @@ st.header(t("ae.vae_header"))
 st.markdown(t("ae.vae_intro"))
 if x is not None:
     draws = ae.samples(model, x, 8, seed=int(st.session_state.get("ae.seed", 0)))
-    st.image([picture(d, 84) for d in draws], width=84)
+    st.image([figures.picture(d, 84) for d in draws], width=84)
     if st.button(t("ae.resample"), key="ae.resample_btn", icon=":material/casino:"):
         st.session_state["ae.seed"] = int(st.session_state.get("ae.seed", 0)) + 1
         st.rerun()
@@ -117,11 +121,8 @@ st.latex(r"L = \underbrace{-\sum_{i=1}^{784} \left[x_i \log \hat{x}_i + (1 - x_i
          r"_{\text{" + t("ae.recon_term") + r"}} + \underbrace{\frac{1}{2}\sum_{j=1}^{2}"
          r"\left(\mu_j^2 + \sigma_j^2 - \log \sigma_j^2 - 1\right)}_{\text{KL}}")
 st.markdown(t("ae.loss_explain"))
-card = ae.WEIGHTS.with_suffix(".json")
-if card.is_file():
-    import json
-
-    info = json.loads(card.read_text())
+if ae.WEIGHTS.with_suffix(".json").is_file():
+    info = vae_card()
     st.caption(t("ae.card", n=ui.num(info["data"]["train_images"]), epochs=info["training"]["epochs"],
                  bce=ui.num(info["metrics"]["test_reconstruction_bce"], 1),
                  params=ui.num(info["params"])))

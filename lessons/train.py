@@ -6,20 +6,22 @@ import threading
 
 import streamlit as st
 
-from cnnviz import data, figures, i18n, images, ui
+from cnnviz import data, figures, images, ui
 from cnnviz.errors import CnnvizError
 
 t = ui.t
 lang = ui.lang()
 DATASETS = ("fashion", "mnist", "cifar10-subset")
 PER_CLASS = [5, 10, 20, 50, 100, 200, 500]
-CLASS_KEY = {"mnist": "models.classes.digits", "fashion": "models.classes.fashion",
-             "cifar10-subset": "models.classes.tiny-rgb"}
 MAX_RUNS = 12            # runs remembered per learner for the comparison table
 SIMULTANEOUS = 2         # trainings running at once on the server; the others wait their turn
 
 st.title(t("train.title"))
 st.markdown(t("train.intro"))
+
+import torch  # noqa: E402  (after the title: the page shows something while torch loads)
+
+from cnnviz import models, train  # noqa: E402
 
 
 @st.cache_resource(show_spinner=False)
@@ -35,7 +37,19 @@ def small_split(name: str, per_class: int, seed: int):
 
 
 def class_names(name: str, n: int) -> list[str]:
-    return [t(f"{CLASS_KEY[name]}.{i}") for i in range(n)]
+    """The dataset's classes in the learner's language (the bundled model trained on it names them)."""
+    return [t(f"models.classes.{train.model_trained_on(name)}.{i}") for i in range(n)]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def layer_plan(dataset: str, num_classes: int, strategy: str, source: str | None, train_from: str | None):
+    """(plan, trainable, frozen) of the network about to be trained. Cached: building it copies the
+    source network (ResNet-18: 45 MB), and the page reruns at every widget change."""
+    if strategy == "scratch":
+        net, plan = train.scratch_model(dataset, num_classes)
+    else:
+        net, plan = train.transfer_model(ui.shared_model(source).model, num_classes, train_from)
+    return (plan, *train.param_split(net))
 
 
 def offer_downloads(missing: list[str], expanded: bool) -> None:
@@ -71,8 +85,6 @@ MAX_OWN = 100   # pictures kept per class of the learner's own (6 KB each at 64 
 
 def own_split(seed: int):
     """The learner's own classes, Teachable-Machine style -> SmallSplit (or stop with a hint)."""
-    import torch
-
     st.markdown(t("train.own_intro"))
     n = int(st.number_input(t("train.own_classes"), 2, 5, 2, key="train.own_n"))
     memo = st.session_state.get("train.own_pictures", {})     # upload id -> uint8 picture or None
@@ -142,14 +154,10 @@ else:
     st.markdown(t("train.split", train=ui.num(len(split.train_y)), val=ui.num(len(split.val_y)),
                   test=ui.num(len(split.test_y)), classes=split.num_classes))
 examples = [int((split.train_y == c).nonzero()[0]) for c in range(split.num_classes)]
-st.image([figures.upscale((split.train_x[i].permute(1, 2, 0).squeeze(-1).numpy() * 255).astype("uint8"), 72)
-          for i in examples], caption=[names[int(split.train_y[i])] for i in examples], width=74)
+st.image([figures.picture(split.train_x[i], 72) for i in examples],
+         caption=[names[int(split.train_y[i])] for i in examples], width=74)
 
 # ------------------------------------------------------------------ 2. strategy
-import torch  # noqa: E402  (only once the data is there)
-
-from cnnviz import models, train  # noqa: E402
-
 st.header(t("train.strategy_header"))
 s1, s2 = st.columns([1, 2], gap="large")
 strategy = s1.radio(t("train.how"), train.STRATEGIES, key="train.strategy",
@@ -159,7 +167,7 @@ source = train_from = None
 loaded = None
 if strategy != "scratch":
     imagenet = [m for m in train.ZOO_SOURCES if models.zoo_status(m).cached]
-    sources = [m for m in models.BUNDLED_NAMES if train.TRAINED_ON[m] != dataset] + imagenet
+    sources = [m for m in models.BUNDLED_NAMES if m != train.model_trained_on(dataset)] + imagenet
     source = s1.selectbox(t("train.source"), sources, key="train.source",
                           format_func=lambda m, _l=lang: models.label(m, _l), help=t("train.source_help"))
     if len(imagenet) < len(train.ZOO_SOURCES):
@@ -178,16 +186,11 @@ if strategy != "scratch":
         train_from = s1.selectbox(t("train.train_from"), choices, index=len(choices) - 1, key="train.train_from",
                                   help=t("train.train_from_help"))
 
-experiment = train.Experiment(dataset, per_class, strategy, source, train_from)
 try:
-    if strategy == "scratch":
-        preview, plan = train.scratch_model(dataset, split.num_classes)
-    else:
-        preview, plan = train.transfer_model(loaded.model, split.num_classes, train_from)
+    plan, trainable, frozen = layer_plan(dataset, split.num_classes, strategy, source, train_from)
 except ValueError as err:
     ui.show_error(err)
     st.stop()
-trainable, frozen = train.param_split(preview)
 with s2:
     m1, m2, m3 = st.columns(3)
     m1.metric(t("train.trainable"), ui.num(trainable), help=t("train.trainable_help"))
@@ -199,7 +202,7 @@ with s2:
                   t("train.col_weights"): [ui.num(p.params) for p in plan],
                   t("train.col_status"): [status_label(p.status) for p in plan]},
                  hide_index=True, height=min(38 + 35 * len(plan), 320))
-    channels, size, _, _ = train.input_format(experiment)
+    channels, size, _, _ = train.input_format(train.Experiment(dataset, per_class, strategy, source))
     info = data.DATASETS["cifar10-subset" if dataset == "own" else dataset]
     c0, s0 = (3, data.OWN_SIZE) if dataset == "own" else (info.in_channels, info.size)
     if strategy != "scratch" and (channels, size) != (c0, (s0, s0)):
@@ -215,9 +218,12 @@ patience_n, patience_off = ui.message("train.patience_n"), t("train.patience_off
 patience = h2.selectbox(t("train.patience"), [0, 2, 3, 5, 10], index=3, key="train.patience",
                         format_func=lambda p: patience_off if p == 0 else patience_n(n=p),
                         help=t("train.patience_help"))
-def lr_text(v: float, _lang: str = lang) -> str:
+number = ui.number_format()
+
+
+def lr_text(v: float) -> str:
     """0.0003 / 0,0003: as many decimals as the rate needs, in the learner's format."""
-    return i18n.number(v, _lang, max(0, -math.floor(math.log10(v))))
+    return number(v, max(0, -math.floor(math.log10(v))))
 
 
 lr = h3.select_slider(t("train.lr"), [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], value=1e-3, key="train.lr",
@@ -233,9 +239,7 @@ if augment:
     shift, flip = train.augmentation(experiment)
     first = split.train_x[examples[0]][None].repeat(7, 1, 1, 1)
     moved = train.augment(first, shift, flip, torch.Generator().manual_seed(seed))
-    a2.image([figures.upscale((split.train_x[examples[0]].permute(1, 2, 0).squeeze(-1).numpy() * 255)
-                              .astype("uint8"), 64)] +
-             [figures.upscale((m.permute(1, 2, 0).squeeze(-1).numpy() * 255).astype("uint8"), 64) for m in moved],
+    a2.image([figures.picture(x, 64) for x in (split.train_x[examples[0]], *moved)],
              caption=[t("train.original")] + [""] * len(moved), width=64)
     a2.caption(t("train.augment_flip" if flip else "train.augment_shift", shift=shift))
 with st.expander(t("train.step_title"), icon=":material/school:"):
@@ -334,8 +338,7 @@ with c2:
                   other=run_names[int(row.argmax())]))
     if last.wrong:
         st.markdown(t("train.wrong_intro"))
-        st.image([figures.upscale((x.permute(1, 2, 0).squeeze(-1).numpy() * 255).astype("uint8"), 72)
-                  for x in last.wrong_images],
+        st.image([figures.picture(x, 72) for x in last.wrong_images],
                  caption=[t("train.wrong_caption", true=run_names[y], pred=run_names[p]) for _, y, p in last.wrong],
                  width=72)
 

@@ -3,6 +3,7 @@
 import io
 from pathlib import Path
 
+import app_helpers
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
@@ -17,12 +18,8 @@ UPLOAD_LESSONS = {"lessons/image_numbers.py": "numbers", "lessons/convolution.py
 
 
 def open_lesson(path: str, lang: str = "en") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
-    at.query_params["lang"] = lang
-    at.run()
-    at.session_state["inside.draw"] = False  # the digit canvas is a custom component: use the picker
-    at.switch_page(path).run()
-    return at
+    # the digit canvas is a custom component: use the picker
+    return app_helpers.open_lesson(path, lang, state={"inside.draw": False}, check=False)
 
 
 def no_exception(at: AppTest):

@@ -1,24 +1,17 @@
 """The autoencoder lesson runs headless (AppTest): a test digit, generating, no data."""
 
-from pathlib import Path
-
+import app_helpers
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import data
 from cnnviz.i18n import t
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "lessons/autoencoder.py"
 
 
 def open_lesson(lang: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params["lang"] = lang
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    return at
+    return app_helpers.open_lesson(PAGE, lang)
 
 
 @pytest.mark.skipif(not data.is_available("mnist"), reason="MNIST not available")

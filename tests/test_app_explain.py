@@ -1,21 +1,14 @@
 """AppTest for "Where does the network look?": defaults, every method, the sanity check, bad input."""
 
-from pathlib import Path
-
 import pytest
+from app_helpers import open_lesson
 from streamlit.testing.v1 import AppTest
 
 pytest.importorskip("captum")
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def open_explain(lang="en") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    at.query_params["lang"] = lang
-    at.run()
-    at.switch_page("lessons/explain.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_lesson("lessons/explain.py", lang, timeout=300)
 
 
 def test_defaults_show_gradcam_with_curves():

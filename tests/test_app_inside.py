@@ -4,6 +4,7 @@ import io
 from pathlib import Path
 
 import pytest
+from app_helpers import open_lesson
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -11,19 +12,9 @@ torch = pytest.importorskip("torch")
 
 from cnnviz import models  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def open_inside(lang="en", model=None, draw=False) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
-    at.query_params["lang"] = lang
-    at.run()
-    if model:
-        at.session_state["model"] = model
-    at.session_state["inside.draw"] = draw
-    at.switch_page("lessons/inside.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_lesson("lessons/inside.py", lang, state={**({"model": model} if model else {}), "inside.draw": draw})
 
 
 def test_digits_with_the_sample_predicts_and_shows_every_section():

@@ -1,22 +1,12 @@
 """AppTest for the receptive field lesson."""
 
-from pathlib import Path
-
 import pytest
+from app_helpers import open_lesson
 from streamlit.testing.v1 import AppTest
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def open_rf(lang="en", model=None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=200)
-    at.query_params["lang"] = lang
-    at.run()
-    if model:
-        at.session_state["model"] = model
-    at.switch_page("lessons/receptive_field.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_lesson("lessons/receptive_field.py", lang, state={"model": model} if model else None)
 
 
 @pytest.mark.parametrize("lang", ["en", "pt_BR"])

@@ -1,25 +1,18 @@
 """The training lesson runs headless (AppTest): from scratch, transfer, fine-tuning, comparing, no data."""
 
-from pathlib import Path
-
+import app_helpers
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import data
 from cnnviz.i18n import t
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "lessons/train.py"
 pytestmark = pytest.mark.skipif(not data.is_available("fashion"), reason=f"Fashion-MNIST not in {data.data_root()}")
 
 
 def open_lesson(lang: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.query_params["lang"] = lang
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    return at
+    return app_helpers.open_lesson(PAGE, lang)
 
 
 def small(at: AppTest) -> None:

@@ -1,20 +1,12 @@
 """AppTest for "Why convolution?" and "The other layers": defaults, bad input, the course's numbers."""
 
-from pathlib import Path
-
 import pytest
+from app_helpers import open_lesson
 from streamlit.testing.v1 import AppTest
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def open_page(path, lang="en") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=200)
-    at.query_params["lang"] = lang
-    at.run()
-    at.switch_page(path).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_lesson(path, lang)
 
 
 @pytest.mark.parametrize("lang", ["en", "pt_BR"])

@@ -1,9 +1,9 @@
 import copy
-import threading
 import warnings
 
 import numpy as np
 import pytest
+from app_helpers import run_in_threads
 
 torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
@@ -106,21 +106,14 @@ def test_flat_and_nan_maps_are_reported_not_painted():
 def test_two_threads_explaining_one_shared_model(digits, digit_x):
     others = [digit_x.flip(-1), digit_x.flip(-2), digit_x]
     alone = [A.grad_cam(digits.model, x, target=3) for x in others]
-    got, errors = {}, []
+    got = {}
 
     def work(i):
-        try:
-            for _ in range(4):
-                got[i] = A.grad_cam(digits.model, others[i], target=3)
-                digits.probabilities(others[(i + 1) % 3])  # plain forwards on the shared model meanwhile
-        except Exception as e:  # noqa: BLE001
-            errors.append(e)
+        for _ in range(4):
+            got[i] = A.grad_cam(digits.model, others[i], target=3)
+            digits.probabilities(others[(i + 1) % 3])  # plain forwards on the shared model meanwhile
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(3)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    errors = run_in_threads(work, 3)
     assert not errors
     for i in range(3):
         np.testing.assert_allclose(got[i], alone[i], atol=1e-6)

@@ -2,6 +2,7 @@ import threading
 
 import numpy as np
 import pytest
+from app_helpers import run_in_threads
 
 torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
@@ -74,23 +75,16 @@ def test_two_threads_on_one_shared_model_get_their_own_results():
     model = TinyVGG().eval()
     inputs = [torch.randn(1, 3, 32, 32) for _ in range(4)]
     alone = [insp.activations(model, x) for x in inputs]
-    results, errors = {}, []
+    results = {}
     barrier = threading.Barrier(4)
 
     def work(i):
-        try:
-            barrier.wait()
-            for _ in range(5):  # overlap many forward passes
-                results[i] = insp.activations(model, inputs[i])
-                model(inputs[(i + 1) % 4])  # plain forwards from the same thread, not captured twice
-        except Exception as e:  # noqa: BLE001
-            errors.append(e)
+        barrier.wait()
+        for _ in range(5):  # overlap many forward passes
+            results[i] = insp.activations(model, inputs[i])
+            model(inputs[(i + 1) % 4])  # plain forwards from the same thread, not captured twice
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    errors = run_in_threads(work, 4)
     assert not errors
     for i in range(4):
         assert list(results[i]) == list(alone[i])
