@@ -9,31 +9,56 @@ kernel stays instant, and hovering a cell names its row and column.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+from . import i18n
 
 
-def fmt(value: float, digits: int = 2) -> str:
-    """Short, exact-looking numbers: 30, -2, 0.11, 6600, 1.2e+04 only when huge."""
+
+def fmt(value: float, digits: int = 2, lang: str | None = None) -> str:
+    """Short, exact-looking numbers: 30, -2, 0.11, 6600, 1.2e+04 only when huge.
+
+    Written in the learner's format (``i18n.current()``, or ``lang``): 0,11 and
+    1,2e+04 in Portuguese. No thousands separator: these fill small matrix cells.
+    """
     v = float(value)
     if not np.isfinite(v):
         return str(v)
     if v == int(v) and abs(v) < 1e7:
         return str(int(v))
     if abs(v) >= 1e5:
-        return f"{v:.3g}"
-    return f"{v:.{digits}f}".rstrip("0").rstrip(".")
+        text = f"{v:.3g}"
+    else:
+        text = f"{v:.{digits}f}".rstrip("0").rstrip(".")
+    return i18n.localize(text, lang)
+
+
+def fmt_tex(value: float, digits: int = 2, *, fixed: bool = True, lang: str | None = None) -> str:
+    """A number for a LaTeX formula (``st.latex``) in the learner's format.
+
+    ``fixed``: always ``digits`` decimals (``1.0000`` / ``1{,}0000``), else ``fmt``'s short
+    form. A decimal comma is written ``{,}``: a bare comma in maths mode is punctuation, and
+    KaTeX would put a space after it. Huge numbers become ``1{,}2 \\times 10^{5}``.
+    """
+    v = float(value)
+    if not np.isfinite(v):
+        return r"\infty" if v > 0 else (r"-\infty" if v < 0 else r"\text{NaN}")
+    if abs(v) >= 1e5 and not (v == int(v) and abs(v) < 1e7):
+        mantissa, exponent = f"{v:.{max(digits, 1)}e}".split("e")
+        text = f"{fmt(float(mantissa), max(digits, 1), 'en')} \\times 10^{{{int(exponent)}}}"
+    else:
+        text = f"{v:.{digits}f}" if fixed else fmt(v, digits, "en")
+    return text.replace(".", "{,}") if (lang or i18n.current()) == "pt_BR" else text
 
 
 def _cell_colours(vals: np.ndarray, scale: str, vmin: float | None, vmax: float | None) -> np.ndarray:
     """(h, w, 3) background colours for a matrix shown with ``scale``."""
-    if scale == "signed":
-        m = float(np.nanmax(np.abs(vals))) if vals.size else 0.0
-        m = m or 1.0
-        return DIVERGING[np.clip((vals / m + 1) / 2 * 255, 0, 255).astype(np.uint8)]
+    if scale in ("signed", "sequential", "auto"):
+        return map_scale(vals, vmin, vmax, diverging={"signed": True, "sequential": False}.get(scale)).colours(vals)
     lo = float(np.nanmin(vals)) if vmin is None else vmin
     hi = float(np.nanmax(vals)) if vmax is None else vmax
     level = np.clip((vals - lo) / ((hi - lo) or 1.0), 0, 1)
@@ -43,7 +68,7 @@ def _cell_colours(vals: np.ndarray, scale: str, vmin: float | None, vmax: float 
         return rgb.astype(np.uint8)
     if scale == "gray":            # the pixel's own grey: 0 = black, 255 = white
         return np.repeat((level * 255)[..., None], 3, axis=2).astype(np.uint8)
-    return SEQUENTIAL[(level * 255).astype(np.uint8)]
+    return map_scale(vals, vmin, vmax, diverging=False).colours(vals)
 
 
 def matrix_html(values: np.ndarray, *, scale: str = "signed", vmin: float | None = None,
@@ -57,6 +82,7 @@ def matrix_html(values: np.ndarray, *, scale: str = "signed", vmin: float | None
     pixel's grey), "R"/"G"/"B" (the channel's light), or "sequential".
     """
     vals = np.asarray(values, dtype=np.float64)
+    lang = i18n.current()   # once per matrix, not per cell
     colours = _cell_colours(vals, scale, vmin, vmax)
     font = max(9, min(15, int(cell * 0.40)))
     rows = []
@@ -65,7 +91,7 @@ def matrix_html(values: np.ndarray, *, scale: str = "signed", vmin: float | None
         for j, v in enumerate(row):
             r, g, b = (int(c) for c in colours[i, j])
             ink = "#111" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#fff"
-            text = fmt(v, digits)
+            text = fmt(v, digits, lang)
             tip = html.escape(hover.format(row=i + row0, col=j + col0, value=text))
             tds.append(f'<td title="{tip}" style="background:rgb({r},{g},{b});color:{ink};'
                        f'width:{cell}px;height:{cell}px">{text}</td>')
@@ -187,24 +213,109 @@ def curves_figure(fractions, deletion, insertion, *, names: tuple[str, str], xti
 
 
 def colorize(values: np.ndarray, *, diverging: bool | None = None,
-             vmin: float | None = None, vmax: float | None = None) -> Image.Image:
-    """A 2D map -> RGB image. Signed maps use a diverging scale centred on zero."""
+             vmin: float | None = None, vmax: float | None = None, scale: "Scale | None" = None) -> Image.Image:
+    """A 2D map -> RGB image, coloured by ``map_scale`` (or the given ``scale``): a map with
+    negative values uses the blue-white-red scale centred on zero, a non-negative one the
+    sequential scale from its min to its max. ``legend_html`` draws the same scale."""
+    v = np.asarray(values, dtype=np.float64)
+    sc = scale if scale is not None else map_scale(v, vmin, vmax, diverging=diverging)
+    return Image.fromarray(sc.colours(v), "RGB")
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How a map's values become colours (one rule for maps, matrices and their legends).
+
+    ``lo``/``hi``: the values shown (the map's min and max, or the given vmin/vmax).
+    Diverging: white at 0, blue below, red above, symmetric (±max(|lo|, |hi|)), so
+    the same shade means the same size on both sides. Sequential: dark purple at
+    ``lo`` to yellow at ``hi``.
+    """
+    lo: float
+    hi: float
+    diverging: bool
+
+    @property
+    def lut(self) -> np.ndarray:
+        return DIVERGING if self.diverging else SEQUENTIAL
+
+    def position(self, values) -> np.ndarray:
+        """Where each value sits on the colour table, 0..1 (not clipped)."""
+        v = np.asarray(values, dtype=np.float64)
+        if self.diverging:
+            m = max(abs(self.lo), abs(self.hi)) or 1.0
+            return (v / m + 1) / 2
+        return (v - self.lo) / ((self.hi - self.lo) or 1.0)
+
+    def colours(self, values) -> np.ndarray:
+        """(..., 3) uint8 colours of ``values``."""
+        idx = np.clip(np.nan_to_num(self.position(values)) * 255, 0, 255).astype(np.uint8)
+        return self.lut[idx]
+
+
+def map_scale(values, vmin: float | None = None, vmax: float | None = None,
+              diverging: bool | None = None) -> Scale:
+    """The colour scale of a map, decided from its values (the one place the rule lives).
+
+    Signed (some value < 0) -> diverging around 0; non-negative -> sequential.
+    ``vmin``/``vmax`` fix the ends (e.g. one scale for a whole layer); ``diverging``
+    forces the kind (a kernel is shown diverging even when it has no negative weight).
+    """
     v = np.asarray(values, dtype=np.float64)
     finite = v[np.isfinite(v)]
-    lo = float(finite.min()) if vmin is None and finite.size else (vmin or 0.0)
-    hi = float(finite.max()) if vmax is None and finite.size else (vmax or 0.0)
+    lo = float(vmin) if vmin is not None else (float(finite.min()) if finite.size else 0.0)
+    hi = float(vmax) if vmax is not None else (float(finite.max()) if finite.size else 0.0)
     if diverging is None:
-        diverging = lo < 0 < hi
-    if diverging:
-        m = max(abs(lo), abs(hi)) or 1.0
-        idx = (v / m + 1) / 2
-        lut = DIVERGING
-    else:
-        span = (hi - lo) or 1.0
-        idx = (v - lo) / span
-        lut = SEQUENTIAL
-    rgb = lut[np.clip(np.nan_to_num(idx) * 255, 0, 255).astype(np.uint8)]
-    return Image.fromarray(rgb, "RGB")
+        diverging = lo < 0
+    return Scale(lo, hi, bool(diverging))
+
+
+def _tick_digits(span: float) -> int:
+    span = abs(span)
+    if span == 0 or span >= 20:
+        return 0
+    if span >= 2:
+        return 1
+    if span >= 0.2:
+        return 2
+    return 3
+
+
+def legend_html(scale, *, fmt=None, label: str = "", width: int = 260, digits: int | None = None) -> str:
+    """A colour bar with numbers under it, for the map drawn with ``scale``.
+
+    ``scale``: a ``Scale`` (from ``map_scale``), or the map's values. The bar runs from
+    the map's smallest to its largest value, in exactly the colours ``colorize`` /
+    ``matrix_html`` give them; the ticks are the min, 0 (diverging scales) and the max.
+    ``fmt(value, digits)`` writes numbers in the learner's format (``ui.number_format()``);
+    ``label`` says what the numbers are. Text is 15 px: readable on a projector.
+    """
+    sc = scale if isinstance(scale, Scale) else map_scale(scale)
+    fmt = fmt or (lambda value, d=0: f"{value:,.{d}f}")
+    d = _tick_digits(sc.hi - sc.lo) if digits is None else digits
+    stops = []
+    for f in np.linspace(0, 1, 17):
+        r, g, b = (int(c) for c in sc.colours(sc.lo + f * (sc.hi - sc.lo)))
+        stops.append(f"rgb({r},{g},{b}) {f * 100:.2f}%")
+    ticks = [(sc.lo, 0.0), (sc.hi, 1.0)] if sc.hi > sc.lo else [(sc.lo, 0.0)]
+    if sc.diverging and sc.lo < 0 < sc.hi:
+        ticks.insert(1, (0.0, (0 - sc.lo) / (sc.hi - sc.lo)))
+    marks = []
+    for value, f in ticks:
+        shift = "0" if f <= 0.02 else ("-100%" if f >= 0.98 else "-50%")
+        text = html.escape(fmt(0.0 if value == 0 else value, d))
+        marks.append(f'<span class="cnnviz-legend-tick" data-value="{value!r}" style="position:absolute;'
+                     f'left:{f * 100:.2f}%;transform:translateX({shift});top:0">{text}</span>'
+                     f'<span style="position:absolute;left:{f * 100:.2f}%;top:-6px;height:5px;'
+                     f'border-left:1px solid #333"></span>')
+    title = (f'<div style="font-weight:600;margin:0 0 3px 0">{html.escape(label)}</div>' if label else "")
+    kind = "diverging" if sc.diverging else "sequential"
+    return (f'<div class="cnnviz-legend" data-kind="{kind}" data-lo="{sc.lo!r}" data-hi="{sc.hi!r}" '
+            f'style="font-size:15px;line-height:1.25;width:{width}px;max-width:100%;margin:2px 0 10px 0;'
+            f'color:#222;font-variant-numeric:tabular-nums">{title}'
+            f'<div class="cnnviz-legend-bar" style="height:16px;border:1px solid #888;'
+            f'background:linear-gradient(to right,{",".join(stops)})"></div>'
+            f'<div style="position:relative;height:22px;margin-top:6px">{"".join(marks)}</div></div>')
 
 
 @lru_cache(maxsize=4096)
