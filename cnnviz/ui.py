@@ -32,6 +32,23 @@ def lang() -> str:
     return st.session_state["lang"]
 
 
+def _session_language() -> str | None:
+    """The language of the session whose script (or fragment) runs in this thread, else None.
+
+    Registered as ``i18n.current()``'s source: ``figures.fmt``, ``matrix_html``, ``fmt_tex``
+    write numbers the learner's way without a ``lang`` argument. Streamlit runs every rerun and
+    every fragment rerun of a session in a script thread that carries the session's context.
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return None
+    return lang()
+
+
+i18n.set_language_source(_session_language)
+
+
 def t(key: str, **kw) -> str:
     return i18n.t(key, lang(), **kw)
 

@@ -73,3 +73,97 @@ def test_numbers_in_messages_follow_the_language():
     assert number(1234.5, "pt_BR", 1) == "1.234,5" and number(1234.5, "en", 1) == "1,234.5"
     # already formatted text and plain integers pass through untouched
     assert t("train.split", "pt_BR", train="1.234", val=5, test="2.000", classes=10).startswith("**1.234**")
+
+
+# ---------------------------------------------------------------- numbers in the learner's format
+def test_library_numbers_follow_the_current_language():
+    from cnnviz.figures import fmt
+
+    assert i18n.current() == "en"   # no learner: English
+    assert fmt(1377.8, 1) == "1377.8" and fmt(0.11) == "0.11" and fmt(6600) == "6600"
+    with i18n.language("pt_BR"):
+        assert i18n.current() == "pt_BR"
+        assert fmt(1377.8, 1) == "1377,8"
+        assert fmt(-0.25) == "-0,25"
+        assert fmt(6600) == "6600" and fmt(-2) == "-2"
+        assert fmt(123456.7) == "1,23e+05"
+        assert i18n.number(0, i18n.current(), 2) == "0,00"
+        assert i18n.number(1, i18n.current(), 4) == "1,0000"
+        assert i18n.number(4294967296, i18n.current()) == "4.294.967.296"
+        assert i18n.localize("-1,234.5") == "-1.234,5"
+    assert i18n.current() == "en" and fmt(1377.8, 1) == "1377.8"
+    assert fmt(0.5, 2, "pt_BR") == "0,5"   # an explicit language wins
+
+
+def test_formula_numbers_write_the_comma_as_katex_wants():
+    from cnnviz.figures import fmt_tex
+
+    assert fmt_tex(1.0, 4, lang="en") == "1.0000"
+    assert fmt_tex(1.0, 4, lang="pt_BR") == "1{,}0000"     # "1,0000" would render as "1, 0000"
+    assert fmt_tex(-2.345, 2, lang="pt_BR") == "-2{,}35"
+    assert fmt_tex(0.5, 3, fixed=False, lang="pt_BR") == "0{,}5"
+    assert fmt_tex(6600, 2, fixed=False, lang="pt_BR") == "6600"
+    assert fmt_tex(2.5e9, 1, lang="pt_BR") == r"2{,}5 \times 10^{9}"
+    with i18n.language("pt_BR"):
+        assert fmt_tex(0.25) == "0{,}25"
+
+
+def test_matrices_write_decimal_commas_in_portuguese():
+    import re
+
+    import numpy as np
+
+    from cnnviz.figures import matrix_html
+
+    m = np.array([[0.5, -1.25], [30.0, 1377.8]])
+    cells = lambda page: re.findall(r">([^<>]+)</td>", page)   # noqa: E731
+    assert cells(matrix_html(m, digits=2)) == ["0.5", "-1.25", "30", "1377.8"]
+    with i18n.language("pt_BR"):
+        page = matrix_html(m, digits=2, hover="linha {row}, coluna {col}: {value}")
+    assert cells(page) == ["0,5", "-1,25", "30", "1377,8"]
+    assert 'title="linha 0, coluna 1: -1,25"' in page
+
+
+def test_language_override_stays_in_its_own_thread():
+    import threading
+
+    from cnnviz.figures import fmt
+
+    seen = []
+    with i18n.language("pt_BR"):
+        worker = threading.Thread(target=lambda: seen.append(fmt(0.5)))
+        worker.start()
+        worker.join()
+        assert fmt(0.5) == "0,5"
+    assert seen == ["0.5"]   # another learner's thread is not affected
+
+
+def test_a_streamlit_session_formats_in_its_learners_language():
+    """In a script run (and its fragments) the library reads the session's language: no lang argument."""
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        import numpy as np
+        import streamlit as st
+
+        from cnnviz import figures, ui
+
+        ui.lang()
+
+        @st.fragment
+        def part():
+            st.button("again", key="again")
+            st.markdown(figures.fmt(1377.8, 1) + " " + figures.fmt_tex(1.0, 4))
+            st.html(figures.matrix_html(np.array([[0.5]])))
+        part()
+
+    at = AppTest.from_function(script)
+    at.session_state["lang"] = "pt_BR"
+    at.run()
+    assert [m.value for m in at.markdown] == ["1377,8 1{,}0000"]
+    at.button(key="again").click().run()
+    assert [m.value for m in at.markdown] == ["1377,8 1{,}0000"]
+    at.session_state["lang"] = "en"
+    at.run()
+    assert [m.value for m in at.markdown] == ["1377.8 1.0000"]
+    assert i18n.current() == "en"   # outside the session: English again

@@ -4,15 +4,21 @@ Catalogs are TOML files, one per area of the app, in ``i18n/<lang>/``. A table
 ``[conv]`` with ``title = "..."`` becomes the key ``"conv.title"``. Both
 languages must have the same keys and the same ``{placeholders}``: a test checks.
 This module never imports streamlit; ``cnnviz.ui`` remembers the learner's
-language and passes it in.
+language and passes it in, and registers ``current()`` (the language of the
+script run under way) so that number formatting deep in the library
+(``cnnviz.figures.fmt``, matrices, formulas) follows the learner without a
+``lang`` argument threaded through every call.
 """
 
 from __future__ import annotations
 
 import string
 import tomllib
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable, Iterator
 
 LANGUAGES: dict[str, str] = {"en": "English", "pt_BR": "Português (Brasil)"}
 DEFAULT = "en"
@@ -90,6 +96,54 @@ def number(value: float, lang: str = DEFAULT, digits: int = 0) -> str:
     """12,288 in English, 12.288 in Portuguese (and 0.5 / 0,5 for decimals)."""
     text = f"{value:,.{digits}f}"
     return text.translate(_SWAP) if lang == "pt_BR" else text
+
+
+# ---------------------------------------------------------------- the current language
+# An explicit ``with language("pt_BR"):`` wins (tests, scripts, worker threads that know
+# their learner); otherwise the source registered by cnnviz.ui answers (the language of the
+# Streamlit session whose script, or fragment, runs in this thread); otherwise English.
+_override: ContextVar[str | None] = ContextVar("cnnviz_language", default=None)
+_source: Callable[[], str | None] | None = None
+
+
+def set_language_source(source: Callable[[], str | None] | None) -> None:
+    """Register ``source() -> lang or None`` (``cnnviz.ui`` does: the session's language)."""
+    global _source
+    _source = source
+
+
+def current() -> str:
+    """The learner's language for the code running now (see ``language``)."""
+    forced = _override.get()
+    if forced is not None:
+        return forced
+    if _source is not None:
+        try:
+            found = _source()
+        except Exception:  # noqa: BLE001 - formatting a number must never fail on this
+            found = None
+        if found in LANGUAGES:
+            return found
+    return DEFAULT
+
+
+@contextmanager
+def language(lang: str) -> Iterator[str]:
+    """``with language("pt_BR"):`` numbers formatted inside come out the Brazilian way."""
+    token = _override.set(lang if lang in LANGUAGES else DEFAULT)
+    try:
+        yield lang
+    finally:
+        _override.reset(token)
+
+
+def localize(text: str, lang: str | None = None) -> str:
+    """Number text written the English way (``-1,234.5``) in ``lang``'s way (``-1.234,5``)."""
+    return text.translate(_SWAP) if (lang or current()) == "pt_BR" else text
+
+
+def decimal_mark(lang: str | None = None) -> str:
+    return "," if (lang or current()) == "pt_BR" else "."
 
 
 def detect_language(locale: str | None) -> str:
