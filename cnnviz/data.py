@@ -103,10 +103,13 @@ def _cifar_subset_class():
     return CIFAR10Subset
 
 
-def load_dataset(name: str, *, train: bool, root: Path | None = None):
+def load_dataset(name: str, *, train: bool, root: Path | None = None, full: bool = False):
     """The torchvision dataset ``name`` (raw PIL images, no transform), never downloading.
 
     ``name``: "mnist", "fashion", "cifar10-subset" or "cifar10".
+    The test split (``train=False``) falls back on the bundled sample
+    (``assets/data/<name>-sample.npz``, 1,000 test images) when the full dataset is not
+    in the data root, unless ``full=True``; ``source(name)`` says which one you get.
     Raises ``DataError`` naming the missing files and the folder they belong in.
     """
     from torchvision import datasets
@@ -114,6 +117,8 @@ def load_dataset(name: str, *, train: bool, root: Path | None = None):
     if name not in DATASETS:
         raise DataError("models.data_unknown", dataset=name, known=", ".join(DATASETS))
     root = Path(root or data_root())
+    if not train and not full and not is_available(name, root) and has_sample(name):
+        return load_sample(name)
     _require(name, root)
     cls = {"mnist": datasets.MNIST, "fashion": datasets.FashionMNIST,
            "cifar10": datasets.CIFAR10, "cifar10-subset": None}[name] or _cifar_subset_class()
@@ -122,6 +127,113 @@ def load_dataset(name: str, *, train: bool, root: Path | None = None):
     except RuntimeError as err:  # torchvision: "Dataset not found or corrupted"
         raise DataError("models.data_corrupt", dataset=name, folder=str(root / DATASETS[name].folder),
                         detail=str(err)) from None
+
+
+# ------------------------------------------------------------------ the bundled sample (fresh machines)
+# assets/data/<name>-sample.npz: 1,000 test images of each dataset, made by
+# tools/make_data_sample.py (see assets/data/README.md). The full CIFAR-10's first
+# 1,000 test images are the subset's test split, so "cifar10" shares that sample.
+SAMPLE_DIR = REPO / "assets" / "data"
+_SAMPLE_OF = {"mnist": "mnist", "fashion": "fashion", "cifar10-subset": "cifar10-subset",
+              "cifar10": "cifar10-subset"}
+SAMPLE_TRAIN_PER_CLASS = 50   # few_shot on the sample: the first 50 of each class train, the rest test
+
+
+def sample_path(name: str) -> Path:
+    """Where the bundled sample of dataset ``name`` is (whether or not it exists)."""
+    return SAMPLE_DIR / f"{_SAMPLE_OF.get(name, name)}-sample.npz"
+
+
+def has_sample(name: str) -> bool:
+    return name in _SAMPLE_OF and sample_path(name).is_file()
+
+
+def source(name: str, root: Path | None = None) -> str | None:
+    """Where the test images of ``name`` come from: "full" (the whole dataset is in the data
+    root), "sample" (the bundled 1,000-image sample) or None (neither)."""
+    if is_available(name, root):
+        return "full"
+    return "sample" if has_sample(name) else None
+
+
+class SampleDataset:
+    """The bundled sample, shaped like a torchvision test set: ``data`` (uint8, (N, H, W)
+    or (N, H, W, 3)), ``targets``, ``classes``, ``ds[i] -> (PIL image, label)``.
+
+    ``index[i]`` is image i's position in the official test set.
+    """
+
+    source = "sample"
+
+    def __init__(self, name: str, images, labels, index, classes: list[str]):
+        self.name, self.data, self.index, self.classes = name, images, index, classes
+        self.targets = [int(v) for v in labels]
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, i: int):
+        from PIL import Image
+
+        img = self.data[i]
+        return Image.fromarray(img, mode="L" if img.ndim == 2 else "RGB"), self.targets[i]
+
+
+def _read_sample(name: str):
+    import numpy as np
+
+    path = sample_path(name)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return z["images"], z["labels"], z["index"]
+    except (OSError, KeyError, ValueError) as err:
+        raise DataError("models.sample_corrupt", dataset=name, path=str(path), detail=str(err)[:200]) from None
+
+
+_SAMPLES: dict[str, tuple] = {}
+
+
+def load_sample(name: str) -> SampleDataset:
+    """The bundled sample of ``name`` (read once per process, then shared)."""
+    from .models.specs import BUNDLED
+
+    key = _SAMPLE_OF.get(name)
+    if key is None or not sample_path(name).is_file():
+        raise DataError("models.sample_missing", dataset=name, path=str(sample_path(name)))
+    if key not in _SAMPLES:
+        _SAMPLES[key] = _read_sample(name)
+    images, labels, index = _SAMPLES[key]
+    classes = next(list(s.classes) for s in BUNDLED.values() if s.dataset == key)
+    return SampleDataset(name, images.copy(), labels, index, classes)
+
+
+def example_image(name: str, index: int = 0):
+    """Test picture ``index`` of dataset ``name`` as an RGB PIL image at the dataset's
+    native size (28x28 grey repeated in R, G, B for "mnist"/"fashion"; 32x32 for CIFAR-10).
+
+    Taken from the bundled sample, so it is the same picture on every machine, with or
+    without the full dataset (falls back on the full test set only if the sample file is
+    gone). The sample keeps the test set's order and starts with its first images: for
+    index 0 (the default) this is the test set's first image (MNIST: a 7, Fashion-MNIST:
+    an ankle boot, CIFAR-10: a cat). Its label is ``example_label(name, index)``.
+    Raises ``IndexError`` past the last image.
+    """
+    ds = load_sample(name) if has_sample(name) else load_dataset(name, train=False)
+    return ds[index][0].convert("RGB")
+
+
+def example_label(name: str, index: int = 0) -> int:
+    """The class index of ``example_image(name, index)``."""
+    ds = load_sample(name) if has_sample(name) else load_dataset(name, train=False)
+    return int(ds.targets[index])
+
+
+def dataset_for_model(model_name: str) -> str | None:
+    """The dataset a bundled model was trained on (its card's data), None for other models."""
+    from .models.specs import BUNDLED
+
+    spec = BUNDLED.get(model_name)
+    return spec.dataset if spec else None
 
 
 def cifar10_name(root: Path | None = None) -> str:
