@@ -62,6 +62,32 @@ def cnn_weights(input_shape: tuple[int, int, int], convs: list[tuple[int, int]],
     return rows
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """Which of two networks needs more weights, and how many times more.
+
+    ``more``: "mlp", "cnn" or "equal"; ``factor`` >= 1 (bigger / smaller; 1 when equal);
+    ``digits``: decimals to show so that an unequal pair never reads "1 times" (or "0").
+    """
+    more: str
+    factor: float
+    digits: int
+
+
+def compare(mlp: int, cnn: int) -> Comparison:
+    """The MLP vs the CNN: who needs more weights, by a true factor (28 x 28 into 16..512
+    filters: the CNN needs more; 256 x 256 into one equally wide layer: the MLP, by far)."""
+    mlp, cnn = int(mlp), int(cnn)
+    if mlp == cnn:
+        return Comparison("equal", 1.0, 0)
+    big, small = max(mlp, cnn), min(mlp, cnn)
+    factor = big / small if small > 0 else math.inf
+    digits = 0 if factor >= 10 else 1
+    while math.isfinite(factor) and round(factor, digits) <= 1 and digits < 9:
+        digits += 1          # 1.004 times: show 1.004, never "1"
+    return Comparison("mlp" if mlp > cnn else "cnn", factor, digits)
+
+
 def memory_bytes(weights: int, dtype: str = "float32") -> int:
     return weights * BYTES[dtype]
 

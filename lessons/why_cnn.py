@@ -51,7 +51,10 @@ for col, label, n in ((m1, t("why.mlp_header"), mlp), (m2, t("why.cnn_header"), 
     v16, u16 = params.human_bytes(params.memory_bytes(n, "float16"))
     col.metric(label, ui.num(n), help=t("why.memory", m32=f"{ui.num(v32, 1)} {u32}", m16=f"{ui.num(v16, 1)} {u16}"))
     col.caption(t("why.memory", m32=f"{ui.num(v32, 1)} {u32}", m16=f"{ui.num(v16, 1)} {u16}"))
-m3.metric(t("why.ratio"), f"× {ui.num(mlp / max(cnn, 1), 0)}")
+cmp = params.compare(mlp, cnn)
+factor = ui.num(cmp.factor, cmp.digits)
+m3.metric(t("why.ratio_label"), t(f"why.ratio_value.{cmp.more}", factor=factor))
+m3.markdown(t(f"why.ratio.{cmp.more}", factor=factor))
 
 sizes = [n_in, *hidden, 10]
 mlp_layers = [(f"fc{i}", sizes[i - 1] * sizes[i]) for i in range(1, len(sizes))]

@@ -42,3 +42,34 @@ def test_cnn_weights_match_torch_for_the_digits_net():
 def test_human_bytes():
     assert params.human_bytes(999) == (999.0, "B")
     assert params.human_bytes(1.5e6) == (1.5, "MB")
+
+
+def _lesson_counts(h, w, c, hidden, convs, k=3):
+    """The two totals the /why-convolution lesson compares (10 outputs each)."""
+    mlp = params.mlp_weights((h, w, c), hidden, outputs=10)
+    cnn = sum(r.weights for r in params.cnn_weights((h, w, c), [(n, k) for n in convs], outputs=10))
+    return mlp, cnn
+
+
+def test_compare_small_image_many_filters_the_cnn_needs_more():
+    mlp, cnn = _lesson_counts(28, 28, 1, [28 * 28], [16, 32, 64, 128, 256, 512])
+    assert cnn > mlp
+    cmp = params.compare(mlp, cnn)
+    assert cmp.more == "cnn"
+    assert cmp.factor == pytest.approx(cnn / mlp) and cmp.factor > 2.5
+    assert round(cmp.factor, cmp.digits) == 2.5          # shown "2.5", never "× 0"
+
+
+def test_compare_course_image_the_mlp_needs_more():
+    mlp, cnn = _lesson_counts(256, 256, 1, [256 * 256], [16, 32, 64])
+    assert mlp > 4_294_967_296                            # the course's 256^4, plus the 10 outputs
+    cmp = params.compare(mlp, cnn)
+    assert cmp.more == "mlp" and cmp.factor == pytest.approx(mlp / cnn) and cmp.digits == 0
+
+
+def test_compare_close_counts_never_read_one_times():
+    cmp = params.compare(1000, 1004)
+    assert cmp.more == "cnn" and round(cmp.factor, cmp.digits) > 1   # 1.004, not "1"
+    cmp = params.compare(1030, 1000)
+    assert cmp.more == "mlp" and round(cmp.factor, cmp.digits) == 1.03
+    assert params.compare(12, 12).more == "equal"

@@ -1,0 +1,43 @@
+"""AppTest: what /why-convolution, /layers and /autoencoder tell a class is true (issue 10)."""
+
+import pytest
+from app_helpers import open_lesson
+
+WHY = "lessons/why_cnn.py"
+
+
+def _why(lang, h, w, convs, hidden=None):
+    at = open_lesson(WHY, lang)
+    at.number_input(key="why.h").set_value(h)
+    at.number_input(key="why.w").set_value(w)
+    at.text_input(key="why.convs").input(convs)
+    if hidden is not None:
+        at.toggle(key="why.same").set_value(False).run()
+        at.text_input(key="why.hidden").input(hidden)
+    at.run()
+    assert not at.exception
+    return at
+
+
+@pytest.mark.parametrize("lang, value, sentence", [
+    ("en", "CNN, 2.5 ×", "The **CNN** needs **2.5 times** as many weights as the MLP."),
+    ("pt_BR", "CNN, 2,5 ×", "A **CNN** precisa de **2,5 vezes** mais pesos do que o MLP.")])
+def test_small_image_many_filters_names_the_cnn_with_a_true_factor(lang, value, sentence):
+    at = _why(lang, 28, 28, "16, 32, 64, 128, 256, 512")
+    assert at.metric[2].value == value
+    assert sentence in [m.value for m in at.markdown]
+
+
+def test_custom_hidden_layers_the_mlp_needs_more_by_its_factor():
+    at = _why("en", 256, 256, "16, 32, 64", hidden="1024, 256")
+    mlp, cnn = (int(at.metric[i].value.replace(",", "")) for i in (0, 1))
+    assert mlp > cnn
+    assert at.metric[2].value == f"MLP, {round(mlp / cnn):,} ×"
+    assert f"The **MLP** needs **{round(mlp / cnn):,} times** as many weights as the CNN." in \
+        [m.value for m in at.markdown]
+
+
+def test_course_number_stays():
+    at = open_lesson(WHY, "pt_BR")
+    assert "4.294.967.296" in " ".join(m.value for m in at.markdown)
+    assert at.metric[2].value.startswith("MLP, ")
