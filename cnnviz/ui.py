@@ -134,15 +134,113 @@ def _decode_upload(upload, key: str):
     return result, err
 
 
-def image_picker(key: str, *, default: str = "mouse", camera: bool = True, label: str | None = None):
-    """Sample / upload / camera -> RGB PIL image, or None (with a message) when there is none."""
-    sources = ["sample", "upload"] + (["camera"] if camera else [])
+WORLD_PICTURES = 10   # test pictures offered per network: the first one of each class
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _dataset_pictures(name: str):
+    """[(test index, true class, RGB image)]: the first test picture of each class of dataset
+    ``name`` (``cnnviz.data.example_image``: the bundled sample, so it works offline). [] if none."""
+    from . import data
+
+    first: dict[int, int] = {}
+    try:
+        for i in range(200):
+            first.setdefault(data.example_label(name, i), i)
+            if len(first) == WORLD_PICTURES:
+                break
+        return [(i, y, data.example_image(name, i)) for i, y in sorted((i, y) for y, i in first.items())]
+    except (CnnvizError, IndexError, OSError) as err:
+        log.warning("no test pictures of %s: %s", name, err)
+        return []
+
+
+def _own_pictures(loaded):
+    """The learner's own pictures a network from the Train lesson was tested on, [(i, class, image)]."""
+    from PIL import Image
+
+    export = st.session_state.get("train.export")
+    memo = st.session_state.get("train.export_loaded")
+    if not export or not memo or memo[1] is not loaded or export.get("examples") is None:
+        return []
+    xs, ys = export["examples"]
+    out = []
+    for i, (x, y) in enumerate(zip(xs, ys)):
+        arr = (x.permute(1, 2, 0).float().clamp(0, 1).numpy() * 255).round().astype(np.uint8)
+        out.append((i, int(y), Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).convert("RGB")))
+    return out
+
+
+def model_dataset(loaded) -> str | None:
+    """The dataset a network learned from: its card's ("mnist", "fashion", "cifar10-subset",
+    "cifar10", "own" for the learner's own pictures), None if unknown (ImageNet zoo, bare uploads)."""
+    if loaded is None:
+        return None
+    dataset = ((loaded.card or {}).get("data") or {}).get("dataset")
+    return dataset if isinstance(dataset, str) else None
+
+
+def _world(loaded):
+    """(dataset, [(index, true class, image)]) of the pictures ``loaded`` learned from, or None."""
+    from . import data
+
+    dataset = model_dataset(loaded)
+    if dataset == "own":
+        pictures = _own_pictures(loaded)
+    elif dataset in data.DATASETS:
+        pictures = _dataset_pictures(dataset)
+    else:
+        return None
+    return (dataset, pictures) if pictures else None
+
+
+def image_picker(key: str, *, default: str = "mouse", camera: bool = True, label: str | None = None,
+                 model=None):
+    """Sample / upload / camera -> RGB PIL image, or None (with a message) when there is none.
+
+    With ``model`` (a ``LoadedModel``), a first source is offered: a test picture of the network's
+    own dataset with its true class (an MNIST digit for the digits network, a Fashion-MNIST item for
+    the clothes network, a CIFAR-10 photo for Tiny VGG, the trained dataset or the learner's own
+    pictures for a network from the Train lesson). It is the default whenever the lesson opens or
+    the network changes: every network opens on a picture from its own world. ImageNet networks
+    have no such source and open on the sample ``default``.
+    """
+    world = _world(model)
+    ident = (getattr(model, "name", None), id(getattr(model, "model", None)), default)
+    if st.session_state.get(f"{key}.world") != ident:      # a new network: start over in its world
+        st.session_state[f"{key}.world"] = ident
+        if f"{key}.src" in st.session_state or world:
+            st.session_state[f"{key}.src"] = "dataset" if world else "sample"
+        st.session_state[f"{key}.sample"] = default
+        st.session_state.pop(f"{key}.example", None)
+    sources = (["dataset"] if world else []) + ["sample", "upload"] + (["camera"] if camera else [])
+    if st.session_state.get(f"{key}.src") not in (None, *sources):
+        st.session_state[f"{key}.src"] = sources[0]
+    names = {src: t("picker." + src) for src in sources}
+    if world:
+        names["dataset"] = t("picker.dataset", data=t(f"picker.world.{world[0]}"))
     src = st.radio(label or t("picker.source"), sources, horizontal=True, key=f"{key}.src",
-                   format_func=labels("picker."))
+                   format_func=names.get)
+    if src == "dataset":
+        dataset, pictures = world
+        classes = model.class_labels(lang())
+        option = message("picker.own_option" if dataset == "own" else "picker.test_option")
+        by_index = {i: (y, img) for i, y, img in pictures}
+        if st.session_state.get(f"{key}.example") not in by_index:
+            st.session_state[f"{key}.example"] = pictures[0][0]
+
+        def describe(i):
+            y = by_index[i][0]
+            return option(c=classes[y] if y < len(classes) else str(y), i=i)
+
+        i = st.selectbox(t("picker.test_image"), list(by_index), key=f"{key}.example", format_func=describe,
+                         help=t("picker.test_help"))
+        return by_index[i][1]
     if src == "sample":
         names = list(images.SAMPLES)
-        name = st.selectbox(t("picker.sample"), names, index=names.index(default), key=f"{key}.sample",
-                            format_func=labels("samples."))
+        if st.session_state.get(f"{key}.sample") not in names:
+            st.session_state[f"{key}.sample"] = default
+        name = st.selectbox(t("picker.sample"), names, key=f"{key}.sample", format_func=labels("samples."))
         return _sample(name)
     if src == "upload":
         upload = st.file_uploader(t("picker.upload"), type=images.EXTENSIONS, key=f"{key}.upload",
@@ -159,6 +257,82 @@ def image_picker(key: str, *, default: str = "mouse", camera: bool = True, label
     if original:
         st.caption(t("picker.resized", w0=original[0], h0=original[1], w=img.size[0], h=img.size[1]))
     return img
+
+
+# ---------------------------------------------------------------- confidence of a prediction
+REFERENCE_PICTURES = 300   # test pictures a network's usual evidence is measured on
+
+
+def _measure_reference(loaded, pictures):
+    from . import confidence
+
+    import torch
+
+    x = torch.cat([loaded.preprocess(img) for img in pictures])
+    return confidence.reference_of(loaded.model, x)
+
+
+def _dataset_reference(loaded, dataset: str):
+    from . import data
+
+    try:
+        ds = data.load_dataset(dataset, train=False)
+        n = min(REFERENCE_PICTURES, len(ds))
+        return _measure_reference(loaded, [ds[i][0].convert("RGB") for i in range(n)])
+    except (CnnvizError, OSError) as err:
+        log.warning("no reference for %s on %s: %s", loaded.name, dataset, err)
+        return None
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _shared_reference(name: str, dataset: str, _loaded):
+    return _dataset_reference(_loaded, dataset)
+
+
+def model_reference(loaded):
+    """The usual evidence of ``loaded`` on its own test pictures (``cnnviz.confidence.Reference``),
+    measured once (per server for a bundled network, per session for a learner's), or None when
+    its dataset is unknown or absent (ImageNet networks)."""
+    dataset = model_dataset(loaded)
+    if dataset is None:
+        return None
+    if loaded.source == "bundled":
+        return _shared_reference(loaded.name, dataset, loaded)
+    if dataset == "own":
+        pictures = [img for _, _, img in _own_pictures(loaded)]
+        return session_memo("own.reference", id(loaded.model),
+                            lambda: _measure_reference(loaded, pictures) if len(pictures) >= 5 else None)
+    return session_memo("own.reference", id(loaded.model),
+                        lambda: _dataset_reference(loaded, dataset))
+
+
+def confidence_note(logits, classes, *, loaded=None, where=None):
+    """Beside a prediction: how sure the network is, whether the picture looks like anything it
+    learned from, and one sentence on why a softmax always picks a class -> ``Confidence``.
+
+    ``logits``: the outputs of one picture before softmax ((classes,) or (1, classes)), ``classes``:
+    the class names shown to the learner. With ``loaded`` (the ``LoadedModel``), the network's usual
+    evidence on its own test pictures is measured (``model_reference``) and a picture from another
+    world is called "unfamiliar"; without it the note only says "confident" or "unsure".
+    """
+    from . import confidence
+
+    ref = model_reference(loaded) if loaded is not None else None
+    c = confidence.assess(logits, ref)
+    box = where or st
+    kw = {"c": classes[c.top], "p": 100 * c.top_prob, "c2": classes[c.second], "p2": 100 * c.second_prob}
+    if c.level == "unfamiliar":
+        dataset = model_dataset(loaded)
+        box.warning(t("confidence.unfamiliar", share=100 * (1 - confidence.REFERENCE_QUANTILE),
+                      data=t(f"picker.world.{dataset}"), **kw), icon=":material/explore_off:")
+    elif c.level == "unsure":
+        box.warning(t("confidence.unsure", **kw), icon=":material/help:")
+    else:
+        box.success(t("confidence.confident", **kw), icon=":material/check_circle:")
+    details = t("confidence.details", h=c.entropy, e=c.energy) if ref is None else \
+        t("confidence.details_ref", h=c.entropy, e=c.energy, median=ref.energy_median, low=ref.energy_low)
+    box.caption(t("confidence.why", n=len(classes)), help=details)
+    return c
 
 
 # ---------------------------------------------------------------- kernels

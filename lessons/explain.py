@@ -13,6 +13,10 @@ if loaded is None:
     st.stop()
 
 
+import hashlib  # noqa: E402
+
+import torch  # noqa: E402
+
 from cnnviz import attribution as attr  # noqa: E402
 
 lang = ui.lang()
@@ -22,21 +26,29 @@ c_in = loaded.in_channels
 # ------------------------------------------------------------------ input and class
 left, right = st.columns([2, 3], gap="large")
 with left:
-    img = ui.image_picker("explain", default="digit" if c_in == 1 else "landscape")
+    img = ui.image_picker("explain", default="digit" if c_in == 1 else "landscape", model=loaded)
 if img is None:
     st.stop()
 x = loaded.preprocess(img)
-probs = loaded.probabilities(x)
+with torch.no_grad():
+    logits = loaded.model(x)[0]
+probs = torch.softmax(logits, dim=0)
 top5 = probs.topk(min(5, len(labels))).indices.tolist()
 seen = loaded.to_image(x)
 layers = ui.session_memo("explain.layers", id(loaded.model), lambda: attr.map_layers(loaded.model, x))
 default_layer = attr.default_layer(loaded.model, x, layers=layers)   # no second forward pass
+# The class and layer widgets belong to one network, one picture and one language: their labels
+# (class names with this picture's probabilities) change with them, and a widget kept across such a
+# change shows one class while returning another. A new key starts them at this picture's prediction.
+picture = hashlib.blake2b(x.numpy().tobytes(), digest_size=6).hexdigest()
+model_key = f"{loaded.source}-{loaded.name}-{id(loaded.model)}"
 
 with right:
     options = top5 + [i for i in range(len(labels)) if i not in top5]
-    target = st.selectbox(t("explain.target"), options, key=f"explain.target.{loaded.name}",
+    target = st.selectbox(t("explain.target"), options, key=f"explain.target.{model_key}.{picture}.{lang}",
                           format_func=lambda i, _n=ui.number_format(): f"{labels[i]} ({_n(probs[i] * 100, 1)} %)", help=t("explain.target_help"))
-    layer = st.selectbox(t("explain.layer"), layers, index=layers.index(default_layer), key=f"explain.layer.{loaded.name}",
+    ui.confidence_note(logits, labels, loaded=loaded)
+    layer = st.selectbox(t("explain.layer"), layers, index=layers.index(default_layer), key=f"explain.layer.{model_key}",
                          help=t("explain.layer_help"))
     if layer == default_layer:
         st.caption(t("explain.why_last", layer=layer))

@@ -290,7 +290,9 @@ if clicked:
             del runs[:-MAX_RUNS]
             # the last network, ready for the other lessons (~0.5-1.7 MB, this session only)
             st.session_state["train.export"] = {"result": result, "card": train.model_card(result, model),
-                                                "weights": models.to_safetensors(model)}
+                                                "weights": models.to_safetensors(model),
+                                                # its test pictures: the other lessons open on one of them
+                                                "examples": (split.test_x[:12].clone(), split.test_y[:12].clone())}
             box.update(label=t("train.trained", acc=ui.num(100 * result.test_acc, 1), secs=ui.num(result.seconds, 1)),
                        state="complete", expanded=False)
 elif st.session_state.get("train.stop"):

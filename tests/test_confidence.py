@@ -1,0 +1,93 @@
+"""cnnviz.confidence: the confidence levels of a prediction, and the out-of-distribution warning."""
+
+import math
+
+import numpy as np
+import pytest
+
+from cnnviz import confidence
+
+
+def test_softmax_always_adds_up_to_one_and_picks_a_class():
+    """The point the note teaches: even meaningless outputs become percentages that sum to 100 %."""
+    for z in ([0.0, 0.0, 0.0], [1000.0, -1000.0, 3.0], [-50.0, -51.0, -49.5]):
+        p = confidence.softmax(z)
+        assert p.sum() == pytest.approx(1.0)
+        assert (p >= 0).all()
+
+
+def test_numbers_of_a_clear_prediction():
+    c = confidence.assess([0.0, 5.0, 1.0])
+    p = np.exp([0.0, 5.0, 1.0]) / np.exp([0.0, 5.0, 1.0]).sum()
+    assert (c.top, c.second) == (1, 2)
+    assert c.top_prob == pytest.approx(p[1])
+    assert c.margin == pytest.approx(p[1] - p[2])
+    assert c.entropy == pytest.approx(-(p * np.log(p)).sum() / math.log(3))
+    assert c.energy == pytest.approx(math.log(np.exp([0.0, 5.0, 1.0]).sum()))
+    assert c.level == "confident"
+    assert c.familiar is None                     # no reference: can't tell
+
+
+def test_uniform_outputs_are_unsure_with_entropy_one():
+    c = confidence.assess(np.zeros(10))
+    assert c.top_prob == pytest.approx(0.1)
+    assert c.entropy == pytest.approx(1.0)
+    assert c.margin == pytest.approx(0.0)
+    assert c.level == "unsure"
+
+
+def test_unsure_threshold():
+    # two classes: p(top) = sigmoid(d); just under / over the threshold
+    d = math.log(confidence.UNSURE_BELOW / (1 - confidence.UNSURE_BELOW))
+    assert confidence.assess([d - 0.01, 0.0]).level == "unsure"
+    assert confidence.assess([d + 0.01, 0.0]).level == "confident"
+
+
+def test_torch_and_batch_of_one_are_accepted():
+    torch = pytest.importorskip("torch")
+    c = confidence.assess(torch.tensor([[0.5, 2.0, -1.0]]))
+    assert c.top == 1
+
+
+@pytest.mark.parametrize("bad", [[], [[1.0, 2.0], [3.0, 4.0]], [1.0, float("nan")]])
+def test_bad_logits_are_refused(bad):
+    with pytest.raises(ValueError):
+        confidence.assess(bad)
+
+
+def test_reference_is_the_low_quantile_of_the_energies():
+    rng = np.random.default_rng(0)
+    own = rng.normal(0, 1, (200, 10))
+    own[np.arange(200), rng.integers(0, 10, 200)] += rng.uniform(6, 12, 200)   # one strong class each
+    ref = confidence.reference(own)
+    e = confidence.energies(own)
+    assert ref.n == 200
+    assert ref.energy_low == pytest.approx(np.quantile(e, confidence.REFERENCE_QUANTILE))
+    assert np.mean(e < ref.energy_low) == pytest.approx(confidence.REFERENCE_QUANTILE, abs=0.01)
+
+
+def test_weak_evidence_is_unfamiliar_even_when_the_softmax_is_sure():
+    """A picture unlike the training set: small logits, yet one class gets most of the percentage."""
+    ref = confidence.Reference(energy_low=9.0, energy_median=14.0, n=500)
+    weak = [4.0, 0.0, 0.0, 0.0]                       # softmax: 95 % for class 0
+    c = confidence.assess(weak, ref)
+    assert c.top_prob > 0.9
+    assert c.level == "unfamiliar" and c.familiar is False
+    strong = [14.0, 0.0, 0.0, 0.0]
+    c = confidence.assess(strong, ref)
+    assert c.level == "confident" and c.familiar is True
+
+
+def test_unsure_but_familiar():
+    ref = confidence.Reference(energy_low=1.0, energy_median=3.0, n=100)
+    c = confidence.assess([3.0, 2.9, 2.8], ref)
+    assert c.familiar and c.level == "unsure"
+
+
+def test_reference_of_a_network():
+    torch = pytest.importorskip("torch")
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 3)).eval()
+    x = torch.randn(10, 1, 2, 2)
+    ref = confidence.reference_of(model, x, batch=3)
+    with torch.no_grad():
+        assert ref == confidence.reference(model(x))
