@@ -220,6 +220,62 @@ class TopImages:
     values: np.ndarray      # (C, k) the channel's strongest activation in each of its top images
     images: np.ndarray      # (C, k) index of the image in the dataset
     where: np.ndarray       # (C, k, 2) (row, col) of that strongest unit in the activation map
+    reach: np.ndarray | None = None   # (C,) how many of the searched images reach the channel's top value
+    searched: int = 0                 # how many images were searched
+
+    def status(self, channel: int) -> str:
+        """What the top images of ``channel`` can teach (see ``channel_status``)."""
+        reach = None if self.reach is None else int(self.reach[channel])
+        return channel_status(self.values[channel], reach)
+
+
+def channel_status(values, reach: int | None = None) -> str:
+    """"dead", "tied" or "ok" for a channel whose top-k peak values are ``values`` (strongest first).
+
+    - "dead": no image makes the channel positive (its peak is <= 0 everywhere): after a
+      ReLU it outputs 0 for every image, so it takes no part in the answer.
+    - "tied": its top images all reach *exactly* the same value (``reach`` >= k images do).
+      A unit gives the same number for the same input patch, so the peak is on a patch that
+      most images share, almost always a plain area (MNIST's black background, a white
+      border): the channel responds most to "nothing there", and which images come first
+      is an accident of their order.
+    - "ok": the images rank by how strongly they show the channel's pattern.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.size == 0 or v[0] <= 0:
+        return "dead"
+    tol = 1e-6 * max(1.0, abs(float(v[0])))
+    if v.size > 1 and (float(v[0] - v[-1]) <= tol or (reach is not None and reach >= v.size)):
+        return "tied"
+    return "ok"
+
+
+def padded_patch(img: np.ndarray, top: int, left: int, size: int, *, target: int = 168,
+                 stripe: int = 6) -> tuple[np.ndarray, float]:
+    """The ``size`` x ``size`` patch of ``img`` (H, W, 3 uint8) at (top, left), enlarged to about
+    ``target`` pixels, with the part outside the image drawn as grey diagonal stripes, not cut off
+    or painted black: that part is the network's padding, not a dark picture.
+
+    Returns (enlarged patch (s, s, 3) uint8, share of the patch outside the image, 0..1).
+    """
+    img = np.asarray(img, dtype=np.uint8)
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    h, w = img.shape[:2]
+    patch = np.zeros((size, size, 3), np.uint8)
+    inside = np.zeros((size, size), bool)
+    r0, r1 = max(top, 0), min(top + size, h)
+    c0, c1 = max(left, 0), min(left + size, w)
+    if r1 > r0 and c1 > c0:
+        patch[r0 - top:r1 - top, c0 - left:c1 - left] = img[r0:r1, c0:c1]
+        inside[r0 - top:r1 - top, c0 - left:c1 - left] = True
+    k = max(1, target // size)
+    big = patch.repeat(k, axis=0).repeat(k, axis=1)
+    mask = inside.repeat(k, axis=0).repeat(k, axis=1)
+    yy, xx = np.mgrid[:size * k, :size * k]
+    hatch = np.where(((yy + xx) // stripe) % 2 == 0, 150, 215).astype(np.uint8)
+    big[~mask] = hatch[~mask][:, None]
+    return big, float(1 - inside.mean())
 
 
 @torch.no_grad()
@@ -251,6 +307,9 @@ def top_images(model: nn.Module, x: torch.Tensor, layers: list[str], *, k: int =
         flat_pos = idx.gather(0, top_i)                      # (k, C), index into the flattened map
         width = widths[name]
         rows_cols = torch.stack([flat_pos // width, flat_pos % width], dim=-1)  # (k, C, 2)
-        out[name] = TopImages(name, top_v.T.numpy(), top_i.T.numpy(), rows_cols.permute(1, 0, 2).numpy())
+        best = top_v[0]                                      # (C,)
+        reach = (val >= best - 1e-6 * best.abs().clamp(min=1.0)).sum(dim=0)   # ties with the top value
+        out[name] = TopImages(name, top_v.T.numpy(), top_i.T.numpy(), rows_cols.permute(1, 0, 2).numpy(),
+                              reach.numpy(), n)
     return out
 

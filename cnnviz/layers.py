@@ -26,6 +26,12 @@ class Pooling:
     stride: int
     mode: str
 
+    def windows(self) -> list[tuple[int, int, int, int]]:
+        """(output row, output col, top, left) of every window, in reading order: output[r, c]
+        comes from input[top:top + window, left:left + window]."""
+        h_out, w_out = self.output.shape[-2:]
+        return [(r, c, r * self.stride, c * self.stride) for r in range(h_out) for c in range(w_out)]
+
 
 def pool2d(x: np.ndarray, window: int = 2, stride: int | None = None, mode: str = "max") -> Pooling:
     """Max or average pooling of (H, W) or (C, H, W), no padding (``F.max_pool2d`` / ``F.avg_pool2d``)."""
@@ -100,3 +106,39 @@ def batch_norm(x: np.ndarray, *, gamma=1.0, beta=0.0, training: bool = True, run
     g = np.broadcast_to(np.asarray(gamma, dtype=np.float64), (c,)).reshape(shape)
     b = np.broadcast_to(np.asarray(beta, dtype=np.float64), (c,)).reshape(shape)
     return BatchNorm(g * x_hat + b, mean, var, rm, rv)
+
+
+@dataclass
+class SoftmaxTerms:
+    """What a softmax formula can show without hiding anything: the chosen class's term,
+    the largest other terms, and everything else summed as one remainder."""
+
+    target: int               # the class whose probability is written out (usually the prediction)
+    shown: list[int]          # classes whose e^z is written: the target first, then the largest others
+    logits: np.ndarray        # z of the shown classes
+    exps: np.ndarray          # e^z of the shown classes (not shifted: the numbers of the formula)
+    rest: list[int]           # the classes folded into the remainder
+    rest_sum: float           # sum of their e^z
+    total: float              # the denominator: sum of e^z over every class
+    prob: float               # e^{z_target} / total
+
+
+def softmax_terms(logits, target: int | None = None, *, show: int = 4) -> SoftmaxTerms:
+    """The terms of p_target = e^{z_target} / sum_j e^{z_j} worth writing down.
+
+    ``target`` defaults to the predicted class (largest logit). The denominator is written
+    as the target's term, the ``show - 1`` largest other terms, and "+ k others = rest_sum",
+    so the terms shown plus the remainder add up to the whole sum. Exponentials are taken
+    in float64 (e^709 is the limit; logits of real networks are far smaller).
+    """
+    z = np.asarray(logits, dtype=np.float64).reshape(-1)
+    target = int(z.argmax()) if target is None else int(target)
+    others = [int(i) for i in np.argsort(-z, kind="stable") if i != target]
+    shown = [target] + others[:max(show - 1, 0)]
+    rest = others[max(show - 1, 0):]
+    with np.errstate(over="ignore"):
+        e = np.exp(z)
+    rest_sum = float(e[rest].sum()) if rest else 0.0
+    total = float(e[shown].sum()) + rest_sum
+    prob = float(np.exp(z[target] - z.max()) / np.exp(z - z.max()).sum())
+    return SoftmaxTerms(target, shown, z[shown], e[shown], rest, rest_sum, total, prob)

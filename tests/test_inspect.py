@@ -160,3 +160,46 @@ def test_stages_pick_the_last_layer_before_the_maps_shrink():
     acts = insp.activations(model, torch.zeros(1, 3, 64, 64))
     maps = {n: tuple(a.shape[1:]) for n, a in acts.items() if a.ndim == 4 and n != "avgpool"}
     assert insp.stages(maps) == ["relu", "layer1.1", "layer2.1", "layer3.1", "layer4.1"]
+
+
+def test_channel_status_names_dead_and_tied_channels():
+    assert insp.channel_status([3.2, 2.9, 1.0]) == "ok"
+    assert insp.channel_status([0.0, 0.0, 0.0]) == "dead"          # never fires (0 after ReLU)
+    assert insp.channel_status([-0.5, -0.7]) == "dead"            # a conv that is never positive
+    assert insp.channel_status([3.31] * 7) == "tied"              # issue 10: seven identical 3.31
+    assert insp.channel_status([3.31, 3.31, 3.0], reach=40) == "tied"   # more images tie than are shown
+    assert insp.channel_status([3.31, 3.31, 3.0], reach=2) == "ok"
+
+
+def test_top_images_count_the_images_that_tie_with_the_top_value(digits):
+    # 47 identical blank pictures and 3 with a pattern: a channel that the pattern doesn't beat
+    # ties on all the blank ones (its top images are then an accident of their order)
+    x = torch.zeros(50, 1, 28, 28)
+    x[:3, 0, 10:18, 10:18] = torch.linspace(-3, 3, 3).view(3, 1, 1)
+    top = insp.top_images(digits, x, ["conv1"], k=4)["conv1"]
+    assert top.searched == 50
+    full = insp.activations(digits, x)["conv1"].flatten(2).max(dim=2).values      # (50, C) peaks
+    for ch in range(full.shape[1]):
+        best = full[:, ch].max()
+        assert int(top.reach[ch]) == int((full[:, ch] >= best - 1e-6 * max(1.0, abs(float(best)))).sum())
+        expected = "dead" if best <= 0 else "tied" if top.reach[ch] >= 4 else "ok"
+        assert top.status(ch) == expected
+    assert "ok" in {top.status(ch) for ch in range(full.shape[1])}
+    blank = insp.top_images(digits, torch.zeros(20, 1, 28, 28), ["conv1"], k=4)["conv1"]
+    assert (blank.reach == 20).all()
+    assert {blank.status(ch) for ch in range(full.shape[1])} <= {"tied", "dead"}
+
+
+def test_padded_patch_keeps_the_border_visible_instead_of_cutting_it():
+    img = np.full((10, 12, 3), 255, np.uint8)          # a white picture
+    patch, outside = insp.padded_patch(img, -2, -3, 5, target=50)
+    assert patch.shape == (50, 50, 3)
+    assert outside == pytest.approx(1 - (3 * 2) / 25)     # rows 0..2 and cols 0..1 of the picture are inside
+    k = 10
+    # the inside part is the picture itself (white) ...
+    assert (patch[2 * k:, 3 * k:] == 255).all()
+    # ... the outside is striped grey, never black (a black patch looked like a dark picture)
+    out = patch[:2 * k, :]
+    assert out.min() > 100 and len(np.unique(out)) == 2
+    inside_only, none_out = insp.padded_patch(img, 2, 2, 5, target=50)
+    assert none_out == 0.0 and (inside_only == 255).all()
