@@ -73,13 +73,16 @@ def _cell_colours(vals: np.ndarray, scale: str, vmin: float | None, vmax: float 
 
 def matrix_html(values: np.ndarray, *, scale: str = "signed", vmin: float | None = None,
                 vmax: float | None = None, digits: int = 2, cell: int = 34, title: str = "",
-                hover: str = "row {row}, col {col}: {value}", row0: int = 0, col0: int = 0) -> str:
+                hover: str = "row {row}, col {col}: {value}", row0: int = 0, col0: int = 0,
+                cell_class=None, cell_style=None) -> str:
     """A small matrix as an HTML table: every number written in its coloured cell.
 
     Cheap to build (no plotting library) and crisp on a projector; hovering a
     cell shows its row and column (offset by ``row0``/``col0``, e.g. image coordinates).
     ``scale``: "signed" (blue < 0 < red, for kernels and products), "gray" (the
-    pixel's grey), "R"/"G"/"B" (the channel's light), or "sequential".
+    pixel's grey), "R"/"G"/"B" (the channel's light), "sequential", or "auto" (``map_scale``
+    decides). ``cell_class(i, j)`` / ``cell_style(i, j)``: extra class / CSS of a cell
+    (e.g. pooling windows, ``pooling_html``).
     """
     vals = np.asarray(values, dtype=np.float64)
     lang = i18n.current()   # once per matrix, not per cell
@@ -93,8 +96,10 @@ def matrix_html(values: np.ndarray, *, scale: str = "signed", vmin: float | None
             ink = "#111" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#fff"
             text = fmt(v, digits, lang)
             tip = html.escape(hover.format(row=i + row0, col=j + col0, value=text))
-            tds.append(f'<td title="{tip}" style="background:rgb({r},{g},{b});color:{ink};'
-                       f'width:{cell}px;height:{cell}px">{text}</td>')
+            klass = f' class="{cell_class(i, j)}"' if cell_class else ""
+            extra = cell_style(i, j) if cell_style else ""
+            tds.append(f'<td{klass} title="{tip}" style="background:rgb({r},{g},{b});color:{ink};'
+                       f'width:{cell}px;height:{cell}px;{extra}">{text}</td>')
         rows.append("<tr>" + "".join(tds) + "</tr>")
     caption = f"<caption>{html.escape(title)}</caption>" if title else ""
     return (f'<table class="cnnviz-matrix" style="border-collapse:collapse;font-size:{font}px;'
@@ -281,21 +286,23 @@ def _tick_digits(span: float) -> int:
     return 3
 
 
-def legend_html(scale, *, fmt=None, label: str = "", width: int = 260, digits: int | None = None) -> str:
+def legend_html(scale, *, fmt=None, label: str = "", width: int = 260, digits: int | None = None,
+                gray: bool = False) -> str:
     """A colour bar with numbers under it, for the map drawn with ``scale``.
 
     ``scale``: a ``Scale`` (from ``map_scale``), or the map's values. The bar runs from
     the map's smallest to its largest value, in exactly the colours ``colorize`` /
     ``matrix_html`` give them; the ticks are the min, 0 (diverging scales) and the max.
     ``fmt(value, digits)`` writes numbers in the learner's format (``ui.number_format()``);
-    ``label`` says what the numbers are. Text is 15 px: readable on a projector.
+    ``label`` says what the numbers are. Text is 15 px: readable on a projector. ``gray``: a
+    picture's own grey (black at ``lo``, white at ``hi``) instead of the map colours.
     """
     sc = scale if isinstance(scale, Scale) else map_scale(scale)
-    fmt = fmt or (lambda value, d=0: f"{value:,.{d}f}")
+    fmt = fmt or (lambda value, d=0: i18n.number(value, i18n.current(), d))
     d = _tick_digits(sc.hi - sc.lo) if digits is None else digits
     stops = []
     for f in np.linspace(0, 1, 17):
-        r, g, b = (int(c) for c in sc.colours(sc.lo + f * (sc.hi - sc.lo)))
+        r, g, b = (int(round(f * 255)),) * 3 if gray else (int(c) for c in sc.colours(sc.lo + f * (sc.hi - sc.lo)))
         stops.append(f"rgb({r},{g},{b}) {f * 100:.2f}%")
     ticks = [(sc.lo, 0.0), (sc.hi, 1.0)] if sc.hi > sc.lo else [(sc.lo, 0.0)]
     if sc.diverging and sc.lo < 0 < sc.hi:
@@ -309,13 +316,100 @@ def legend_html(scale, *, fmt=None, label: str = "", width: int = 260, digits: i
                      f'<span style="position:absolute;left:{f * 100:.2f}%;top:-6px;height:5px;'
                      f'border-left:1px solid #333"></span>')
     title = (f'<div style="font-weight:600;margin:0 0 3px 0">{html.escape(label)}</div>' if label else "")
-    kind = "diverging" if sc.diverging else "sequential"
+    kind = "gray" if gray else ("diverging" if sc.diverging else "sequential")
     return (f'<div class="cnnviz-legend" data-kind="{kind}" data-lo="{sc.lo!r}" data-hi="{sc.hi!r}" '
             f'style="font-size:15px;line-height:1.25;width:{width}px;max-width:100%;margin:2px 0 10px 0;'
             f'color:#222;font-variant-numeric:tabular-nums">{title}'
             f'<div class="cnnviz-legend-bar" style="height:16px;border:1px solid #888;'
             f'background:linear-gradient(to right,{",".join(stops)})"></div>'
             f'<div style="position:relative;height:22px;margin-top:6px">{"".join(marks)}</div></div>')
+
+
+# Pastel bands for pooling windows: every window and its output cell share one, so a class
+# sees which numbers became which output. Adjacent windows of a 3 x 3 layout never match.
+WINDOW_BANDS = ["#fdd49e", "#b9d7ef", "#c7e9c0", "#dadaeb", "#fcbba1", "#fff3a0", "#c9ecef",
+                "#f4cae4", "#e0d2b4"]
+
+
+def pooling_html(values: np.ndarray, pooled, *, titles: tuple[str, str] = ("", ""), cell: int = 48,
+                 digits: int = 2) -> str:
+    """Before and after a pooling (``layers.pool2d`` result ``pooled``), side by side, with the
+    windows drawn on the "before" grid.
+
+    Windows that don't overlap (stride >= window) each get a colour band and an outline, and
+    their output cell the same band: which 4 numbers became which output is visible at once.
+    Overlapping windows would cover each other: the window of the first output is outlined, and
+    pointing at any output cell outlines its own window instead. Cells no window reads are
+    faded. For max pooling the winning number of a window is bold and underlined.
+    """
+    vals = np.asarray(values, dtype=np.float64)
+    out = np.asarray(pooled.output, dtype=np.float64)
+    wins = pooled.windows()
+    k = pooled.window
+    separate = pooled.stride >= k
+    owner = -np.ones(vals.shape, dtype=int)          # the window a cell belongs to (separate windows)
+    used = np.zeros(vals.shape, dtype=bool)
+    winner = {}
+    for n, (r, c, top, left) in enumerate(wins):
+        owner[top:top + k, left:left + k] = n
+        used[top:top + k, left:left + k] = True
+        if pooled.mode == "max" and pooled.argmax is not None:
+            winner[n] = tuple(int(v) for v in pooled.argmax[r, c])
+    uid = f"p{abs(hash((vals.tobytes(), k, pooled.stride, pooled.mode))) % 10**8}"
+
+    def edges(i, j, top, left, colour, width=4):
+        parts = []
+        if i == top:
+            parts.append(f"inset 0 {width}px 0 {colour}")
+        if i == top + k - 1:
+            parts.append(f"inset 0 -{width}px 0 {colour}")
+        if j == left:
+            parts.append(f"inset {width}px 0 0 {colour}")
+        if j == left + k - 1:
+            parts.append(f"inset -{width}px 0 0 {colour}")
+        return ",".join(parts)
+
+    def before_class(i, j):
+        names = [f"c{i}_{j}"] + ([] if used[i, j] else ["unused"])
+        return " ".join(names)
+
+    def before_style(i, j):
+        n = owner[i, j]
+        if not separate or n < 0:
+            return ""
+        top, left = wins[n][2:]
+        style = f"background:{WINDOW_BANDS[n % len(WINDOW_BANDS)]};color:#111;"
+        shadow = edges(i, j, top, left, "#222", 3)
+        if winner.get(n) == (i, j):
+            style += "font-weight:800;text-decoration:underline;"
+        return style + (f"box-shadow:{shadow};" if shadow else "")
+
+    def after_style(i, j):
+        n = i * out.shape[1] + j
+        band = f"background:{WINDOW_BANDS[n % len(WINDOW_BANDS)]};color:#111;" if separate else \
+            "background:#f3f3f3;color:#111;"
+        return band + "box-shadow:inset 0 0 0 3px #222;cursor:pointer;"
+
+    before = matrix_html(vals, scale="sequential", cell=cell, digits=digits, title=titles[0],
+                         cell_class=before_class, cell_style=before_style)
+    after = matrix_html(out, scale="sequential", cell=cell, digits=digits, title=titles[1],
+                        cell_class=lambda i, j: f"o o{i * out.shape[1] + j}", cell_style=after_style)
+    # The window of the output under the mouse: outlined in orange (the first one when none is).
+    rules = []
+    for n, (r, c, top, left) in enumerate(wins):
+        cells = [(i, j) for i in range(top, top + k) for j in range(left, left + k)]
+        when = [f".{uid}:has(.o{n}:hover)"] + ([f".{uid}:not(:has(.o:hover))"] if n == 0 and not separate else [])
+        for i, j in cells:
+            shadow = edges(i, j, top, left, "#e65100", 5)
+            bold = "font-weight:800;text-decoration:underline;" if winner.get(n) == (i, j) else ""
+            rules.append(",".join(f"{w} .c{i}_{j}" for w in when)
+                         + f"{{box-shadow:{shadow} !important;{bold}}}")
+        rules.append(",".join(f"{w} .o{n}" for w in when) + "{box-shadow:inset 0 0 0 5px #e65100 !important}")
+    css = (f"<style>.{uid}{{display:flex;gap:28px;align-items:center;flex-wrap:wrap}}"
+           f".{uid} .unused{{opacity:.3}}.{uid} .arrow{{font-size:30px;color:#555}}"
+           f".{uid} .cnnviz-matrix td{{border:2px solid #fff}}{''.join(rules)}</style>")
+    return (f'<div class="cnnviz-pool {uid}" data-windows="{len(wins)}" data-separate="{int(separate)}">'
+            f'<div>{before}</div><div class="arrow">→</div><div>{after}</div></div>{css}')
 
 
 @lru_cache(maxsize=4096)

@@ -2,11 +2,13 @@
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from cnnviz import conv, figures, images, kernels, layers, ui
 from cnnviz.errors import CnnvizError
 
 t = ui.t
+num = ui.number_format()
 st.title(t("layers.title"))
 st.markdown(t("layers.intro"))
 tab_relu, tab_pool, tab_softmax, tab_bn, tab_block = st.tabs(
@@ -22,9 +24,11 @@ with tab_relu:
     st.markdown(t("layers.relu_explain"))
     seed = st.number_input(t("layers.seed"), 0, 9999, 3, key="layers.relu_seed", help=t("layers.seed_help"))
     m = small_matrix(seed, 6, signed=True)
+    scale = figures.map_scale(m, diverging=True)      # one scale before and after: 0 stays white
     a, b = st.columns(2)
-    a.html(figures.matrix_html(m, title=t("layers.before"), cell=40))
-    b.html(figures.matrix_html(layers.relu(m), title=t("layers.after_relu"), cell=40))
+    a.html(figures.matrix_html(m, title=t("layers.before"), cell=44, vmin=scale.lo, vmax=scale.hi))
+    b.html(figures.matrix_html(layers.relu(m), title=t("layers.after_relu"), cell=44, vmin=scale.lo, vmax=scale.hi))
+    st.html(figures.legend_html(scale, fmt=num, label=t("layers.relu_legend")))
     st.caption(t("layers.relu_count", n=int((m < 0).sum()), total=m.size))
 
 with tab_pool:
@@ -40,11 +44,12 @@ with tab_pool:
     except CnnvizError as err:
         ui.show_error(err)
     else:
-        a, b = st.columns([3, 2])
-        a.html(figures.matrix_html(m, scale="sequential", title=t("layers.before"), cell=44))
-        b.html(figures.matrix_html(pooled.output, scale="sequential", title=t(f"layers.after_{mode}"), cell=44))
+        st.html(figures.pooling_html(m, pooled, titles=(t("layers.before"), t(f"layers.after_{mode}")), cell=50))
         st.caption(t("layers.pool_sizes", h=6, w=6, ho=pooled.output.shape[0], wo=pooled.output.shape[1],
                      window=window, stride=stride))
+        overlap = "overlap" if stride < window else "separate"
+        st.caption(t(f"layers.pool_windows_{overlap}") + " " + (t("layers.pool_winner") if mode == "max" else "")
+                   + (" " + t("layers.pool_unused") if (6 - window) % stride else ""))
     st.divider()
     st.markdown(t("layers.pool_image"))
     img = ui.image_picker("layers.pool", default="checkerboard", camera=False)
@@ -64,7 +69,7 @@ with tab_pool:
 
 with tab_softmax:
     st.markdown(t("layers.softmax_explain"))
-    text = st.text_input(t("layers.logits"), "2.0; 1.0; 0.1", key="layers.logits", help=t("layers.logits_help"))
+    text = st.text_input(t("layers.logits"), "; ".join(ui.num(v, 1) for v in (2, 1, 0.1)), key="layers.logits", help=t("layers.logits_help"))
     try:
         z = kernels.parse_text(text).ravel()
     except CnnvizError as err:
@@ -75,9 +80,9 @@ with tab_softmax:
         st.html(figures.matrix_html(rows, scale="sequential", digits=3, cell=64,
                                     hover=t("layers.softmax_hover")))
         st.caption(t("layers.softmax_rows"))
-        terms = " + ".join(f"e^{{{v:.2f}}}" for v in s.logits[:6]) + (r" + \dots" if len(z) > 6 else "")
-        st.latex(rf"p_1 = \frac{{e^{{{s.logits[0]:.2f}}}}}{{{terms}}} = {s.probs[0]:.4f}")
-        st.caption(t("layers.softmax_sum", total=f"{s.probs.sum():.4f}"))
+        terms = " + ".join(f"e^{{{figures.fmt_tex(v)}}}" for v in s.logits[:6]) + (r" + \dots" if len(z) > 6 else "")
+        st.latex(rf"p_1 = \frac{{e^{{{figures.fmt_tex(s.logits[0])}}}}}{{{terms}}} = {figures.fmt_tex(s.probs[0], 4)}")
+        st.caption(t("layers.softmax_sum", total=ui.num(s.probs.sum(), 4)))
 
 with tab_bn:
     st.markdown(t("layers.bn_explain"))
@@ -98,8 +103,9 @@ with tab_bn:
     c1, c2 = st.columns(2)
     c1.metric(t("layers.bn_batch_stats"), f"μ = {ui.num(train.mean[0], 2)}; σ² = {ui.num(train.var[0], 1)}")
     c2.metric(t("layers.bn_running_stats"), f"μ = {ui.num(rm[0], 2)}; σ² = {ui.num(rv[0], 1)}")
-    st.html(figures.matrix_html(np.stack([batch[:8, 0], train.output[:8, 0], evald.output[:8, 0]]), digits=2,
-                                cell=58, scale="signed"))
+    bn_rows = np.stack([batch[:8, 0], train.output[:8, 0], evald.output[:8, 0]])
+    st.html(figures.matrix_html(bn_rows, digits=2, cell=58, scale="signed"))
+    st.html(figures.legend_html(figures.map_scale(bn_rows, diverging=True), fmt=num))
     st.caption(t("layers.bn_rows"))
 
 with tab_block:
@@ -118,14 +124,24 @@ with tab_block:
         normed = layers.batch_norm(mapped[None, None]).output[0, 0]
         rect = layers.relu(normed)
         pooled = layers.pool2d(rect, 2, 2, "max").output
-        stages = [(t("layers.block_input"), gray, False), (t("layers.block_conv"), mapped, None),
-                  (t("layers.block_bn"), normed, None), (t("layers.block_relu"), rect, None),
-                  (t("layers.block_pool"), pooled, None)]
-        cols = st.columns(len(stages))
-        for col, (label, arr, div) in zip(cols, stages):
-            pic = figures.upscale(arr.astype(np.uint8), 180) if div is False else \
-                figures.upscale(figures.colorize(arr), 180)
-            col.image(pic, width="content")
-            col.caption(f"**{label}**  \n{arr.shape[0]} × {arr.shape[1]} · min {ui.num(arr.min(), 1)} · max {ui.num(arr.max(), 1)}")
+        # conv has its own range; BN, ReLU and pooling share BN's diverging scale, so ReLU is
+        # seen turning the blue (negative) part white (0) instead of switching colour scale.
+        shared = figures.map_scale(normed, diverging=True)
+        stages = [(t("layers.block_input"), gray, None, "block_input_legend"),
+                  (t("layers.block_conv"), mapped, figures.map_scale(mapped, diverging=True), "block_conv_legend"),
+                  (t("layers.block_bn"), normed, shared, "block_shared_legend"),
+                  (t("layers.block_relu"), rect, shared, "block_shared_legend"),
+                  (t("layers.block_pool"), pooled, shared, "block_shared_legend")]
+        # two rows of three: each stage ~270 px wide at 1280 px, readable from the back of a room
+        cols = st.columns(3, gap="medium") + st.columns(3, gap="medium")
+        for i, (col, (label, arr, scale, legend)) in enumerate(zip(cols, stages)):
+            with col.container(key=f"layers.stage{i}"):
+                st.markdown(f"**{label}** · {arr.shape[0]} × {arr.shape[1]}")
+                pic = Image.fromarray(arr.astype(np.uint8)) if scale is None else figures.colorize(arr, scale=scale)
+                st.image(pic.resize((256, 256), Image.Resampling.NEAREST), width="stretch")
+                st.html(figures.legend_html(scale if scale is not None else figures.map_scale(arr, 0, 255),
+                                            fmt=num, label=t(f"layers.{legend}"), width=400,
+                                            gray=scale is None))
+        cols[5].markdown(t("layers.block_scales"))
         st.code(f"nn.Sequential(nn.Conv2d(1, 1, {k.shape[0]}, padding={k.shape[0] // 2}), nn.BatchNorm2d(1), "
                 "nn.ReLU(), nn.MaxPool2d(2))", language="python", wrap_lines=True)

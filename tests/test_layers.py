@@ -68,3 +68,14 @@ def test_batch_norm_in_training_gives_mean_0_std_1_per_channel():
     out = layers.batch_norm(x).output
     assert np.allclose(out.mean(axis=(0, 2, 3)), 0, atol=1e-9)
     assert np.allclose(out.std(axis=(0, 2, 3)), 1, atol=1e-3)
+
+
+@pytest.mark.parametrize("window,stride", [(2, 2), (3, 1), (2, 3), (4, 4)])
+def test_pooling_windows_are_where_each_output_comes_from(window, stride):
+    x = np.random.default_rng(2).normal(size=(6, 6))
+    p = layers.pool2d(x, window, stride, "max")
+    wins = p.windows()
+    assert len(wins) == p.output.size
+    for r, c, top, left in wins:
+        assert p.output[r, c] == x[top:top + window, left:left + window].max()
+        assert top + window <= 6 and left + window <= 6

@@ -1,0 +1,99 @@
+"""Issue 10 in a real browser at 1280 x 800: what /why-convolution, /layers and /autoencoder show
+a class is true and readable (a true MLP-vs-CNN factor, pooling windows, legends, the latent point)."""
+
+import re
+
+import pytest
+from browser_helpers import keyed, no_exception, shoot, wait_idle
+
+LOCALES = ["en-US", "pt-BR"]
+
+
+def open_tab(page, name_re):
+    page.get_by_role("tab", name=re.compile(name_re)).click()
+    wait_idle(page)
+
+
+def set_number(page, key, value):
+    box = keyed(page, key).locator("input")
+    box.fill(str(value))
+    box.press("Enter")
+    wait_idle(page)
+
+
+@pytest.mark.parametrize("locale, value, sentence", [
+    ("en-US", "CNN, 2.5 ×", "The CNN needs 2.5 times as many weights as the MLP."),
+    ("pt-BR", "CNN, 2,5 ×", "A CNN precisa de 2,5 vezes mais pesos do que o MLP.")])
+def test_why_names_the_network_that_needs_more_weights(new_page, locale, value, sentence):
+    page = new_page("why-convolution", locale=locale)
+    set_number(page, "why.h", 28)
+    set_number(page, "why.w", 28)
+    convs = keyed(page, "why.convs").locator("input")
+    convs.fill("16, 32, 64, 128, 256, 512")
+    convs.press("Enter")
+    wait_idle(page)
+    page.get_by_text(sentence).first.wait_for(state="visible", timeout=60_000)
+    values = [v.inner_text().strip() for v in page.locator("[data-testid='stMetricValue']").all()]
+    assert values[2] == value, values
+    assert not re.search(r"×\s*[01]\b", " ".join(values))
+    no_exception(page)
+    shoot(page, f"basics_why_28_{locale}")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_pooling_windows_are_outlined_and_matched_to_their_output(new_page, locale):
+    page = new_page("layers", locale=locale)
+    open_tab(page, "^Pooling$")
+    pool = page.locator(".cnnviz-pool").first
+    pool.wait_for(state="visible")
+    assert pool.get_attribute("data-windows") == "9"       # 6 x 6, window 2, stride 2
+    tables = pool.locator("table.cnnviz-matrix")
+    before, after = tables.nth(0), tables.nth(1)
+    shadow = lambda cell: cell.evaluate("e => getComputedStyle(e).boxShadow")  # noqa: E731
+    bg = lambda cell: cell.evaluate("e => getComputedStyle(e).backgroundColor")  # noqa: E731
+    # the top-left window: its 4 cells outlined, one colour band shared with output (0, 0)
+    corner = before.locator("td.c0_0")
+    assert shadow(corner) != "none"
+    assert bg(corner) == bg(before.locator("td.c1_1")) == bg(after.locator("td.o0"))
+    assert bg(corner) != bg(before.locator("td.c0_2"))      # the next window has another colour
+    # pointing at output (1, 2) outlines its window, rows 2-3, columns 4-5, in orange
+    after.locator("td.o5").hover()
+    page.wait_for_timeout(200)
+    assert "230, 81, 0" in shadow(before.locator("td.c2_4"))
+    assert "230, 81, 0" not in shadow(before.locator("td.c0_0"))
+    shoot(page, f"basics_pool_{locale}")
+    # overlapping windows (stride 1): the first output's window is outlined
+    keyed(page, "layers.pool_stride").get_by_role("slider").press("Home")
+    wait_idle(page, 1000)
+    page.mouse.move(5, 5)          # pointing at nothing: the first output's window is shown
+    page.wait_for_timeout(200)
+    pool = page.locator(".cnnviz-pool").first
+    assert pool.get_attribute("data-windows") == "25"
+    assert "230, 81, 0" in shadow(pool.locator("td.c1_1"))
+    assert "230, 81, 0" not in shadow(pool.locator("td.c2_2"))
+    no_exception(page)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_conv_block_stages_are_large_with_a_legend_each(new_page, locale):
+    page = new_page("layers", locale=locale)
+    open_tab(page, "conv")
+    for i in range(5):
+        stage = keyed(page, f"layers.stage{i}")
+        stage.wait_for(state="visible")
+        img = stage.locator("[data-testid='stImage'] img").first
+        box = img.bounding_box()
+        assert box["width"] >= 160, (i, box)
+        legend = stage.locator(".cnnviz-legend")
+        assert legend.count() == 1
+        font = legend.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+        assert font >= 14
+    kinds = [keyed(page, f"layers.stage{i}").locator(".cnnviz-legend").get_attribute("data-kind") for i in range(5)]
+    assert kinds == ["gray", "diverging", "diverging", "diverging", "diverging"]   # no silent switch at ReLU
+    # BN, ReLU and pool: the same scale, so the same colours mean the same numbers
+    ends = {keyed(page, f"layers.stage{i}").locator(".cnnviz-legend").get_attribute("data-hi") for i in (2, 3, 4)}
+    assert len(ends) == 1
+    no_exception(page)
+    keyed(page, "layers.stage4").scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    shoot(page, f"basics_block_{locale}")
