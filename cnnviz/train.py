@@ -17,6 +17,7 @@ import argparse
 import copy
 import hashlib
 import json
+import math
 import platform
 import statistics
 import sys
@@ -160,6 +161,32 @@ def evaluate(model: nn.Module, loader, device: str = "cpu") -> tuple[float, floa
         total += len(y)
     model.train(was_training)
     return loss_sum / max(total, 1), correct / max(total, 1)
+
+
+# Fewer test images than this and the lesson warns that the accuracy is a rough figure.
+SMALL_TEST = 30
+
+
+def accuracy_interval(correct: int, total: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval (95 % by default) of an accuracy of ``correct`` out of ``total``.
+
+    On a handful of test images the measured accuracy is a coarse estimate: 1 of 2 right
+    reads "50 %", but a network that is right 10 % or 90 % of the time gives that result
+    often too. The Wilson interval stays inside [0, 1] and is honest at 0 or ``total``
+    correct, where the textbook p ± z·sqrt(p(1-p)/n) shrinks to a single point.
+    """
+    if not 0 <= correct <= total:
+        raise ValueError(f"correct must be between 0 and total, not {correct} of {total}")
+    if total == 0:
+        return 0.0, 1.0
+    z = statistics.NormalDist().inv_cdf((1 + confidence) / 2)       # 1.96 for 95 %
+    p, n, z2 = correct / total, total, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    # 0 and n correct give exactly 0 and 1 (floating point could leave a tiny remainder)
+    low = 0.0 if correct == 0 else max(0.0, centre - half)
+    high = 1.0 if correct == total else min(1.0, centre + half)
+    return low, high
 
 
 def fit(model: nn.Module, train_loader, val_loader, config: FitConfig,
@@ -370,6 +397,10 @@ def train_bundled(name: str, *, epochs: int | None = None, patience: int | None 
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "license": "weights: same terms as the cnnviz code; data: see ../shared/data/README.md",
     }
+    # the headline number goes through the app's own path (PIL -> preprocess -> model); the
+    # tensor-path number above is kept as metrics.test_accuracy_tensor_path
+    from .models.bundled import measure_card, write_measures
+    card = write_measures(card, measure_card(name, out, dataset=dataset))
     (out / f"{name}.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
     return card
 
@@ -571,6 +602,17 @@ class ExperimentResult:
     wrong: list[tuple[int, int, int]] = field(default_factory=list)   # (test index, true, predicted)
     wrong_images: object = None    # those test pictures, (k, C, H, W) in [0, 1], to show them later
     classes: list[str] | None = None   # the learner's own class names, if any
+
+    @property
+    def test_correct(self) -> int:
+        """How many test images the network classified right (the confusion matrix's diagonal)."""
+        return int(self.confusion.trace())
+
+    @property
+    def test_interval(self) -> tuple[float, float]:
+        """95 % interval of the test accuracy (``accuracy_interval``): how far the figure can be
+        trusted on ``test_images`` images."""
+        return accuracy_interval(self.test_correct, self.test_images)
 
 
 def augmentation(exp: Experiment) -> tuple[int, bool]:

@@ -226,6 +226,11 @@ def lr_text(v: float) -> str:
     return number(v, max(0, -math.floor(math.log10(v))))
 
 
+def points(v: float) -> str:
+    """50 / 33,3: whole numbers without decimals, others with one."""
+    return number(v, 0 if float(v).is_integer() else 1)
+
+
 lr = h3.select_slider(t("train.lr"), [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], value=1e-3, key="train.lr",
                       format_func=lr_text, help=t("train.lr_help"))
 batch = h4.select_slider(t("train.batch"), [8, 16, 32, 64, 128], value=32, key="train.batch",
@@ -316,6 +321,17 @@ r2.metric(t("train.best_val"), f"{ui.num(100 * best['val_acc'], 1)} %",
 r3.metric(t("train.epochs_run"), f"{len(last.history)} / {exp.epochs}",
           help=t(f"train.stop_reason.{last.stop_reason}", patience=exp.patience or 0))
 r4.metric(t("train.seconds"), f"{ui.num(last.seconds, 1)} s")
+# how far the test accuracy can be trusted: on 2 test pictures, "50 %" is 1 of 2
+low, high = last.test_interval
+n_test, right = last.test_images, last.test_correct
+if n_test < train.SMALL_TEST:
+    st.warning(t("train.few_test", n=n_test, correct=right, acc=ui.num(100 * last.test_acc, 1),
+                 step=points(100 / max(n_test, 1)), low=ui.num(100 * low, 0), high=ui.num(100 * high, 0),
+                 small=train.SMALL_TEST, small_step=points(100 / train.SMALL_TEST)),
+               icon=":material/balance:")
+else:
+    st.caption(t("train.interval", n=ui.num(n_test), correct=ui.num(right), low=ui.num(100 * low, 0),
+                 high=ui.num(100 * high, 0)))
 st.caption(t(f"train.stop_reason.{last.stop_reason}", patience=exp.patience or 0) + " " +
            t("train.restored", epoch=last.best_epoch))
 ui.plot(figures.training_figure(last.history, names=curve_names, best_epoch=last.best_epoch,

@@ -5,10 +5,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import data
-from cnnviz.i18n import t
+from cnnviz.i18n import number, t
 
 PAGE = "lessons/train.py"
-pytestmark = pytest.mark.skipif(not data.is_available("fashion"), reason=f"Fashion-MNIST not in {data.data_root()}")
+# the learner's own pictures need no dataset: only the tests that train on one skip without it
+needs_fashion = pytest.mark.skipif(not data.is_available("fashion"), reason=f"Fashion-MNIST not in {data.data_root()}")
+needs_mnist = pytest.mark.skipif(not data.is_available("mnist"), reason=f"MNIST not in {data.data_root()}")
 
 
 def open_lesson(lang: str) -> AppTest:
@@ -21,6 +23,7 @@ def small(at: AppTest) -> None:
     at.run()
 
 
+@needs_fashion
 @pytest.mark.parametrize("lang", ["en", "pt_BR"])
 def test_train_from_scratch_then_transfer_then_fine_tune_and_compare(lang):
     at = open_lesson(lang)
@@ -32,6 +35,16 @@ def test_train_from_scratch_then_transfer_then_fine_tune_and_compare(lang):
     assert metrics[t("train.frozen", lang)] == "0"
     assert metrics[t("train.epochs_run", lang)] == "2 / 2"
     assert metrics[t("train.test_acc", lang)].endswith("%")
+    # 2,000 test images: the figure comes with its 95 % interval, and no warning
+    run = at.session_state["train.runs"][-1]
+    assert run.test_images == 2000
+    low, high = run.test_interval
+    assert low < run.test_acc < high and high - low < 0.05
+    sep = "." if lang == "pt_BR" else ","
+    interval = next(c.value for c in at.caption if f"2{sep}000" in c.value)
+    assert interval == t("train.interval", lang, n=f"2{sep}000", correct=number(run.test_correct, lang),
+                         low=number(100 * low, lang), high=number(100 * high, lang))
+    assert not at.warning
 
     at.session_state["train.strategy"] = "transfer"
     at.run()
@@ -58,6 +71,7 @@ def test_train_from_scratch_then_transfer_then_fine_tune_and_compare(lang):
     assert any(c.value == t("train.not_trained", lang) for c in at.caption)
 
 
+@needs_fashion
 def test_colour_dataset_and_grey_source_adapt_the_images():
     if not data.is_available("cifar10-subset"):
         pytest.skip("CIFAR-10 subset not available")
@@ -83,6 +97,7 @@ def test_without_data_the_lesson_says_where_to_put_it(lang, tmp_path, monkeypatc
     assert at.selectbox(key="train.dataset").options == [t("train.ds.own", lang)]
 
 
+@needs_mnist
 def test_without_data_a_missing_dataset_can_be_downloaded(tmp_path, monkeypatch):
     import gzip
     import shutil
@@ -111,6 +126,7 @@ def test_without_data_a_missing_dataset_can_be_downloaded(tmp_path, monkeypatch)
     assert (tmp_path / "data" / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file()
 
 
+@needs_fashion
 @pytest.mark.parametrize("page, heading", [("inside", "inside.title"), ("explain", "explain.title")])
 def test_the_trained_network_opens_in_the_other_lessons(page, heading):
     from cnnviz import models, ui
@@ -138,6 +154,8 @@ def test_the_trained_network_opens_in_the_other_lessons(page, heading):
     assert label not in at.sidebar.selectbox(key="model").options
 
 
+@needs_fashion
+@needs_mnist
 @pytest.mark.parametrize("lang", ["en", "pt_BR"])
 def test_augmentation_preview_and_the_training_step_explained(lang):
     at = open_lesson(lang)
@@ -155,6 +173,7 @@ def test_augmentation_preview_and_the_training_step_explained(lang):
     assert any(c.value == t("train.augment_shift", lang, shift=2) for c in at.caption)     # digits don't
 
 
+@needs_fashion
 def test_an_imagenet_network_is_a_source_once_its_weights_are_there(tmp_path, monkeypatch):
     # offline: random weights (weights=None) saved where torchvision keeps the real file
     import torch
@@ -226,3 +245,32 @@ def test_your_own_pictures_teachable_machine_style(lang, tmp_path, monkeypatch):
     # the network opens in Inside a CNN with the learner's class names
     at.button(key="train.train.open_inside").click().run()
     assert not at.exception
+
+
+# Wilson 95 % intervals of 0, 1 and 2 right out of 2, in whole percent (scipy.stats.binomtest agrees)
+TWO_PICTURES = {0: ("0", "66"), 1: ("9", "91"), 2: ("34", "100")}
+
+
+@pytest.mark.parametrize("lang", ["en", "pt_BR"])
+def test_an_accuracy_on_two_test_pictures_says_how_little_it_means(lang, tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path))
+    at = open_lesson(lang)
+    at.selectbox(key="train.dataset").set_value("own").run()
+    for i, colour in enumerate(((230, 30, 30), (30, 60, 230))):        # 3 pictures per class: 1 for the test
+        at.file_uploader(key=f"train.own_files.{i}").set_value(
+            [(f"{i}_{k}.png", _png(colour, 10 * i + k), "image/png") for k in range(3)]).run()
+    at.slider(key="train.epochs").set_value(2)
+    at.button(key="train.go").click().run()
+    assert not at.exception
+    run = at.session_state["train.runs"][-1]
+    assert run.test_images == 2
+    right = round(2 * run.test_acc)
+    low, high = TWO_PICTURES[right]
+    acc = {0: "0.0", 1: "50.0", 2: "100.0"}[right]
+    warning = t("train.few_test", lang, n=2, correct=right, acc=acc.replace(".", "," if lang == "pt_BR" else "."),
+                step="50", low=low, high=high, small=30, small_step="3,3" if lang == "pt_BR" else "3.3")
+    assert warning in [w.value for w in at.warning]
+    assert not [c.value for c in at.caption if "95 %" in c.value]      # the warning, not the calm caption
+    # and in plain words: one picture is worth 50 points
+    assert ("by 50 points" if lang == "en" else "em 50 pontos") in warning
+    assert f"{right} {'of' if lang == 'en' else 'de'} 2" in warning

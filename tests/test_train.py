@@ -8,7 +8,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from cnnviz import data
-from cnnviz.train import Callback, FitConfig, augment, evaluate, fit, main
+from cnnviz.train import SMALL_TEST, Callback, FitConfig, accuracy_interval, augment, evaluate, fit, main
 
 
 def tiny_net():
@@ -110,6 +110,31 @@ def test_augment_keeps_shape_and_content():
     y = augment(x, shift=2, flip=True, g=g)
     assert y.shape == x.shape
     assert torch.equal(augment(x, 0, False, g), x)
+
+
+# ------------------------------------------------------------------ how far a test accuracy can be trusted
+@pytest.mark.parametrize("correct, total", [(1, 2), (0, 2), (2, 2), (3, 4), (0, 10), (10, 10), (81, 263),
+                                            (1700, 2000)])
+def test_accuracy_interval_is_wilsons(correct, total):
+    stats = pytest.importorskip("scipy.stats")
+    ref = stats.binomtest(correct, total).proportion_ci(0.95, method="wilson")
+    low, high = accuracy_interval(correct, total)
+    assert low == pytest.approx(ref.low, abs=1e-9) and high == pytest.approx(ref.high, abs=1e-9)
+
+
+def test_an_accuracy_on_two_pictures_could_be_almost_anything():
+    # "50 %" = 1 of 2 right: a network right 10 % or 90 % of the time often scores that too
+    low, high = accuracy_interval(1, 2)
+    assert low == pytest.approx(0.0945, abs=1e-4) and high == pytest.approx(0.9055, abs=1e-4)
+    assert accuracy_interval(2, 2) == (pytest.approx(0.3424, abs=1e-4), 1.0)    # 100 %: not a proof
+    assert accuracy_interval(0, 2) == (0.0, pytest.approx(0.6576, abs=1e-4))
+    # the same 50 % rests on more and more images: the interval narrows around it
+    widths = [h - lo for lo, h in (accuracy_interval(n // 2, n) for n in (2, SMALL_TEST, 2000))]
+    assert widths[0] > 0.8 and 0.3 < widths[1] < 0.4 and widths[2] < 0.05
+    assert accuracy_interval(7, 7, confidence=0.99)[0] < accuracy_interval(7, 7)[0]
+    with pytest.raises(ValueError):
+        accuracy_interval(3, 2)
+    assert accuracy_interval(0, 0) == (0.0, 1.0)        # no test image: nothing is known
 
 
 @pytest.mark.skipif(not data.is_available("mnist"), reason="MNIST not in the data root (../shared/data)")

@@ -243,6 +243,9 @@ def test_a_network_learns_the_learners_own_classes_and_keeps_their_names():
     exp = train.Experiment("own", 12, "scratch", epochs=6, patience=None, lr=3e-3)
     result, model = train.run_experiment(exp, split)
     assert result.test_acc == 1.0                      # colours are easy
+    # ...on only 6 test pictures (2 per class): 6 of 6 right says the accuracy is likely above 61 %
+    assert result.test_images == 6 and result.test_correct == 6
+    assert result.test_interval == train.accuracy_interval(6, 6) == (pytest.approx(0.6097, abs=1e-4), 1.0)
     assert result.classes == ["red", "green", "blue"]
     card = train.model_card(result, model)
     loaded = models.load_user_weights(to_safetensors(model), "mine.safetensors", card=card)
