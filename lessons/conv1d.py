@@ -117,7 +117,7 @@ st.code(signals.torch_line(k, int(stride), int(padding), int(dilation)), languag
 st.subheader(t("conv1d.step_header"))
 st.caption(t("conv1d.step_help"))
 NAMES = {key: t(f"conv1d.fig_{key}") for key in ("signal", "padding", "window", "output", "time")}
-playing = st.session_state.get("conv1d.play", False)
+ticking = ui.playing("conv1d")
 
 
 def labelled(title, values, **kw):
@@ -126,9 +126,9 @@ def labelled(title, values, **kw):
             + figures.matrix_html(values, **kw))
 
 
-@st.fragment(run_every=0.6 if playing else None)
+@st.fragment(run_every=ui.PLAY_TICK if ticking else None)
 def stepper():
-    i = ui.step_controls("conv1d", "conv1d.i", n_out, int(np.argmax(result.output)))
+    i = ui.step_controls("conv1d", "conv1d.i", n_out, int(np.argmax(result.output)), ticking=ticking)
     step = result.step(i)
     # On a long signal the window would be a sliver: show the samples around it (the whole signal is in 5.).
     zoom = 60 if n > 150 else None

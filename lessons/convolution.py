@@ -2,6 +2,7 @@
 
 import numpy as np
 import streamlit as st
+from PIL import ImageOps
 
 from cnnviz import conv, figures, images, kernels, ui
 from cnnviz.errors import CnnvizError
@@ -75,66 +76,69 @@ if "conv.t" not in st.session_state:
     st.session_state["conv.t"] = min(top, h_out - 1) * w_out + min(left, w_out - 1)
 
 
-playing = st.session_state.get("conv.play", False)
+ticking = ui.playing("conv")
 full_map = figures.colorize(result.output)   # coloured once; each step only greys out the rest
+shown = small if depth == "rgb" else small.convert("L")
+lo, hi = figures.display_range(pixels)     # a dim picture (the course's mouse) is shown stretched
+padded = ImageOps.expand(figures.stretched(shown, hi), border=int(padding), fill=0)
+PANEL = 210                                 # px: three pictures side by side, under the controls
 
 
-@st.fragment(run_every=0.8 if playing else None)
+@st.fragment(run_every=ui.PLAY_TICK if ticking else None)
 def stepper():
     row_label = t("conv.speed_row")
-    idx = ui.step_controls("conv", "conv.t", n_pos, int(np.argmax(result.output)), speeds=sorted({1, 2, 4, 8, w_out}),
+    idx = ui.step_controls("conv", "conv.t", n_pos, int(np.argmax(result.output)), ticking=ticking,
+                           speeds=sorted({1, 2, 4, 8, w_out}),
                            speed_label=lambda v: row_label if v == w_out and v > 8 else f"×{v}")
     row, col = divmod(idx, w_out)
     step = result.step(row, col)
+    top, left, bh, bw = result.receptive_box(row, col)
+    pad = int(padding)
+    box = (top + pad, left + pad, bh, bw)            # in the padded picture
+    window = figures.neighbourhood((padded.size[1], padded.size[0]), box, side=max(21, 3 * max(bh, bw)))
 
-    view1, view2 = st.columns(2)
-    box = result.receptive_box(row, col)
-    shown = small if depth == "rgb" else small.convert("L")
-    with view1:
-        st.image(_with_padding(shown, int(padding), box), caption=t("conv.field_caption", row=row, col=col,
-                 top=box[0], left=box[1]), width="content")
-    with view2:
-        st.image(figures.draw_box(figures.filling_in(full_map, row, col), (row, col, 1, 1), target=340),
-                 caption=t("conv.map_so_far", done=idx + 1, total=n_pos), width="content")
+    # 1. where the kernel is: the whole picture, the zoom around it, the map so far around it
+    v1, v2, v3 = st.columns(3)
+    v1.image(figures.locate(padded, box, target=PANEL, zoom=window), width="content",
+             caption=t("conv.where_caption", top=top, bottom=top + bh - 1, left=left, right=left + bw - 1))
+    v2.image(figures.zoomed(padded, window, box, target=PANEL), width="content",
+             caption=t("conv.zoom_caption", r0=window[0] - pad, r1=window[0] + window[2] - 1 - pad,
+                       c0=window[1] - pad, c1=window[1] + window[3] - 1 - pad))
+    mwin = figures.neighbourhood((h_out, w_out), (row, col, 1, 1), side=21 if max(h_out, w_out) > 48 else 10**6)
+    v3.image(figures.zoomed(figures.filling_in(full_map, row, col), mwin, (row, col, 1, 1), target=PANEL),
+             width="content", caption=t("conv.map_so_far", done=ui.num(idx + 1), total=ui.num(n_pos))
+             + ("" if mwin[2:] == (h_out, w_out) else " · " + t("conv.map_zoomed")))
 
+    # 2. the arithmetic: window x kernel = products -> sum, + bias, ReLU
+    f1, f2, f3, f4 = st.columns([1, 1, 1, 1.05])
     channel = 0
     if c_in == 3:
-        channel = st.radio(t("conv.show_channel"), [0, 1, 2], horizontal=True, key="conv.channel",
+        channel = f4.radio(t("conv.show_channel"), [0, 1, 2], horizontal=True, key="conv.channel",
                            format_func=lambda i: "RGB"[i])
-    cell = max(22, min(42, 330 // max(kh, kw)))
+    cell = max(16, min(34, 180 // max(kh, kw)))
     hover = t("numbers.hover")
-    top, left = box[0], box[1]
-    f1, f2, f3 = st.columns(3)
-    f1.html(figures.matrix_html(step.field[channel], scale="gray", vmin=0, vmax=255, cell=cell, hover=hover,
+    f1.html(figures.matrix_html(step.field[channel], scale="gray", vmin=lo, vmax=hi, cell=cell, hover=hover,
                                 title=t("conv.m_field"), row0=top, col0=left))
-    f2.html(figures.matrix_html(kernel, cell=cell, title=t("conv.m_kernel"), hover=hover, digits=3))
-    f3.html(figures.matrix_html(step.products[channel], cell=cell, title=t("conv.m_products"), hover=hover))
+    f2.html(figures.matrix_html(kernel[channel] if kernel.ndim == 3 else kernel, cell=cell,
+                                title="× " + t("conv.m_kernel"), hover=hover, digits=3))
+    f3.html(figures.matrix_html(step.products[channel], cell=cell, title="= " + t("conv.m_products"), hover=hover))
+    rows = [(t("conv.card_sum", n=step.products.size), figures.fmt(step.total - step.bias))]
+    if c_in == 3:
+        rows += [(t("conv.card_channel", c=c), figures.fmt(v)) for c, v in zip("RGB", step.channel_sums)]
+    rows += [(t("conv.card_bias"), figures.fmt(step.bias)), (t("conv.card_total"), figures.fmt(step.total)),
+             (t("conv.card_relu"), figures.fmt(step.relu))]
+    f4.html(figures.steps_card(rows, title=t("conv.card_title", row=row, col=col)))
     st.markdown(_sum_text(step, c_in))
 
 
-def _with_padding(img, pad, box):
-    """The image with its zero padding drawn around it, and the receptive field box."""
-    from PIL import ImageOps
-
-    if pad:
-        img = ImageOps.expand(img, border=pad, fill=0)
-    top, left, bh, bw = box
-    return figures.draw_box(img, (top + pad, left + pad, bh, bw), target=340)
-
-
 def _sum_text(step, c_in):
-    terms = [(f, k) for f, k in zip(step.field.ravel(), np.tile(kernel.ravel(), c_in)) if f * k != 0]
-    shown = " + ".join(f"({figures.fmt(f)}×{figures.fmt(k)})" for f, k in terms[:10])
-    if len(terms) > 10:
-        shown += " + " + t("conv.more_terms", n=len(terms) - 10)
-    lines = [t("conv.sum_line", terms=shown or "0", n=step.products.size, zero=step.products.size - len(terms),
-               total=figures.fmt(step.total - step.bias))]
-    if c_in == 3:
-        r, g, b = (figures.fmt(v) for v in step.channel_sums)
-        lines.append(t("conv.channel_sums", r=r, g=g, b=b))
-    lines.append(t("conv.bias_relu", bias=figures.fmt(step.bias), total=figures.fmt(step.total),
-                   relu=figures.fmt(step.relu)))
-    return "\n\n".join(lines)
+    terms = [(f, k) for f, k in zip(step.field.ravel(), np.tile(kernel.ravel(), 1 if kernel.ndim == 3 else c_in))
+             if f * k != 0]
+    shown = " + ".join(f"({figures.fmt(f)}×{figures.fmt(k)})" for f, k in terms[:8])
+    if len(terms) > 8:
+        shown += " + " + t("conv.more_terms", n=len(terms) - 8)
+    return t("conv.sum_line", terms=shown or "0", n=step.products.size, zero=step.products.size - len(terms),
+             total=figures.fmt(step.total - step.bias))
 
 
 stepper()

@@ -1,6 +1,8 @@
 """Every lesson runs headless (streamlit's AppTest) with defaults and with bad input: no exception."""
 
+import html
 import io
+import re
 from pathlib import Path
 
 import app_helpers
@@ -82,11 +84,21 @@ def test_numbers_lesson_shows_the_shape_and_count():
     assert any("12,288" in c.value for c in at.caption)
 
 
+def card_rows(at) -> dict[str, str]:
+    """The step card (sum, per channel, + bias, output, ReLU) as {label: value}."""
+    body = next(h.proto.body for h in at.get("html") if "cnnviz-card" in h.proto.body)
+    pairs = re.findall(r'<span style="font-size:15px">(.*?)</span><span[^>]*>(.*?)</span>', body)
+    return {html.unescape(k): html.unescape(v) for k, v in pairs}
+
+
 def test_convolution_opens_on_the_article_6600():
     at = open_lesson("lessons/convolution.py")
     no_exception(at)
     texts = " ".join(m.value for m in at.markdown)
     assert "**6600**" in texts
+    card = card_rows(at)
+    assert (card["Σ of the 49 products"], card["+ bias"], card["= output"], card["after ReLU (negatives → 0)"]) == \
+        ("6600", "0", "6600", "6600")
     assert [m.value for m in at.metric][:3] == ["64 × 64 × 1", "7 × 7 × 1", "58 × 58 × 1"]
 
 
@@ -95,7 +107,11 @@ def test_convolution_colour_depth_shows_per_channel_sums():
     at.radio(key="conv.depth").set_value("rgb").run()
     no_exception(at)
     assert at.metric[1].value == "7 × 7 × 3"
-    assert any("R = " in m.value and "B = " in m.value for m in at.markdown)
+    card = card_rows(at)
+    sums = [float(card[f"channel {c}"]) for c in "RGB"]
+    # the three channel sums add up to the total the card shows (bias 0)
+    assert sum(sums) == pytest.approx(float(card["Σ of the 147 products"]))
+    assert float(card["= output"]) == pytest.approx(sum(sums))
 
 
 def test_stepping_changes_the_position():

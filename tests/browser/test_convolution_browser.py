@@ -11,10 +11,6 @@ def sum_text(page, word="Sum"):
     return line.inner_text()
 
 
-def position(page) -> int:
-    return int(keyed(page, "conv.t").locator("input[type=range]").get_attribute("aria-valuetext"))
-
-
 def test_step_the_curve_detector_then_switch_language(new_page):
     page = new_page("convolution")
     no_exception(page)
@@ -49,15 +45,44 @@ def test_step_the_curve_detector_then_switch_language(new_page):
     no_exception(page)
 
 
-def test_play_advances_the_kernel(new_page):
-    page = new_page("convolution")
-    start = position(page)
-    keyed(page, "conv.play").locator("label").click()
-    page.wait_for_timeout(3500)  # a few fragment ticks (0.8 s each)
-    keyed(page, "conv.play").locator("label").click()
+def _slider_value(page, key: str) -> int:
+    return int(keyed(page, key).locator("input[type=range]").get_attribute("aria-valuetext").replace(",", ""))
+
+
+def _play_for(page, prefix: str, pos_key: str, seconds: float, enough: int = 5) -> list[int]:
+    """Switch Play on, read the position every half second until it has moved ``enough`` (at most
+    ``seconds``), switch it off; the positions seen."""
+    seen = [_slider_value(page, pos_key)]
+    keyed(page, f"{prefix}.play").locator("label").click()
+    for _ in range(int(seconds * 2)):
+        page.wait_for_timeout(500)
+        seen.append(_slider_value(page, pos_key))
+        if seen[-1] - seen[0] >= enough + 1:
+            break
+    keyed(page, f"{prefix}.play").locator("label").click()
     wait_idle(page)
-    now = position(page)
-    assert now > start, (start, now)
+    return seen
+
+
+def _steady(seen: list[int]) -> bool:
+    """Moved forward at least 5 positions, one tick at a time (no single jump, never backwards)."""
+    return seen[-1] - seen[0] >= 5 and len(set(seen)) >= 4 and seen == sorted(seen)
+
+
+def test_play_advances_the_kernel_steadily_and_stops(new_page):
+    page = new_page("convolution")
+    seen = _play_for(page, "conv", "conv.t", 8)   # x1: a step every 0.5 s
+    assert _steady(seen), seen
+    stopped = _slider_value(page, "conv.t")
+    page.wait_for_timeout(2000)
+    assert _slider_value(page, "conv.t") == stopped  # Play off: the kernel stays put
+    no_exception(page)
+
+
+def test_play_advances_the_1d_kernel(new_page):
+    page = new_page("conv1d")
+    seen = _play_for(page, "conv1d", "conv1d.i", 8)
+    assert _steady(seen), seen
     no_exception(page)
 
 
