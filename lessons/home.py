@@ -6,6 +6,8 @@ t = ui.t
 st.title(t("home.title"))
 st.markdown(t("home.intro"))
 
+# Each card is named by the lesson's sidebar key (nav.page.<key>, as in app.py), so a card and
+# its link in the sidebar can't drift apart; <key>.summary says what the lesson does.
 LESSONS = [
     ("lessons/image_numbers.py", "numbers", ":material/grid_on:"),
     ("lessons/convolution.py", "conv", ":material/filter_center_focus:"),
@@ -22,7 +24,7 @@ for start in range(0, len(LESSONS), 2):   # one row per pair, so the cards line 
     cols = st.columns(2)
     for col, (path, key, icon) in zip(cols, LESSONS[start:start + 2]):
         with col.container(border=True, height="stretch"):
-            st.subheader(t(f"{key}.title"))
+            st.subheader(t(f"nav.page.{key}"))   # the sidebar's name for it, in both languages
             st.write(t(f"{key}.summary"))
             st.page_link(path, label=t("home.open_lesson"), icon=icon)
 
