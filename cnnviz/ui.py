@@ -501,7 +501,7 @@ def _card(loaded) -> None:
         acc = metrics.get("test_accuracy") or metrics.get("acc@1")
         if acc is not None:
             value = acc * 100 if acc <= 1 else acc
-            st.markdown(t("models.accuracy", accuracy=f"{value:.1f} %"))
+            st.markdown(t("models.accuracy", accuracy=f"{num(value, 1)} %"))
         st.markdown(t("models.params", params=num(loaded.num_params)))
         if isinstance(card.get("command"), str):
             st.code(card["command"], language="bash", wrap_lines=True)   # how the weights were rebuilt
