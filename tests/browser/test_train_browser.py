@@ -4,12 +4,12 @@ import re
 
 import pytest
 from browser_helpers import keyed, no_exception, shoot, wait_idle
+from PIL import Image, ImageDraw
 
 from cnnviz import data
 
-pytestmark = pytest.mark.skipif(not data.is_available("fashion"), reason="Fashion-MNIST not available")
 
-
+@pytest.mark.skipif(not data.is_available("fashion"), reason="Fashion-MNIST not available")
 def test_training_shows_live_progress_stops_on_request_and_finishes(new_page):
     page = new_page("train", locale="pt-BR")
     no_exception(page)
@@ -39,9 +39,22 @@ def test_training_shows_live_progress_stops_on_request_and_finishes(new_page):
     shoot(page, "train_done_pt")
 
 
-def test_own_pictures_upload_and_train(new_page, tmp_path):
-    from PIL import Image, ImageDraw
+# what the own-pictures run says, per language
+OWN = {
+    "en-US": {"option": "Your own pictures", "split": r"training, .* validation and .* test pictures",
+              "done": r"Done: .* % on the test images", "hardest": r"Hardest class:",
+              "few": r"Only 2 test images\. The .* % is [012] of 2: .* by 50 points, .* from \d+ % to \d+ % "
+                     r"\(95 % interval\)"},
+    "pt-BR": {"option": "Suas próprias fotos", "split": r"fotos de treino, .* de validação e .* de teste",
+              "done": r"Pronto: .* % nas imagens de teste", "hardest": r"Classe mais difícil:",
+              "few": r"Só 2 imagens de teste\. Os .* % são [012] de 2: .* em 50 pontos, .* entre \d+ % e \d+ % "
+                     r"\(intervalo de 95 %\)"},
+}
 
+
+@pytest.mark.parametrize("locale", OWN)
+def test_own_pictures_upload_and_train(new_page, tmp_path, locale):
+    text = OWN[locale]
     files = {}
     for cls, shape in (("circle", "ellipse"), ("square", "rectangle")):
         files[cls] = []
@@ -51,8 +64,8 @@ def test_own_pictures_upload_and_train(new_page, tmp_path):
             path = tmp_path / f"{cls}_{i}.png"
             im.save(path)
             files[cls].append(str(path))
-    page = new_page("train")
-    option = page.get_by_role("option", name="Your own pictures")
+    page = new_page("train", locale=locale)
+    option = page.get_by_role("option", name=text["option"])
     for _ in range(5):       # the first click can land while the page is still drawing
         keyed(page, "train.dataset").click()
         try:
@@ -69,12 +82,19 @@ def test_own_pictures_upload_and_train(new_page, tmp_path):
         wait_idle(page)
         keyed(page, f"train.own_files.{i}").locator("input[type=file]").set_input_files(files[cls])
         wait_idle(page, 1500)
-    page.get_by_text(re.compile(r"training, .* validation and .* test pictures")).first.wait_for(state="visible")
-    shoot(page, "train_own_pictures")
+    page.get_by_text(re.compile(text["split"])).first.wait_for(state="visible")
+    shoot(page, f"train_own_pictures_{locale}")
     keyed(page, "train.go").locator("button").click()
-    page.get_by_text(re.compile(r"Done: .* % on the test images")).first.wait_for(state="visible", timeout=120_000)
+    page.get_by_text(re.compile(text["done"])).first.wait_for(state="visible", timeout=120_000)
     wait_idle(page)
     no_exception(page)
+    # 5 pictures per class leave 1 per class for the test: the page says what such a figure is worth
+    few = page.locator("[data-testid='stAlertContentWarning']").filter(has_text=re.compile(text["few"]))
+    few.first.scroll_into_view_if_needed()
+    assert few.first.is_visible(), page.locator("[data-testid='stAlertContentWarning']").all_inner_texts()
+    page.evaluate("window.scrollTo(0, 0)")
+    few.first.scroll_into_view_if_needed()
+    shoot(page, f"train_own_result_{locale}")
     # the class names the learner typed are the network's classes
-    hardest = page.get_by_text(re.compile(r"Hardest class:")).first.inner_text()
+    hardest = page.get_by_text(re.compile(text["hardest"])).first.inner_text()
     assert "circle" in hardest or "square" in hardest, hardest
