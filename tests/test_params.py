@@ -36,7 +36,15 @@ def test_cnn_weights_match_torch_for_the_digits_net():
     counts = params.model_counts(DigitsCNN())
     assert [c[0] for c in counts] == ["conv1", "conv2", "fc1", "fc2"]
     assert counts[0][2] == 320 and counts[2][2] == 64 * 7 * 7 * 128 + 128
-    assert torch  # used
+    # row by row, the formula is the real layer: its weights and its output (H x W x C) in a forward pass
+    from cnnviz import inspect as insp
+
+    net = DigitsCNN().eval()
+    acts = insp.activations(net, torch.zeros(1, 1, 28, 28))
+    for r in rows:
+        assert r.weights == sum(p.numel() for p in net.get_submodule(r.name).parameters()), r.name
+        out = acts[r.name][0]
+        assert r.shape == ((*out.shape[1:], out.shape[0]) if out.ndim == 3 else tuple(out.shape)), r.name
 
 
 def test_human_bytes():
