@@ -103,6 +103,15 @@ def manifold(model: DigitVAE, n: int = 15, span: float = 2.5):
     return tiles.permute(0, 2, 1, 3).reshape(n * 28, n * 28).numpy()
 
 
+def manifold_position(z, n: int = 15, span: float = 2.5) -> tuple[float, float]:
+    """Where latent point ``z`` = (z1, z2) lies on ``manifold(model, n, span)``, in tiles:
+    (row, col) of the tile centres, 0 .. n-1 (row 0 = top = z2 = +span; fractions between
+    tiles). The tile at integer (row, col) is the decoding of that grid point."""
+    z1, z2 = float(z[0]), float(z[1])
+    step = 2 * span / (n - 1)
+    return (span - z2) / step, (z1 + span) / step
+
+
 @dataclass
 class VAEReport:
     recon: float      # mean reconstruction loss per test image (BCE summed over pixels)

@@ -138,6 +138,25 @@ def draw_box(img: Image.Image, box: tuple[int, int, int, int], *, target: int = 
     return big
 
 
+CHOSEN = "#e65100"   # the point a learner chose (latent plane, decoded plane): one orange everywhere
+
+
+def mark_point(img: Image.Image, x: float, y: float, *, half: float, color: str = CHOSEN,
+               width: int = 4) -> Image.Image:
+    """``img`` (RGB copy) with a square of side ``2 * half`` px centred on (x, y) px and short
+    ticks pointing at it from outside: findable on any background from the back of a room."""
+    out = img.convert("RGB")
+    d = ImageDraw.Draw(out)
+    x0, y0, x1, y1 = x - half, y - half, x + half, y + half
+    d.rectangle((x0 - 2, y0 - 2, x1 + 2, y1 + 2), outline="#ffffff", width=2)
+    d.rectangle((x0, y0, x1, y1), outline=color, width=width)
+    tick = half * 0.6
+    for a, b in (((x, y0 - tick), (x, y0)), ((x, y1), (x, y1 + tick)), ((x0 - tick, y), (x0, y)),
+                 ((x1, y), (x1 + tick, y))):
+        d.line((a, b), fill=color, width=width)
+    return out
+
+
 def channel_image(plane: np.ndarray, channel: str) -> Image.Image:
     """One channel (0-255) as the light it stands for: grey, or black-to-red/green/blue."""
     v = np.asarray(plane, dtype=np.uint8)
@@ -669,9 +688,10 @@ def confusion_figure(counts: np.ndarray, labels: list[str], *, xtitle: str, ytit
 
 
 def latent_figure(points: np.ndarray, labels: np.ndarray, names: list[str], *, marked=None,
-                  marked_name: str = "", size: int = 460):
+                  marked_name: str = "", chosen=None, chosen_name: str = "", size: int = 460):
     """A 2-number latent space: one dot per image, coloured by its class (which the
-    autoencoder never saw), and an optional star at ``marked`` (z1, z2)."""
+    autoencoder never saw), an optional star at ``marked`` (z1, z2) and an optional
+    orange ring and cross at ``chosen`` (the point being decoded)."""
     import plotly.graph_objects as go
 
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -685,6 +705,11 @@ def latent_figure(points: np.ndarray, labels: np.ndarray, names: list[str], *, m
     if marked is not None:
         fig.add_scatter(x=[marked[0]], y=[marked[1]], mode="markers", name=marked_name,
                         marker={"symbol": "star", "size": 20, "color": "#111", "line": {"color": "#fff", "width": 1}})
+    if chosen is not None:
+        fig.add_scatter(x=[chosen[0]], y=[chosen[1]], mode="markers", name=chosen_name,
+                        marker={"symbol": "circle-x-open", "size": 26, "color": CHOSEN,
+                                "line": {"color": CHOSEN, "width": 4}},
+                        hovertemplate=chosen_name + "<extra></extra>")
     fig.update_layout(height=size, margin={"l": 4, "r": 4, "t": 10, "b": 4},
                       xaxis={"title": "z₁", "zeroline": True}, yaxis={"title": "z₂", "zeroline": True,
                                                                        "scaleanchor": "x"},

@@ -8,6 +8,8 @@ from cnnviz import data, figures, ui
 t = ui.t
 lang = ui.lang()
 SHOWN = 2000        # test digits drawn in the latent space
+SPAN = 3.0          # the sliders' range and the decoded plane's: -3 .. +3 on both axes
+TILES = 15          # digits per side of the decoded plane
 
 st.title(t("ae.title"))
 st.markdown(t("ae.intro"))
@@ -41,6 +43,13 @@ def test_codes():
 
 
 model = vae()
+
+
+@st.cache_data(show_spinner=False)
+def manifold(span: float):
+    """The whole plane decoded (the same for every learner: computed once)."""
+    return ae.manifold(vae(), TILES, span)
+
 have_data = data.is_available("mnist")
 names = [t(f"models.classes.digits.{i}") for i in range(10)]
 
@@ -54,7 +63,9 @@ with c_in:
     source = st.radio(t("ae.source"), sources, horizontal=True, key="ae.source",
                       format_func=ui.labels("ae.source_"))
     if source == "test":
-        index = int(st.number_input(t("ae.index"), 0, SHOWN - 1, 0, key="ae.index", help=t("ae.index_help")))
+        shown = len(test_codes()[1])      # 2,000, or fewer with the bundled sample of the test set
+        index = int(st.number_input(t("ae.index"), 0, shown - 1, 0, key="ae.index",
+                                    help=t("ae.index_help", n=ui.num(shown))))
         x = test_codes()[0][index:index + 1]
     else:
         img = ui.digit_canvas("ae.canvas", px=240)
@@ -86,27 +97,35 @@ if x is not None:
 
 # ------------------------------------------------------------------ 2. the latent space
 st.header(t("ae.space_header"))
-if have_data:
-    tx, ty, tmean = test_codes()
-    st.markdown(t("ae.space_intro", n=ui.num(SHOWN)))
-    ui.plot(figures.latent_figure(tmean.numpy(), ty.numpy(), names, marked=z if x is not None else None,
-                                  marked_name=t("ae.yours")), key="ae.space")
-else:
-    st.info(t("ae.no_data", folder=str(data.data_root())), icon=":material/folder_off:")
+space_slot = st.empty()     # drawn once the sliders below say which point is decoded
 
 # ------------------------------------------------------------------ 3. generate
 st.header(t("ae.generate_header"))
 st.markdown(t("ae.generate_intro"))
 g1, g2 = st.columns([1, 2], gap="large")
 with g1:
-    z1 = st.slider("z₁", -3.0, 3.0, round(float(np.clip(z[0], -3, 3)), 1), 0.1, key="ae.z1")
-    z2 = st.slider("z₂", -3.0, 3.0, round(float(np.clip(z[1], -3, 3)), 1), 0.1, key="ae.z2")
+    z1 = st.slider("z₁", -SPAN, SPAN, round(float(np.clip(z[0], -SPAN, SPAN)), 1), 0.1, key="ae.z1")
+    z2 = st.slider("z₂", -SPAN, SPAN, round(float(np.clip(z[1], -SPAN, SPAN)), 1), 0.1, key="ae.z2")
     st.image(figures.picture(ae.decode(model, [[z1, z2]])[0], 200), caption=t("ae.generated", z1=ui.num(z1, 1),
                                                                          z2=ui.num(z2, 1)))
 with g2:
-    span = 2.5
-    st.image(figures.picture(ae.manifold(model, 15, span), 520),
-             caption=t("ae.manifold", span=ui.num(span, 1)))
+    # the plane covers the sliders' range, so the chosen point is always on it, marked in orange
+    plane = figures.picture(manifold(SPAN), 520)
+    tile = plane.size[0] / TILES
+    row, col = ae.manifold_position((z1, z2), TILES, SPAN)
+    st.image(figures.mark_point(plane, (col + 0.5) * tile, (row + 0.5) * tile, half=tile / 2),
+             caption=t("ae.manifold", span=ui.num(SPAN, 1), z1=ui.num(z1, 1), z2=ui.num(z2, 1)))
+
+with space_slot.container():
+    if have_data:
+        tx, ty, tmean = test_codes()
+        st.markdown(t("ae.space_intro", n=ui.num(len(ty))))
+        ui.plot(figures.latent_figure(tmean.numpy(), ty.numpy(), names, marked=z if x is not None else None,
+                                      marked_name=t("ae.yours"), chosen=(z1, z2),
+                                      chosen_name=t("ae.chosen", z1=ui.num(z1, 1), z2=ui.num(z2, 1))),
+                key="ae.space")
+    else:
+        st.info(t("ae.no_data", folder=str(data.data_root())), icon=":material/folder_off:")
 
 # ------------------------------------------------------------------ 4. what makes it variational
 st.header(t("ae.vae_header"))

@@ -41,3 +41,30 @@ def test_course_number_stays():
     at = open_lesson(WHY, "pt_BR")
     assert "4.294.967.296" in " ".join(m.value for m in at.markdown)
     assert at.metric[2].value.startswith("MLP, ")
+
+
+AE = "lessons/autoencoder.py"
+
+
+def _chosen_trace(at):
+    import json
+
+    (chart,) = at.get("plotly_chart")
+    spec = json.loads(chart.proto.spec)
+    return [tr for tr in spec["data"] if tr.get("marker", {}).get("symbol") == "circle-x-open"]
+
+
+@pytest.mark.parametrize("lang", ["en", "pt_BR"])
+def test_autoencoder_marks_the_sliders_point_on_the_latent_map(lang):
+    from cnnviz import data
+
+    if not data.is_available("mnist"):
+        pytest.skip("the latent map needs MNIST test digits")
+    at = open_lesson(AE, lang)
+    at.slider(key="ae.z1").set_value(-2.0)
+    at.slider(key="ae.z2").set_value(1.5).run()
+    assert not at.exception
+    (trace,) = _chosen_trace(at)
+    assert trace["x"] == [-2.0] and trace["y"] == [1.5]
+    assert trace["name"] == ("decoded point (-2.0, 1.5)" if lang == "en" else "ponto decodificado (-2,0; 1,5)")
+

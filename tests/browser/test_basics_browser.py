@@ -97,3 +97,49 @@ def test_conv_block_stages_are_large_with_a_legend_each(new_page, locale):
     keyed(page, "layers.stage4").scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     shoot(page, f"basics_block_{locale}")
+
+
+def _orange_centre(png: bytes):
+    """Centre (x, y) as fractions of the image of its orange (figures.CHOSEN) pixels, or None."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    arr = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    orange = (abs(arr[..., 0] - 230) < 25) & (abs(arr[..., 1] - 81) < 30) & (arr[..., 2] < 40)
+    if orange.sum() < 20:
+        return None
+    ys, xs = np.nonzero(orange)
+    h, w = orange.shape
+    return (xs.min() + xs.max()) / 2 / w, (ys.min() + ys.max()) / 2 / h
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_autoencoder_marks_the_chosen_point_on_the_decoded_plane(new_page, locale):
+    page = new_page("autoencoder", locale=locale)
+    no_exception(page)
+    for key, presses in (("ae.z1", "End"), ("ae.z2", "Home")):     # z = (3, -3): bottom right
+        keyed(page, key).get_by_role("slider").press(presses)
+        wait_idle(page, 800)
+    plane = max(page.locator("[data-testid='stImage'] img").all(),
+                key=lambda im: im.bounding_box()["width"] if im.bounding_box() else 0)
+    plane.scroll_into_view_if_needed()
+    centre = _orange_centre(plane.screenshot())
+    assert centre is not None
+    # 15 x 15 tiles from -3 to +3: the point (3, -3) is the centre of the bottom-right tile
+    assert centre[0] == pytest.approx(14.5 / 15, abs=0.03) and centre[1] == pytest.approx(14.5 / 15, abs=0.03)
+    for key, presses in (("ae.z1", "Home"), ("ae.z2", "End")):     # (-3, 3): top left
+        keyed(page, key).get_by_role("slider").press(presses)
+        wait_idle(page, 800)
+    plane = max(page.locator("[data-testid='stImage'] img").all(),
+                key=lambda im: im.bounding_box()["width"] if im.bounding_box() else 0)
+    centre = _orange_centre(plane.screenshot())
+    assert centre[0] == pytest.approx(0.5 / 15, abs=0.03) and centre[1] == pytest.approx(0.5 / 15, abs=0.03)
+    no_exception(page)
+    shoot(page, f"basics_ae_plane_{locale}")
+    chart = page.locator("[data-testid='stPlotlyChart']").first
+    if chart.count():
+        chart.scroll_into_view_if_needed()
+        page.wait_for_timeout(500)
+        shoot(page, f"basics_ae_space_{locale}")
