@@ -318,6 +318,7 @@ class SmallSplit:
     test_y: object
     num_classes: int
     classes: list[str] | None = None     # class names when they are the learner's own
+    source: str = "full"                 # "full" dataset, bundled "sample", or "own" pictures
 
 
 OWN_SIZE = 64   # the learner's own pictures are kept at 64 x 64 RGB (a network adapts them further)
@@ -367,20 +368,45 @@ def from_pictures(groups: list[tuple[str, list]], *, seed: int = 0) -> SmallSpli
     tx, ty = stack(parts["train"])
     shuffle = torch.randperm(len(ty), generator=g)
     (vx, vy), (sx, sy) = stack(parts["val"]), stack(parts["test"])
-    return SmallSplit("own", tx[shuffle], ty[shuffle], vx, vy, sx, sy, len(groups), names)
+    return SmallSplit("own", tx[shuffle], ty[shuffle], vx, vy, sx, sy, len(groups), names, source="own")
 
 
 def few_shot(name: str, per_class: int, *, seed: int = 0, val_fraction: float = 0.2,
              test_limit: int | None = 2000, root: Path | None = None) -> SmallSplit:
     """``per_class`` training images of each class (seeded), a ``val_fraction`` of them
     held out for validation (at least one per class), and the first ``test_limit``
-    test images (all if None)."""
+    test images (all if None).
+
+    Without the full dataset, the bundled sample (1,000 test images) is split instead:
+    the first ``SAMPLE_TRAIN_PER_CLASS`` (50) images of each class are the pool the
+    training and validation images are drawn from, the others are the test images, so
+    the three parts never share an image. Asking for more than 50 per class then raises
+    ``DataError`` (``models.sample_not_enough``). ``split.source`` says which was used.
+    """
     import torch
 
     if per_class < 2:
         raise DataError("train.error.too_few", per_class=per_class)
-    x, y = as_tensors(load_dataset(name, train=True, root=root))
-    test_x, test_y = as_tensors(load_dataset(name, train=False, root=root), test_limit)
+    if source(name, root) == "sample":
+        sample = load_sample(name)
+        x, y = as_tensors(sample)
+        pool_idx, test_idx = [], []
+        for c in range(int(y.max()) + 1):
+            members = (y == c).nonzero().flatten()
+            pool_idx.append(members[:SAMPLE_TRAIN_PER_CLASS])
+            test_idx.append(members[SAMPLE_TRAIN_PER_CLASS:])
+        have = min(len(p) for p in pool_idx)
+        if per_class > have:
+            raise DataError("models.sample_not_enough", dataset=name, per_class=per_class, have=have,
+                            folder=str(Path(root or data_root()) / DATASETS[name].folder))
+        pool_idx = torch.cat(pool_idx)
+        test_idx = torch.cat(test_idx).sort().values[:test_limit]
+        x, y, test_x, test_y = x[pool_idx], y[pool_idx], x[test_idx], y[test_idx]
+        origin = "sample"
+    else:
+        x, y = as_tensors(load_dataset(name, train=True, root=root))
+        test_x, test_y = as_tensors(load_dataset(name, train=False, root=root), test_limit)
+        origin = "full"
     num_classes = int(y.max()) + 1
     g = torch.Generator().manual_seed(seed)
     n_val = max(1, round(per_class * val_fraction))
@@ -396,7 +422,7 @@ def few_shot(name: str, per_class: int, *, seed: int = 0, val_fraction: float = 
     train_idx = torch.cat(train_idx)[torch.randperm(num_classes * (per_class - n_val), generator=g)]
     val_idx = torch.cat(val_idx)
     return SmallSplit(name, x[train_idx], y[train_idx], x[val_idx], y[val_idx], test_x, test_y,
-                      num_classes)
+                      num_classes, source=origin)
 
 
 def adapt(x, channels: int, size: tuple[int, int]):

@@ -93,22 +93,18 @@ def test_accuracy_on_first_1000_test_images(name):
 
 @pytest.mark.parametrize("name", ["digits", "fashion"])
 def test_preprocess_of_dataset_images_keeps_them_recognizable(name):
-    # the photo pipeline (invert/crop/centre) applied to real test images must not hurt much
+    # the app's path (PIL -> preprocess) on real test images (the full set or the bundled sample)
     spec = BUNDLED[name]
-    if not data.is_available(spec.dataset):
-        pytest.skip(f"dataset {spec.dataset} missing")
     ds = data.load_dataset(spec.dataset, train=False)
     m = load(name)
     x = torch.cat([m.preprocess(ds[i][0].convert("RGB")) for i in range(300)])
     y = torch.tensor([ds[i][1] for i in range(300)])
     with torch.no_grad():
         acc = (m.model(x).argmax(1) == y).float().mean().item()
-    assert acc >= (0.97 if name == "digits" else 0.80), acc
+    assert acc >= (0.97 if name == "digits" else 0.90), acc
 
 
 def test_tiny_rgb_preprocess_matches_training_normalization():
-    if not data.is_available("cifar10-subset"):
-        pytest.skip("CIFAR-10 subset missing")
     ds = data.load_dataset("cifar10-subset", train=False)
     x = data.tensor_dataset("cifar10-subset", train=False, limit=1).tensors[0]
     m = load("tiny-rgb")

@@ -5,6 +5,10 @@ MNIST digits are white strokes on black, fitted in a 20x20 box and placed in a
 paper or a drawing on a white canvas looks nothing like that, and a network
 only knows the world it was trained on. So we redo MNIST's own recipe:
 grayscale, invert if the background is light, crop, scale to 20x20, centre by mass.
+
+A picture that is already in the dataset's format (28x28, grey, dark background, e.g. a
+test image of MNIST or Fashion-MNIST) passes through unchanged: redoing the recipe on it
+would only damage it (Fashion-MNIST through crop-and-refit: 89.45 % instead of 92.98 %).
 """
 
 from __future__ import annotations
@@ -83,37 +87,64 @@ def _place(small: np.ndarray, size: int, by_mass: bool) -> np.ndarray:
     return out
 
 
+def native_gray(img: Image.Image, size: int = 28) -> np.ndarray | None:
+    """``img`` as floats in [0, 1] if it is already in MNIST / Fashion-MNIST's format:
+    ``size`` x ``size``, grey (R = G = B), a dark background (the border is mostly dark, so
+    it would not be inverted); else None. Such an image needs no preprocessing but /255."""
+    if img.size != (size, size):
+        return None
+    img = _flatten_alpha(img)
+    if img.mode in ("RGB", "RGBA"):
+        rgb = np.asarray(img.convert("RGB"))
+        if not ((rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all()):
+            return None
+    elif img.mode not in ("L", "P", "1", "I", "I;16", "F"):
+        return None
+    g = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+    border = np.concatenate([g[0], g[-1], g[:, 0], g[:, -1]])
+    return g if np.median(border) <= 0.5 else None
+
+
 def _normalized(g: np.ndarray, mean: float, std: float) -> torch.Tensor:
     return ((torch.from_numpy(g) - mean) / std).view(1, 1, *g.shape)
 
 
 def digits_preprocess(img: Image.Image, *, mean: float = 0.1307, std: float = 0.3081):
-    """MNIST-style preprocessing of a photo or drawing of one digit.
+    """MNIST-style preprocessing of a photo or drawing of one digit (an image already in
+    MNIST's format passes through: see ``native_gray``).
 
     Returns ``(tensor (1, 1, 28, 28) normalized, PIL 'L' 28x28 image of what the network
     sees)``. A blank picture gives an all-black 28x28 image (check ``view.getbbox()``).
     """
-    g = to_gray(img)
-    crop = _crop(g)
-    g28 = np.zeros((28, 28), np.float32) if crop is None else _place(_fit(crop, 20), 28, by_mass=True)
+    g28 = native_gray(img)
+    if g28 is None:
+        g = to_gray(img)
+        crop = _crop(g)
+        g28 = np.zeros((28, 28), np.float32) if crop is None else _place(_fit(crop, 20), 28, by_mass=True)
     view = Image.fromarray((g28 * 255).round().astype(np.uint8), mode="L")
     return _normalized(g28, mean, std), view
 
 
 def fashion_preprocess(img: Image.Image, *, mean: float = 0.2860, std: float = 0.3530):
-    """Fashion-MNIST-style: grayscale, light item on black, cropped and fitted in 28x28.
+    """Fashion-MNIST-style: grayscale, light item on black, cropped and fitted in 28x28
+    (an image already in Fashion-MNIST's format passes through: see ``native_gray``).
 
     Returns ``(tensor (1, 1, 28, 28), PIL 'L' 28x28)`` like ``digits_preprocess``.
     """
-    g = to_gray(img)
-    crop = _crop(g, threshold=0.15)
-    g28 = np.zeros((28, 28), np.float32) if crop is None else _place(_fit(crop, 26), 28, by_mass=False)
+    g28 = native_gray(img)
+    if g28 is None:
+        g = to_gray(img)
+        crop = _crop(g, threshold=0.15)
+        g28 = np.zeros((28, 28), np.float32) if crop is None else _place(_fit(crop, 26), 28, by_mass=False)
     view = Image.fromarray((g28 * 255).round().astype(np.uint8), mode="L")
     return _normalized(g28, mean, std), view
 
 
 def rgb_preprocess(img: Image.Image, size: tuple[int, int], mean, std) -> torch.Tensor:
-    """Centre-crop to a square, resize to ``size`` (H, W), normalize: (1, 3, H, W)."""
+    """Centre-crop to a square, resize to ``size`` (H, W), normalize: (1, 3, H, W).
+
+    A picture already ``size`` (a CIFAR-10 image for Tiny VGG) is not resampled: PIL
+    returns a same-size resize unchanged, so it only gets /255 and the normalization."""
     img = _flatten_alpha(img).convert("RGB")
     w, h = img.size
     s = min(w, h)
