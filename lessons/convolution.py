@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 from PIL import ImageOps
 
-from cnnviz import conv, figures, images, kernels, ui
+from cnnviz import conv, figures, images, kernels, layers, ui
 from cnnviz.errors import CnnvizError
 
 t = ui.t
@@ -100,7 +100,8 @@ def stepper():
     # 1. where the kernel is: the whole picture, the zoom around it, the map so far around it
     v1, v2, v3 = st.columns(3)
     v1.image(figures.locate(padded, box, target=PANEL, zoom=window), width="content",
-             caption=t("conv.where_caption", top=top, bottom=top + bh - 1, left=left, right=left + bw - 1))
+             caption=t("conv.where_caption", top=top, bottom=top + bh - 1, left=left, right=left + bw - 1)
+             + (" " + t("conv.stretched", hi=figures.fmt(hi)) if hi < 255 else ""))
     v2.image(figures.zoomed(padded, window, box, target=PANEL), width="content",
              caption=t("conv.zoom_caption", r0=window[0] - pad, r1=window[0] + window[2] - 1 - pad,
                        c0=window[1] - pad, c1=window[1] + window[3] - 1 - pad))
@@ -146,16 +147,19 @@ stepper()
 # ------------------------------------------------------------------ the whole map
 st.subheader(t("conv.map_header"))
 apply_relu = st.toggle(t("conv.apply_relu"), value=False, key="conv.relu")
-amap = np.maximum(result.output, 0) if apply_relu else result.output
+amap = layers.relu(result.output) if apply_relu else result.output
+scale = figures.map_scale(amap)
 a1, a2 = st.columns([3, 2])
 a1.image(figures.upscale(figures.colorize(amap), 420), caption=t("conv.map_caption", h=h_out, w=w_out),
          width="content")
+a1.html(figures.legend_html(scale, fmt=ui.number_format(), width=420,
+                            label=t("conv.legend_signed" if scale.diverging else "conv.legend_positive")))
 with a2:
     s1, s2, s3 = st.columns(3)
     s1.metric(t("conv.map_min"), figures.fmt(float(amap.min())))
     s2.metric(t("conv.map_max"), figures.fmt(float(amap.max())))
     s3.metric(t("conv.map_mean"), figures.fmt(float(amap.mean()), 1))
-    st.markdown(t("conv.map_explain"))
+    st.markdown(t("conv.map_explain_signed" if scale.diverging else "conv.map_explain"))
 
 # ------------------------------------------------------------------ the article's numbers
 with st.expander(t("conv.article_header"), expanded=False):

@@ -28,8 +28,9 @@ with left:
     lft = st.slider(t("numbers.left"), 0, w - size, min(images.SAMPLE_FOCUS[1], w - size), key="numbers.left") if w > size else 0
 
 with right:
-    st.image(figures.draw_box(img, (top, lft, size, size), target=480), caption=t("numbers.we_see"),
-             width="content")
+    hi = figures.display_range(rgb)[1]      # a dim picture (the course's mouse) is shown brighter
+    st.image(figures.draw_box(figures.stretched(img, hi), (top, lft, size, size), target=480), width="content",
+             caption=t("numbers.we_see") + (" " + t("conv.stretched", hi=figures.fmt(hi)) if hi < 255 else ""))
 
 st.subheader(t("numbers.computer_sees", size=size, top=top, left=lft))
 region = rgb[top:top + size, lft:lft + size]

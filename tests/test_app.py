@@ -97,7 +97,7 @@ def test_convolution_opens_on_the_article_6600():
     texts = " ".join(m.value for m in at.markdown)
     assert "**6600**" in texts
     card = card_rows(at)
-    assert (card["Σ of the 49 products"], card["+ bias"], card["= output"], card["after ReLU (negatives → 0)"]) == \
+    assert (card["Σ of the 49 products"], card["+ bias"], card["= output"], card["after ReLU"]) == \
         ("6600", "0", "6600", "6600")
     assert [m.value for m in at.metric][:3] == ["64 × 64 × 1", "7 × 7 × 1", "58 × 58 × 1"]
 
