@@ -715,3 +715,97 @@ def latent_figure(points: np.ndarray, labels: np.ndarray, names: list[str], *, m
                                                                        "scaleanchor": "x"},
                       legend={"itemsizing": "constant"})
     return fig
+
+
+# ---------------------------------------------------------------- stepping a kernel: where it is
+def display_range(values) -> tuple[float, float]:
+    """The grey range a picture is shown with: 0-255, unless its brightest pixel is dim.
+
+    The course's mouse is chalk of value 50 on black (the article's numbers): drawn as is it is
+    nearly invisible on a projector, so a dim picture is shown with 0 -> black and its maximum ->
+    white. Only the display changes; the numbers in every cell stay the pixel values.
+    """
+    hi = float(np.max(values)) if np.size(values) else 255.0
+    return 0.0, (255.0 if hi >= 128 or hi <= 0 else hi)
+
+
+def stretched(img: Image.Image, hi: float) -> Image.Image:
+    """``img`` with brightness ``hi`` shown as white (see ``display_range``)."""
+    if hi >= 255:
+        return img
+    arr = np.asarray(img, dtype=np.float32) * (255.0 / hi)
+    return Image.fromarray(np.clip(arr, 0, 255).round().astype(np.uint8), img.mode)
+
+
+def neighbourhood(shape: tuple[int, int], box: tuple[int, int, int, int], *, side: int) -> tuple[int, int, int, int]:
+    """(top, left, height, width) of a window about ``side`` pixels square around ``box``, inside
+    an image of ``shape`` (h, w): what a zoom shows around the kernel's current place."""
+    h, w = shape
+    top, left, bh, bw = box
+    sh, sw = min(h, max(side, bh)), min(w, max(side, bw))
+    t0 = int(np.clip(top + bh // 2 - sh // 2, 0, h - sh))
+    l0 = int(np.clip(left + bw // 2 - sw // 2, 0, w - sw))
+    return t0, l0, sh, sw
+
+
+def locate(img: Image.Image, box: tuple[int, int, int, int], *, target: int = 240,
+           color=(255, 160, 0), zoom: tuple[int, int, int, int] | None = None) -> Image.Image:
+    """The whole picture, fitted into about ``target`` px, with ``box`` (top, left, h, w in its
+    pixels) findable at any size: an outline of at least 12 px, crosshair lines to the edges,
+    and, when given, the ``zoom`` window as a dashed white rectangle."""
+    rgb = img.convert("RGB")
+    w, h = rgb.size
+    scale = target / max(w, h)
+    out = rgb.resize((max(1, round(w * scale)), max(1, round(h * scale))),
+                     Image.Resampling.NEAREST if scale >= 1 else Image.Resampling.BOX)
+    d = ImageDraw.Draw(out)
+    top, left, bh, bw = box
+    cy, cx = (top + bh / 2) * scale, (left + bw / 2) * scale
+    half_h, half_w = max(6.0, bh * scale / 2), max(6.0, bw * scale / 2)
+    for x0, y0, x1, y1 in ((0, cy, cx - half_w, cy), (cx + half_w, cy, out.size[0], cy),
+                           (cx, 0, cx, cy - half_h), (cx, cy + half_h, cx, out.size[1])):
+        if x1 > x0 or y1 > y0:
+            d.line((x0, y0, x1, y1), fill=color, width=1)
+    if zoom is not None:
+        zt, zl, zh, zw = zoom
+        if zh < h or zw < w:
+            _dashed_rect(d, (zl * scale, zt * scale, (zl + zw) * scale - 1, (zt + zh) * scale - 1), (255, 255, 255))
+    d.rectangle((cx - half_w, cy - half_h, cx + half_w, cy + half_h), outline=color, width=3)
+    return out
+
+
+def _dashed_rect(d: ImageDraw.ImageDraw, rect, color, dash: int = 5) -> None:
+    x0, y0, x1, y1 = rect
+    for x in np.arange(x0, x1, 2 * dash):
+        d.line((x, y0, min(x + dash, x1), y0), fill=color, width=2)
+        d.line((x, y1, min(x + dash, x1), y1), fill=color, width=2)
+    for y in np.arange(y0, y1, 2 * dash):
+        d.line((x0, y, x0, min(y + dash, y1)), fill=color, width=2)
+        d.line((x1, y, x1, min(y + dash, y1)), fill=color, width=2)
+
+
+def zoomed(img: Image.Image, window: tuple[int, int, int, int], box: tuple[int, int, int, int], *,
+           target: int = 240, color=(255, 160, 0)) -> Image.Image:
+    """The ``window`` (top, left, h, w) of ``img`` enlarged to about ``target`` px, every pixel a
+    crisp square, with ``box`` (in the picture's coordinates) outlined."""
+    t0, l0, wh, ww = window
+    crop = img.convert("RGB").crop((l0, t0, l0 + ww, t0 + wh))
+    top, left, bh, bw = box
+    return draw_box(crop, (top - t0, left - l0, bh, bw), target=target, color=color)
+
+
+def steps_card(rows: list[tuple[str, str]], *, title: str = "") -> str:
+    """A small card of (label, value) rows, the last one large: e.g. the sum, + bias, ReLU.
+    Large type for a projector; labels and values are escaped."""
+    lines = []
+    for i, (label, value) in enumerate(rows):
+        last = i == len(rows) - 1
+        size = 30 if last else 20
+        lines.append(f'<div style="display:flex;justify-content:space-between;align-items:baseline;gap:10px;'
+                     f'padding:4px 0;border-top:{"2px solid #bbb" if last else "0"}">'
+                     f'<span style="font-size:15px">{html.escape(label)}</span>'
+                     f'<span style="font-size:{size}px;font-weight:700;font-variant-numeric:tabular-nums">'
+                     f'{html.escape(value)}</span></div>')
+    head = f'<div style="font-weight:600;font-size:14px;margin-bottom:4px">{html.escape(title)}</div>' if title else ""
+    return (f'<div class="cnnviz-card" style="border:1px solid #ddd;border-radius:8px;padding:8px 12px;'
+            f'background:#fafafa">{head}{"".join(lines)}</div>')

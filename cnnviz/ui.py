@@ -772,14 +772,25 @@ def training_status(prefix: str):
         stop_box.empty()
 
 
-def step_controls(prefix: str, pos_key: str, n: int, strongest: int, *, speeds: list[int] | None = None,
-                  speed_label=None) -> int:
+PLAY_TICK = 0.5   # seconds between two steps while Play is on (x1 = 2 positions a second)
+
+
+def playing(prefix: str) -> bool:
+    """Whether ``{prefix}.play`` is on: read it once per page run and give the fragment its timer,
+    ``@st.fragment(run_every=ui.PLAY_TICK if ticking else None)``, then pass ``ticking`` on."""
+    return bool(st.session_state.get(f"{prefix}.play", False))
+
+
+def step_controls(prefix: str, pos_key: str, n: int, strongest: int, *, ticking: bool,
+                  speeds: list[int] | None = None, speed_label=None) -> int:
     """First / back / forward / last / strongest buttons, Play and a position slider -> the position.
 
-    Call it inside ``st.fragment(run_every=... if st.session_state.get(f"{prefix}.play") ...)``:
-    while Play is on, each timer tick moves ``speed`` positions; toggling Play reruns the
-    whole page so the fragment's timer starts or stops. Labels: ``{prefix}.first``,
-    ``.prev``, ``.next``, ``.last``, ``.goto_max``, ``.play``, ``.speed``, ``.position``.
+    Call it inside a fragment whose timer runs when ``ticking`` (see ``playing``): each timer
+    tick moves ``speed`` positions. A fragment's timer is fixed when the page defines it, so
+    whenever Play and the timer disagree (Play was just switched on or off, inside the fragment,
+    or the end was reached) the whole page reruns and defines the fragment again. Labels:
+    ``{prefix}.first``, ``.prev``, ``.next``, ``.last``, ``.goto_max``, ``.play``, ``.speed``,
+    ``.position``.
     """
     st.session_state.setdefault(pos_key, 0)
     if st.session_state[pos_key] >= n:
@@ -789,11 +800,11 @@ def step_controls(prefix: str, pos_key: str, n: int, strongest: int, *, speeds: 
         st.session_state[pos_key] = int(np.clip(st.session_state[pos_key] + delta if to is None else to, 0, n - 1))
 
     play_key, speed_key = f"{prefix}.play", f"{prefix}.speed"
-    if st.session_state.get(play_key) and st.session_state[pos_key] < n - 1:
-        move(st.session_state.get(speed_key, 1))
-    elif st.session_state.get(play_key):
-        st.session_state[play_key] = False
-        st.rerun()
+    if ticking and st.session_state.get(play_key):
+        if st.session_state[pos_key] < n - 1:
+            move(st.session_state.get(speed_key, 1))
+        else:                                   # the end: Play switches itself off
+            st.session_state[play_key] = False
     b = st.columns([0.7, 0.7, 0.7, 0.7, 2.2, 1.4] + ([2] if speeds else []), vertical_alignment="bottom")
     b[0].button(":material/first_page:", key=f"{prefix}.first", on_click=move, kwargs={"to": 0},
                 help=t(f"{prefix}.first"))
@@ -803,14 +814,13 @@ def step_controls(prefix: str, pos_key: str, n: int, strongest: int, *, speeds: 
                 help=t(f"{prefix}.last"))
     b[4].button(t(f"{prefix}.goto_max"), key=f"{prefix}.max", on_click=move, icon=":material/target:",
                 kwargs={"to": int(strongest)})
-    was_playing = st.session_state.get(play_key, False)
     b[5].toggle(t(f"{prefix}.play"), key=play_key)
     if speeds:
         if st.session_state.get(speed_key) not in speeds:  # the map changed size under us
             st.session_state[speed_key] = speeds[0]
         b[6].select_slider(t(f"{prefix}.speed"), speeds, key=speed_key, format_func=speed_label)
-    if st.session_state[play_key] != was_playing:
-        st.rerun()  # the whole page: the fragment's timer starts or stops
+    if st.session_state[play_key] != ticking:
+        st.rerun()  # the whole page, so the fragment is defined again with its timer on or off
     if n > 1:
         st.slider(t(f"{prefix}.position"), 0, n - 1, key=pos_key)
     return st.session_state[pos_key]
