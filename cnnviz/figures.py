@@ -324,12 +324,16 @@ def legend_html(scale, *, fmt=None, label: str = "", width: int = 260, digits: i
         r, g, b = (int(round(f * 255)),) * 3 if gray else (int(c) for c in sc.colours(sc.lo + f * (sc.hi - sc.lo)))
         stops.append(f"rgb({r},{g},{b}) {f * 100:.2f}%")
     ticks = [(sc.lo, 0.0), (sc.hi, 1.0)] if sc.hi > sc.lo else [(sc.lo, 0.0)]
-    if sc.diverging and sc.lo < 0 < sc.hi:
-        ticks.insert(1, (0.0, (0 - sc.lo) / (sc.hi - sc.lo)))
+    zero = (0 - sc.lo) / (sc.hi - sc.lo) if sc.hi > sc.lo else 0.0
+    if sc.diverging and sc.lo < 0 < sc.hi and 0.15 <= zero <= 0.85:   # else it would cover an end
+        ticks.insert(1, (0.0, zero))
     marks = []
     for value, f in ticks:
         shift = "0" if f <= 0.02 else ("-100%" if f >= 0.98 else "-50%")
-        text = html.escape(fmt(0.0 if value == 0 else value, d))
+        dv = d
+        while value != 0 and round(abs(value), dv) == 0 and dv < 4:   # -0.31 is not "-0"
+            dv += 1
+        text = html.escape(fmt(0.0 if value == 0 else value, dv))
         marks.append(f'<span class="cnnviz-legend-tick" data-value="{value!r}" style="position:absolute;'
                      f'left:{f * 100:.2f}%;transform:translateX({shift});top:0">{text}</span>'
                      f'<span style="position:absolute;left:{f * 100:.2f}%;top:-6px;height:5px;'

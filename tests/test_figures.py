@@ -80,3 +80,8 @@ def test_fixed_range_and_forced_kind():
     assert scale.diverging and (scale.lo, scale.hi) == (-4.0, 4.0)
     assert figures.map_scale(np.array([1.0, 2.0]), diverging=True).diverging
     assert not figures.map_scale(np.array([-1.0, 2.0]), diverging=False).diverging
+
+
+def test_legend_ticks_never_overlap_or_round_a_negative_end_to_zero():
+    ticks = _ticks(figures.legend_html(np.array([-0.31, 30.0])))
+    assert ticks == ["-0.3", "30"]          # no "0" tick on top of the min, no "-0"

@@ -43,6 +43,8 @@ def test_why_names_the_network_that_needs_more_weights(new_page, locale, value, 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_pooling_windows_are_outlined_and_matched_to_their_output(new_page, locale):
     page = new_page("layers", locale=locale)
+    page.locator(".cnnviz-legend").first.scroll_into_view_if_needed()   # the ReLU tab: one scale, a legend
+    shoot(page, f"basics_relu_{locale}")
     open_tab(page, "^Pooling$")
     pool = page.locator(".cnnviz-pool").first
     pool.wait_for(state="visible")
@@ -77,6 +79,9 @@ def test_pooling_windows_are_outlined_and_matched_to_their_output(new_page, loca
 @pytest.mark.parametrize("locale", LOCALES)
 def test_conv_block_stages_are_large_with_a_legend_each(new_page, locale):
     page = new_page("layers", locale=locale)
+    open_tab(page, "^Batch norm$")
+    page.locator(".cnnviz-legend:visible").last.scroll_into_view_if_needed()
+    shoot(page, f"basics_bn_{locale}")
     open_tab(page, "conv")
     for i in range(5):
         stage = keyed(page, f"layers.stage{i}")
