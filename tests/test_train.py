@@ -104,11 +104,33 @@ def test_fit_is_deterministic():
     assert torch.equal(weights[0], weights[1])
 
 
-def test_augment_keeps_shape_and_content():
+def _moves(original: torch.Tensor, moved: torch.Tensor, shift: int) -> list[tuple[bool, int, int]]:
+    """Every (mirrored, dy, dx) that turns ``original`` into ``moved``: mirror it or not, continue its
+    border pixels outwards by ``shift`` and cut out the window at (dy, dx)."""
+    h, w = original.shape[-2:]
+    found = []
+    for mirrored in (False, True):
+        src = original.flip(-1) if mirrored else original
+        padded = torch.nn.functional.pad(src[None], (shift,) * 4, mode="replicate")[0]
+        found += [(mirrored, dy - shift, dx - shift) for dy in range(2 * shift + 1) for dx in range(2 * shift + 1)
+                  if torch.equal(padded[:, dy:dy + h, dx:dx + w], moved)]
+    return found
+
+
+def test_augment_moves_and_mirrors_each_image_without_changing_what_it_shows():
     g = torch.Generator().manual_seed(0)
-    x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).view(2, 3, 8, 8)
+    x = torch.arange(16 * 3 * 8 * 8, dtype=torch.float32).view(16, 3, 8, 8)   # every pixel different
     y = augment(x, shift=2, flip=True, g=g)
     assert y.shape == x.shape
+    moves = [_moves(x[i], y[i], 2) for i in range(16)]
+    # each picture is its own original, moved by at most 2 pixels (mirrored or not), all channels alike
+    assert all(len(m) == 1 for m in moves), moves
+    mirrored = [m[0][0] for m in moves]
+    offsets = {m[0][1:] for m in moves}
+    assert 0 < sum(mirrored) < 16                       # about half are mirrored, left to right
+    assert len(offsets) > 4 and offsets != {(0, 0)}      # and they move in various directions
+    # digits: shift only, never a mirror image
+    assert not any(_moves(x[i], yi, 2)[0][0] for i, yi in enumerate(augment(x, 2, False, g)))
     assert torch.equal(augment(x, 0, False, g), x)
 
 
