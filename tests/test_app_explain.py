@@ -19,15 +19,111 @@ def test_defaults_show_gradcam_with_curves():
     assert at.get("download_button")
 
 
+def target_box(at: AppTest):
+    """The "Class to explain" selectbox (its key changes with the network and the picture)."""
+    return next(s for s in at.selectbox if (s.key or "").startswith("explain.target."))
+
+
+class Browser:
+    """What a browser shows in a selectbox: the label last chosen in it (by the learner, or sent
+    by the script) while that label is still an option, else the option at its default index."""
+
+    def __init__(self):
+        self.chosen: dict[str, str] = {}
+
+    def pick(self, box, value):
+        self.chosen[box.id] = box.format_func(value)
+        return box.set_value(value)
+
+    def shown(self, box) -> str:
+        if box.proto.set_value and box.proto.raw_value:
+            self.chosen[box.id] = box.proto.raw_value
+        label = self.chosen.get(box.id)
+        return label if label in box.options else box.options[box.proto.default]
+
+
+def explained_class(at: AppTest) -> int:
+    """The class Grad-CAM was computed for (the memo of the map on screen)."""
+    (model_id, picture, target, layer), options = at.session_state["explain.gradcam"][0]
+    return target
+
+
+def assert_one_class(at: AppTest, browser: Browser):
+    """The selectbox shows and returns, and the heading and the map use, the same class."""
+    assert not at.exception, [e.value for e in at.exception]
+    box = target_box(at)
+    shown = browser.shown(box)
+    assert box.format_func(box.value) == shown
+    assert at.header[0].value == f"Grad-CAM for “{shown.rsplit(' (', 1)[0]}”"
+    assert explained_class(at) == box.value
+
+
 def test_every_method_and_another_class():
     at = open_explain()
     at.multiselect(key="explain.methods").set_value(
         ["guided_gradcam", "guided_backprop", "saliency", "integrated_gradients", "occlusion"]).run()
     assert not at.exception, [e.value for e in at.exception]
     assert len([s for s in at.subheader]) >= 5
-    at.selectbox(key="explain.target.digits").set_value(8).run()
+    target_box(at).set_value(8).run()
     assert not at.exception
     assert any("“8”" in h.value for h in at.header)
+    assert explained_class(at) == 8
+
+
+def test_class_follows_the_picture_and_the_network():
+    """Issue 10: after a new picture the selectbox showed its prediction, the map the old class."""
+    at, browser = open_explain(), Browser()
+    at.radio(key="explain.src").set_value("sample").run()
+    at.selectbox(key="explain.sample").set_value("digit").run()
+    assert_one_class(at, browser)
+    assert at.header[0].value == "Grad-CAM for “3”"
+    at.selectbox(key="explain.sample").set_value("mouse").run()          # a new picture
+    assert_one_class(at, browser)
+    browser.pick(target_box(at), 8).run()                                 # the learner picks a class
+    assert_one_class(at, browser)
+    assert explained_class(at) == 8
+    at.selectbox(key="explain.sample").set_value("letters").run()        # and changes the picture
+    assert_one_class(at, browser)
+    at.selectbox(key="model").set_value("fashion").run()        # a new network
+    assert_one_class(at, browser)
+    at.selectbox(key="model").set_value("tiny-rgb").run()
+    assert_one_class(at, browser)
+    at.radio(key="explain.src").set_value("sample").run()               # Tiny VGG, then another picture
+    assert_one_class(at, browser)
+    at.selectbox(key="explain.sample").set_value("shapes").run()
+    assert_one_class(at, browser)
+
+
+def test_each_network_opens_on_its_own_world():
+    at = open_explain()
+    seen = {}
+    for name in ("digits", "fashion", "tiny-rgb"):
+        at.selectbox(key="model").set_value(name).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert at.radio(key="explain.src").value == "dataset"
+        example = at.selectbox(key="explain.example")
+        seen[name] = example.options[0]
+        assert len(example.options) == 10                  # one test picture of each class
+        assert_one_class(at, Browser())
+    # the test set's first pictures: a 7, an ankle boot, a cat, each with its true class
+    assert seen == {"digits": "“7”, test image 0", "fashion": "“Ankle boot”, test image 0",
+                    "tiny-rgb": "“cat”, test image 0"}
+    # an ImageNet-free sample picked by hand is kept only until the network changes
+    at.radio(key="explain.src").set_value("sample").run()
+    at.selectbox(key="model").set_value("digits").run()
+    assert at.radio(key="explain.src").value == "dataset"
+
+
+def test_confidence_note_beside_the_prediction():
+    at = open_explain("pt_BR")
+    assert any("Confiante" in s.value for s in at.success)          # a test digit: sure, and familiar
+    assert any("softmax" in c.value for c in at.caption)
+    at.radio(key="explain.src").set_value("sample").run()
+    at.selectbox(key="explain.sample").set_value("mouse").run()   # nothing like a digit, yet "8" at 100 %
+    assert not at.exception, [e.value for e in at.exception]
+    assert target_box(at).value == 8 and target_box(at).options[0] == "8 (99,8 %)"
+    assert any("Imagem desconhecida" in w.value and "“8” recebe 99,8 %" in w.value for w in at.warning), \
+        [w.value for w in at.warning]
 
 
 def test_sanity_check_runs():
