@@ -270,9 +270,17 @@ def torch_line(kernel_size: int, stride: int, padding: int, dilation: int) -> st
             f"stride={stride}, padding={padding}, dilation={dilation})")
 
 
-def kernel_text(kernel) -> str:
-    """A kernel written back as text the learner can edit (``parse_kernel`` reads it)."""
-    return " ".join(f"{float(v):.4g}" for v in np.asarray(kernel).ravel())
+def kernel_text(kernel, lang: str | None = None) -> str:
+    """A kernel written back as text the learner can edit (``parse_kernel`` reads it).
+
+    In the learner's number format (``i18n.current()``): ``0,2 0,2 0,2`` in Portuguese (spaces
+    separate, so the commas are decimals). A single weight keeps its point: ``parse_kernel``
+    would read a lone ``0,5`` as the two weights 0 and 5.
+    """
+    from . import i18n
+
+    values = [f"{float(v):.4g}" for v in np.asarray(kernel).ravel()]
+    return " ".join(values if len(values) == 1 else (i18n.localize(v, lang) for v in values))
 
 
 # ---------------------------------------------------------------- a labelled dataset

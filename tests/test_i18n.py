@@ -167,3 +167,18 @@ def test_a_streamlit_session_formats_in_its_learners_language():
     at.run()
     assert [m.value for m in at.markdown] == ["1377.8 1.0000"]
     assert i18n.current() == "en"   # outside the session: English again
+
+
+def test_a_1d_kernel_is_written_back_in_the_learners_format_and_reads_the_same():
+    import numpy as np
+
+    from cnnviz import signals
+
+    kernel = np.array([0.2, -0.25, 1.0, 1 / 3])
+    assert signals.kernel_text(kernel) == "0.2 -0.25 1 0.3333"
+    with i18n.language("pt_BR"):
+        text = signals.kernel_text(kernel)
+    assert text == "0,2 -0,25 1 0,3333"
+    np.testing.assert_allclose(signals.parse_kernel(text), kernel, rtol=1e-3)
+    with i18n.language("pt_BR"):   # a lone "0,5" would read as two weights, 0 and 5
+        assert signals.parse_kernel(signals.kernel_text(np.array([0.5]))).tolist() == [0.5]

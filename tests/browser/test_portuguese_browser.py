@@ -9,7 +9,7 @@
 import re
 
 import pytest
-from browser_helpers import keyed, no_exception, shoot, wait_idle
+from browser_helpers import SHOTS, keyed, no_exception, shoot, wait_idle
 
 # Every page of the app, by its address (the home page is "")
 LESSONS = ["", "image-as-numbers", "convolution", "conv1d", "why-convolution", "layers", "inside-a-cnn",
@@ -36,6 +36,9 @@ _TEXTS_JS = """([roots, exempt]) => {
       const text = n.textContent.trim();
       if (text) out.push(text);
     }
+    // what a text field starts with is ours too (a kernel "0,2 0,2 0,2", logits "2,0; 1,0; 0,1")
+    for (const box of root.querySelectorAll("[data-testid='stTextInput'] input, [data-testid='stTextArea'] textarea"))
+      if (box.value.trim()) out.push(box.value.trim());
   }
   return out;
 }"""
@@ -135,6 +138,17 @@ def test_a_stepped_kernel_keeps_decimal_commas(new_page):
     cells = [c.strip() for c in main.locator("table.cnnviz-matrix td").all_inner_texts()]
     shoot(page, "pt_convolution_box_blur_stepped")
     assert any(c.startswith("0,11") for c in cells) and not decimal_points(cells), sorted(set(cells))
+    assert not (problems := page_problems(page)), problems
+
+
+def test_a_network_on_a_sample_speaks_portuguese(new_page):
+    """Inside a CNN opens on an empty canvas: give it the sample digit to show maps, softmax and formula."""
+    page = open_lesson(new_page, "inside-a-cnn")
+    keyed(page, "inside.draw").locator("label").first.click()
+    wait_idle(page, 1000)
+    page.locator("[data-testid='stMain'] .katex").first.wait_for(state="attached", timeout=120_000)
+    no_exception(page)
+    page.screenshot(path=str(SHOTS / "pt_inside_sample_full.png"), full_page=True)
     assert not (problems := page_problems(page)), problems
 
 
