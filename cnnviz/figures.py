@@ -306,7 +306,7 @@ def _tick_digits(span: float) -> int:
 
 
 def legend_html(scale, *, fmt=None, label: str = "", width: int = 260, digits: int | None = None,
-                gray: bool = False) -> str:
+                gray: bool | str = False) -> str:
     """A colour bar with numbers under it, for the map drawn with ``scale``.
 
     ``scale``: a ``Scale`` (from ``map_scale``), or the map's values. The bar runs from
@@ -314,14 +314,20 @@ def legend_html(scale, *, fmt=None, label: str = "", width: int = 260, digits: i
     ``matrix_html`` give them; the ticks are the min, 0 (diverging scales) and the max.
     ``fmt(value, digits)`` writes numbers in the learner's format (``ui.number_format()``);
     ``label`` says what the numbers are. Text is 15 px: readable on a projector. ``gray``: a
-    picture's own grey (black at ``lo``, white at ``hi``) instead of the map colours.
+    picture's own grey (black at ``lo``, white at ``hi``) instead of the map colours;
+    "R"/"G"/"B": that channel's own light (black to pure red, green or blue), as ``matrix_html``.
     """
     sc = scale if isinstance(scale, Scale) else map_scale(scale)
     fmt = fmt or (lambda value, d=0: i18n.number(value, i18n.current(), d))
     d = _tick_digits(sc.hi - sc.lo) if digits is None else digits
     stops = []
     for f in np.linspace(0, 1, 17):
-        r, g, b = (int(round(f * 255)),) * 3 if gray else (int(c) for c in sc.colours(sc.lo + f * (sc.hi - sc.lo)))
+        if gray in ("R", "G", "B"):
+            r, g, b = (int(f * 255) if ch == gray else 0 for ch in "RGB")
+        elif gray:
+            r, g, b = (int(f * 255),) * 3
+        else:
+            r, g, b = (int(c) for c in sc.colours(sc.lo + f * (sc.hi - sc.lo)))
         stops.append(f"rgb({r},{g},{b}) {f * 100:.2f}%")
     ticks = [(sc.lo, 0.0), (sc.hi, 1.0)] if sc.hi > sc.lo else [(sc.lo, 0.0)]
     zero = (0 - sc.lo) / (sc.hi - sc.lo) if sc.hi > sc.lo else 0.0
@@ -339,7 +345,7 @@ def legend_html(scale, *, fmt=None, label: str = "", width: int = 260, digits: i
                      f'<span style="position:absolute;left:{f * 100:.2f}%;top:-6px;height:5px;'
                      f'border-left:1px solid #333"></span>')
     title = (f'<div style="font-weight:600;margin:0 0 3px 0">{html.escape(label)}</div>' if label else "")
-    kind = "gray" if gray else ("diverging" if sc.diverging else "sequential")
+    kind = (gray if isinstance(gray, str) else "gray") if gray else ("diverging" if sc.diverging else "sequential")
     return (f'<div class="cnnviz-legend" data-kind="{kind}" data-lo="{sc.lo!r}" data-hi="{sc.hi!r}" '
             f'style="font-size:15px;line-height:1.25;width:{width}px;max-width:100%;margin:2px 0 10px 0;'
             f'color:#222;font-variant-numeric:tabular-nums">{title}'
@@ -458,32 +464,24 @@ def _tile(tiles: np.ndarray, cols: int, gap: int) -> np.ndarray:
 
 
 def map_grid(maps: np.ndarray, *, order: list[int] | None = None, cols: int = 8, cell: int = 64,
-             per_map: bool = False, labels: bool = True, gap: int = 2) -> Image.Image:
+             per_map: bool = False, labels: bool = True, gap: int = 2, scale: "Scale | None" = None) -> Image.Image:
     """Activation maps (C, H, W) tiled into one image, ``cols`` per row.
 
-    Colours share one scale across the layer (so a learner can compare channels)
-    unless ``per_map``; signed maps use the blue-white-red scale, non-negative
-    ones (after ReLU) the sequential one. Each tile is enlarged by an integer
-    factor to about ``cell`` pixels; ``labels`` writes the channel index.
+    Colours share one scale across the shown maps (so a learner can compare channels):
+    ``scale``, or ``map_scale`` of the shown maps (blue-white-red around 0 when any value
+    is negative, the sequential scale otherwise), so ``legend_html(scale)`` matches the
+    grid. ``per_map``: each map on its own scale (no single legend can describe it). Each
+    tile is enlarged by an integer factor to about ``cell`` pixels; ``labels`` writes the
+    channel index (twice as large on tiles of 80 px and more).
     """
     maps = np.asarray(maps, dtype=np.float32)
     order = list(range(len(maps))) if order is None else list(order)
     sel = np.nan_to_num(maps[order])
     n, h, w = sel.shape
     if per_map:
-        lo = sel.reshape(n, -1).min(axis=1)[:, None, None]
-        hi = sel.reshape(n, -1).max(axis=1)[:, None, None]
+        rgb = np.stack([map_scale(m).colours(m) for m in sel]) if n else np.zeros((0, h, w, 3), np.uint8)
     else:
-        lo, hi = sel.min(), sel.max()
-    signed = bool(np.any(sel < 0))
-    if signed:
-        m = np.maximum(np.abs(lo), np.abs(hi))
-        idx = (sel / np.where(m == 0, 1, m) + 1) / 2
-        lut = DIVERGING
-    else:
-        idx = (sel - lo) / np.where(hi - lo == 0, 1, hi - lo)
-        lut = SEQUENTIAL
-    rgb = lut[np.clip(idx * 255, 0, 255).astype(np.uint8)]            # (n, h, w, 3)
+        rgb = (scale or map_scale(sel)).colours(sel)                   # (n, h, w, 3)
     k = max(1, cell // max(h, w))
     if k > 1:
         rgb = rgb.repeat(k, axis=1).repeat(k, axis=2)
@@ -494,6 +492,8 @@ def map_grid(maps: np.ndarray, *, order: list[int] | None = None, cols: int = 8,
         for i, ch in enumerate(order):
             r, c = divmod(i, cols)
             stamp = _label_stamp(str(ch))
+            if th >= 80:
+                stamp = stamp.repeat(2, axis=0).repeat(2, axis=1)
             y, x = r * (th + gap), c * (tw + gap)
             sh, sw = min(stamp.shape[0], th), min(stamp.shape[1], tw)
             canvas[y:y + sh, x:x + sw] = stamp[:sh, :sw]
@@ -501,66 +501,106 @@ def map_grid(maps: np.ndarray, *, order: list[int] | None = None, cols: int = 8,
     return img
 
 
-def architecture_svg(layers: list[dict], selected: str | None = None, *, height: int = 230) -> str:
+def architecture_svg(layers: list[dict], selected: str | None = None) -> str:
     """The network as the course draws it: each layer a volume H x W x C, left to right.
 
-    ``layers``: dicts with "name", "label" (shown), "shape" ((C, H, W) or (N,)) and
-    "caption" (a second line, e.g. parameters). Maps are drawn as boxes whose face
-    grows with H x W and whose depth grows with the channel count; vectors (fully
-    connected layers) as thin bars. The ``selected`` layer is outlined in orange.
+    ``layers``: dicts with "name", "label" (shown), "shape" ((C, H, W) or (N,)),
+    "caption" (e.g. its weights) and optionally "group": consecutive layers with the same
+    group (a conv and the batch norm and ReLU after it) are drawn as one volume listing
+    their names, so Tiny VGG's 25 layers make 13 volumes. Maps are boxes whose face grows
+    with H x W and whose depth grows with the channel count; vectors (fully connected
+    layers) thin bars. Each volume is its own small SVG in a wrapping row, so the strip
+    fits any page width without a horizontal scroll bar; text is 13-14 px (a projector).
+    The volume holding the ``selected`` layer is outlined in orange, that layer in bold.
     """
     import math
 
+    items: list[list[dict]] = []
+    for layer in layers:
+        g = layer.get("group")
+        if items and g is not None and items[-1][0].get("group") == g:
+            items[-1].append(layer)
+        else:
+            items.append([layer])
     max_hw = max((l["shape"][1] for l in layers if len(l["shape"]) == 3), default=1)
     max_n = max((l["shape"][0] for l in layers if len(l["shape"]) == 1), default=1)
-    parts, x, base = [], 34, height - 52
-    for layer in layers:
-        shape = layer["shape"]
+
+    def dims(shape):
         if len(shape) == 3:
             c, h, _ = shape
-            face = 24 + 96 * math.sqrt(h / max_hw)
-            depth = 6 + 9 * math.log2(max(c, 1))
-            w = 10 + depth * 0.35
-        else:
-            face = 24 + 110 * math.sqrt(shape[0] / max_n)
-            depth, w = 4, 8
+            face = 22 + 78 * math.sqrt(h / max_hw)
+            depth = 5 + 6 * math.log2(max(c, 1))
+            return face, depth, 9 + depth * 0.3
+        return 22 + 88 * math.sqrt(shape[0] / max_n), 4.0, 8.0
+
+    top_room = max(dims(l["shape"])[0] + dims(l["shape"])[1] * 0.45 for l in layers) + 8
+    n_lines = max(len(item) for item in items) + 2
+    height = int(top_room + 6 + 17 * n_lines)
+    parts = []
+    for item in items:
+        last = item[-1]
+        shape = last["shape"]
+        face, depth, w = dims(shape)
         dx, dy = depth * 0.6, depth * 0.45
+        dims_text = " × ".join(map(str, shape[1:] + shape[:1] if len(shape) == 3 else shape))
+        captions = [l.get("caption", "") for l in item if l.get("caption")]
+        lines = [(l["label"], 14, 700 if l["name"] == selected else 400,
+                  "#b35900" if l["name"] == selected else "#222") for l in item]
+        lines.append((dims_text, 13, 400, "#444"))
+        lines.append((" + ".join(captions), 12, 400, "#666"))
+        text_w = max(len(t) * size * 0.56 for t, size, _, _ in lines)
+        width = int(max(w + dx + 16, text_w + 10, 64))
+        x = (width - w - dx) / 2
+        base = top_room
         top = base - face
-        sel = layer["name"] == selected
+        sel = any(l["name"] == selected for l in item)
         stroke = "#e07b00" if sel else "#5b6b7a"
         sw = 3 if sel else 1.2
         fill = "#fde3c4" if sel else ("#dbe7f3" if len(shape) == 3 else "#e6e0f3")
         side = "#b8c9da" if len(shape) == 3 else "#c9c0e0"
-        parts.append(
-            f'<g><title>{html.escape(layer["label"])}: {html.escape(" × ".join(map(str, shape)))}</title>'
-            f'<polygon points="{x},{top} {x + dx},{top - dy} {x + dx + w},{top - dy} {x + w},{top}" '
-            f'fill="{side}" stroke="{stroke}" stroke-width="{sw}"/>'
-            f'<polygon points="{x + w},{top} {x + w + dx},{top - dy} {x + w + dx},{base - dy} {x + w},{base}" '
-            f'fill="{side}" stroke="{stroke}" stroke-width="{sw}"/>'
-            f'<rect x="{x}" y="{top}" width="{w}" height="{face}" fill="{fill}" stroke="{stroke}" '
-            f'stroke-width="{sw}"/>'
-            f'<text x="{x + w / 2 + dx / 2}" y="{base + 16}" font-size="11" text-anchor="middle" '
-            f'font-weight="{700 if sel else 400}">{html.escape(layer["label"])}</text>'
-            f'<text x="{x + w / 2 + dx / 2}" y="{base + 30}" font-size="10" text-anchor="middle" '
-            f'fill="#444">{html.escape(" × ".join(map(str, shape[1:] + shape[:1] if len(shape) == 3 else shape)))}'
-            f'</text>'
-            f'<text x="{x + w / 2 + dx / 2}" y="{base + 43}" font-size="9" text-anchor="middle" '
-            f'fill="#777">{html.escape(layer.get("caption", ""))}</text></g>')
-        x += max(w + dx, 58) + 14
-    width = x + 10
-    return (f'<div style="overflow-x:auto;width:100%"><svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
-            f'height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif">{"".join(parts)}</svg></div>')
+        title = "; ".join(f"{l['label']}: {' × '.join(map(str, l['shape']))}" for l in item)
+        body = [f'<title>{html.escape(title)}</title>',
+                f'<polygon points="{x},{top} {x + dx},{top - dy} {x + dx + w},{top - dy} {x + w},{top}" '
+                f'fill="{side}" stroke="{stroke}" stroke-width="{sw}"/>',
+                f'<polygon points="{x + w},{top} {x + w + dx},{top - dy} {x + w + dx},{base - dy} {x + w},{base}" '
+                f'fill="{side}" stroke="{stroke}" stroke-width="{sw}"/>',
+                f'<rect x="{x}" y="{top}" width="{w}" height="{face}" fill="{fill}" stroke="{stroke}" '
+                f'stroke-width="{sw}"/>']
+        y = base + 6
+        for text, size, weight, colour in lines:
+            y += size + 3
+            body.append(f'<text x="{width / 2}" y="{y:.0f}" font-size="{size}" text-anchor="middle" '
+                        f'font-weight="{weight}" fill="{colour}">{html.escape(text)}</text>')
+        names = " ".join(html.escape(l["name"]) for l in item)
+        parts.append(f'<svg xmlns="http://www.w3.org/2000/svg" class="cnnviz-arch-item" data-layers="{names}" '
+                     f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+                     f'font-family="sans-serif" style="flex:none">{"".join(body)}</svg>')
+    arrow = '<span style="align-self:center;color:#8a99a8;font-size:18px;flex:none">→</span>'
+    return (f'<div class="cnnviz-arch" style="display:flex;flex-wrap:wrap;align-items:flex-start;'
+            f'gap:4px 2px;width:100%;max-width:100%;overflow:hidden">{arrow.join(parts)}</div>')
 
 
-def heatmap(values: np.ndarray, *, hover: str = "row %{y}, col %{x}: %{z:.3f}", size: int = 360):
-    """One activation map, large, with its value under the mouse (plotly)."""
+def heatmap(values: np.ndarray, *, hover: str = "row %{y}, col %{x}: %{z:.3f}", size: int = 360,
+            scale: "Scale | None" = None):
+    """One activation map, large, with its value under the mouse (plotly) and a colour bar
+    with numbers, in the same colours as ``colorize``/``map_grid`` (``map_scale``'s rule:
+    blue-white-red around 0 when any value is negative, the sequential scale otherwise)."""
     import plotly.graph_objects as go
 
     v = np.asarray(values, dtype=np.float64)
-    signed = bool((v < 0).any())
-    fig = go.Figure(go.Heatmap(z=v, colorscale="RdBu_r" if signed else "Viridis", zmid=0 if signed else None,
-                               hovertemplate=hover + "<extra></extra>", colorbar={"thickness": 12}))
-    fig.update_layout(width=size + 60, height=size, margin={"l": 4, "r": 4, "t": 4, "b": 4},
+    sc = scale or map_scale(v)
+    stops = np.linspace(0, 1, 11)
+    colorscale = [[float(f), "rgb({},{},{})".format(*(int(c) for c in sc.lut[int(round(f * 255))]))]
+                  for f in stops]
+    if sc.diverging:
+        m = max(abs(sc.lo), abs(sc.hi)) or 1.0
+        zmin, zmax = -m, m
+    else:
+        zmin, zmax = sc.lo, (sc.hi if sc.hi > sc.lo else sc.lo + 1.0)
+    fig = go.Figure(go.Heatmap(z=v, colorscale=colorscale, zmin=zmin, zmax=zmax,
+                               hovertemplate=hover + "<extra></extra>",
+                               colorbar={"thickness": 14, "tickfont": {"size": 14}}))
+    fig.update_layout(width=size + 70, height=size, margin={"l": 4, "r": 4, "t": 4, "b": 4},
                       xaxis={"visible": False, "constrain": "domain"},
                       yaxis={"visible": False, "autorange": "reversed", "scaleanchor": "x"})
     return fig

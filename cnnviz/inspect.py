@@ -69,6 +69,28 @@ def display_names(model: nn.Module, names: list[str]) -> dict[str, str]:
     return pretty
 
 
+_FOLLOWERS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.GELU, nn.SiLU,
+              nn.Hardswish, nn.Sigmoid, nn.Tanh)
+
+
+def blocks(model: nn.Module, names: list[str]) -> dict[str, int]:
+    """{layer: block number}: a convolution or fully connected layer and the batch norm and
+    activation right after it share a number (conv1 -> bn1 -> relu1 is one block), every
+    other layer has its own. For drawing the architecture as a course does, one volume per
+    block: Tiny VGG's 24 shown layers make 12 blocks."""
+    modules = dict(model.named_modules())
+    out, block, open_block = {}, -1, False
+    for name in names:
+        m = modules[name]
+        if open_block and isinstance(m, _FOLLOWERS):
+            out[name] = block
+            continue
+        block += 1
+        out[name] = block
+        open_block = isinstance(m, (nn.Conv2d, nn.Linear))
+    return out
+
+
 @contextmanager
 def capture(model: nn.Module, names: list[str] | None = None, *, detach: bool = True):
     """Context manager: a dict filled with {layer name: output} during forward passes

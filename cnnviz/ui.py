@@ -176,7 +176,8 @@ def model_dataset(loaded) -> str | None:
     "cifar10", "own" for the learner's own pictures), None if unknown (ImageNet zoo, bare uploads)."""
     if loaded is None:
         return None
-    dataset = ((loaded.card or {}).get("data") or {}).get("dataset")
+    data = (loaded.card or {}).get("data")
+    dataset = data.get("dataset") if isinstance(data, dict) else None   # zoo cards: "data" is a sentence
     return dataset if isinstance(dataset, str) else None
 
 
@@ -455,8 +456,14 @@ TRAINED = "__trained__"   # the network this learner trained in the Train lesson
 
 
 def model_picker(key: str = "model", *, default: str = "digits", allow_zoo: bool = True,
-                 allow_own: bool = True):
-    """Sidebar: pick a bundled model, an ImageNet model, or upload your own -> LoadedModel or None."""
+                 allow_own: bool = True, where=None):
+    """Pick a bundled model, an ImageNet model, or upload your own -> LoadedModel or None.
+
+    Drawn in the lesson's main area (``where``, default: here), at the top of the lesson:
+    on a 1280 x 800 projector the sidebar's navigation pushed a sidebar picker below the
+    fold, and the class should see which network the teacher is showing. The selectbox
+    and a one-line description share a row; the model card is an expander beside them.
+    """
     from . import models
 
     trained = st.session_state.get("train.export") if allow_own else None
@@ -471,33 +478,35 @@ def model_picker(key: str = "model", *, default: str = "digits", allow_zoo: bool
     def fmt(name):
         return own_label if name == OWN else trained_label if name == TRAINED else models.label(name, current)
 
-    side = st.sidebar
-    name = side.selectbox(t("models.picker_label"), names, index=names.index(default), key=key,
+    box = where if where is not None else st.container()
+    pick, about = box.columns([2, 3], gap="medium")
+    name = pick.selectbox(":material/hub: " + t("models.picker_label"), names, index=names.index(default), key=key,
                           format_func=fmt, help=t("models.picker_help"))
-    side.caption(t("models.upload_help", max_mb=models.MAX_UPLOAD_MB) if name == OWN else
-                 t("models.trained_help") if name == TRAINED else t(f"models.description.{name}"))
-    if name == OWN:
-        loaded = _own_model(key)
-    elif name == TRAINED:
-        loaded = _trained_model(trained)
-    elif models.is_zoo(name):
-        loaded = _zoo_model(name, key)
-    else:
-        try:
-            loaded = shared_model(name)
-        except CnnvizError as err:
-            show_error(err)
-            loaded = None
+    about.caption(t("models.upload_help", max_mb=models.MAX_UPLOAD_MB) if name == OWN else
+                  t("models.trained_help") if name == TRAINED else t(f"models.description.{name}"))
+    with box:
+        if name == OWN:
+            loaded = _own_model(key)
+        elif name == TRAINED:
+            loaded = _trained_model(trained)
+        elif models.is_zoo(name):
+            loaded = _zoo_model(name, key)
+        else:
+            try:
+                loaded = shared_model(name)
+            except CnnvizError as err:
+                show_error(err)
+                loaded = None
     if loaded is not None:
-        _card(loaded)
+        _card(loaded, about)
     return loaded
 
 
-def _card(loaded) -> None:
-    """The model card in the sidebar: what it was trained on, how well it does, what limits it."""
-    card, side = loaded.card or {}, st.sidebar
+def _card(loaded, where=None) -> None:
+    """The model card (an expander): what it was trained on, how well it does, how it was made."""
+    card = loaded.card or {}
     metrics = card.get("metrics") or {}
-    with side.expander(t("models.card_title")):
+    with (where if where is not None else st).expander(t("models.card_title")):
         acc = metrics.get("test_accuracy") or metrics.get("acc@1")
         if acc is not None:
             value = acc * 100 if acc <= 1 else acc
@@ -576,10 +585,11 @@ def _own_model(key: str):
     """The learner's uploaded weights: loaded for this session only (never shared)."""
     from . import models
 
-    side = st.sidebar
-    weights = side.file_uploader(t("models.upload_label"), type=["safetensors", "pt", "pth"],
-                                 key=f"{key}.own_weights")
-    card_file = side.file_uploader(t("models.upload_card_label"), type=["json"], key=f"{key}.own_card")
+    side = st   # the picker's container (model_picker draws us inside it)
+    up1, up2 = st.columns(2)
+    weights = up1.file_uploader(t("models.upload_label"), type=["safetensors", "pt", "pth"],
+                                key=f"{key}.own_weights")
+    card_file = up2.file_uploader(t("models.upload_card_label"), type=["json"], key=f"{key}.own_card")
     if weights is None:
         st.info(t("models.upload_help", max_mb=models.MAX_UPLOAD_MB), icon=":material/folder_open:")
         return None
@@ -660,14 +670,14 @@ def show_filters(weight, channel: int, conv_name: str) -> None:
     imgs = insp.filter_images(weight)
     out_c, in_c, kh, kw = weight.shape
     if in_c == 3 and imgs.ndim == 4 and imgs.shape[-1] == 3:
-        one = figures.filter_tiles(imgs[channel:channel + 1], cols=1, cell=150)
+        one = figures.filter_tiles(imgs[channel:channel + 1], cols=1, cell=168)
         st.image(one, caption=t("inside.filter_rgb", c=channel, layer=conv_name, k=kh), width=one.width)
         with st.expander(t("inside.all_filters", n=out_c, layer=conv_name)):
             grid = figures.filter_tiles(imgs, cols=8, cell=48)
             st.image(grid, width=grid.width)
             st.caption(t("inside.filters_scale"))
     else:
-        tiles = figures.filter_tiles(imgs[channel][:64], cols=8, cell=40 if in_c > 1 else 120)
+        tiles = figures.filter_tiles(imgs[channel][:64], cols=8, cell=48 if in_c > 1 else 168)
         st.image(tiles, width=tiles.width,
                  caption=t("inside.filter_slices", c=channel, layer=conv_name, k=kh, n=min(in_c, 64), total=in_c))
         st.caption(t("inside.filters_scale"))
@@ -706,23 +716,55 @@ def top_images(name: str, layer: str):
     return x, found[layer]
 
 
-def show_top_images(loaded, x, found, channel: int, field) -> None:
-    """The images (and their patches) that make ``channel`` fire most, Zeiler & Fergus style."""
+def show_top_images(loaded, x, found, channel: int, field, *, per_row: int = 4) -> None:
+    """The images (and their patches) that make ``channel`` fire most, Zeiler & Fergus style.
+
+    Projector-sized: ``per_row`` images of about 168 px, each above the patch its strongest
+    unit saw (enlarged); the first row shows, the rest is one click away. Where the patch
+    reaches past the border, the outside is drawn as grey stripes (the network's padding)
+    and said so. A dead channel, or one whose top images all tie, is explained instead of
+    being shown as if its images meant something.
+    """
     from PIL import Image
 
     from . import figures
+    from . import inspect as insp
 
-    cols = st.columns(len(found.images[channel]))
-    for col, idx, value, (r, c) in zip(cols, found.images[channel], found.values[channel], found.where[channel]):
+    status = found.status(channel)
+    values = found.values[channel]
+    searched = found.searched or TOP_IMAGES_N
+    if status == "dead":
+        st.warning(t("inside.top_dead", c=channel, v=num(float(values[0]), 2), n=searched),
+                   icon=":material/block:")
+        return
+    if status == "tied":
+        reach = int(found.reach[channel]) if found.reach is not None else len(values)
+        st.info(t("inside.top_tied", c=channel, v=num(float(values[0]), 2), reach=num(reach), n=num(searched)),
+                icon=":material/drag_handle:")
+    padded = False
+
+    def one(col, idx, value, rc):
+        nonlocal padded
         arr = (x[int(idx)].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
         img = Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).convert("RGB")
-        top, left, size = field.box(int(r), int(c)) if not field.whole else (0, 0, max(img.size))
-        col.image(figures.draw_box(img, (top, left, size, size), target=112, width=2), width="content")
-        # the patch itself: what this unit saw (outside the image = black, like zero padding)
-        patch = img.crop((left, top, left + size, top + size))
-        col.image(figures.upscale(patch, 80), width="content")
-        col.caption(f"{value:.2f}")
-    st.caption(t("inside.top_caption", n=len(found.images[channel]), total=TOP_IMAGES_N, rf=field.size))
+        top, left, size = field.box(int(rc[0]), int(rc[1])) if not field.whole else (0, 0, max(img.size))
+        col.image(figures.draw_box(img, (top, left, size, size), target=168, width=3), width="content")
+        patch, outside = insp.padded_patch(np.asarray(img), top, left, size, target=168)
+        padded |= outside > 0
+        col.image(patch, width="content")
+        col.markdown(f"**{num(float(value), 2)}**")
+
+    items = list(zip(found.images[channel], values, found.where[channel]))
+    first, rest = items[:per_row], items[per_row:]
+    for col, item in zip(st.columns(per_row), first):
+        one(col, *item)
+    if rest:
+        with st.expander(t("inside.top_more", n=len(rest))):
+            for col, item in zip(st.columns(per_row), rest):
+                one(col, *item)
+    st.caption(t("inside.top_caption", n=len(items), total=num(searched), rf=field.size))
+    if padded:
+        st.caption(t("inside.top_padding"))
 
 
 # ---------------------------------------------------------------- small inputs

@@ -1,5 +1,7 @@
 """Lesson: inside a trained CNN, layer by layer (seeds 000 and 003)."""
 
+import math
+
 import streamlit as st
 
 from cnnviz import figures, ui
@@ -8,6 +10,7 @@ t = ui.t
 st.title(t("inside.title"))
 st.markdown(t("inside.intro"))
 
+# the network first, in the page (not below the sidebar's fold): the class sees which one it is
 loaded = ui.model_picker("model")
 if loaded is None:
     st.stop()
@@ -15,12 +18,20 @@ if loaded is None:
 import torch  # noqa: E402  (after the picker: the page shows its widgets before torch loads)
 
 from cnnviz import inspect as insp  # noqa: E402
+from cnnviz import layers as nnl  # noqa: E402
 from cnnviz import receptive  # noqa: E402
 
 model = loaded.model
 c_in, (h_in, w_in) = loaded.in_channels, loaded.input_size
 is_digits = loaded.arch == "DigitsCNN"
 lang = ui.lang()
+number = ui.number_format()
+
+
+def legend(where, scale, label_key: str, width: int = 320) -> None:
+    """The colour bar with numbers of a map or grid, right under it."""
+    where.html(figures.legend_html(scale, fmt=number, label=t(label_key), width=width))
+
 
 # ------------------------------------------------------------------ 1. input
 st.header(t("inside.input_header"))
@@ -32,7 +43,7 @@ with col_in:
         if img is None:
             st.info(t("inside.draw_hint"), icon=":material/draw:")
     else:
-        img = ui.image_picker("inside", default="digit" if c_in == 1 else "landscape")
+        img = ui.image_picker("inside", default="digit" if c_in == 1 else "landscape", model=loaded)
 if img is None:
     st.stop()
 
@@ -47,6 +58,7 @@ with col_seen:
 with col_pred:
     best = int(probs.argmax())
     st.metric(t("inside.prediction"), labels[best], f"{ui.num(probs[best] * 100, 1)} %", delta_color="off", delta_arrow="off")
+    ui.confidence_note(logits, labels, loaded=loaded)
     st.caption(t("inside.preprocess_" + ("digits" if is_digits else "gray" if c_in == 1 else "rgb"),
                  h=h_in, w=w_in))
 
@@ -59,14 +71,16 @@ modules = dict(model.named_modules())
 params = {n: sum(p.numel() for p in modules[n].parameters()) for n in names}
 shapes = {n: tuple(acts[n].shape[1:]) for n in names}
 map_layers = [n for n in names if len(shapes[n]) == 3]
+block_of = insp.blocks(model, names)
 layer = st.session_state.get("inside.layer")
 if layer not in map_layers:
     layer = map_layers[0]
 drawn = [{"name": "input", "label": t("inside.input"), "shape": (c_in, h_in, w_in), "caption": ""}]
 for n in names:
-    drawn.append({"name": n, "label": pretty[n], "shape": shapes[n],
+    drawn.append({"name": n, "label": pretty[n], "shape": shapes[n], "group": block_of[n],
                   "caption": t("inside.n_weights", n=ui.num(params[n])) if params[n] else ""})
 st.markdown(figures.architecture_svg(drawn, selected=layer), unsafe_allow_html=True)
+st.caption(t("inside.arch_caption"))
 layer = st.pills(t("inside.pick_layer"), map_layers, default=layer, key="inside.layer",
                  format_func=lambda n: pretty[n]) or layer
 with st.expander(t("inside.table_title")):
@@ -92,22 +106,26 @@ st.markdown(t("inside.layer_explain", rf=field.size, kind=kind))
 s1, s2, s3 = st.columns([2, 2, 3])
 order_by = s1.radio(t("inside.sort"), ["max", "mean", "index"], horizontal=True, key="inside.sort",
                     format_func=ui.labels("inside.sort_"))
-limit = s2.select_slider(t("inside.show_n"), sorted({min(16, n_ch), min(32, n_ch), min(64, n_ch), n_ch}),
-                         value=min(64, n_ch), key=f"inside.limit.{n_ch}")
+limit = s2.select_slider(t("inside.show_n"), sorted({min(8, n_ch), min(16, n_ch), min(32, n_ch), min(64, n_ch), n_ch}),
+                         value=min(16, n_ch), key=f"inside.limit.{n_ch}")
 order = list(range(n_ch)) if order_by == "index" else insp.rank_channels(maps_t, order_by)
 shown = order[:limit]
-st.image(figures.map_grid(maps, order=shown, cols=8 if len(shown) <= 32 else 16, cell=88 if len(shown) <= 32 else 56),
-         caption=t("inside.grid_caption", n=len(shown), total=n_ch), width="content")
+grid_scale = figures.map_scale(maps[shown])            # one scale for the grid, and its legend
+big = len(shown) <= 16                                   # projector-sized tiles (168 px) up to 16 maps
+st.image(figures.map_grid(maps, order=shown, cols=4 if big else 8, cell=168 if big else 96, scale=grid_scale),
+         width="content")
+legend(st, grid_scale, "inside.legend_grid", width=420)
+st.caption(t("inside.grid_caption_" + ("signed" if grid_scale.diverging else "positive"), n=len(shown), total=n_ch))
 
-channel_label, _n = ui.message("inside.channel_label"), ui.number_format()
+channel_label = ui.message("inside.channel_label")
 channel = s3.selectbox(t("inside.channel"), order, key=f"inside.channel.{layer}",
-                       format_func=lambda c: channel_label(c=c, v=_n(maps[c].max(), 2)))
+                       format_func=lambda c: channel_label(c=c, v=number(maps[c].max(), 2)))
 one, flt = st.columns([3, 2], gap="large")
 with one:
-    ui.plot(figures.heatmap(maps[channel], hover=t("inside.hover_value")),
-                    key="inside.onemap")
-    st.caption(t("inside.one_caption", c=channel, h=mh, w=mw, lo=ui.num(maps[channel].min(), 2),
-                 hi=ui.num(maps[channel].max(), 2)))
+    one_scale = figures.map_scale(maps[channel])
+    ui.plot(figures.heatmap(maps[channel], hover=t("inside.hover_value"), scale=one_scale), key="inside.onemap")
+    st.caption(t("inside.one_caption_" + ("signed" if one_scale.diverging else "positive"), c=channel, h=mh, w=mw,
+                 lo=ui.num(maps[channel].min(), 2), hi=ui.num(maps[channel].max(), 2)))
 with flt:
     is_block = any(True for _ in modules[layer].children())
     conv_name = None if is_block else insp.feeding_conv(model, layer)
@@ -125,10 +143,11 @@ with flt:
                           h0=prev.shape[1], w0=prev.shape[2], h=mh, w=mw))
             lo, hi = float(min(prev[channel].min(), maps[channel].min())), float(max(prev[channel].max(),
                                                                                       maps[channel].max()))
+            pair = figures.map_scale([lo, hi])                 # the same colour scale for both
             b1, b2 = st.columns(2)
-            for col, m in ((b1, prev[channel]), (b2, maps[channel])):   # same colour scale for both
-                col.image(figures.upscale(figures.colorize(m, vmin=lo, vmax=hi, diverging=lo < 0), 150),
-                          width="content")
+            for col, m in ((b1, prev[channel]), (b2, maps[channel])):
+                col.image(figures.upscale(figures.colorize(m, scale=pair), 168), width="content")
+            legend(st, pair, "inside.legend_pair")
             st.caption(t("inside.before_after", before=pretty[before], after=pretty[layer]))
 
 # ------------------------------------------------------------------ 4. top images
@@ -144,12 +163,15 @@ st.header(t("inside.hier_header"))
 st.markdown(t("inside.hier_explain"))
 stages = insp.stages({n: shapes[n] for n in map_layers})
 for stage in stages:
-    sm = acts[stage][0]
-    top6 = insp.rank_channels(sm, "mean")[:8]
-    cols = st.columns([1, 5])
-    cols[0].markdown(f"**{pretty[stage]}**  \n{t('inside.stage_rf', rf=fields[stage].size)}")
-    cols[1].image(figures.map_grid(insp.to_numpy_maps(sm), order=top6, cols=8, cell=64, per_map=True),
-                  width="content")
+    sm = insp.to_numpy_maps(acts[stage][0])
+    top4 = insp.rank_channels(acts[stage][0], "mean")[:4]
+    stage_scale = figures.map_scale(sm[top4])
+    head, key_col = st.columns([1, 1], vertical_alignment="bottom")
+    head.markdown(f"**{pretty[stage]}** · {t('inside.stage_rf', rf=fields[stage].size)} · "
+                  f"{sm.shape[1]} × {sm.shape[2]} × {sm.shape[0]}")
+    legend(key_col, stage_scale, "inside.legend_stage")
+    st.image(figures.map_grid(sm, order=top4, cols=4, cell=168, scale=stage_scale), width="content")
+st.caption(t("inside.hier_caption"))
 
 # ------------------------------------------------------------------ 6. output
 st.header(t("inside.out_header"))
@@ -158,13 +180,29 @@ top_p, top_i = probs.topk(k)
 o1, o2 = st.columns([3, 2], gap="large")
 with o1:
     ui.plot(figures.probability_bars([labels[i] for i in top_i.tolist()], top_p.tolist()),
-                    key="inside.bars")
+            key="inside.bars")
 with o2:
     st.markdown(t("inside.softmax_explain"))
-zs = logits.tolist()
-i0 = int(top_i[0])
-name0 = figures.latex_text(labels[i0][:18])
-terms = " + ".join(f"e^{{{z:.2f}}}" for z in zs[:5]) + (r" + \dots" if len(zs) > 5 else "")
-st.latex(rf"p_{{\text{{{name0}}}}} = \frac{{e^{{z_{{\text{{{name0}}}}}}}}}{{\sum_j e^{{z_j}}}} = "
-         rf"\frac{{e^{{{zs[i0]:.2f}}}}}{{{terms}}} = {float(probs[i0]):.4f}")
-st.caption(t("inside.softmax_sum", n=len(zs), total=f"{float(torch.exp(logits).sum()):.4g}"))
+
+
+def sig(v: float) -> str:
+    """3 significant digits in the learner's format, powers of ten for the very large or small."""
+    if v == 0:
+        return "0"
+    e = math.floor(math.log10(abs(v)))
+    if -3 <= e < 5:
+        return figures.fmt_tex(v, max(0, 2 - e))
+    return rf"{figures.fmt_tex(v / 10 ** e, 2)} \times 10^{{{e}}}"
+
+
+terms = nnl.softmax_terms(logits.tolist(), show=4)
+name0 = figures.latex_text(labels[terms.target][:18])
+others = t("inside.softmax_others", k=len(terms.rest))
+sym = [rf"e^{{{figures.fmt_tex(z, 2)}}}" for z in terms.logits] + ([rf"\text{{{others}}}"] if terms.rest else [])
+val = [sig(e) for e in terms.exps] + ([sig(terms.rest_sum)] if terms.rest else [])
+st.latex(rf"p_{{\text{{{name0}}}}} = \dfrac{{e^{{z_{{\text{{{name0}}}}}}}}}{{\sum_j e^{{z_j}}}} = "
+         rf"\dfrac{{{sym[0]}}}{{{' + '.join(sym)}}}")
+st.latex(rf"= \dfrac{{{val[0]}}}{{{' + '.join(val)}}} = \dfrac{{{val[0]}}}{{{sig(terms.total)}}} = "
+         rf"{figures.fmt_tex(terms.prob, 4)}")
+st.caption(t("inside.softmax_sum", n=len(labels), shown=len(terms.shown), k=len(terms.rest),
+             rest=figures.fmt(terms.rest_sum, 4) if terms.rest else "0"))

@@ -20,11 +20,11 @@ def open_inside(lang="en", model=None, draw=False) -> AppTest:
 def test_digits_with_the_sample_predicts_and_shows_every_section():
     at = open_inside()
     assert not at.error, [e.value for e in at.error]
-    assert at.metric[0].value == "3"
+    assert at.metric[0].value == "7"       # MNIST's first test picture, the network's own world
     headers = [h.value for h in at.header]
     assert len(headers) >= 5
     # the softmax formula is filled in with the real numbers
-    assert any(r"\frac{e^{" in x.value for x in at.latex)
+    assert any(r"\dfrac{e^{" in x.value for x in at.latex)
 
 
 def test_draw_mode_waits_for_a_drawing():
@@ -64,7 +64,7 @@ def test_imagenet_model_offline_says_what_is_missing_and_random_weights_work(tmp
 
 
 def _upload(at, data: bytes, name: str):
-    at.sidebar.file_uploader(key="model.own_weights").set_value((name, data, "application/octet-stream")).run()
+    at.file_uploader(key="model.own_weights").set_value((name, data, "application/octet-stream")).run()
     assert not at.exception, [e.value for e in at.exception]
 
 
@@ -73,7 +73,7 @@ def test_own_safetensors_model_is_used():
     digits = models.load("digits")
     _upload(at, models.to_safetensors(digits.model), "my_digits.safetensors")
     assert not at.error, [e.value for e in at.error]
-    assert at.metric[0].value == "3"
+    assert at.metric[0].value == "3"       # no dataset of its own: the sample digit, a 3
 
 
 class _Evil:
@@ -119,3 +119,62 @@ def test_download_without_internet_says_where_to_put_the_file(tmp_path, monkeypa
     message = " ".join(e.value for e in at.error)
     assert "resnet18-f37072fd.pth" in message and str(tmp_path) in message, message
     assert not list(tmp_path.rglob("*.part")), "no half-downloaded file is left behind"
+
+
+def _latex(at) -> str:
+    return " ".join(x.value for x in at.latex)
+
+
+def test_the_softmax_formula_shows_the_predicted_class_and_a_sum_that_adds_up():
+    """Issue 10: a drawn 7 gave e^19.16 / (e^-14.03 + e^-2.31 + ...) = 1.0000, the 7's term hidden
+    behind "..."; the predicted class's term must be in the denominator and the rest summed."""
+    from cnnviz import data
+
+    at = open_inside()
+    assert at.metric[0].value == "7"
+    digits = models.load("digits")
+    with torch.no_grad():
+        logits = digits.model(digits.preprocess(data.example_image("mnist", 0)))[0].tolist()
+    z7 = f"e^{{{logits[7]:.2f}}}"
+    formula = _latex(at)
+    assert formula.count(z7) >= 2, formula           # numerator and denominator
+    assert r"\dots" not in formula
+    assert "6 others" in formula
+    caption = " ".join(c.value for c in at.caption)
+    assert "the 6 others together add" in caption, caption
+
+
+def test_the_model_picker_is_in_the_page_not_below_the_sidebar_fold():
+    at = open_inside()
+    assert "model" in [s.key for s in at.main.selectbox]
+    assert "model" not in [s.key for s in at.sidebar.selectbox]
+
+
+def test_every_map_has_a_colour_bar_and_the_caption_matches_the_colours():
+    at = open_inside()
+    at.session_state["inside.layer"] = "relu1"          # after a ReLU: no negative value
+    at.run()
+    html = " ".join(h.proto.body for h in at.get("html"))
+    assert html.count("cnnviz-legend") >= 3             # the grid, before/after, each hierarchy row
+    assert 'data-kind="sequential"' in html
+    captions = " ".join(c.value for c in at.caption)
+    assert "Red = large positive" not in captions and "no value is negative" in captions
+    at.session_state["inside.layer"] = "conv1"          # before the ReLU: signed
+    at.run()
+    html = " ".join(h.proto.body for h in at.get("html"))
+    assert 'data-kind="diverging"' in html
+    assert "blue = negative" in " ".join(c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("lang, word", [("en", "saturated"), ("pt_BR", "saturado")])
+def test_a_channel_whose_top_images_all_tie_is_explained(lang, word):
+    """Digits conv1 channel 3 peaks on the plain black background: all 1,000 test images tie."""
+    at = open_inside(lang)
+    at.session_state["inside.layer"] = "conv1"
+    at.run()
+    at.selectbox(key="inside.channel.conv1").set_value(3).run()
+    assert not at.exception
+    messages = " ".join(i.value for i in at.info)
+    assert word in messages and "1" in messages, messages
+    at.selectbox(key="inside.channel.conv1").set_value(0).run()
+    assert word not in " ".join(i.value for i in at.info)

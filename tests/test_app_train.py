@@ -142,7 +142,7 @@ def test_the_trained_network_opens_in_the_other_lessons(page, heading):
     at.button(key=f"train.train.open_{page}").click().run()
     assert not at.exception
     assert at.title[0].value == t(heading, "en")
-    picker = at.sidebar.selectbox(key="model")
+    picker = at.selectbox(key="model")   # the model picker sits at the top of the lesson
     assert picker.value == ui.TRAINED
     label = t("models.trained_label", "en", name=export["card"]["name"])
     assert label in picker.options
@@ -151,7 +151,7 @@ def test_the_trained_network_opens_in_the_other_lessons(page, heading):
     at.button(key="train.clear").click().run()
     at.switch_page(f"lessons/{page}.py").run()
     assert not at.exception
-    assert label not in at.sidebar.selectbox(key="model").options
+    assert label not in at.selectbox(key="model").options
 
 
 @needs_fashion

@@ -203,3 +203,14 @@ def test_padded_patch_keeps_the_border_visible_instead_of_cutting_it():
     assert out.min() > 100 and len(np.unique(out)) == 2
     inside_only, none_out = insp.padded_patch(img, 2, 2, 5, target=50)
     assert none_out == 0.0 and (inside_only == 255).all()
+
+
+def test_blocks_join_a_conv_with_its_batch_norm_and_relu():
+    vgg = TinyVGG().eval()
+    names = insp.layer_names(vgg)
+    b = insp.blocks(vgg, names)
+    assert b["conv1"] == b["bn1"] == b["relu1"] != b["conv2"]
+    assert b["relu2"] != b["pool1"] != b["conv3"]
+    assert len(set(b.values())) < len(names) / 2 + 1
+    d = insp.blocks(DigitsCNN().eval(), insp.layer_names(DigitsCNN()))
+    assert d["conv1"] == d["relu1"] and d["pool1"] != d["relu1"] and d["fc1"] == d["relu3"] != d["fc2"]
