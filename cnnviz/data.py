@@ -193,17 +193,22 @@ def _read_sample(name: str):
 _SAMPLES: dict[str, tuple] = {}
 
 
-def load_sample(name: str) -> SampleDataset:
-    """The bundled sample of ``name`` (read once per process, then shared)."""
-    from .models.specs import BUNDLED
-
+def _sample_arrays(name: str):
+    """(images, labels, index) of the bundled sample, read once per process (don't modify)."""
     key = _SAMPLE_OF.get(name)
     if key is None or not sample_path(name).is_file():
         raise DataError("models.sample_missing", dataset=name, path=str(sample_path(name)))
     if key not in _SAMPLES:
         _SAMPLES[key] = _read_sample(name)
-    images, labels, index = _SAMPLES[key]
-    classes = next(list(s.classes) for s in BUNDLED.values() if s.dataset == key)
+    return _SAMPLES[key]
+
+
+def load_sample(name: str) -> SampleDataset:
+    """The bundled sample of ``name`` as a dataset (its own copy of the images)."""
+    from .models.specs import BUNDLED
+
+    images, labels, index = _sample_arrays(name)
+    classes = next(list(s.classes) for s in BUNDLED.values() if s.dataset == _SAMPLE_OF[name])
     return SampleDataset(name, images.copy(), labels, index, classes)
 
 
@@ -218,14 +223,19 @@ def example_image(name: str, index: int = 0):
     an ankle boot, CIFAR-10: a cat). Its label is ``example_label(name, index)``.
     Raises ``IndexError`` past the last image.
     """
-    ds = load_sample(name) if has_sample(name) else load_dataset(name, train=False)
-    return ds[index][0].convert("RGB")
+    from PIL import Image
+
+    if not has_sample(name):
+        return load_dataset(name, train=False)[index][0].convert("RGB")
+    img = _sample_arrays(name)[0][index]
+    return Image.fromarray(img, mode="L" if img.ndim == 2 else "RGB").convert("RGB")
 
 
 def example_label(name: str, index: int = 0) -> int:
     """The class index of ``example_image(name, index)``."""
-    ds = load_sample(name) if has_sample(name) else load_dataset(name, train=False)
-    return int(ds.targets[index])
+    if not has_sample(name):
+        return int(load_dataset(name, train=False).targets[index])
+    return int(_sample_arrays(name)[1][index])
 
 
 def dataset_for_model(model_name: str) -> str | None:
