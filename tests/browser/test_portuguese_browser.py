@@ -91,9 +91,20 @@ def decimal_points(texts):
     return [t for t in texts if DECIMAL_POINT.search(THOUSANDS.sub("N", t))]
 
 
+def settle(page):
+    """Until the script has run and every element is drawn (no placeholder skeleton left): on a busy
+    machine the page can look idle before its script has even started."""
+    for _ in range(60):
+        wait_idle(page, 500)
+        if page.locator("[data-testid='stSkeleton']").count() == 0:
+            return
+    raise AssertionError("the page never finished drawing")
+
+
 def open_lesson(new_page, path, locale="pt-BR"):
     page = new_page(path, locale=locale)
     page.locator("[data-testid='stMain'] h1").first.wait_for(state="visible", timeout=120_000)
+    settle(page)
     no_exception(page)
     return page
 
@@ -128,12 +139,12 @@ def test_a_stepped_kernel_keeps_decimal_commas(new_page):
     page = open_lesson(new_page, "convolution")
     keyed(page, "conv.preset").click()
     page.get_by_role("option", name="Desfoque média (box)").click()
-    wait_idle(page, 800)
+    settle(page)
     main = page.locator("[data-testid='stMain']")
     main.locator("table.cnnviz-matrix td", has_text="0,11").first.wait_for(state="attached", timeout=60_000)
     for _ in range(2):   # a step forward is a fragment rerun, not the whole page
         keyed(page, "conv.next").locator("button").first.click()
-        wait_idle(page)
+        settle(page)
     no_exception(page)
     cells = [c.strip() for c in main.locator("table.cnnviz-matrix td").all_inner_texts()]
     shoot(page, "pt_convolution_box_blur_stepped")
@@ -145,7 +156,7 @@ def test_a_network_on_a_sample_speaks_portuguese(new_page):
     """Inside a CNN opens on an empty canvas: give it the sample digit to show maps, softmax and formula."""
     page = open_lesson(new_page, "inside-a-cnn")
     keyed(page, "inside.draw").locator("label").first.click()
-    wait_idle(page, 1000)
+    settle(page)
     page.locator("[data-testid='stMain'] .katex").first.wait_for(state="attached", timeout=120_000)
     no_exception(page)
     page.screenshot(path=str(SHOTS / "pt_inside_sample_full.png"), full_page=True)
