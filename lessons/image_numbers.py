@@ -45,6 +45,8 @@ for tab, (name, plane) in zip(tabs, planes):
         nums, pic = st.columns([3, 2])
         nums.html(figures.matrix_html(plane, scale=name, vmin=0, vmax=255, cell=cell, hover=hover, row0=top,
                                       col0=lft))
+        nums.html(figures.legend_html(figures.map_scale(plane, 0, 255), fmt=ui.number_format(),
+                                      label=t(f"numbers.legend_{name}"), gray=True if name == "gray" else name))
         pic.image(figures.upscale(figures.channel_image(plane, name), 300), caption=t("numbers.zoom"),
                   width="content")
         if name == "gray":

@@ -85,3 +85,12 @@ def test_fixed_range_and_forced_kind():
 def test_legend_ticks_never_overlap_or_round_a_negative_end_to_zero():
     ticks = _ticks(figures.legend_html(np.array([-0.31, 30.0])))
     assert ticks == ["-0.3", "30"]          # no "0" tick on top of the min, no "-0"
+
+
+def test_legend_of_a_pixel_channel_matches_its_matrix():
+    plane = np.array([[0, 128], [200, 255]])
+    for channel in ("gray", "R", "G", "B"):
+        table = figures.matrix_html(plane, scale=channel, vmin=0, vmax=255)
+        cells = [tuple(int(c) for c in m) for m in re.findall(r"background:rgb\((\d+),(\d+),(\d+)\)", table)]
+        legend = figures.legend_html(figures.map_scale(plane, 0, 255), gray=True if channel == "gray" else channel)
+        assert _legend_end_colours(legend) == (cells[0], cells[3])

@@ -43,8 +43,6 @@ def test_why_names_the_network_that_needs_more_weights(new_page, locale, value, 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_pooling_windows_are_outlined_and_matched_to_their_output(new_page, locale):
     page = new_page("layers", locale=locale)
-    page.locator(".cnnviz-legend").first.scroll_into_view_if_needed()   # the ReLU tab: one scale, a legend
-    shoot(page, f"basics_relu_{locale}")
     open_tab(page, "^Pooling$")
     pool = page.locator(".cnnviz-pool").first
     pool.wait_for(state="visible")
@@ -74,14 +72,14 @@ def test_pooling_windows_are_outlined_and_matched_to_their_output(new_page, loca
     assert "230, 81, 0" in shadow(pool.locator("td.c1_1"))
     assert "230, 81, 0" not in shadow(pool.locator("td.c2_2"))
     no_exception(page)
+    open_tab(page, "^ReLU$")      # one scale before and after, with its legend
+    page.locator(".cnnviz-legend:visible").first.scroll_into_view_if_needed()
+    shoot(page, f"basics_relu_{locale}")
 
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_conv_block_stages_are_large_with_a_legend_each(new_page, locale):
     page = new_page("layers", locale=locale)
-    open_tab(page, "^Batch norm$")
-    page.locator(".cnnviz-legend:visible").last.scroll_into_view_if_needed()
-    shoot(page, f"basics_bn_{locale}")
     open_tab(page, "conv")
     for i in range(5):
         stage = keyed(page, f"layers.stage{i}")
@@ -102,6 +100,9 @@ def test_conv_block_stages_are_large_with_a_legend_each(new_page, locale):
     keyed(page, "layers.stage4").scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     shoot(page, f"basics_block_{locale}")
+    open_tab(page, "^Batch norm$")
+    page.locator(".cnnviz-legend:visible").last.scroll_into_view_if_needed()
+    shoot(page, f"basics_bn_{locale}")
 
 
 def _orange_centre(png: bytes):
@@ -148,3 +149,15 @@ def test_autoencoder_marks_the_chosen_point_on_the_decoded_plane(new_page, local
         chart.scroll_into_view_if_needed()
         page.wait_for_timeout(500)
         shoot(page, f"basics_ae_space_{locale}")
+
+
+@pytest.mark.parametrize("locale, ticks", [("en-US", ["0", "255"]), ("pt-BR", ["0", "255"])])
+def test_image_numbers_matrix_has_its_legend(new_page, locale, ticks):
+    page = new_page("image-as-numbers", locale=locale)
+    legend = page.locator(".cnnviz-legend:visible").first
+    legend.wait_for(state="visible")
+    assert legend.get_attribute("data-kind") == "gray"
+    assert [t.inner_text() for t in legend.locator(".cnnviz-legend-tick").all()] == ticks
+    legend.scroll_into_view_if_needed()
+    no_exception(page)
+    shoot(page, f"basics_numbers_{locale}")
