@@ -122,7 +122,7 @@ def own_split(seed: int):
 
 
 # ------------------------------------------------------------------ 1. data
-available = [d for d in DATASETS if data.is_available(d)]
+available = [d for d in DATASETS if data.source(d)]   # the full dataset, or its bundled sample
 st.header(t("train.data_header"))
 if not available:
     st.warning(t("train.no_data", folder=str(data.data_root())), icon=":material/folder_off:")
@@ -139,7 +139,7 @@ if dataset == "own":
 else:
     per_class = d2.select_slider(t("train.per_class"), PER_CLASS, value=20, key="train.per_class",
                                  help=t("train.per_class_help"))
-    missing = [d for d in DATASETS if d not in available]
+    missing = [d for d in DATASETS if not data.is_available(d)]
     if missing and available:
         st.caption(t("train.some_missing", names=", ".join(t(f"train.ds.{d}") for d in missing),
                      folder=str(data.data_root())))
@@ -153,6 +153,8 @@ else:
     names = class_names(dataset, split.num_classes)
     st.markdown(t("train.split", train=ui.num(len(split.train_y)), val=ui.num(len(split.val_y)),
                   test=ui.num(len(split.test_y)), classes=split.num_classes))
+    if split.source == "sample":
+        st.caption(t("train.from_sample", name=t(f"train.ds.{dataset}"), n=data.SAMPLE_TRAIN_PER_CLASS))
 examples = [int((split.train_y == c).nonzero()[0]) for c in range(split.num_classes)]
 st.image([figures.picture(split.train_x[i], 72) for i in examples],
          caption=[names[int(split.train_y[i])] for i in examples], width=74)

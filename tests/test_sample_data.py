@@ -265,3 +265,27 @@ def test_write_measures_keeps_the_tensor_path_number_labelled():
     assert out["metrics"]["test_accuracy_sample"] == 0.91 and card["metrics"]["test_accuracy"] == 0.93
     again = bundled.write_measures(out, {"test_accuracy": 0.90})   # measured again: tensor number stays
     assert again["metrics"]["test_accuracy_tensor_path"] == 0.93 and again["metrics"]["test_accuracy"] == 0.90
+
+
+# ------------------------------------------------------------------ the Train lesson on a fresh machine
+@pytest.mark.parametrize("lang", ["en", "pt_BR"])
+def test_train_lesson_trains_on_the_sample_without_datasets(fresh_machine, lang):
+    import app_helpers
+    import streamlit as st
+
+    from cnnviz.i18n import t
+
+    st.cache_resource.clear()      # the lesson caches its splits: no full-dataset split from another test
+    at = app_helpers.open_lesson("lessons/train.py", lang)
+    assert not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="train.dataset").options[:3] == [t(f"train.ds.{d}", lang)
+                                                             for d in ("fashion", "mnist", "cifar10-subset")]
+    note = t("train.from_sample", lang, name=t("train.ds.fashion", lang), n=50)
+    assert note in [c.value for c in at.caption]
+    at.select_slider(key="train.per_class").set_value(5)
+    at.slider(key="train.epochs").set_value(1)
+    at.button(key="train.go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.session_state["train.runs"][-1].test_images == 500
+    at.select_slider(key="train.per_class").set_value(100).run()   # more than the sample holds: said clearly
+    assert any("50" in e.value and "100" in e.value for e in at.error)
