@@ -548,8 +548,8 @@ def architecture_svg(layers: list[dict], selected: str | None = None) -> str:
                   "#b35900" if l["name"] == selected else "#222") for l in item]
         lines.append((dims_text, 13, 400, "#444"))
         lines.append((" + ".join(captions), 12, 400, "#666"))
-        text_w = max(len(t) * size * 0.56 for t, size, _, _ in lines)
-        width = int(max(w + dx + 16, text_w + 10, 64))
+        text_w = max(len(t) * size * 0.5 for t, size, _, _ in lines)
+        width = int(max(w + dx + 12, text_w + 6, 56))
         x = (width - w - dx) / 2
         base = top_room
         top = base - face
@@ -575,7 +575,7 @@ def architecture_svg(layers: list[dict], selected: str | None = None) -> str:
         parts.append(f'<svg xmlns="http://www.w3.org/2000/svg" class="cnnviz-arch-item" data-layers="{names}" '
                      f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
                      f'font-family="sans-serif" style="flex:none">{"".join(body)}</svg>')
-    arrow = '<span style="align-self:center;color:#8a99a8;font-size:18px;flex:none">→</span>'
+    arrow = '<span style="align-self:center;color:#8a99a8;font-size:16px;flex:none">→</span>'
     return (f'<div class="cnnviz-arch" style="display:flex;flex-wrap:wrap;align-items:flex-start;'
             f'gap:4px 2px;width:100%;max-width:100%;overflow:hidden">{arrow.join(parts)}</div>')
 

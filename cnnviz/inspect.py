@@ -242,32 +242,46 @@ class TopImages:
     values: np.ndarray      # (C, k) the channel's strongest activation in each of its top images
     images: np.ndarray      # (C, k) index of the image in the dataset
     where: np.ndarray       # (C, k, 2) (row, col) of that strongest unit in the activation map
-    reach: np.ndarray | None = None   # (C,) how many of the searched images reach the channel's top value
+    reach: np.ndarray | None = None   # (C,) how many searched images score at least the k-th top value
     searched: int = 0                 # how many images were searched
 
     def status(self, channel: int) -> str:
         """What the top images of ``channel`` can teach (see ``channel_status``)."""
-        reach = None if self.reach is None else int(self.reach[channel])
-        return channel_status(self.values[channel], reach)
+        return channel_status(self.values[channel])
 
 
-def channel_status(values, reach: int | None = None) -> str:
+def _tie(values) -> tuple[float, int]:
+    """(value, count): the value most of ``values`` share exactly (to 1e-6), and how many do."""
+    v = np.asarray(values, dtype=np.float64)
+    best, count = (float(v[0]), 1) if v.size else (0.0, 0)
+    for x in v:
+        n = int((np.abs(v - x) <= 1e-6 * max(1.0, abs(float(x)))).sum())
+        if n > count:
+            best, count = float(x), n
+    return best, count
+
+
+def tie(values) -> tuple[float, int]:
+    """The score most of a channel's top images share exactly, and how many of them do."""
+    return _tie(values)
+
+
+def channel_status(values) -> str:
     """"dead", "tied" or "ok" for a channel whose top-k peak values are ``values`` (strongest first).
 
     - "dead": no image makes the channel positive (its peak is <= 0 everywhere): after a
       ReLU it outputs 0 for every image, so it takes no part in the answer.
-    - "tied": its top images all reach *exactly* the same value (``reach`` >= k images do).
-      A unit gives the same number for the same input patch, so the peak is on a patch that
-      most images share, almost always a plain area (MNIST's black background, a white
-      border): the channel responds most to "nothing there", and which images come first
-      is an accident of their order.
+    - "tied": at least half of its top images score *exactly* the same value (issue 10:
+      seven identical 3.31). A unit gives the same number for the same input patch, so they
+      all peak on the same patch: a plain area, or a saturated one (a full row of pure white
+      ink on black) that pixel values can't exceed. Which images come first is then an
+      accident of their order, and their patches only show that shared pattern.
     - "ok": the images rank by how strongly they show the channel's pattern.
     """
     v = np.asarray(values, dtype=np.float64)
     if v.size == 0 or v[0] <= 0:
         return "dead"
-    tol = 1e-6 * max(1.0, abs(float(v[0])))
-    if v.size > 1 and (float(v[0] - v[-1]) <= tol or (reach is not None and reach >= v.size)):
+    if v.size > 1 and _tie(v)[1] >= max(2, -(-v.size // 2)):
         return "tied"
     return "ok"
 
@@ -329,8 +343,8 @@ def top_images(model: nn.Module, x: torch.Tensor, layers: list[str], *, k: int =
         flat_pos = idx.gather(0, top_i)                      # (k, C), index into the flattened map
         width = widths[name]
         rows_cols = torch.stack([flat_pos // width, flat_pos % width], dim=-1)  # (k, C, 2)
-        best = top_v[0]                                      # (C,)
-        reach = (val >= best - 1e-6 * best.abs().clamp(min=1.0)).sum(dim=0)   # ties with the top value
+        last = top_v[-1]                                     # (C,) the weakest value shown
+        reach = (val >= last - 1e-6 * last.abs().clamp(min=1.0)).sum(dim=0)   # as strong, ties included
         out[name] = TopImages(name, top_v.T.numpy(), top_i.T.numpy(), rows_cols.permute(1, 0, 2).numpy(),
                               reach.numpy(), n)
     return out

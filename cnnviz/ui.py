@@ -725,7 +725,7 @@ def show_top_images(loaded, x, found, channel: int, field, *, per_row: int = 4) 
     and said so. A dead channel, or one whose top images all tie, is explained instead of
     being shown as if its images meant something.
     """
-    from PIL import Image
+    from PIL import Image, ImageOps
 
     from . import figures
     from . import inspect as insp
@@ -738,9 +738,10 @@ def show_top_images(loaded, x, found, channel: int, field, *, per_row: int = 4) 
                    icon=":material/block:")
         return
     if status == "tied":
+        value, count = insp.tie(values)
         reach = int(found.reach[channel]) if found.reach is not None else len(values)
-        st.info(t("inside.top_tied", c=channel, v=num(float(values[0]), 2), reach=num(reach), n=num(searched)),
-                icon=":material/drag_handle:")
+        st.info(t("inside.top_tied", c=channel, v=num(value, 2), count=count, k=len(values), reach=num(reach),
+                  n=num(searched)), icon=":material/drag_handle:")
     padded = False
 
     def one(col, idx, value, rc):
@@ -748,10 +749,12 @@ def show_top_images(loaded, x, found, channel: int, field, *, per_row: int = 4) 
         arr = (x[int(idx)].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
         img = Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).convert("RGB")
         top, left, size = field.box(int(rc[0]), int(rc[1])) if not field.whole else (0, 0, max(img.size))
-        col.image(figures.draw_box(img, (top, left, size, size), target=168, width=3), width="content")
+        framed = ImageOps.expand(figures.draw_box(img, (top, left, size, size), target=168, width=3), 2, "#8a99a8")
+        col.image(framed, width="content")
         patch, outside = insp.padded_patch(np.asarray(img), top, left, size, target=168)
         padded |= outside > 0
-        col.image(patch, width="content")
+        # a frame: a white patch must not melt into the white page
+        col.image(ImageOps.expand(Image.fromarray(patch), 2, "#e07b00"), width="content")
         col.markdown(f"**{num(float(value), 2)}**")
 
     items = list(zip(found.images[channel], values, found.where[channel]))

@@ -77,7 +77,21 @@ import torch  # noqa: E402, F401
 
 from cnnviz import inspect as insp  # noqa: E402
 
-x = loaded.preprocess(img if img is not None else images.load_sample("digit"))
+# The network gets a picture of the kind it learned from (issue 10: a landscape photo went through
+# the digits network); a colour network can take the picture of section 2.
+c_in, (h_in, w_in) = loaded.in_channels, loaded.input_size
+pick, seen_col = st.columns([3, 2], gap="large")
+with pick:
+    st.markdown(t("rf.real_input_" + ("gray" if c_in == 1 else "rgb"), h=h_in, w=w_in))
+    use_yours = c_in == 3 and img is not None and st.toggle(t("rf.real_use_yours"), key="rf.real_yours")
+    picture = img if use_yours else ui.image_picker("rf.real", default="digit" if c_in == 1 else "landscape",
+                                                     camera=False, model=loaded)
+if picture is None:
+    st.stop()
+x = loaded.preprocess(picture)
+with seen_col:
+    st.image(figures.upscale(loaded.to_image(x), 200), width="content",
+             caption=t("rf.real_seen", h=h_in, w=w_in, c=c_in))
 layer_list = insp.layer_names(loaded.model)
 acts = ui.layer_outputs(loaded, x)
 map_layers = [n for n in layer_list if n in acts and acts[n].ndim == 4]

@@ -167,22 +167,24 @@ def test_channel_status_names_dead_and_tied_channels():
     assert insp.channel_status([0.0, 0.0, 0.0]) == "dead"          # never fires (0 after ReLU)
     assert insp.channel_status([-0.5, -0.7]) == "dead"            # a conv that is never positive
     assert insp.channel_status([3.31] * 7) == "tied"              # issue 10: seven identical 3.31
-    assert insp.channel_status([3.31, 3.31, 3.0], reach=40) == "tied"   # more images tie than are shown
-    assert insp.channel_status([3.31, 3.31, 3.0], reach=2) == "ok"
+    assert insp.channel_status([3.36] + [3.31] * 7) == "tied"     # the strongest one alone doesn't hide it
+    assert insp.tie([3.36] + [3.31] * 7) == (pytest.approx(3.31), 7)
+    assert insp.channel_status([3.4, 3.31, 3.31, 3.2, 3.1, 3.0]) == "ok"   # two of six: a coincidence
 
 
 def test_top_images_count_the_images_that_tie_with_the_top_value(digits):
-    # 47 identical blank pictures and 3 with a pattern: a channel that the pattern doesn't beat
-    # ties on all the blank ones (its top images are then an accident of their order)
+    # 46 identical blank pictures and 4 with a square: a channel that the squares don't beat
+    # ties on the blank ones (its top images are then an accident of their order)
     x = torch.zeros(50, 1, 28, 28)
-    x[:3, 0, 10:18, 10:18] = torch.linspace(-3, 3, 3).view(3, 1, 1)
+    x[:4, 0, 10:18, 10:18] = torch.tensor([-3.0, -1.0, 1.0, 3.0]).view(4, 1, 1)
     top = insp.top_images(digits, x, ["conv1"], k=4)["conv1"]
     assert top.searched == 50
     full = insp.activations(digits, x)["conv1"].flatten(2).max(dim=2).values      # (50, C) peaks
     for ch in range(full.shape[1]):
-        best = full[:, ch].max()
-        assert int(top.reach[ch]) == int((full[:, ch] >= best - 1e-6 * max(1.0, abs(float(best)))).sum())
-        expected = "dead" if best <= 0 else "tied" if top.reach[ch] >= 4 else "ok"
+        peaks = full[:, ch].sort(descending=True).values
+        last = peaks[3]                                   # the weakest of the 4 shown
+        assert int(top.reach[ch]) == int((full[:, ch] >= last - 1e-6 * max(1.0, abs(float(last)))).sum())
+        expected = "dead" if peaks[0] <= 0 else "tied" if insp.tie(peaks[:4].numpy())[1] >= 2 else "ok"
         assert top.status(ch) == expected
     assert "ok" in {top.status(ch) for ch in range(full.shape[1])}
     blank = insp.top_images(digits, torch.zeros(20, 1, 28, 28), ["conv1"], k=4)["conv1"]
