@@ -1,0 +1,91 @@
+"""Where does it look? in a real browser: the class shown is the class explained, whatever changes."""
+
+import re
+from pathlib import Path
+
+from browser_helpers import keyed, no_exception, shoot, wait_idle
+
+SAMPLES = Path(__file__).resolve().parents[2] / "assets" / "samples"
+
+
+def class_box(page):
+    """The "Class to explain" selectbox (its key carries the network and the picture)."""
+    box = page.locator("[class*='st-key-explain-target-']").first
+    box.wait_for(state="visible", timeout=90_000)
+    return box
+
+
+def shown_class(page) -> str:
+    """The class name the selectbox shows, without its probability: 'frog (81.2 %)' -> 'frog'."""
+    text = class_box(page).locator("input[role='combobox']").input_value().strip()
+    return re.sub(r"\s*\([\d.,]+\s*%\)$", "", text)
+
+
+def heading_class(page) -> str:
+    heading = page.get_by_role("heading", name=re.compile("^Grad-CAM (for|de) “")).first
+    heading.wait_for(state="visible", timeout=90_000)
+    return re.search(r"“(.+)”", heading.inner_text()).group(1)
+
+
+def caption_class(page) -> str:
+    """The class named under the Grad-CAM map ("Grad-CAM of “frog” through relu6...")."""
+    caption = page.get_by_text(re.compile(r"^Grad-CAM (of|de) “")).first
+    return re.search(r"“(.+?)”", caption.inner_text()).group(1)
+
+
+def assert_one_class(page):
+    no_exception(page)
+    shown = shown_class(page)
+    assert heading_class(page) == shown
+    assert caption_class(page) == shown
+
+
+def pick_model(page, label: str):
+    option = page.get_by_role("option", name=label)
+    for _ in range(3):              # a click that lands while the page is still drawing opens nothing
+        keyed(page, "model").locator("input[role='combobox']").click()
+        try:
+            option.wait_for(state="visible", timeout=10_000)
+            break
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: try again
+            page.keyboard.press("Escape")
+            wait_idle(page)
+    option.click()
+    wait_idle(page, 1000)
+
+
+def upload(page, path: Path):
+    keyed(page, "explain.src").get_by_text(re.compile("^(Upload|Enviar arquivo)$")).click()
+    wait_idle(page)
+    keyed(page, "explain.upload").locator("input[type='file']").set_input_files(str(path))
+    wait_idle(page, 1500)
+
+
+def test_class_shown_is_the_class_explained_after_a_new_picture(new_page):
+    """Issue 10: Tiny VGG, a new picture: the box said "frog", the map explained the old "airplane"."""
+    page = new_page("explain")
+    assert_one_class(page)
+    pick_model(page, "Tiny VGG, colour (CIFAR-10)")
+    assert_one_class(page)
+    first = shown_class(page)
+    upload(page, SAMPLES / "checkerboard.png")           # Tiny VGG calls it a frog, not the landscape's airplane
+    assert shown_class(page) == "frog"
+    assert shown_class(page) != first
+    assert_one_class(page)
+    shoot(page, "explain_tiny_upload")
+    pick_model(page, "Clothes (Fashion-MNIST)")          # and another network on the same session
+    assert_one_class(page)
+
+
+def test_each_network_opens_on_a_test_picture_of_its_world(new_page):
+    page = new_page("explain", locale="pt-BR")
+    for label, world, first in (("Dígitos (MNIST)", "MNIST", "“7”"),
+                                ("Roupas (Fashion-MNIST)", "Fashion-MNIST", "“Bota de cano curto”"),
+                                ("Tiny VGG, colorida (CIFAR-10)", "CIFAR-10", "“gato”")):
+        if label != "Dígitos (MNIST)":
+            pick_model(page, label)
+        source = keyed(page, "explain.src").locator("input[type='radio']:checked")
+        assert source.evaluate("el => el.closest('label').innerText").strip() == f"Imagem de teste ({world})"
+        assert keyed(page, "explain.example").locator("input[role='combobox']").input_value().startswith(first)
+        assert_one_class(page)
+        shoot(page, f"explain_world_{world.lower()}_pt")
