@@ -128,6 +128,18 @@ def make(name: str, size: int | None = None) -> np.ndarray:
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 
 
+def parse_value(text: str, name: str) -> float:
+    """A single number typed by a learner (a bias, ...): "-1.5" or the Brazilian "-1,5".
+    ``name`` says what it is in the message (already in the learner's language)."""
+    clean = str(text).strip().replace("\u2212", "-")
+    if not _NUMBER.match(clean):
+        raise KernelError("kernels.error.not_a_value", name=name, value=clean[:20])
+    value = float(clean.replace(",", "."))
+    if not math.isfinite(value) or abs(value) > 1e6:
+        raise KernelError("kernels.error.value_range", name=name, value=clean[:20])
+    return value
+
+
 def parse_cell(cell, row: int, col: int) -> float:
     """One typed cell -> float. Accepts "0.5" and the Brazilian "0,5"."""
     # A table editor gives None (or a float NaN) for a cell left empty.

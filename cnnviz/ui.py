@@ -110,6 +110,22 @@ def show_error(err: Exception) -> None:
         st.error(t("app.unexpected_error", detail=type(err).__name__), icon=":material/warning:")
 
 
+def decimal_input(where, label: str, *, key: str, value: float, help: str | None = None, digits: int = 2) -> float:
+    """A number the learner types in their own format ("0,5" in Portuguese; "0.5" works too),
+    instead of ``st.number_input``, which always writes a decimal point. A value that isn't a
+    number gets a message in the learner's language, and the last good value is kept."""
+    good = f"{key}.value"
+    if key not in st.session_state:
+        st.session_state[key] = num(value, digits)
+        st.session_state[good] = float(value)
+    text = where.text_input(label, key=key, help=help)
+    try:
+        st.session_state[good] = kernels.parse_value(text, label)
+    except CnnvizError as err:
+        where.error(err.message(lang()), icon=":material/warning:")
+    return st.session_state[good]
+
+
 # ---------------------------------------------------------------- images
 @st.cache_resource(show_spinner=False)
 def _sample(name: str):
@@ -360,24 +376,34 @@ def kernel_picker(key: str, *, default: str = "curve_detector") -> np.ndarray:
     if f"{key}.kernel" not in st.session_state:
         _set_kernel(key, kernels.make(default))
         st.session_state[f"{key}.preset"] = default
+    # Only the open tab runs: the drawing canvas (a custom component) answers once when it is
+    # mounted, which would run the whole page a second time on every visit.
     tab_preset, tab_draw, tab_numbers = st.tabs([t("kernel.tab_preset"), t("kernel.tab_draw"),
-                                                 t("kernel.tab_numbers")])
-    with tab_preset:
-        def on_preset():
-            name = st.session_state[f"{key}.preset"]
-            _set_kernel(key, kernels.make(name, st.session_state.get(f"{key}.preset_size")
-                                          if kernels.resizable(name) else None))
-        name = st.selectbox(t("kernel.preset"), kernels.PRESET_NAMES, key=f"{key}.preset",
-                            format_func=labels("kernel.presets."), on_change=on_preset)
-        if kernels.resizable(name):
-            st.select_slider(t("kernel.size"), kernels.SIZES, value=kernels.natural_size(name),
-                             key=f"{key}.preset_size", on_change=on_preset)
-        st.caption(t(f"kernel.about.{name}"))
-    with tab_draw:
-        _kernel_canvas(key)
-    with tab_numbers:
-        _kernel_table(key)
+                                                 t("kernel.tab_numbers")], key=f"{key}.tab", on_change="rerun")
+    if tab_preset.open:
+        with tab_preset:
+            _kernel_presets(key)
+    if tab_draw.open:
+        with tab_draw:
+            _kernel_canvas(key)
+    if tab_numbers.open:
+        with tab_numbers:
+            _kernel_table(key)
     return st.session_state[f"{key}.kernel"]
+
+
+def _kernel_presets(key: str) -> None:
+    def on_preset():
+        name = st.session_state[f"{key}.preset"]
+        _set_kernel(key, kernels.make(name, st.session_state.get(f"{key}.preset_size")
+                                      if kernels.resizable(name) else None))
+    # persist_state: the preset is still named when the learner comes back from the other tabs
+    name = st.selectbox(t("kernel.preset"), kernels.PRESET_NAMES, key=f"{key}.preset", persist_state="session",
+                        format_func=labels("kernel.presets."), on_change=on_preset)
+    if kernels.resizable(name):
+        st.select_slider(t("kernel.size"), kernels.SIZES, value=kernels.natural_size(name),
+                         key=f"{key}.preset_size", on_change=on_preset, persist_state="session")
+    st.caption(t(f"kernel.about.{name}"))
 
 
 def _kernel_canvas(key: str) -> None:

@@ -45,8 +45,12 @@ def uploaded_signal():
 def synthetic_signal():
     kind = st.selectbox(t("conv1d.kind"), signals.KINDS, key="conv1d.kind", format_func=ui.labels("signals.kind."))
     c1, c2, c3 = st.columns(3)
-    freq = c1.slider(t("conv1d.freq"), 0.5, 10.0, 3.0, 0.5, key="conv1d.freq", help=t("conv1d.freq_help"))
-    noise = c2.slider(t("conv1d.noise"), 0.0, 1.0, 0.2, 0.05, key="conv1d.noise", help=t("conv1d.noise_help"))
+    # select sliders, so the values read in the learner's format (a slider always writes "0.20")
+    number = ui.number_format()
+    freq = c1.select_slider(t("conv1d.freq"), [i / 2 for i in range(1, 21)], value=3.0, key="conv1d.freq",
+                            format_func=lambda v: number(v, 1), help=t("conv1d.freq_help"))
+    noise = c2.select_slider(t("conv1d.noise"), [i / 20 for i in range(21)], value=0.2, key="conv1d.noise",
+                             format_func=lambda v: number(v, 2), help=t("conv1d.noise_help"))
     n = c3.slider(t("conv1d.length"), 8, 400, 64, 1, key="conv1d.n", help=t("conv1d.length_help"))
     return signals.make(kind, n, freq=freq, noise=noise, seed=0), kind
 
@@ -88,7 +92,7 @@ with col_ker:
     stride = k1.number_input(t("conv1d.stride"), 1, 16, 1, key="conv1d.stride", help=t("conv1d.stride_help"))
     padding = k2.number_input(t("conv1d.padding"), 0, 32, 0, key="conv1d.padding", help=t("conv1d.padding_help"))
     dilation = k3.number_input(t("conv1d.dilation"), 1, 8, 1, key="conv1d.dilation", help=t("conv1d.dilation_help"))
-    bias = k4.number_input(t("conv1d.bias"), value=0.0, step=0.5, key="conv1d.bias", help=t("conv1d.bias_help"))
+    bias = ui.decimal_input(k4, t("conv1d.bias"), key="conv1d.bias", value=0.0, help=t("conv1d.bias_help"))
 if picked is None:
     st.stop()
 signal, signal_name = picked

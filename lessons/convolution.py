@@ -31,7 +31,7 @@ with col_kernel:
                               help=t("conv.padding_help"))
     dilation = k3.number_input(t("conv.dilation"), min_value=0, max_value=8, value=1, key="conv.dilation",
                                help=t("conv.dilation_help"))
-    bias = k4.number_input(t("conv.bias"), value=0.0, step=10.0, key="conv.bias", help=t("conv.bias_help"))
+    bias = ui.decimal_input(k4, t("conv.bias"), key="conv.bias", value=0.0, help=t("conv.bias_help"))
 if img is None:
     st.stop()
 
@@ -155,10 +155,10 @@ a1.image(figures.upscale(figures.colorize(amap), 420), caption=t("conv.map_capti
 a1.html(figures.legend_html(scale, fmt=ui.number_format(), width=420,
                             label=t("conv.legend_signed" if scale.diverging else "conv.legend_positive")))
 with a2:
-    s1, s2, s3 = st.columns(3)
+    s1, s2 = st.columns(2)                     # two a row: "1.377,8" must not be cut off
     s1.metric(t("conv.map_min"), figures.fmt(float(amap.min())))
     s2.metric(t("conv.map_max"), figures.fmt(float(amap.max())))
-    s3.metric(t("conv.map_mean"), figures.fmt(float(amap.mean()), 1))
+    s1.metric(t("conv.map_mean"), figures.fmt(float(amap.mean()), 1))
     st.markdown(t("conv.map_explain_signed" if scale.diverging else "conv.map_explain"))
 
 # ------------------------------------------------------------------ the article's numbers

@@ -124,8 +124,14 @@ def test_stepping_changes_the_position():
     no_exception(at)
 
 
+def numbers_tab(at):
+    """Open the kernel's Numbers tab (only the open tab runs)."""
+    at.session_state["conv.tab"] = at.tabs[2].label
+    return at.run()
+
+
 def test_letters_in_a_pasted_kernel_are_explained_in_portuguese():
-    at = open_lesson("lessons/convolution.py", "pt_BR")
+    at = numbers_tab(open_lesson("lessons/convolution.py", "pt_BR"))
     at.text_area(key="conv.paste").input("1 0 -1\n2 x -2\n1 0 -1").run()
     no_exception(at)
     assert any("Linha 2, coluna 2" in e.value for e in at.error)
@@ -139,7 +145,7 @@ def test_letters_in_a_pasted_kernel_are_explained_in_portuguese():
 
 @pytest.mark.parametrize("text", ["nan 1\n1 1", "inf 1\n1 1", "1 2\n3", "   ", "1 1\n1 ,"])
 def test_other_bad_pasted_kernels(text):
-    at = open_lesson("lessons/convolution.py")
+    at = numbers_tab(open_lesson("lessons/convolution.py"))
     at.text_area(key="conv.paste").input(text).run()
     no_exception(at)
     assert at.error
@@ -180,3 +186,15 @@ def test_zero_stride_or_dilation_is_explained_in_portuguese(setting):
     assert at.error and "não é permitid" in at.error[0].value
     at.number_input(key=f"conv.{setting}").set_value(1).run()
     assert not at.error
+
+
+def test_bias_is_typed_in_the_learners_format():
+    at = open_lesson("lessons/convolution.py", "pt_BR")
+    assert at.text_input(key="conv.bias").value == "0,00"
+    at.text_input(key="conv.bias").input("-2,5").run()
+    card = card_rows(at)
+    assert (card["+ viés"], card["= saída"], card["depois da ReLU"]) == ("-2,5", "6597,5", "6597,5")
+    at.text_input(key="conv.bias").input("dois").run()          # letters: a message, the last good bias kept
+    no_exception(at)
+    assert any("dois" in e.value and "não é um número" in e.value for e in at.error)
+    assert card_rows(at)["= saída"] == "6597,5"

@@ -48,3 +48,19 @@ def draw_stroke(page, points):
     the same mouse events a hand would, from inside the page.
     """
     page.evaluate(_STROKE_JS, [points])
+
+
+def choose_option(page, key: str, label: str, tries: int = 4):
+    """Open the selectbox keyed ``key`` and pick ``label``. A click that lands while the page is
+    still drawing opens nothing (seen under load): open it again."""
+    option = page.get_by_role("option", name=label)
+    for _ in range(tries):
+        keyed(page, key).locator("input[role='combobox']").click()
+        try:
+            option.wait_for(state="visible", timeout=8_000)
+            break
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: try again
+            page.keyboard.press("Escape")
+            wait_idle(page)
+    option.click()
+    wait_idle(page)

@@ -2,7 +2,7 @@
 
 import re
 
-from browser_helpers import draw_stroke, keyed, no_exception, shoot, wait_idle
+from browser_helpers import choose_option, draw_stroke, keyed, no_exception, shoot, wait_idle
 
 
 def sum_text(page, word="Sum"):
@@ -16,9 +16,7 @@ def test_step_the_curve_detector_then_switch_language(new_page):
     no_exception(page)
     assert page.get_by_role("heading", name="Convolution: slide a kernel").is_visible()
     # the curve detector is the default; pick it explicitly anyway through the preset box
-    keyed(page, "conv.preset").click()
-    page.get_by_role("option", name="Curve detector (course, 7×7)").click()
-    wait_idle(page)
+    choose_option(page, "conv.preset", "Curve detector (course, 7×7)")
     first = sum_text(page)
     assert "6600" in first, first
     shoot(page, "conv_en_6600")
@@ -36,9 +34,7 @@ def test_step_the_curve_detector_then_switch_language(new_page):
     no_exception(page)
 
     # switch to Portuguese from the sidebar
-    keyed(page, "lang_picker").click()
-    page.get_by_role("option", name="Português (Brasil)").click()
-    wait_idle(page)
+    choose_option(page, "lang_picker", "Português (Brasil)")
     assert page.get_by_role("heading", name="Convolução: deslize um kernel").is_visible()
     assert "Soma" in sum_text(page, "Soma")
     shoot(page, "conv_pt")
@@ -107,3 +103,38 @@ def test_draw_a_kernel_on_the_canvas(new_page):
     # the drawn kernel is a vertical bar: the article's curve no longer gives 6600
     assert "6600" not in text.split("=")[-1], text
     no_exception(page)
+
+
+def _script_runs(page) -> list:
+    """Every 'run the script' message the browser sends to the server, as it sends it."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    runs = []
+
+    def on_ws(ws):
+        def sent(payload):
+            if isinstance(payload, (bytes, bytearray)):
+                msg = BackMsg.FromString(bytes(payload))
+                if msg.WhichOneof("type") == "rerun_script":
+                    runs.append(msg.rerun_script)
+        ws.on("framesent", sent)
+
+    page.on("websocket", on_ws)
+    return runs
+
+
+def test_opening_the_lesson_runs_it_once(chromium, app_url):
+    """The drawing canvas answers when it is mounted: it must not be mounted (and rerun the
+    whole page) until the learner opens the Draw tab."""
+    ctx = chromium.new_context(viewport={"width": 1280, "height": 800})
+    page = ctx.new_page()
+    runs = _script_runs(page)
+    page.goto(f"{app_url}/convolution")
+    wait_idle(page)
+    page.wait_for_timeout(3000)
+    assert len(runs) == 1, len(runs)
+    page.get_by_role("tab", name="Draw").click()      # opening the tab runs the page and mounts the canvas
+    wait_idle(page, 1500)
+    assert len(runs) >= 2
+    no_exception(page)
+    ctx.close()
