@@ -2,7 +2,6 @@
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -187,12 +186,17 @@ def test_too_many_rows(monkeypatch):
     assert signals.from_csv(b"\n".join([b"1"] * 100))[0].shape == (100,)
 
 
-def test_a_million_rows_are_refused_quickly():
+def test_a_million_rows_are_refused_before_any_cell_is_read(monkeypatch):
+    # counting the lines is enough: no separator guessed, no cell parsed (timing: benchmarks/bench_limits.py)
+    def parsing(*_args, **_kw):
+        raise AssertionError("the CSV was parsed before being refused")
+
+    monkeypatch.setattr(signals, "_separator", parsing)
     data = b"1\n" * (signals.MAX_ROWS + 2)
-    start = time.perf_counter()
-    with pytest.raises(SignalError, match="at most"):
+    with pytest.raises(SignalError) as info:
         signals.from_csv(data)
-    assert time.perf_counter() - start < 5
+    assert info.value.key == "signals.error.csv_too_long"
+    assert "1,000,002" in str(info.value) and "1.000.002" in info.value.message("pt_BR")
 
 
 # ---------------------------------------------------------------- dataset
@@ -240,16 +244,14 @@ def test_model_has_named_layers_and_few_channels():
 def trained():
     pytest.importorskip("torch")
     seen = []
-    start = time.perf_counter()
     result = signals.train_signal_cnn(epochs=8, seed=0, callback=lambda s: seen.append(s.epoch))
-    return result, seen, time.perf_counter() - start
+    return result, seen
 
 
-def test_training_is_fast_and_accurate(trained):
-    result, seen, seconds = trained
-    print(f"1D CNN: test accuracy {result.test_acc:.4f} in {seconds:.1f} s")
+def test_training_is_accurate_and_reports_every_epoch(trained):
+    # how long it takes, against a bare PyTorch loop: benchmarks/bench_limits.py
+    result, seen = trained
     assert result.test_acc >= 0.90
-    assert seconds <= 30
     assert seen == list(range(1, 9))
     assert len(result.history) == 8 and {"loss", "train_acc", "val_acc"} <= set(result.history[0])
     assert result.history[-1]["loss"] < result.history[0]["loss"]
