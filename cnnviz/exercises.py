@@ -13,6 +13,22 @@ curve detector fire?) and ``pointing_score`` (Where does it look?: the pointing 
 
 No streamlit and no torch at import time. The receptive-field and autoencoder questions
 import their modules (which import torch) only when one of them is generated.
+
+For the widget: ``render_prompt``; for a "choice", ``render_choice(q, i)`` per option (and
+``q.choices[i].figure`` when it has an array: a kernel); then ``check(q, typed_or_index)``.
+A ``Verdict`` with ``problem`` set means "could not read it": show the problem, do not count
+a wrong answer. ``q.figure`` holds what to draw with the prompt:
+
+- conv.sum_at: ``window``, ``kernel`` (3 x 3 each, draw side by side)
+- conv.which_kernel: ``image``, ``map`` (the activation map), choices carry the kernels
+- conv1d.value_at: ``signal``, ``kernel``, ``position``; conv1d.which_kernel: ``signal``, ``output``
+- layers.relu: ``x``; layers.maxpool / avgpool: ``matrix`` (4 x 4), ``window``, ``stride``
+- inside.predict_class (no network): ``logits``, ``classes``; inside.top_image: ``images``,
+  ``activations`` (reveal after checking), and ``kernel`` when the channel is a known filter
+- train.overfit: ``runs`` = two dicts of ``train``/``val`` accuracy (%) per epoch;
+  train.best_epoch: ``train``, ``val``
+- explain.pointing: ``heatmap`` and four ``points`` (x, y) labelled A–D;
+  explain.faithful: ``fractions``, two ``curves``; explain.sanity: ``correlations``
 """
 
 from __future__ import annotations
@@ -322,7 +338,7 @@ def check(question: Question, answer, lang: str = i18n.DEFAULT) -> Verdict:
             correct = given == int(question.answer)
         elif kind == "number":
             given = parse_number(answer, lang)
-            correct = abs(given - float(question.answer)) <= question.tolerance + 1e-12 * abs(float(question.answer))
+            correct = abs(given - float(question.answer)) <= question.tolerance + 1e-9 + 1e-12 * abs(float(question.answer))
         elif kind == "vector":
             given = parse_vector(answer, len(np.ravel(question.answer)), lang)
             correct = bool(np.all(np.abs(given - np.ravel(question.answer)) <= question.tolerance + 1e-9))
@@ -583,7 +599,8 @@ def _conv_which_kernel(rng):
     names = list(WHICH_KERNELS)
     rng.shuffle(names)
     answer = int(rng.integers(len(names)))
-    amap = convolve2d(crop, make(names[answer]), padding=1, engine="numpy").output.astype(np.float64)
+    # no padding: zero borders would draw an edge around every map and blur the clue
+    amap = convolve2d(crop, make(names[answer]), engine="numpy").output.astype(np.float64)
     choices = [Choice(Label(f"kernel.presets.{n}"), make(n)) for n in names]
     return _q("conv.which_kernel", {}, "choice", answer, choices=choices,
               explain={"why": Label(f"exercises.kernel_why.{names[answer]}")}, section="conv.kernel_header",
@@ -639,7 +656,9 @@ WHICH_KERNELS_1D = ("identity", "moving_average", "difference", "second_derivati
 def _conv1d_which_kernel(rng):
     from .signals import PRESETS, convolve, make
     kind = _pick(rng, ["square", "sawtooth"])
-    signal = make(kind, n=int(_pick(rng, [60, 80, 100])), freq=float(_pick(rng, [2.0, 3.0, 4.0])))
+    # a little noise: the moving average visibly calms it, the identity keeps it
+    signal = make(kind, n=int(_pick(rng, [60, 80, 100])), freq=float(_pick(rng, [2.0, 3.0, 4.0])),
+                  noise=0.06, seed=int(rng.integers(1_000_000)))
     names = list(WHICH_KERNELS_1D)
     rng.shuffle(names)
     answer = int(rng.integers(len(names)))
@@ -687,7 +706,6 @@ def _why_memory(rng):
         weights = int(_pick(rng, [3, 5, 12, 25, 60, 125, 250, 600])) * 10 ** int(_pick(rng, [5, 6, 7, 8]))
     size = cparams.memory_bytes(weights, dtype)
     value, unit = cparams.human_bytes(size)
-    value = round(value, 1)
     return _q("why.memory", {"weights": weights, "dtype": dtype, "unit": unit}, "number", value, tolerance=0.05,
               explain={"weights": weights, "dtype": dtype, "bytes": cparams.BYTES[dtype], "total": size,
                        "unit": unit},
@@ -999,7 +1017,7 @@ def _ae_ratio(rng):
     side, c = _pick(rng, [(28, 1), (32, 3), (64, 3)])
     latent = int(_pick(rng, [2, 4, 8, 16, 32, 64]))
     n = cparams.inputs((side, side, c))
-    ratio = round(n / latent, 1)
+    ratio = n / latent
     return _q("ae.ratio", {"side": side, "c": c, "latent": latent}, "number", ratio, tolerance=0.05,
               explain={"n": n, "latent": latent}, section="ae.encode_header")
 
@@ -1061,7 +1079,7 @@ def _explain_pointing(rng, heatmap=None, target=None):
     h, w = hm.shape
     radius = 0.0                   # the four points are judged exactly where they are
     for _ in range(200):
-        pts = [(int(rng.integers(w)), int(rng.integers(h))) for _ in range(4)]
+        pts = [(int(rng.integers(1, max(2, w - 1))), int(rng.integers(1, max(2, h - 1)))) for _ in range(4)]
         res = [pointing_score(hm, p, radius=radius) for p in pts]
         hits = [i for i, (hit, _) in enumerate(res) if hit]
         if len(hits) == 1 and all(res[i][1] < 60 for i in range(4) if i != hits[0]):
