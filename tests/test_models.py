@@ -5,7 +5,6 @@ import io
 import json
 import pathlib
 import pickle
-import time
 
 import numpy as np
 import pytest
@@ -36,11 +35,9 @@ def bundled(request):
     return load(request.param)
 
 
-def test_bundled_loads_fast_and_small(bundled):
+def test_bundled_is_small_and_matches_its_card(bundled):
+    # how fast it loads, against reading the weights file alone: benchmarks/bench_limits.py
     name = bundled.name
-    start = time.perf_counter()
-    load(name)
-    assert time.perf_counter() - start < 1.0
     path = models.WEIGHTS_DIR / f"{name}.safetensors"
     assert path.stat().st_size < 5 * 1024 * 1024
     card = bundled.card
@@ -239,11 +236,10 @@ def test_malicious_pickle_is_refused_and_never_run(tmp_path, container):
     for name in ("weights.pt", "weights.pth"):
         with pytest.raises(ModelError) as info:
             load_user_weights(blob, name)
-        assert info.value.key in ("models.user_pickle_refused", "models.user_bad_file")
+        # torch.save's zip: the safe unpickler refuses the object; a bare pickle is no torch file
+        assert info.value.key == {"torch.save": "models.user_pickle_refused",
+                                  "raw_pickle": "models.user_bad_file"}[container]
         assert not target.exists()
-    with pytest.raises(ModelError) as info:
-        load_user_weights(blob, "weights.pt")
-    assert info.value.key == "models.user_pickle_refused" or container == "raw_pickle"
 
 
 def test_pickled_whole_model_is_refused():
