@@ -246,12 +246,18 @@ def image_picker(key: str, *, default: str = "mouse", camera: bool = True, label
         if st.session_state.get(f"{key}.example") not in by_index:
             st.session_state[f"{key}.example"] = pictures[0][0]
 
-        def describe(i):
+        def describe_class(i):
             y = by_index[i][0]
-            return option(c=classes[y] if y < len(classes) else str(y), i=i)
+            return classes[y] if y < len(classes) else str(y)
+
+        def describe(i):
+            return option(c=describe_class(i), i=i)
 
         i = st.selectbox(t("picker.test_image"), list(by_index), key=f"{key}.example", format_func=describe,
                          help=t("picker.test_help"))
+        from .figures import upscale
+
+        st.image(upscale(by_index[i][1], 112), width="content", caption=t("picker.true_class", c=describe_class(i)))
         return by_index[i][1]
     if src == "sample":
         names = list(images.SAMPLES)

@@ -144,3 +144,46 @@ def test_corrupt_upload_is_explained():
     at.file_uploader(key="explain.upload").set_value(("x.png", b"\x89PNG\r\n\x1a\nbroken", "image/png")).run()
     assert not at.exception
     assert at.error
+
+
+def trained_export(dataset: str, arch: str, classes: list[str], examples=None) -> dict:
+    """What the Train lesson hands over ("train.export"): weights, card, its first test pictures."""
+    from cnnviz import models
+
+    channels, size, mean, std = (1, 28, [0.286], [0.353]) if arch == "FashionCNN" else \
+        (3, 32, [0.4914, 0.4822, 0.4465], [0.247, 0.2435, 0.2616])
+    model = models.ARCHITECTURES[arch](num_classes=len(classes))
+    card = {"name": f"{dataset}-scratch-20", "architecture": arch, "classes": classes, "in_channels": channels,
+            "input_size": [size, size], "normalization": {"mean": mean, "std": std},
+            "data": {"dataset": dataset}}
+    return {"result": None, "card": card, "weights": models.to_safetensors(model), "examples": examples}
+
+
+def test_a_trained_network_opens_on_its_dataset():
+    """Issue 10: a clothes network opened from the Train lesson was explained on a hand-drawn 3."""
+    from cnnviz import ui
+
+    export = trained_export("fashion", "FashionCNN", ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"])
+    at = open_lesson("lessons/explain.py", "en", state={"train.export": export, "model": ui.TRAINED}, timeout=300)
+    assert at.radio(key="explain.src").value == "dataset"
+    assert at.selectbox(key="explain.example").options[0] == "“Ankle boot”, test image 0"
+    assert_one_class(at, Browser())
+
+
+def test_a_network_trained_on_your_pictures_opens_on_one_of_them():
+    torch = pytest.importorskip("torch")
+    from cnnviz import ui
+
+    pictures = torch.zeros(4, 3, 64, 64)
+    pictures[:2, 0] = 1.0                                   # two red pictures, two blue ones
+    pictures[2:, 2] = 1.0
+    export = trained_export("own", "TinyVGG", ["red", "blue"], (pictures, torch.tensor([0, 0, 1, 1])))
+    at = open_lesson("lessons/explain.py", "en", state={"train.export": export, "model": ui.TRAINED}, timeout=300)
+    assert at.radio(key="explain.src").value == "dataset"
+    example = at.selectbox(key="explain.example")
+    assert example.options == ["“red”, your picture 0", "“red”, your picture 1",
+                               "“blue”, your picture 2", "“blue”, your picture 3"]
+    example.set_value(2).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert_one_class(at, Browser())
