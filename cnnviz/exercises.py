@@ -1074,8 +1074,11 @@ def _blob_map(rng, size: int = 28) -> np.ndarray:
 @_kind("explain.pointing", "explain")
 def _explain_pointing(rng, heatmap=None, target=None):
     """Which of four points would the pointing game count as a hit? ``heatmap``: the lesson's
-    Grad-CAM (else a made-up map); ``target``: the class it explains (for the section title)."""
-    hm = _blob_map(rng) if heatmap is None else np.asarray(heatmap, dtype=np.float64)
+    Grad-CAM (else, or when it is flat, a made-up map: draw ``figure["heatmap"]``, always the
+    map asked about); ``target``: the class it explains (for the section title)."""
+    hm = None if heatmap is None else np.asarray(heatmap, dtype=np.float64)
+    if hm is None or hm.ndim != 2 or min(hm.shape) < 4 or not np.isfinite(hm).all() or np.ptp(hm) <= 0:
+        hm = _blob_map(rng)        # no map, or a flat one (nothing to point at): a made-up map, drawn as such
     h, w = hm.shape
     radius = 0.0                   # the four points are judged exactly where they are
     for _ in range(200):
@@ -1086,7 +1089,9 @@ def _explain_pointing(rng, heatmap=None, target=None):
             break
     else:   # a map with one small bright place: put one point on its peak, three far below
         r, c = np.unravel_index(int(hm.argmax()), hm.shape)
-        low = np.argwhere(hm <= np.quantile(hm, 0.5))
+        low = np.argwhere(hm < min(np.quantile(hm, 0.5), np.quantile(hm, 1 - POINTING_TOP)))
+        if len(low) < 3:           # almost all of the map is its peak: nothing to tell apart
+            return _explain_pointing(rng, None, target)
         picks = low[rng.choice(len(low), 3, replace=False)]
         pts = [(int(c), int(r))] + [(int(p[1]), int(p[0])) for p in picks]
         order = [int(i) for i in rng.permutation(4)]

@@ -270,6 +270,8 @@ def test_explain_questions_with_the_lessons_maps_and_curves():
     x, y = q.figure["points"][q.answer]
     assert hm[y, x] >= np.quantile(hm, 0.85)
     assert "tabby cat" in check(q, 0, "en").explanation
+    flat = generate("explain.pointing", 3, heatmap=np.zeros((7, 7)), target="cat")   # an all-zero Grad-CAM
+    assert np.ptp(flat.figure["heatmap"]) > 0 and check(flat, flat.answer, "en").correct
     fr = np.linspace(0, 1, 11)
     q = generate("explain.faithful", 0, fractions=fr, curves=[np.exp(-fr), np.exp(-8 * fr)],
                  names=["Saliency", "Grad-CAM"])
