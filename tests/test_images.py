@@ -126,12 +126,12 @@ def test_truncated_and_corrupt_files():
     (b"", "images.error.empty"),
     (b"hello, I am a text file", "images.error.not_an_image"),
     (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "images.error.not_an_image"),
-    (b"\x89PNG\r\n\x1a\n", "images.error.corrupt"),
+    (b"\x89PNG\r\n\x1a\n", "images.error.not_an_image"),     # a PNG signature and nothing else
 ])
 def test_not_images(data, key):
     with pytest.raises(ImageError) as info:
         load_image(data)
-    assert info.value.key in (key, "images.error.not_an_image", "images.error.corrupt")
+    assert info.value.key == key
     assert info.value.message("pt_BR") != info.value.message("en")
 
 

@@ -30,13 +30,19 @@ def test_all_issue_presets_exist():
 
 @pytest.mark.parametrize("size", kernels.SIZES)
 def test_resizable_presets(size):
-    assert kernels.make("box_blur", size).sum() == pytest.approx(1)
-    assert kernels.make("gaussian_blur", size).sum() == pytest.approx(1)
+    box = kernels.make("box_blur", size)
+    assert box.shape == (size, size) and np.allclose(box, 1 / size ** 2)       # the plain mean
+    gauss = kernels.make("gaussian_blur", size)
+    assert gauss.sum() == pytest.approx(1) and np.allclose(gauss, gauss.T) and np.allclose(gauss, gauss[::-1])
+    mid = size // 2
+    assert gauss[mid, mid] == gauss.max() and np.all(np.diff(gauss[mid, :mid + 1]) > 0)   # peaks in the centre
     ident = kernels.make("identity", size)
-    assert ident.sum() == 1 and ident[size // 2, size // 2] == 1
-    # a 3x3 preset embedded in a bigger kernel: same weights in the middle
+    assert ident.sum() == 1 and ident[mid, mid] == 1 and np.count_nonzero(ident) == 1
+    # a 3x3 preset embedded in a bigger kernel: same weights in the middle, zeros around
     sob = kernels.make("sobel_x", size)
-    assert sob.shape == (size, size) and sob.sum() == 0
+    assert sob.shape == (size, size)
+    np.testing.assert_array_equal(sob[mid - 1:mid + 2, mid - 1:mid + 2], kernels.PRESETS["sobel_x"])
+    assert np.count_nonzero(sob) == np.count_nonzero(kernels.PRESETS["sobel_x"])
 
 
 def test_identity_and_box_blur_do_what_they_say():
