@@ -8,15 +8,27 @@ receives, and answers like a browser: a button is a ``trigger_value``, a toggle 
 ``bool_value``, a selectbox the option's label; a widget inside a fragment reruns only the
 fragment. Images are fetched as a browser would (``--no-media`` to skip).
 
-Lesson path (issue 11): open Convolution; next; strongest; ReLU on; open Inside a CNN and use
-the digit sample; open Explain and choose the second class; open Image as numbers. Latency
+Lesson path (issue 11): open Convolution; scroll down (only when the page holds a component: in
+Chromium the drawing canvas then loads and sends its value, one more full run); next; strongest;
+ReLU on; open Inside a CNN and use the digit sample; open Explain and choose the second class;
+open Image as numbers. Latency
 of an interaction = from sending the BackMsg to the ``script_finished`` that ends it (a
 fragment's finish for a fragment rerun; a run stopped for ``st.rerun()`` does not end it).
 
-    python benchmarks/classroom.py --start --sessions 1                 # one student
-    python benchmarks/classroom.py --url http://127.0.0.1:8501 --server-pid 1234 --sessions 30
-    python benchmarks/classroom.py --start --sessions 30 --burst        # everyone clicks at once
-    python benchmarks/classroom.py --start --chromium-check            # same page as a real Chromium?
+The runs of issue 11 (on a quiet machine; each starts its own server and stops it):
+
+    python benchmarks/classroom.py --start --warmup --sessions 1                    # one student alone
+    python benchmarks/classroom.py --start --warmup --sessions 10 --json c10.json   # a small group
+    python benchmarks/classroom.py --start --warmup --sessions 30 --json c30.json   # the class, 1-3 s think
+    python benchmarks/classroom.py --start --warmup --sessions 30 --burst           # no think time at all
+    python benchmarks/classroom.py --start --warmup --sessions 30 --lockstep 20     # "now all press next"
+    python benchmarks/classroom.py --start --warmup --sessions 30 --workers 2       # 2 workers behind nginx
+    python benchmarks/classroom.py --start --sessions 10 --interactions 200 --duration 1200 --settle 30
+                                                          # leak: the path 20 times; RSS over time, after
+    python benchmarks/classroom.py --start --chromium-check        # the tool's page == Chromium's page?
+
+Against a server already running: ``--url http://127.0.0.1:8501 --server-pid PID`` (repeat
+``--server-pid`` for each worker). ``--lang pt-BR`` or ``mixed`` for Portuguese browsers.
 
 Only 127.0.0.1 / localhost: this is a load tool for your own laptop, not for anyone's server.
 Exit status 0 when there was no error, every check held and every student saw the same numbers.
@@ -259,6 +271,7 @@ class Student:
         self.page = Page()
         self.ws = None
         self.cookie = ""
+        self.worker = ""                      # which worker a proxy chose (X-Cnnviz-Upstream), if it says
         self.opened = False
         self.fetched: set[str] = set()
         self.media_errors = 0
@@ -286,6 +299,7 @@ class Student:
             conn.request("GET", "/", headers={"Accept": "text/html"})
             resp = conn.getresponse()
             resp.read()
+            self.worker = resp.headers.get("X-Cnnviz-Upstream", "")
             return "; ".join(c.split(";", 1)[0] for c in resp.headers.get_all("Set-Cookie") or [])
         finally:
             conn.close()
@@ -494,14 +508,19 @@ def server_usage(pids: list[int]) -> tuple[float, float]:
 
 
 class Sampler:
-    """RSS peak of the server while the class runs (every half second)."""
+    """RSS of the server while the class runs: its peak (every half second) and a timeline (every 5 s)."""
 
     def __init__(self, pids: list[int]):
-        self.pids, self.peak, self._task = pids, 0.0, None
+        self.pids, self.peak, self._task, self.timeline = pids, 0.0, None, []
 
     async def _run(self):
+        t0, n = time.monotonic(), 0
         while True:
-            self.peak = max(self.peak, server_usage(self.pids)[1])
+            cpu, rss = server_usage(self.pids)
+            self.peak = max(self.peak, rss)
+            if n % 10 == 0:
+                self.timeline.append((round(time.monotonic() - t0, 1), round(cpu, 1), round(rss, 1)))
+            n += 1
             await asyncio.sleep(0.5)
 
     def start(self):
@@ -522,22 +541,26 @@ async def student_session(i: int, args, rng: random.Random, base: str, deadline:
     lang = args.langs[i % len(args.langs)]
     s = Student(i, base, lang, args.timeout, not args.no_media)
     clients.append(s)
-    if not args.burst:
+    t0 = time.monotonic()
+    if not args.burst and not args.lockstep:
         await asyncio.sleep(rng.uniform(0, args.ramp))
     try:
         await s.connect()
     except Exception as e:  # noqa: BLE001
         records.append(Record(i, lang, "connect", 0, None, error=f"{type(e).__name__}: {e}"))
         return
-    done = 0
+    done = slot = 0
     loop = 0
     try:
-        while done < args.interactions and time.monotonic() < deadline:
+        while done < args.interactions and time.monotonic() < deadline and (not args.one_pass or loop < 1):
             for step in steps:
                 if done >= args.interactions or time.monotonic() >= deadline:
                     break
-                if done and not args.burst:
+                if args.lockstep:                             # the teacher: "now everyone, ..."
+                    await asyncio.sleep(max(0.0, t0 + slot * args.lockstep - time.monotonic()))
+                elif done and not args.burst:
                     await asyncio.sleep(rng.uniform(*args.think))
+                slot += 1
                 before = len(s.page.exceptions)
                 cpu0 = server_usage(pids)[0] if pids and args.sessions == 1 else None
                 rec = Record(i, lang, step.name, loop, None)
@@ -569,6 +592,15 @@ async def run_class(args, base: str, pids: list[int]) -> dict:
     steps = lesson_path()
     records: list[Record] = []
     clients: list[Student] = []
+    if args.warmup:            # one student through the path first: imports, models, caches (not counted)
+        warm = argparse.Namespace(**{**vars(args), "burst": True, "lockstep": 0.0, "one_pass": True,
+                                             "sessions": 1})
+        warm_records: list[Record] = []
+        await student_session(0, warm, rng, base, time.monotonic() + args.timeout * len(steps), steps,
+                              warm_records, [], [])
+        bad = [r for r in warm_records if r.error or r.exceptions]
+        if bad:
+            print(f"warm-up: {bad[0].step}: {bad[0].error or bad[0].exceptions[0]}", file=sys.stderr)
     cpu0, rss0 = server_usage(pids) if pids else (None, None)
     sampler = Sampler(pids)
     sampler.start()
@@ -583,10 +615,16 @@ async def run_class(args, base: str, pids: list[int]) -> dict:
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     wall = time.monotonic() - t0
+    if pids and args.settle:
+        await asyncio.sleep(args.settle)          # everyone has left: does the memory come back?
     await sampler.stop()
     cpu1, rss1 = server_usage(pids) if pids else (None, None)
-    return summarize(args, records, steps, clients, wall, time.process_time() - proc0,
-                     cpu0, cpu1, rss0, rss1, sampler.peak if pids else None, len(pending))
+    out = summarize(args, records, steps, clients, wall, time.process_time() - proc0,
+                    cpu0, cpu1, rss0, rss1, sampler.peak if pids else None, len(pending))
+    if pids:
+        out["server"]["timeline"] = sampler.timeline        # (s, CPU s, RSS MB) every 5 s
+        out["server"]["settle_s"] = args.settle
+    return out
 
 
 def pct(values: list[float], q: float) -> float:
@@ -644,6 +682,7 @@ def summarize(args, records, steps, clients, wall, client_cpu, cpu0, cpu1, rss0,
     all_secs = [r.seconds for r in records if r.seconds is not None and not r.error]
     out = {
         "sessions": args.sessions, "langs": args.langs, "burst": args.burst, "think": args.think,
+        "lockstep": args.lockstep,
         "interactions": n_int, "wall_s": wall, "cut_short": cut,
         "steps": rows,
         "overall": {"p50": pct(all_secs, 0.5), "p95": pct(all_secs, 0.95),
@@ -652,6 +691,7 @@ def summarize(args, records, steps, clients, wall, client_cpu, cpu0, cpu1, rss0,
         "media_errors": sum(c.media_errors for c in clients),
         "auto_reruns": sum(c.page.auto_reruns for c in clients),
         "client_cpu_s": client_cpu,
+        "students_per_worker": _count(c.worker for c in clients if c.worker),
     }
     if cpu0 is not None:
         out["server"] = {"cpu_s": cpu1 - cpu0, "cpu_s_per_interaction": (cpu1 - cpu0) / max(n_int, 1),
@@ -660,13 +700,23 @@ def summarize(args, records, steps, clients, wall, client_cpu, cpu0, cpu1, rss0,
     return out
 
 
+def _count(items) -> dict:
+    out: dict = {}
+    for x in items:
+        out[x] = out.get(x, 0) + 1
+    return out
+
+
 def print_report(r: dict) -> None:
     f = lambda x: "    -" if x is None or x != x else f"{x:6.2f}"  # noqa: E731
-    print(f"\n{r['sessions']} student(s), {', '.join(r['langs'])}, "
-          + ("burst (no think time)" if r["burst"] else f"think {r['think'][0]:g}-{r['think'][1]:g} s")
+    pace = ("burst (no think time)" if r["burst"] else f"all together every {r['lockstep']:g} s" if r["lockstep"]
+            else f"think {r['think'][0]:g}-{r['think'][1]:g} s")
+    print(f"\n{r['sessions']} student(s), {', '.join(r['langs'])}, {pace}"
           + f"; {r['interactions']} interactions in {r['wall_s']:.1f} s\n")
     print(f"{'step':24} {'n':>4} {'err':>4} {'exc':>4} {'p50 s':>6} {'p95 s':>6} {'max s':>6} {'cpu s':>6}  seen")
     for row in r["steps"]:
+        if not (row["n"] or row["skipped"] or row["errors"]):
+            continue                                   # a step nobody reached (--interactions)
         same = "" if row["variants"] <= 1 else f"  [{row['variants']} DIFFERENT pages]"
         skipped = f" ({row['skipped']} skipped)" if row["skipped"] else ""
         print(f"{row['step']:24} {row['n']:4d} {row['errors']:4d} {row['exceptions']:4d} {f(row['p50'])} "
@@ -677,7 +727,15 @@ def print_report(r: dict) -> None:
     if "server" in r:
         s = r["server"]
         print(f"\nserver CPU {s['cpu_s']:.1f} s = {s['cpu_s_per_interaction']:.2f} s per interaction; "
-              f"RSS {s['rss_mb_start']:.0f} MB at start, {s['rss_mb_end']:.0f} MB at end, {s['rss_mb_peak']:.0f} MB peak")
+              f"RSS {s['rss_mb_start']:.0f} MB at start, {s['rss_mb_end']:.0f} MB at end"
+              + (f" ({s['settle_s']:g} s after the last student left)" if s.get("settle_s") else "")
+              + f", {s['rss_mb_peak']:.0f} MB peak")
+        line = s.get("timeline", [])
+        if len(line) > 2:
+            step = max(1, len(line) // 12)
+            print("RSS MB over time: " + ", ".join(f"{t:g} s {m:.0f}" for t, _, m in line[::step]))
+    if r["students_per_worker"]:
+        print("students per worker: " + ", ".join(f"{w} {n}" for w, n in sorted(r["students_per_worker"].items())))
     print(f"this tool's own CPU: {r['client_cpu_s']:.1f} s; images that failed to load: {r['media_errors']}")
     for e in r["errors"][:10]:
         print(f"ERROR student {e['student']} {e['step']} (pass {e['loop']}): {e['error']}")
@@ -840,14 +898,19 @@ def parse_args(argv=None):
     where = ap.add_mutually_exclusive_group(required=True)
     where.add_argument("--url", help="the running app, http://127.0.0.1:PORT (nothing else is accepted)")
     where.add_argument("--start", action="store_true", help="start `streamlit run app.py` on a free port, stop it after")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="with --start: N Streamlit workers behind nginx (python -m cnnviz.serve) instead of one process")
     ap.add_argument("--sessions", type=int, default=1, help=f"students (1-{MAX_SESSIONS}, default 1)")
     ap.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"),
                     help="seconds a student waits between actions, uniform (default 1 3)")
     ap.add_argument("--ramp", type=float, default=None,
                     help="students arrive over this many seconds (default: the longest think time)")
     ap.add_argument("--burst", action="store_true", help="no think time, no ramp: everyone at once")
+    ap.add_argument("--lockstep", type=float, default=0.0, metavar="GAP",
+                    help="everyone does step k at the same moment, k x GAP seconds after the start "
+                         "(the teacher says 'now press next'); a student still busy starts when done")
     ap.add_argument("--interactions", type=int, default=None,
-                    help="interactions per student (default: the path once, %d); more repeats the path" % len(lesson_path()))
+                    help="interactions per student (default: the path once); more than the path repeats it")
     ap.add_argument("--duration", type=float, default=300.0,
                     help=f"stop starting new interactions after this many seconds (default 300, max {MAX_DURATION:g})")
     ap.add_argument("--timeout", type=float, default=180.0, help="seconds one interaction may take (default 180)")
@@ -855,6 +918,10 @@ def parse_args(argv=None):
                     help="the students' browser language (mixed: every other student in Portuguese)")
     ap.add_argument("--server-pid", type=int, action="append", default=[],
                     help="a server process to measure (CPU, RSS; its children count too); repeat for workers")
+    ap.add_argument("--warmup", action="store_true",
+                    help="one student goes through the path first, not counted (a teacher who tried it before class)")
+    ap.add_argument("--settle", type=float, default=0.0,
+                    help="seconds to wait after the last student leaves before the last RSS sample (leak runs)")
     ap.add_argument("--no-media", action="store_true", help="do not fetch the pictures as a browser would")
     ap.add_argument("--seed", type=int, default=0, help="seed of the think times (default 0)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON ('-' for stdout only)")
@@ -867,28 +934,43 @@ def parse_args(argv=None):
         ap.error(f"--sessions must be 1-{MAX_SESSIONS}")
     if not 0 < args.duration <= MAX_DURATION:
         ap.error(f"--duration must be in (0, {MAX_DURATION:g}]")
+    if args.lockstep < 0 or (args.lockstep and args.burst):
+        ap.error("--lockstep GAP > 0, and not with --burst")
     if args.think[0] < 0 or args.think[1] < args.think[0]:
         ap.error("--think MIN MAX with 0 <= MIN <= MAX")
-    args.interactions = args.interactions or len(lesson_path())
+    args.one_pass = args.interactions is None            # default: the path once
+    args.interactions = args.interactions or 10_000
     if not 1 <= args.interactions <= 10_000:
         ap.error("--interactions must be 1-10000")
     args.ramp = args.think[1] if args.ramp is None else max(0.0, args.ramp)
     args.langs = ["en", "pt-BR"] if args.lang == "mixed" else [args.lang]
     if args.url:
         args.url = check_local(args.url)
+    if args.workers and not args.start:
+        ap.error("--workers needs --start (for a cluster already running, give --url and --server-pid per worker)")
     return args
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    proc = None
+    proc = cluster = None
     pids = list(args.server_pid)
     try:
-        if args.start:
+        if args.start and args.workers:
+            sys.path.insert(0, str(ROOT))
+            from cnnviz.serve import Cluster, free_port as proxy_port
+
+            cluster = Cluster(workers=args.workers, host="127.0.0.1", port=proxy_port(), debug_header=True)
+            cluster.start()
+            base = check_local(cluster.url)
+            pids += cluster.worker_pids()
+            print(f"started {args.workers} workers (pids {cluster.worker_pids()}) behind nginx at {base}; "
+                  f"logs in {cluster.run_dir}", file=sys.stderr, flush=True)
+        elif args.start:
             log = Path(os.environ.get("TMPDIR", "/tmp")) / f"classroom-server-{os.getpid()}.log"
             proc, base = start_server(log)
             pids.append(proc.pid)
-            print(f"started streamlit (pid {proc.pid}) at {base}; log {log}", file=sys.stderr)
+            print(f"started streamlit (pid {proc.pid}) at {base}; log {log}", file=sys.stderr, flush=True)
         else:
             base = args.url
         if args.chromium_check:
@@ -910,6 +992,8 @@ def main(argv=None) -> int:
     finally:
         if proc is not None:
             stop_server(proc)
+        if cluster is not None:
+            cluster.stop()
 
 
 if __name__ == "__main__":
