@@ -295,6 +295,17 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+# what LoadedModel.preprocess does to a picture (cnnviz.models.preprocess), said on the card
+PREPROCESSING = {
+    "DigitsCNN": "MNIST-style: grayscale, invert if light background, crop, 20x20 box centred by mass "
+                 "in 28x28, normalize; a picture already in MNIST's format (28x28, grey, dark "
+                 "background) is only normalized",
+    "FashionCNN": "grayscale, invert if light background, crop, fit in 28x28, normalize; a picture "
+                  "already in Fashion-MNIST's format (28x28, grey, dark background) is only normalized",
+    "TinyVGG": "centre crop to a square, resize to 32x32, normalize (a 32x32 picture is not resampled)",
+}
+
+
 def train_bundled(name: str, *, epochs: int | None = None, patience: int | None = None,
                   seed: int = 0, out: Path | str = REPO / "assets" / "models",
                   threads: int = 2, limit: int | None = None, command: str | None = None,
@@ -355,11 +366,7 @@ def train_bundled(name: str, *, epochs: int | None = None, patience: int | None 
         "in_channels": spec.in_channels,
         "input_size": list(spec.input_size),
         "normalization": {"mean": list(spec.mean), "std": list(spec.std)},
-        "preprocessing": ("MNIST-style: grayscale, invert if light background, crop, 20x20 box "
-                          "centred by mass in 28x28, normalize" if name == "digits" else
-                          "grayscale, invert if light background, crop, fit in 28x28, normalize"
-                          if spec.in_channels == 1 else
-                          "centre crop to a square, resize to 32x32, normalize"),
+        "preprocessing": PREPROCESSING[spec.arch],
         "data": {
             "dataset": dataset,
             "train_images": len(train_set), "val_images": len(val_set),
