@@ -4,6 +4,8 @@ import pytest
 from app_helpers import open_lesson
 from streamlit.testing.v1 import AppTest
 
+from cnnviz.i18n import t
+
 
 def open_page(path, lang="en") -> AppTest:
     return open_lesson(path, lang)
@@ -39,6 +41,12 @@ def test_why_custom_mlp():
 def test_layers_defaults(lang):
     at = open_page("lessons/layers.py", lang)
     assert not at.error
+    captions = [c.value for c in at.caption]
+    # max pooling 2 x 2, stride 2 halves the 6 x 6 matrix; softmax of 2; 1; 0.1 sums to one
+    assert t("layers.pool_sizes", lang, h=6, w=6, ho=3, wo=3, window=2, stride=2) in captions
+    assert t("layers.softmax_sum", lang, total="1,0000" if lang == "pt_BR" else "1.0000") in captions
+    p1 = "0{,}6590" if lang == "pt_BR" else "0.6590"                # e^2 / (e^2 + e^1 + e^0.1)
+    assert any(f"= {p1}" in x.value for x in at.latex)
 
 
 def test_layers_bad_logits_and_pooling_window():
@@ -47,9 +55,14 @@ def test_layers_bad_logits_and_pooling_window():
     assert not at.exception and at.error
     at.text_input(key="layers.logits").input("5 5 5").run()
     assert not at.exception and not at.error
+    assert any(r"= 0.3333" in x.value for x in at.latex)          # equal logits: equal chances
     at.select_slider(key="layers.window").set_value(4).run()
     at.select_slider(key="layers.pool_stride").set_value(3).run()
     assert not at.exception
+    # one 4 x 4 window fits in 6 x 6 with stride 3, and the last 2 rows and columns are left out
+    captions = [c.value for c in at.caption]
+    assert t("layers.pool_sizes", "en", h=6, w=6, ho=1, wo=1, window=4, stride=3) in captions
+    assert any(t("layers.pool_unused", "en") in c for c in captions)
 
 
 @pytest.mark.parametrize("lang, separators", [("en", ".,"), ("pt_BR", ",.")])
