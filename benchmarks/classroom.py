@@ -97,7 +97,10 @@ class Page:
     fragments: dict = field(default_factory=dict)     # path -> fragment id of the delta
     values: dict = field(default_factory=dict)        # widget id -> WidgetState (its value now)
     seen: set = field(default_factory=set)            # paths sent during the current full run
-    cache: dict = field(default_factory=dict)         # hash -> ForwardMsg (cacheable deltas)
+    cache: dict = field(default_factory=dict)         # hash -> [ForwardMsg, run count, fragment id]
+    runs: int = 0                                     # runs finished (the cache's clock)
+    max_age: int = 2                                  # new_session.config.max_cached_message_age
+    run_fragments: tuple = ()                         # fragment ids of the run going on
     pages: dict = field(default_factory=dict)         # url path ("" for home) -> page_script_hash
     page_hash: str = ""                               # st.navigation's current page
     exceptions: list = field(default_factory=list)    # messages of exception elements
@@ -109,17 +112,21 @@ class Page:
     def feed(self, msg: ForwardMsg) -> None:
         kind = msg.WhichOneof("type")
         if kind == "ref_hash":
-            cached = self.cache.get(msg.ref_hash)
-            if cached is None:
+            entry = self.cache.get(msg.ref_hash)
+            if entry is None:
                 self.problems.append(f"cache miss {msg.ref_hash}")
                 return
+            entry[1] = self.runs                          # used now: young again
             real = ForwardMsg()
-            real.CopyFrom(cached)
+            real.CopyFrom(entry[0])
             real.metadata.CopyFrom(msg.metadata)          # where it goes now
             msg, kind = real, real.WhichOneof("type")
         elif msg.metadata.cacheable and msg.hash:
-            self.cache[msg.hash] = msg
+            self.cache[msg.hash] = [msg, self.runs, msg.delta.fragment_id if kind == "delta" else ""]
         if kind == "new_session":
+            if msg.new_session.config.max_cached_message_age:
+                self.max_age = msg.new_session.config.max_cached_message_age
+            self.run_fragments = tuple(msg.metadata.run.fragment_ids)
             if not msg.metadata.run.fragment_ids:        # a full run: the page is rebuilt
                 self.seen = set()
         elif kind == "navigation":
@@ -143,6 +150,12 @@ class Page:
                 self.elements.pop(path, None)
         elif kind == "script_finished":
             status = msg.script_finished
+            # the frontend's cache forgets what the last runs did not use (a fragment run ages
+            # only its own messages)
+            self.runs += 1
+            for h, (_, used, frag) in list(self.cache.items()):
+                if (not self.run_fragments or frag in self.run_fragments) and self.runs - used > self.max_age:
+                    del self.cache[h]
             if status == ForwardMsg.FINISHED_SUCCESSFULLY:
                 # the frontend drops what this run did not send again
                 for path in [p for p in self.elements if p not in self.seen]:
@@ -275,6 +288,7 @@ class Student:
         self.opened = False
         self.fetched: set[str] = set()
         self.media_errors = 0
+        self.page_load = None                 # seconds for the HTML and its static files
         self._reader = None
         self._finished = asyncio.Event()
         self._url = base + "/"
@@ -284,7 +298,9 @@ class Student:
         from websockets.asyncio.client import connect
 
         # the HTML first, as a browser does: a proxy in front of several workers sets its cookie
-        self.cookie = await asyncio.to_thread(self._get_cookie)
+        t0 = time.perf_counter()
+        self.cookie = await asyncio.to_thread(self._load_page)
+        self.page_load = time.perf_counter() - t0
         host = urllib.parse.urlsplit(self.base)
         ws_url = ("wss" if host.scheme == "https" else "ws") + f"://{host.netloc}/_stcore/stream"
         headers = {"Cookie": self.cookie} if self.cookie else None
@@ -293,16 +309,28 @@ class Student:
                                 compression="deflate")
         self._reader = asyncio.create_task(self._read())
 
-    def _get_cookie(self) -> str:
+    def _load_page(self) -> str:
+        """GET the HTML (and, unless --no-media, the static files it names, as a browser with an empty
+        cache does); the cookies set."""
         conn = _http(self.base)
         try:
-            conn.request("GET", "/", headers={"Accept": "text/html"})
+            conn.request("GET", "/", headers={"Accept": "text/html", "Accept-Encoding": "gzip"})
             resp = conn.getresponse()
-            resp.read()
+            html = resp.read()
             self.worker = resp.headers.get("X-Cnnviz-Upstream", "")
-            return "; ".join(c.split(";", 1)[0] for c in resp.headers.get_all("Set-Cookie") or [])
+            cookie = "; ".join(c.split(";", 1)[0] for c in resp.headers.get_all("Set-Cookie") or [])
+            if resp.status != 200:
+                raise StepFailed(f"GET / answered {resp.status}")
         finally:
             conn.close()
+        if self.media:
+            if resp.headers.get("Content-Encoding") == "gzip":
+                import gzip
+                html = gzip.decompress(html)
+            assets = sorted(set(re.findall(r'(?:src|href)="\./(static/[^"]+)"', html.decode("utf-8", "replace"))))
+            self.cookie = cookie
+            self.media_errors += self._get_all(["/" + a for a in assets])
+        return cookie
 
     async def _read(self) -> None:
         try:
@@ -417,7 +445,8 @@ class Student:
         try:
             for u in urls:
                 try:
-                    conn.request("GET", u, headers={"Cookie": self.cookie} if self.cookie else {})
+                    headers = {"Accept-Encoding": "gzip"} | ({"Cookie": self.cookie} if self.cookie else {})
+                    conn.request("GET", u, headers=headers)
                     resp = conn.getresponse()
                     resp.read()
                     errors += resp.status != 200
@@ -680,6 +709,7 @@ def summarize(args, records, steps, clients, wall, client_cpu, cpu0, cpu1, rss0,
     errors = [{"student": r.student, "step": r.step, "loop": r.loop, "error": r.error} for r in records if r.error]
     exceptions = [{"student": r.student, "step": r.step, "exception": e} for r in records for e in r.exceptions]
     all_secs = [r.seconds for r in records if r.seconds is not None and not r.error]
+    loads = [c.page_load for c in clients if c.page_load is not None]
     out = {
         "sessions": args.sessions, "langs": args.langs, "burst": args.burst, "think": args.think,
         "lockstep": args.lockstep,
@@ -692,6 +722,7 @@ def summarize(args, records, steps, clients, wall, client_cpu, cpu0, cpu1, rss0,
         "auto_reruns": sum(c.page.auto_reruns for c in clients),
         "client_cpu_s": client_cpu,
         "students_per_worker": _count(c.worker for c in clients if c.worker),
+        "page_load": {"p50": pct(loads, 0.5), "max": max(loads) if loads else float("nan")},
     }
     if cpu0 is not None:
         out["server"] = {"cpu_s": cpu1 - cpu0, "cpu_s_per_interaction": (cpu1 - cpu0) / max(n_int, 1),
@@ -734,6 +765,9 @@ def print_report(r: dict) -> None:
         if len(line) > 2:
             step = max(1, len(line) // 12)
             print("RSS MB over time: " + ", ".join(f"{t:g} s {m:.0f}" for t, _, m in line[::step]))
+    if r["page_load"]["p50"] == r["page_load"]["p50"]:
+        print(f"page load (HTML + static files, before the first run): p50 {r['page_load']['p50']:.2f} s, "
+              f"max {r['page_load']['max']:.2f} s")
     if r["students_per_worker"]:
         print("students per worker: " + ", ".join(f"{w} {n}" for w, n in sorted(r["students_per_worker"].items())))
     print(f"this tool's own CPU: {r['client_cpu_s']:.1f} s; images that failed to load: {r['media_errors']}")

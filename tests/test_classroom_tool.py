@@ -125,6 +125,26 @@ def test_a_cached_element_sent_by_reference_lands_where_the_reference_says():
     assert page.problems == ["cache miss never-sent"]
 
 
+def test_the_cache_offers_only_what_the_browser_still_holds():
+    """Chromium forgets a cached element two runs after it was last used (max_cached_message_age);
+    offering it longer would let the server send references a browser would get in full."""
+    page = classroom.Page()
+    page.feed(new_session())
+    big = delta([0, 1], markdown("big"))
+    big.hash, big.metadata.cacheable = "h1", True
+    page.feed(big)
+    page.feed(finished())
+    page.feed(new_session())
+    page.feed(finished())
+    assert "h1" in page.cache                                        # 2 runs old
+    page.feed(new_session(fragment="f1"))                            # a fragment run does not age it
+    page.feed(finished(ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY))
+    assert "h1" in page.cache
+    page.feed(new_session())
+    page.feed(finished())
+    assert "h1" not in page.cache
+
+
 def test_a_full_run_drops_what_it_did_not_send_again_and_a_fragment_run_does_not():
     page = classroom.Page()
     page.feed(new_session())
