@@ -31,3 +31,6 @@ def test_random_and_pretrained_weights_are_not_confused():
     other.card = {**other.card, "pretrained": True}
     b = ui.layer_outputs(other, x)
     assert b is not a
+    # b holds what *these* weights compute, not a's numbers
+    with torch.no_grad():
+        assert torch.equal(b["output"], other.model(x)) and not torch.equal(b["output"], a["output"])
