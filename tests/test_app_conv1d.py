@@ -55,7 +55,12 @@ def test_runs_with_defaults(open_lesson, lang, title):
     no_exception(at)
     assert not at.error, [e.value for e in at.error]
     assert title in at.title[0].value
-    assert len(at.metric) >= 3
+    # a 64-sample signal, the 5-tap moving average (0.2 / 0,2 in the box): 64 - 5 + 1 = 60 outputs
+    values = [m.value for m in at.metric]
+    assert values[:3] == ["64", "5", "60"], values
+    decimal = "," if lang == "pt_BR" else "."
+    assert at.text_input(key="conv1d.kernel_text").value == " ".join([f"0{decimal}2"] * 5)
+    assert all(decimal in v for v in values[3:]), values          # min, max, mean the learner's way
     assert at.button(key="conv1d.train")
 
 
@@ -89,7 +94,8 @@ def test_letters_in_the_kernel_are_explained(open_lesson):
     at.text_input(key="conv1d.kernel_text").input("1 x 1").run()
     no_exception(at)
     assert any(e.value.startswith('Peso 2: "x"') for e in at.error), [e.value for e in at.error]
-    assert at.metric, "the lesson keeps working with the last valid kernel"
+    # the lesson keeps working with the last valid kernel (the 5-tap average)
+    assert metric(at, "Comprimento do kernel") == "5" and metric(at, "Comprimento da saída") == "60"
     at.text_input(key="conv1d.kernel_text").input("0,5; 0,5").run()
     no_exception(at)
     assert not at.error
