@@ -226,13 +226,15 @@ def image_picker(key: str, *, default: str = "mouse", camera: bool = True, label
     ident = (getattr(model, "name", None), id(getattr(model, "model", None)), default)
     if st.session_state.get(f"{key}.world") != ident:      # a new network: start over in its world
         st.session_state[f"{key}.world"] = ident
-        if f"{key}.src" in st.session_state or world:
-            st.session_state[f"{key}.src"] = "dataset" if world else "sample"
+        st.session_state[f"{key}.src"] = "dataset" if world else "sample"
         st.session_state[f"{key}.sample"] = default
         st.session_state.pop(f"{key}.example", None)
     sources = (["dataset"] if world else []) + ["sample", "upload"] + (["camera"] if camera else [])
-    if st.session_state.get(f"{key}.src") not in (None, *sources):
-        st.session_state[f"{key}.src"] = sources[0]
+    # Each choice below is written back before its widget is drawn, so the browser is always sent
+    # the value the script uses: the labels change with the language (and the network), and a
+    # browser that can't find its old label shows the first option while the script keeps another.
+    src = st.session_state.get(f"{key}.src")
+    st.session_state[f"{key}.src"] = src if src in sources else sources[0]
     names = {src: t("picker." + src) for src in sources}
     if world:
         names["dataset"] = t("picker.dataset", data=t(f"picker.world.{world[0]}"))
@@ -243,8 +245,8 @@ def image_picker(key: str, *, default: str = "mouse", camera: bool = True, label
         classes = model.class_labels(lang())
         option = message("picker.own_option" if dataset == "own" else "picker.test_option")
         by_index = {i: (y, img) for i, y, img in pictures}
-        if st.session_state.get(f"{key}.example") not in by_index:
-            st.session_state[f"{key}.example"] = pictures[0][0]
+        chosen = st.session_state.get(f"{key}.example")
+        st.session_state[f"{key}.example"] = chosen if chosen in by_index else pictures[0][0]
 
         def describe_class(i):
             y = by_index[i][0]
@@ -261,8 +263,8 @@ def image_picker(key: str, *, default: str = "mouse", camera: bool = True, label
         return by_index[i][1]
     if src == "sample":
         names = list(images.SAMPLES)
-        if st.session_state.get(f"{key}.sample") not in names:
-            st.session_state[f"{key}.sample"] = default
+        chosen = st.session_state.get(f"{key}.sample")
+        st.session_state[f"{key}.sample"] = chosen if chosen in names else default
         name = st.selectbox(t("picker.sample"), names, key=f"{key}.sample", format_func=labels("samples."))
         return _sample(name)
     if src == "upload":

@@ -26,7 +26,9 @@ def target_box(at: AppTest):
 
 class Browser:
     """What a browser shows in a selectbox: the label last chosen in it (by the learner, or sent
-    by the script) while that label is still an option, else the option at its default index."""
+    by the script) while that label is still an option, else the option at its default index.
+    (Chromium may also keep showing a label that is gone; either way it is not the script's value,
+    see tests/browser/test_explain_browser.py.)"""
 
     def __init__(self):
         self.chosen: dict[str, str] = {}

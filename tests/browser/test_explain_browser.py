@@ -89,3 +89,19 @@ def test_each_network_opens_on_a_test_picture_of_its_world(new_page):
         assert keyed(page, "explain.example").locator("input[role='combobox']").input_value().startswith(first)
         assert_one_class(page)
         shoot(page, f"explain_world_{world.lower()}_pt")
+
+
+def test_the_chosen_test_picture_survives_a_language_switch(new_page):
+    """The labels change with the language; the box must still show the picture on screen."""
+    page = new_page("explain")
+    box = keyed(page, "explain.example").locator("input[role='combobox']")
+    box.click()
+    page.get_by_role("option", name="“4”, test image 4").click()
+    wait_idle(page, 1000)
+    assert heading_class(page) == "4"
+    keyed(page, "lang_picker").locator("input[role='combobox']").click()
+    page.get_by_role("option", name="Português (Brasil)").click()
+    wait_idle(page, 1500)
+    assert box.input_value() == "“4”, imagem de teste 4"
+    assert_one_class(page)
+    assert heading_class(page) == "4"
