@@ -1,0 +1,95 @@
+"""Inside a CNN on a classroom projector (1280 x 800), issue 10: what the teacher points at must be
+on the screen, fit the page and say the truth."""
+
+import pytest
+from browser_helpers import keyed, no_exception, shoot, wait_idle
+
+NO_HORIZONTAL_SCROLL = """() => {
+  // the architecture is the drawing right under the "2." heading: any element of it that
+  // scrolls sideways (or an SVG wider than the page) is a strip the class can't see whole
+  const heading = [...document.querySelectorAll('h2')].find(h => /^2\\./.test(h.innerText.trim()));
+  let block = heading.closest('[data-testid="stElementContainer"]').nextElementSibling;
+  while (block && !block.querySelector('svg')) block = block.nextElementSibling;
+  const page = document.querySelector('[data-testid="stMainBlockContainer"]').getBoundingClientRect();
+  const bad = [];
+  for (const el of [block, ...block.querySelectorAll('*')]) {
+    if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible')
+      bad.push(`${el.tagName} scrolls ${el.scrollWidth} > ${el.clientWidth}`);
+  }
+  for (const svg of block.querySelectorAll('svg')) {
+    const r = svg.getBoundingClientRect();
+    if (r.right > page.right + 1) bad.push(`svg ends at ${Math.round(r.right)} > ${Math.round(page.right)}`);
+  }
+  return {bad, svgs: block.querySelectorAll('svg').length};
+}"""
+
+
+def upload_picture(page, path):
+    """Switch the digits lesson from drawing to an uploaded picture."""
+    toggle = keyed(page, "inside.draw")
+    if toggle.count() and toggle.locator("input").is_checked():
+        toggle.locator("label").first.click()
+        wait_idle(page, 1000)
+    keyed(page, "inside.src").get_by_text("Upload", exact=True).click()
+    wait_idle(page, 800)
+    keyed(page, "inside.upload").locator("input[type='file']").set_input_files(str(path))
+    wait_idle(page, 1500)
+    page.locator("[data-testid='stMetricValue']").first.wait_for(state="visible", timeout=120_000)
+
+
+def pick_model(page, label: str):
+    keyed(page, "model").scroll_into_view_if_needed()
+    keyed(page, "model").get_by_role("combobox").first.click()
+    page.get_by_role("option").filter(has_text=label).first.click()
+    wait_idle(page, 1500)
+
+
+@pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
+def test_the_model_picker_is_on_the_first_screen(new_page, locale):
+    page = new_page("inside-a-cnn", locale=locale)
+    no_exception(page)
+    picker = keyed(page, "model").locator("[data-testid='stSelectbox']").first
+    picker.wait_for(state="visible")
+    box = picker.bounding_box()
+    shoot(page, f"inside_projector_top_{locale}")
+    assert box and 0 <= box["y"] and box["y"] + box["height"] <= 800, box   # no scrolling, no sidebar fold
+
+
+def test_tiny_vgg_architecture_fits_the_page(new_page):
+    page = new_page("inside-a-cnn")
+    pick_model(page, "Tiny VGG")
+    page.locator("[data-testid='stMetricValue']").first.wait_for(state="visible", timeout=120_000)
+    no_exception(page)
+    heading = page.get_by_role("heading", name="2. The architecture")
+    heading.scroll_into_view_if_needed()
+    result = page.evaluate(NO_HORIZONTAL_SCROLL)
+    shoot(page, "inside_projector_tiny_vgg_architecture")
+    assert result["svgs"] >= 1
+    assert not result["bad"], result["bad"]
+
+
+def test_the_softmax_formula_writes_out_the_predicted_class(new_page, tmp_path):
+    """The issue's case: a 7 gave e^19.16 / (e^-14.03 + e^-2.31 + ...), classes 0-4 and "...",
+    so the winning class's term was nowhere in the sum."""
+    torch = pytest.importorskip("torch")
+    from cnnviz import data, models
+
+    seven = data.example_image("mnist", 0)          # MNIST's first test picture, a 7
+    seven.save(tmp_path / "seven.png")
+    digits = models.load("digits")
+    with torch.no_grad():
+        z = digits.model(digits.preprocess(seven))[0].tolist()
+    predicted = max(range(10), key=z.__getitem__)
+    term = f"e^{{{z[predicted]:.2f}}}"
+
+    page = new_page("inside-a-cnn")
+    upload_picture(page, tmp_path / "seven.png")
+    assert page.locator("[data-testid='stMetricValue']").first.inner_text().strip() == str(predicted)
+    page.get_by_role("heading", name="5. The output: softmax").scroll_into_view_if_needed()
+    wait_idle(page)
+    tex = " ".join(page.evaluate(
+        "[...document.querySelectorAll(\"annotation[encoding='application/x-tex']\")].map(a => a.textContent)"))
+    shoot(page, "inside_projector_softmax")
+    no_exception(page)
+    assert tex.count(term) >= 2, tex        # in the numerator and in the denominator
+    assert r"\dots" not in tex              # nothing hidden: the rest is summed and said
