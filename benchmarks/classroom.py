@@ -601,13 +601,15 @@ async def student_session(i: int, args, rng: random.Random, base: str, deadline:
                         rec.skipped = True
                     else:
                         rec.error = str(e)
+                except Exception as e:  # noqa: BLE001 - e.g. the server closed the connection: the student's error
+                    rec.error = f"{type(e).__name__}: {e}"
                 if cpu0 is not None:
                     rec.cpu = server_usage(pids)[0] - cpu0
                 rec.exceptions = s.page.exceptions[before:]
                 rec.obs = s.page.observe()
                 records.append(rec)
                 done += not rec.skipped
-                if rec.error and s.ws is not None and s._reader is not None and s._reader.done():
+                if rec.error and s._reader is not None and s._reader.done():
                     return                                    # the connection is gone
                 if s.media:
                     await s.fetch_media()
@@ -617,6 +619,11 @@ async def student_session(i: int, args, rng: random.Random, base: str, deadline:
 
 
 async def run_class(args, base: str, pids: list[int]) -> dict:
+    from concurrent.futures import ThreadPoolExecutor
+
+    # page loads and pictures are blocking GETs in threads: enough threads that no student waits
+    # for another's (a browser has its own connections)
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=min(64, args.sessions + 4)))
     rng = random.Random(args.seed)
     steps = lesson_path()
     records: list[Record] = []

@@ -95,6 +95,19 @@ def test_widget_values_follow_the_server_when_it_sets_one_and_the_student_otherw
     assert [s.id for s in page.states()] == [wid]
 
 
+def test_reruns_ask_for_the_page_navigation_shows_not_the_main_script():
+    """new_session carries app.py's hash; a rerun sent with it would show the home page instead."""
+    page = classroom.Page()
+    page.feed(new_session())
+    nav = ForwardMsg()
+    nav.navigation.page_script_hash = "conv-hash"
+    for name, h in (("", "home-hash"), ("convolution", "conv-hash"), ("explain", "explain-hash")):
+        nav.navigation.app_pages.add(url_pathname=name, page_script_hash=h)
+    page.feed(nav)
+    assert page.page_hash == "conv-hash"
+    assert page.pages["explain"] == "explain-hash"
+
+
 def test_selectbox_sends_the_label_of_its_option():
     def fill(el):
         el.selectbox.id = "$$ID-ff00-explain.target.m.abc.en"
