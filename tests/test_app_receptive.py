@@ -17,13 +17,24 @@ def test_defaults(lang):
     assert any("**24 × 24" in m.value and "**4" in m.value for m in at.markdown)
 
 
+def pictures(at: AppTest) -> list[str]:
+    """Every picture's address, in order: streamlit names a picture by a hash of its bytes."""
+    return [img.url for element in at.get("image") for img in element.proto.imgs]
+
+
 def test_moving_the_unit_and_another_layer():
     at = open_rf()
+    before = pictures(at)
     at.slider(key="rf.row").set_value(0).run()
     at.slider(key="rf.col").set_value(0).run()
     assert not at.exception
+    moved = pictures(at)
+    # the field is drawn somewhere else on the picture; nothing else changes
+    assert len(moved) == len(before) and sum(a != b for a, b in zip(moved, before)) == 1
     at.selectbox(key="rf.layer.digits").set_value("conv1").run()
     assert not at.exception
+    conv1 = pictures(at)
+    assert conv1[0] == moved[0] and conv1 != moved           # another layer: its field drawn below
 
 
 def test_resnet18_random_weights_offline(tmp_path, monkeypatch):
@@ -32,6 +43,11 @@ def test_resnet18_random_weights_offline(tmp_path, monkeypatch):
     at = open_rf(model="resnet18")
     at.toggle(key="model.random.resnet18").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]
+    # ResNet-18's published fields, row by row (weights don't change them), and its effective field
+    table = at.dataframe[-1].value
+    by_layer = {row[0]: [str(v) for v in row[1:]] for row in table.itertuples(index=False)}
+    assert by_layer["conv1"] == ["7 × 7", "2"] and by_layer["layer4.1"] == ["435 × 435", "32"]
+    assert len(pictures(at)) > 1
 
 
 def test_the_digits_network_gets_a_digit_not_the_landscape_photo():
