@@ -109,8 +109,9 @@ with g2:
 # ------------------------------------------------------------------ other methods
 st.header(t("explain.compare_header"))
 others = ["guided_gradcam", "guided_backprop", "saliency", "integrated_gradients", "occlusion"]
-chosen = st.multiselect(t("explain.methods"), others, default=["guided_gradcam", "saliency"],
-                        format_func=ui.labels("explain.m."), key="explain.methods")
+# written back each run: the browser is sent the methods in the current language's labels
+st.session_state["explain.methods"] = st.session_state.get("explain.methods", ["guided_gradcam", "saliency"])
+chosen = st.multiselect(t("explain.methods"), others, format_func=ui.labels("explain.m."), key="explain.methods")
 settings = {}
 if "integrated_gradients" in chosen or "occlusion" in chosen:
     s1, s2, s3 = st.columns(3)

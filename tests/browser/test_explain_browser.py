@@ -105,3 +105,5 @@ def test_the_chosen_test_picture_survives_a_language_switch(new_page):
     assert box.input_value() == "“4”, imagem de teste 4"
     assert_one_class(page)
     assert heading_class(page) == "4"
+    methods = keyed(page, "explain.methods").inner_text()
+    assert "Saliência (gradiente)" in methods and "Saliency" not in methods, methods
