@@ -135,8 +135,12 @@ def test_sanity_check_runs():
     steps = at.session_state["explain.sanity"][1]
     assert [s.randomized for s in steps][:2] == ["", "fc2"]          # original, then from the top down
     assert steps[-1].rank_corr["gradcam"] < 0.5                     # Grad-CAM falls apart
+    shown = [i.caption for e in at.get("image") for i in e.proto.imgs if "ρ=" in i.caption]   # ρ under each map
+    assert len(shown) == 3 * len(steps)
     at.run()                                                        # and stays on screen on the next rerun
     assert not at.exception
+    assert [i.caption for e in at.get("image") for i in e.proto.imgs if "ρ=" in i.caption] == shown
+    assert at.session_state["explain.sanity"][1] is steps           # shown again, not computed again
 
 
 def test_corrupt_upload_is_explained():
