@@ -19,8 +19,17 @@ use:
   construction about 5 % of real test pictures are flagged as well.
 
 Neither warning is a guarantee: a picture from another world can still get a
-strong, confident answer (noise into the digits network does). The measurement
-is in ``benchmarks/ood_check.py`` and the README.
+strong, confident answer (noise into the digits network does). Measured by
+``benchmarks/ood_check.py`` (500 held-out test pictures of each network's own
+dataset, 500 of each other dataset):
+
+- digits: own 94 % confident, 6 % unfamiliar; Fashion-MNIST 88 %, CIFAR-10 99 % unfamiliar;
+  random noise 100 % confident (a softmax can be sure of nonsense).
+- fashion: own 92 % confident (97 % right), 3 % unsure (62 % right), 5 % unfamiliar;
+  MNIST 33 %, CIFAR-10 46 %, noise 78 % unfamiliar.
+- tiny-rgb (label smoothing keeps its outputs small, so the energy tells less): own 67 %
+  confident (87 % right), 26 % unsure (48 % right), 6 % unfamiliar; MNIST 38 % unsure and
+  2 % unfamiliar, Fashion-MNIST 62 % unsure and 9 % unfamiliar.
 """
 
 from __future__ import annotations

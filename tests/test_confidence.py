@@ -91,3 +91,18 @@ def test_reference_of_a_network():
     ref = confidence.reference_of(model, x, batch=3)
     with torch.no_grad():
         assert ref == confidence.reference(model(x))
+
+
+@pytest.mark.parametrize("name", ["digits", "fashion", "tiny-rgb"])
+def test_own_test_pictures_need_only_the_normalization(name):
+    """ui measures a bundled network's reference on a normalized batch of its test pictures: that
+    must be what the lessons' preprocess makes of each picture, or the threshold would be off."""
+    torch = pytest.importorskip("torch")
+    from cnnviz import data, models
+
+    loaded = models.load(name)
+    ds = data.load_dataset(data.dataset_for_model(name), train=False)
+    x, _ = data.as_tensors(ds, 20)
+    batch = (x - torch.tensor(loaded.mean).view(1, -1, 1, 1)) / torch.tensor(loaded.std).view(1, -1, 1, 1)
+    one_by_one = torch.cat([loaded.preprocess(ds[i][0].convert("RGB")) for i in range(20)])
+    assert torch.allclose(batch, one_by_one, atol=1e-6)
