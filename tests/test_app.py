@@ -76,6 +76,17 @@ def test_good_upload_is_used(path, key):
     assert not at.error
     if key == "numbers":
         assert at.metric[0].value == "30 × 40 × 3"
+    # another upload, other pictures on screen (streamlit names a picture by a hash of its bytes)
+    shown = []
+    for name, box in (("across.png", (4, 12, 36, 18)), ("down.png", (17, 2, 23, 28))):   # a bar, then another
+        bar = Image.new("RGB", (40, 30), "white")
+        bar.paste((20, 20, 20), box)
+        buf = io.BytesIO()
+        bar.save(buf, "PNG")
+        at.file_uploader(key=f"{key}.upload").set_value((name, buf.getvalue(), "image/png")).run()
+        no_exception(at)
+        shown.append([img.url for element in at.get("image") for img in element.proto.imgs])
+    assert shown[0] and shown[1] != shown[0]
 
 
 def test_numbers_lesson_shows_the_shape_and_count():
