@@ -48,7 +48,10 @@ def test_other_bundled_models(name):
         pytest.skip(f"{name} weights not built yet (python -m cnnviz.train {name})")
     at = open_inside(model=name)
     assert not at.error
-    assert at.metric
+    prediction = at.metric[0].value
+    assert prediction in models.load(name).class_labels("en")       # one of this network's classes
+    if at.radio(key="inside.src").value == "dataset":                # its first test picture, got right
+        assert prediction == {"fashion": "Ankle boot", "tiny-rgb": "cat"}[name]
 
 
 def test_imagenet_model_offline_says_what_is_missing_and_random_weights_work(tmp_path, monkeypatch):
