@@ -21,12 +21,15 @@ def test_why_shows_the_course_numbers(lang):
     assert at.metric[0].label == "MLP"
 
 
-@pytest.mark.parametrize("text", ["abc", "16, -3", "0", "", "16,,x"])
-def test_why_bad_layer_lists_are_explained(text):
+@pytest.mark.parametrize("text, culprit", [("abc", '"abc"'), ("16, -3", '"-3"'), ("0", "0 "), ("", "Digite"),
+                                           ("16,,x", '"x"')])
+def test_why_bad_layer_lists_are_explained(text, culprit):
     at = open_page("lessons/why_cnn.py", "pt_BR")
     at.text_input(key="why.convs").input(text).run()
     assert not at.exception
-    assert at.error
+    # one message, in Portuguese, naming what is wrong; no half-computed numbers beside it
+    assert len(at.error) == 1 and at.error[0].value.startswith(culprit), [e.value for e in at.error]
+    assert not at.metric
 
 
 def test_why_custom_mlp():
