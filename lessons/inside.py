@@ -75,10 +75,15 @@ block_of = insp.blocks(model, names)
 layer = st.session_state.get("inside.layer")
 if layer not in map_layers:
     layer = map_layers[0]
+block_weights = {}
+for n in names:                                   # a block's weights: its conv's + its batch norm's
+    block_weights[block_of[n]] = block_weights.get(block_of[n], 0) + params[n]
 drawn = [{"name": "input", "label": t("inside.input"), "shape": (c_in, h_in, w_in), "caption": ""}]
-for n in names:
+for i, n in enumerate(names):
+    first = i == 0 or block_of[names[i - 1]] != block_of[n]
+    total = block_weights[block_of[n]] if first else 0
     drawn.append({"name": n, "label": pretty[n], "shape": shapes[n], "group": block_of[n],
-                  "caption": t("inside.n_weights", n=ui.num(params[n])) if params[n] else ""})
+                  "caption": t("inside.n_weights", n=ui.num(total)) if total else ""})
 st.markdown(figures.architecture_svg(drawn, selected=layer), unsafe_allow_html=True)
 st.caption(t("inside.arch_caption"))
 layer = st.pills(t("inside.pick_layer"), map_layers, default=layer, key="inside.layer",
