@@ -90,11 +90,24 @@ def test_colour_dataset_and_grey_source_adapt_the_images():
 @pytest.mark.parametrize("lang", ["en", "pt_BR"])
 def test_without_data_the_lesson_says_where_to_put_it(lang, tmp_path, monkeypatch):
     monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path))
+    monkeypatch.setattr(data, "has_sample", lambda name: False)     # not even the bundled samples
     at = open_lesson(lang)
     assert not at.exception
     assert at.warning[0].value == t("train.no_data", lang, folder=str(tmp_path))
     # the learner's own pictures still work without any dataset
     assert at.selectbox(key="train.dataset").options == [t("train.ds.own", lang)]
+
+
+@pytest.mark.parametrize("lang", ["en", "pt_BR"])
+def test_with_only_the_bundled_samples_the_lesson_says_where_the_full_data_goes(lang, tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path))
+    at = open_lesson(lang)
+    assert not at.exception and not at.warning
+    names = [t(f"train.ds.{d}", lang) for d in ("fashion", "mnist", "cifar10-subset")]
+    assert at.selectbox(key="train.dataset").options == names + [t("train.ds.own", lang)]
+    captions = [c.value for c in at.caption]
+    assert t("train.some_missing", lang, names=", ".join(names), folder=str(tmp_path)) in captions
+    assert t("train.from_sample", lang, name=names[0], n=data.SAMPLE_TRAIN_PER_CLASS) in captions
 
 
 @needs_mnist
