@@ -93,3 +93,59 @@ def test_the_softmax_formula_writes_out_the_predicted_class(new_page, tmp_path):
     no_exception(page)
     assert tex.count(term) >= 2, tex        # in the numerator and in the denominator
     assert r"\dots" not in tex              # nothing hidden: the rest is summed and said
+
+
+def open_on_a_test_digit(new_page, locale="en-US"):
+    page = new_page("inside-a-cnn", locale=locale)
+    toggle = keyed(page, "inside.draw")
+    if toggle.locator("input").is_checked():
+        toggle.locator("label").first.click()
+        wait_idle(page, 1000)
+    page.locator("[data-testid='stMetricValue']").first.wait_for(state="visible", timeout=120_000)
+    return page
+
+
+def test_a_saturated_channel_is_explained_and_thumbnails_are_projector_sized(new_page):
+    """Issue 10: conv1 channels whose top images all score the same (seven identical 3.31) with
+    black, cut-off patches; hierarchy tiles of 64 px."""
+    page = open_on_a_test_digit(new_page)
+    keyed(page, "inside.channel.conv1").get_by_role("combobox").first.click()
+    page.keyboard.type("channel 21 (")                  # the list is long: filter it
+    page.get_by_role("option").filter(has_text="channel 21 (").first.click()
+    wait_idle(page, 1500)
+    note = page.get_by_text("is saturated", exact=False).first
+    note.scroll_into_view_if_needed()
+    assert note.is_visible()
+    assert "3.31" in note.inner_text()
+    shoot(page, "inside_projector_saturated")
+    no_exception(page)
+    # the hierarchy's tiles: four per row, each at least 160 px on the 1280 px screen
+    heading = page.get_by_role("heading", name="4. From edges to objects: the hierarchy")
+    heading.scroll_into_view_if_needed()
+    widths = page.evaluate("""() => {
+      const h = [...document.querySelectorAll('h2')].find(e => e.innerText.startsWith('4.'));
+      const out = []; let block = h.closest('[data-testid="stElementContainer"]').nextElementSibling;
+      while (block && !(block.querySelector('h2'))) {
+        block.querySelectorAll('img').forEach(img => out.push(img.getBoundingClientRect().width));
+        block = block.nextElementSibling;
+      }
+      return out;
+    }""")
+    assert widths, "no hierarchy images"
+    assert all(w / 4 >= 160 for w in widths), widths      # each row: 4 maps side by side
+
+
+def test_every_grid_has_a_colour_bar_matching_its_colours(new_page):
+    page = open_on_a_test_digit(new_page, "pt-BR")
+    page.locator("[data-testid='stButtonGroup']").get_by_text("relu1", exact=True).click()
+    wait_idle(page, 1500)
+    legend = page.locator(".cnnviz-legend").first
+    legend.scroll_into_view_if_needed()
+    assert legend.is_visible()
+    assert legend.get_attribute("data-kind") == "sequential"          # after ReLU: nothing negative
+    ticks = legend.locator(".cnnviz-legend-tick").all_inner_texts()
+    assert ticks[0] in ("0", "0,0", "0,00") and "," in ticks[-1], ticks   # numbers, decimal comma
+    body = page.locator("[data-testid='stMain']").inner_text()
+    assert "Vermelho = positivo grande" not in body and "nenhum valor é negativo" in body
+    shoot(page, "inside_projector_legend_pt")
+    no_exception(page)
