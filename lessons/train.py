@@ -31,8 +31,10 @@ def trainer_slots() -> threading.BoundedSemaphore:
 
 
 @st.cache_resource(show_spinner=False, max_entries=6)
-def small_split(name: str, per_class: int, seed: int):
-    """The balanced few-images training set (shared, read-only: nobody changes its tensors)."""
+def small_split(name: str, per_class: int, seed: int, source: str | None, root: str):
+    """The balanced few-images training set (shared, read-only: nobody changes its tensors).
+    Where the images come from is part of the key: once the full dataset is downloaded (or the
+    data folder changes), the bundled sample's split is not served any more."""
     return data.few_shot(name, per_class, seed=seed)
 
 
@@ -146,7 +148,7 @@ else:
         offer_downloads(missing, expanded=False)
     try:
         with st.spinner(t("train.loading")):
-            split = small_split(dataset, per_class, seed)
+            split = small_split(dataset, per_class, seed, data.source(dataset), str(data.data_root()))
     except CnnvizError as err:
         ui.show_error(err)
         st.stop()

@@ -110,6 +110,21 @@ def test_with_only_the_bundled_samples_the_lesson_says_where_the_full_data_goes(
     assert t("train.from_sample", lang, name=names[0], n=data.SAMPLE_TRAIN_PER_CLASS) in captions
 
 
+@needs_fashion
+def test_once_the_full_dataset_is_there_it_replaces_the_bundled_sample(tmp_path, monkeypatch):
+    # e.g. right after a download: the split must not stay the sample's (500 test images)
+    full_root = data.data_root()
+    monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path))
+    at = open_lesson("en")
+    split_text = dict(train="160", val="40", classes=10)
+    assert t("train.split", "en", test="500", **split_text) in [m.value for m in at.markdown]
+    monkeypatch.setenv("CNNVIZ_DATA", str(full_root))
+    at.run()
+    assert not at.exception
+    assert t("train.split", "en", test="2,000", **split_text) in [m.value for m in at.markdown]
+    assert not any("bundled sample" in c.value for c in at.caption)
+
+
 @needs_mnist
 def test_without_data_a_missing_dataset_can_be_downloaded(tmp_path, monkeypatch):
     import gzip
@@ -132,11 +147,15 @@ def test_without_data_a_missing_dataset_can_be_downloaded(tmp_path, monkeypatch)
     assert not at.exception
     assert any(t("train.error.download_failed", "pt_BR", dataset="fashion", url="", folder="", detail="")[:20]
                in e.value for e in at.error)
-    # a mirror that answers: the dataset appears and the lesson opens on it
+    # a mirror that answers: the full dataset replaces its bundled sample (2.000 test images, not 500)
+    at.selectbox(key="train.dataset").set_value("mnist").run()
+    split_text = dict(train="160", val="40", classes=10)
+    assert t("train.split", "pt_BR", test="500", **split_text) in [m.value for m in at.markdown]
     at.button(key="train.download.mnist").click().run()
     assert not at.exception
-    assert at.selectbox(key="train.dataset").options == [t("train.ds.mnist", "pt_BR"), t("train.ds.own", "pt_BR")]
     assert (tmp_path / "data" / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file()
+    assert at.selectbox(key="train.dataset").value == "mnist"
+    assert t("train.split", "pt_BR", test="2.000", **split_text) in [m.value for m in at.markdown]
 
 
 @needs_fashion
