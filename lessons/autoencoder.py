@@ -50,7 +50,7 @@ def manifold(span: float):
     """The whole plane decoded (the same for every learner: computed once)."""
     return ae.manifold(vae(), TILES, span)
 
-have_data = data.is_available("mnist")
+have_data = data.source("mnist") is not None     # the full test set, or the bundled sample of it
 names = [t(f"models.classes.digits.{i}") for i in range(10)]
 
 
@@ -104,8 +104,13 @@ st.header(t("ae.generate_header"))
 st.markdown(t("ae.generate_intro"))
 g1, g2 = st.columns([1, 2], gap="large")
 with g1:
-    z1 = st.slider("z₁", -SPAN, SPAN, round(float(np.clip(z[0], -SPAN, SPAN)), 1), 0.1, key="ae.z1")
-    z2 = st.slider("z₂", -SPAN, SPAN, round(float(np.clip(z[1], -SPAN, SPAN)), 1), 0.1, key="ae.z2")
+    # select sliders, so the values read in the learner's format (a slider always writes "-3.00")
+    steps = [round(-SPAN + i / 10, 1) for i in range(int(20 * SPAN) + 1)]
+    number = ui.number_format()
+    z1 = st.select_slider("z₁", steps, round(float(np.clip(z[0], -SPAN, SPAN)), 1), key="ae.z1",
+                          format_func=lambda v: number(v, 1))
+    z2 = st.select_slider("z₂", steps, round(float(np.clip(z[1], -SPAN, SPAN)), 1), key="ae.z2",
+                          format_func=lambda v: number(v, 1))
     st.image(figures.picture(ae.decode(model, [[z1, z2]])[0], 200), caption=t("ae.generated", z1=ui.num(z1, 1),
                                                                          z2=ui.num(z2, 1)))
 with g2:

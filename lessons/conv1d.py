@@ -5,7 +5,7 @@ import html
 import numpy as np
 import streamlit as st
 
-from cnnviz import figures, signals, ui
+from cnnviz import figures, layers, signals, ui
 from cnnviz.errors import CnnvizError
 
 t = ui.t
@@ -158,7 +158,7 @@ stepper()
 st.subheader(t("conv1d.output_header"))
 relu = st.toggle(t("conv1d.apply_relu"), value=False, key="conv1d.relu")
 ui.plot(signals.conv_figure(result, names=NAMES, relu=relu), key="conv1d.out_fig")
-out = np.maximum(result.output, 0) if relu else result.output
+out = layers.relu(result.output) if relu else result.output
 s1, s2, s3 = st.columns(3)
 s1.metric(t("conv1d.map_min"), figures.fmt(float(out.min()), 3))
 s2.metric(t("conv1d.map_max"), figures.fmt(float(out.max()), 3))

@@ -76,7 +76,7 @@ with tab_softmax:
         ui.show_error(err)
     else:
         s = layers.softmax(z)
-        rows = np.stack([s.logits, np.exp(s.logits - s.logits.max()), s.probs])
+        rows = np.stack([s.logits, s.exps, s.probs])
         st.html(figures.matrix_html(rows, scale="sequential", digits=3, cell=64,
                                     hover=t("layers.softmax_hover")))
         st.caption(t("layers.softmax_rows"))

@@ -22,7 +22,7 @@ def pictures(at: AppTest) -> list[str]:
     return [img.url for element in at.get("image") for img in element.proto.imgs]
 
 
-@pytest.mark.skipif(not data.is_available("mnist"), reason="MNIST not available")
+@pytest.mark.skipif(data.source("mnist") is None, reason="neither MNIST nor its bundled sample")
 @pytest.mark.parametrize("lang", ["en", "pt_BR"])
 def test_a_test_digit_goes_through_two_numbers_and_back(lang):
     at = open_lesson(lang)
@@ -40,7 +40,7 @@ def test_a_test_digit_goes_through_two_numbers_and_back(lang):
     other = pictures(at)
     assert other[0] != before[0] and other[1] != before[1]   # ...another picture in and out
     # moving a slider decodes another point and moves the mark on the plane; the digit stays
-    at.slider(key="ae.z1").set_value(-2.0).run()
+    at.select_slider(key="ae.z1").set_value(-2.0).run()
     assert not at.exception
     moved = pictures(at)
     assert moved[:2] == other[:2] and moved[2] != other[2] and moved[3] != other[3]
@@ -54,12 +54,13 @@ def test_a_test_digit_goes_through_two_numbers_and_back(lang):
 
 def test_without_data_drawing_and_generating_still_work(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path))
+    monkeypatch.setattr(data, "has_sample", lambda name: False)     # not even the bundled sample
     at = open_lesson("pt_BR")
     assert any(i.value == t("ae.no_data", "pt_BR", folder=str(tmp_path)) for i in at.info)
     assert any(i.value == t("ae.draw_hint", "pt_BR") for i in at.info)
     before = pictures(at)                  # nothing drawn yet: the decoded point and the plane
     assert len(before) == 2
-    at.slider(key="ae.z2").set_value(1.5).run()
+    at.select_slider(key="ae.z2").set_value(1.5).run()
     assert not at.exception
     after = pictures(at)
     assert after[0] != before[0] and after[1] != before[1]     # generating works without any data

@@ -58,11 +58,11 @@ def _chosen_trace(at):
 def test_autoencoder_marks_the_sliders_point_on_the_latent_map(lang):
     from cnnviz import data
 
-    if not data.is_available("mnist"):
-        pytest.skip("the latent map needs MNIST test digits")
+    if data.source("mnist") is None:
+        pytest.skip("the latent map needs MNIST test digits (or their bundled sample)")
     at = open_lesson(AE, lang)
-    at.slider(key="ae.z1").set_value(-2.0)
-    at.slider(key="ae.z2").set_value(1.5).run()
+    at.select_slider(key="ae.z1").set_value(-2.0)
+    at.select_slider(key="ae.z2").set_value(1.5).run()
     assert not at.exception
     (trace,) = _chosen_trace(at)
     assert trace["x"] == [-2.0] and trace["y"] == [1.5]
