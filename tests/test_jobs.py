@@ -1,0 +1,249 @@
+"""The server-wide line of heavy jobs (cnnviz.jobs): order, positions, cancel, one per learner, slots."""
+
+import threading
+import time
+
+import pytest
+import torch  # noqa: F401  (jobs set torch's threads: imported here, not inside the first job)
+
+from cnnviz import jobs
+
+LONG = 30   # seconds: a bound on every wait, so a bug fails the test instead of hanging it
+
+
+def wait_until(condition, timeout=LONG):
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.005)
+
+
+class Worker:
+    """A thread that takes a ticket from ``queue`` and holds its slot until ``go`` is set."""
+
+    def __init__(self, queue, owner, log, kind="train"):
+        self.go, self.error, self.ticket = threading.Event(), None, None
+        self.submitted = threading.Event()
+
+        def work():
+            try:
+                with queue.run(kind, owner, on_wait=lambda t: self._seen(t), poll=0.01) as ticket:
+                    self.ticket = ticket
+                    self.submitted.set()
+                    log.append(("start", owner))
+                    while not self.go.wait(0.01):
+                        ticket.check()
+                    log.append(("end", owner))
+            except BaseException as e:  # noqa: BLE001 - the test reads it
+                self.error = e
+                self.submitted.set()
+
+        self.thread = threading.Thread(target=work, daemon=True)
+        self.thread.start()
+
+    def _seen(self, ticket):
+        self.ticket = ticket
+        self.submitted.set()
+
+    def finish(self):
+        self.go.set()
+        self.thread.join(LONG)
+        assert not self.thread.is_alive()
+
+
+def test_default_slots_leave_cores_for_clicks(monkeypatch):
+    monkeypatch.delenv("CNNVIZ_HEAVY_SLOTS", raising=False)
+    assert jobs.default_slots(2) == 1          # the classroom laptop: one job, one core free
+    assert jobs.default_slots(1) == 1
+    assert jobs.default_slots(8) == 4
+    monkeypatch.setenv("CNNVIZ_HEAVY_SLOTS", "3")
+    assert jobs.default_slots(2) == 3
+
+
+def test_first_come_first_served_with_positions():
+    q, log = jobs.JobQueue(slots=1), []
+    first = Worker(q, "a", log)
+    wait_until(lambda: ("start", "a") in log)
+    others = []
+    for owner in "bcd":                     # one after the other: a known order
+        w = Worker(q, owner, log)
+        w.submitted.wait(LONG)
+        others.append(w)
+    assert [t.owner for t in q.waiting()] == ["b", "c", "d"]
+    assert [w.ticket.position for w in others] == [1, 2, 3]
+    assert [w.ticket.first_position for w in others] == [1, 2, 3]
+    assert first.ticket.position == 0 and q.running() == [first.ticket]
+    first.finish()
+    wait_until(lambda: ("start", "b") in log)
+    assert [w.ticket.position for w in others] == [0, 1, 2]
+    for w in others:
+        wait_until(lambda w=w: ("start", w.ticket.owner) in log)
+        w.finish()
+    assert [e for e in log if e[0] == "start"] == [("start", o) for o in "abcd"]
+    # never two at once with one slot: each start follows the previous end
+    assert log == [(s, o) for o in "abcd" for s in ("start", "end")]
+    assert all(w.error is None for w in [first, *others])
+    assert q.waiting() == [] and q.running() == []
+
+
+def test_slots_are_respected():
+    q, log = jobs.JobQueue(slots=2), []
+    workers = [Worker(q, owner, log) for owner in "abcde"]
+    wait_until(lambda: len(q.running()) == 2 and len(q.waiting()) == 3)
+    time.sleep(0.05)
+    assert len(q.running()) == 2 and sum(1 for e in log if e[0] == "start") == 2
+    peak = []
+    for w in workers:
+        w.go.set()
+    for w in workers:
+        peak.append(len(q.running()))
+        w.thread.join(LONG)
+    assert max(peak) <= 2
+    assert sorted(o for s, o in log if s == "end") == list("abcde")
+
+
+def test_cancel_while_waiting_leaves_the_line():
+    q, log = jobs.JobQueue(slots=1), []
+    a = Worker(q, "a", log)
+    wait_until(lambda: ("start", "a") in log)
+    b = Worker(q, "b", log)
+    b.submitted.wait(LONG)
+    c = Worker(q, "c", log)
+    c.submitted.wait(LONG)
+    assert c.ticket.position == 2
+    b.ticket.cancel()
+    b.thread.join(LONG)
+    assert isinstance(b.error, jobs.Cancelled)
+    assert c.ticket.position == 1                 # moved up
+    a.finish()
+    wait_until(lambda: ("start", "c") in log)
+    c.finish()
+    assert ("start", "b") not in log
+
+
+def test_cancel_while_running_stops_at_the_next_check_and_frees_the_slot():
+    q, log = jobs.JobQueue(slots=1), []
+    a = Worker(q, "a", log)
+    wait_until(lambda: ("start", "a") in log)
+    b = Worker(q, "b", log)
+    b.submitted.wait(LONG)
+    a.ticket.cancel()
+    a.thread.join(LONG)
+    assert isinstance(a.error, jobs.Cancelled) and ("end", "a") not in log
+    assert a.ticket.state == jobs.CANCELLED
+    wait_until(lambda: ("start", "b") in log)
+    b.finish()
+
+
+def test_one_job_per_learner_the_new_request_replaces_the_old():
+    q, log = jobs.JobQueue(slots=2), []
+    old = Worker(q, "same", log)
+    wait_until(lambda: ("start", "same") in log)
+    other = Worker(q, "other", log)
+    wait_until(lambda: ("start", "other") in log)      # a free slot: another learner runs
+    new = Worker(q, "same", log, kind="occlusion")
+    new.submitted.wait(LONG)
+    old.thread.join(LONG)
+    assert isinstance(old.error, jobs.Cancelled)        # the old one stopped at its next check
+    wait_until(lambda: log.count(("start", "same")) == 2)
+    assert new.ticket.kind == "occlusion"
+    assert [t.owner for t in q.running()].count("same") == 1
+    new.finish()
+    other.finish()
+
+
+def test_a_learner_waiting_twice_keeps_only_the_newest_ticket():
+    q, log = jobs.JobQueue(slots=1), []
+    a = Worker(q, "a", log)
+    wait_until(lambda: ("start", "a") in log)
+    first = Worker(q, "b", log)
+    first.submitted.wait(LONG)
+    second = Worker(q, "b", log)
+    second.submitted.wait(LONG)
+    first.thread.join(LONG)
+    assert isinstance(first.error, jobs.Cancelled)
+    assert q.waiting() == [second.ticket] and second.ticket.position == 1
+    a.finish()
+    wait_until(lambda: ("start", "b") in log)
+    second.finish()
+
+
+def test_a_job_that_raises_gives_its_slot_back():
+    q = jobs.JobQueue(slots=1)
+    with pytest.raises(ZeroDivisionError):
+        with q.run("train", "a"):
+            1 / 0
+    assert q.running() == [] and q.waiting() == []
+    started = threading.Event()
+
+    def next_one():
+        with q.run("train", "b"):
+            started.set()
+
+    t = threading.Thread(target=next_one)
+    t.start()
+    t.join(LONG)
+    assert started.is_set()        # no deadlock: the next one got the slot
+
+
+def test_on_wait_raising_leaves_the_line():
+    """A Streamlit rerun (the learner's Cancel click) raises inside ``on_wait``: the ticket must go."""
+    q = jobs.JobQueue(slots=1)
+    holder = q.submit("train", "a")
+    assert holder.state == jobs.RUNNING
+
+    class Rerun(Exception):
+        pass
+
+    def on_wait(ticket):
+        raise Rerun()
+
+    with pytest.raises(Rerun):
+        with q.run("train", "b", on_wait=on_wait):
+            pass
+    assert q.waiting() == []
+    holder.release()
+    assert q.running() == []
+
+
+def test_many_threads_no_deadlock_and_never_more_than_the_slots():
+    q = jobs.JobQueue(slots=2)
+    active, peak, lock = [0], [0], threading.Lock()
+    errors = []
+
+    def one(i):
+        try:
+            with q.run("x", i % 7, on_wait=lambda t: None, poll=0.001) as ticket:
+                with lock:
+                    active[0] += 1
+                    peak[0] = max(peak[0], active[0])
+                try:
+                    time.sleep(0.001)
+                    ticket.check()     # a newer request of the same owner may have cancelled it
+                finally:
+                    with lock:
+                        active[0] -= 1
+        except jobs.Cancelled:
+            pass
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(40)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(LONG)
+    assert not any(th.is_alive() for th in threads)
+    assert not errors and peak[0] <= 2
+    assert q.running() == [] and q.waiting() == []
+
+
+def test_jobs_run_on_the_set_torch_threads():
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        with jobs.JobQueue(slots=1).run("train", "a"):
+            assert torch.get_num_threads() == jobs.THREADS_PER_JOB
+    finally:
+        torch.set_num_threads(before)
