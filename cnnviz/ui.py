@@ -97,6 +97,7 @@ def language_picker() -> str:
                                   format_func=i18n.LANGUAGES.get, key="lang_picker")
     if choice != current:
         st.session_state["lang"] = choice
+        st.query_params["lang"] = choice      # the address says the language too (links)
         st.rerun()
     return choice
 
@@ -118,11 +119,13 @@ def decimal_input(where, label: str, *, key: str, value: float, help: str | None
     if key not in st.session_state:
         st.session_state[key] = num(value, digits)
         st.session_state[good] = float(value)
+    url_seed(key, key, lambda raw: num(kernels.parse_value(raw, label), digits))   # ?conv.bias=-0.5
     text = where.text_input(label, key=key, help=help)
     try:
         st.session_state[good] = kernels.parse_value(text, label)
     except CnnvizError as err:
         where.error(err.message(lang()), icon=":material/warning:")
+    url_keep(key, st.session_state[good], float(value), fmt=lambda v: f"{v:g}")
     return st.session_state[good]
 
 
@@ -233,8 +236,13 @@ def image_picker(key: str, *, default: str = "mouse", camera: bool = True, label
     # Each choice below is written back before its widget is drawn, so the browser is always sent
     # the value the script uses: the labels change with the language (and the network), and a
     # browser that can't find its old label shows the first option while the script keeps another.
+    url_seed(f"{key}.src", f"{key}.src", str, lambda v: v in sources)
+    if world:
+        url_seed(f"{key}.example", f"{key}.example", int, lambda v: v in {i for i, _, _ in world[1]})
+    url_seed(f"{key}.sample", f"{key}.sample", str, lambda v: v in images.SAMPLES)
     src = st.session_state.get(f"{key}.src")
     st.session_state[f"{key}.src"] = src if src in sources else sources[0]
+    url_keep(f"{key}.src", st.session_state[f"{key}.src"], sources[0])
     names = {src: t("picker." + src) for src in sources}
     if world:
         names["dataset"] = t("picker.dataset", data=t(f"picker.world.{world[0]}"))
@@ -257,6 +265,7 @@ def image_picker(key: str, *, default: str = "mouse", camera: bool = True, label
 
         i = st.selectbox(t("picker.test_image"), list(by_index), key=f"{key}.example", format_func=describe,
                          help=t("picker.test_help"))
+        url_keep(f"{key}.example", i, pictures[0][0])
         from .figures import upscale
 
         st.image(upscale(by_index[i][1], 112), width="content", caption=t("picker.true_class", c=describe_class(i)))
@@ -266,6 +275,7 @@ def image_picker(key: str, *, default: str = "mouse", camera: bool = True, label
         chosen = st.session_state.get(f"{key}.sample")
         st.session_state[f"{key}.sample"] = chosen if chosen in names else default
         name = st.selectbox(t("picker.sample"), names, key=f"{key}.sample", format_func=labels("samples."))
+        url_keep(f"{key}.sample", name, default)
         return _sample(name)
     if src == "upload":
         upload = st.file_uploader(t("picker.upload"), type=images.EXTENSIONS, key=f"{key}.upload",
@@ -399,6 +409,11 @@ def kernel_picker(key: str, *, default: str = "curve_detector") -> np.ndarray:
     if f"{key}.kernel" not in st.session_state:
         _set_kernel(key, kernels.make(default))
         st.session_state[f"{key}.preset"] = default
+        st.session_state[f"{key}.origin"] = _preset_id(default)
+        if st.query_params.get(f"{key}.k"):       # a link with its own kernel: ?conv.k=0,1,0;1,-4,1;0,1,0
+            url_seed(f"{key}.k", f"{key}.kernel", decode_kernel)
+            if f"{key}.k" in st.query_params:
+                _custom_kernel(key, st.session_state[f"{key}.kernel"])
     # Only the open tab runs: the drawing canvas (a custom component) answers once when it is
     # mounted, which would run the whole page a second time on every visit.
     tab_preset, tab_draw, tab_numbers = st.tabs([t("kernel.tab_preset"), t("kernel.tab_draw"),
@@ -415,17 +430,35 @@ def kernel_picker(key: str, *, default: str = "curve_detector") -> np.ndarray:
     return st.session_state[f"{key}.kernel"]
 
 
+def _preset_id(name: str, size=None):
+    """(preset, size) of a preset kernel: what the link says (``{key}.preset``, ``{key}.preset_size``)."""
+    return (name, (size or kernels.natural_size(name)) if kernels.resizable(name) else None)
+
+
+def _custom_kernel(key: str, kernel: np.ndarray) -> None:
+    """A kernel drawn, typed or pasted: its numbers go in the link (``{key}.k``)."""
+    st.session_state[f"{key}.origin"] = "custom"
+    url_keep(f"{key}.k", encode_kernel(kernel), None)
+
+
 def _kernel_presets(key: str) -> None:
     def on_preset():
         name = st.session_state[f"{key}.preset"]
         _set_kernel(key, kernels.make(name, st.session_state.get(f"{key}.preset_size")
                                       if kernels.resizable(name) else None))
+        st.session_state[f"{key}.origin"] = _preset_id(name, st.session_state.get(f"{key}.preset_size"))
+        url_keep(f"{key}.k", None, None)
     # persist_state: the preset is still named when the learner comes back from the other tabs
     name = st.selectbox(t("kernel.preset"), kernels.PRESET_NAMES, key=f"{key}.preset", persist_state="session",
-                        format_func=labels("kernel.presets."), on_change=on_preset)
+                        format_func=labels("kernel.presets."), on_change=on_preset, bind="query-params")
+    size = None
     if kernels.resizable(name):
-        st.select_slider(t("kernel.size"), kernels.SIZES, value=kernels.natural_size(name),
-                         key=f"{key}.preset_size", on_change=on_preset, persist_state="session")
+        size = st.select_slider(t("kernel.size"), kernels.SIZES, value=kernels.natural_size(name),
+                                key=f"{key}.preset_size", on_change=on_preset, persist_state="session",
+                                bind="query-params")
+    if st.session_state.get(f"{key}.origin") not in ("custom", _preset_id(name, size)):
+        _set_kernel(key, kernels.make(name, size))    # a preset named by a link
+        st.session_state[f"{key}.origin"] = _preset_id(name, size)
     st.caption(t(f"kernel.about.{name}"))
 
 
@@ -450,6 +483,7 @@ def _kernel_canvas(key: str) -> None:
             st.warning(t("kernel.nothing_drawn"))
         else:
             _set_kernel(key, kernels.rasterize(drawn, size, weight))
+            _custom_kernel(key, st.session_state[f"{key}.kernel"])
             st.rerun()
 
 
@@ -473,11 +507,13 @@ def _kernel_table(key: str) -> None:
     else:
         if parsed.shape != kernel.shape or not np.array_equal(parsed, kernel):
             st.session_state[f"{key}.kernel"] = parsed  # keep the editor's key: the learner is typing
+            _custom_kernel(key, parsed)
             st.rerun()
 
     def on_paste():
         try:
             _set_kernel(key, kernels.parse_text(st.session_state[f"{key}.paste"]))
+            _custom_kernel(key, st.session_state[f"{key}.kernel"])
             st.session_state[f"{key}.paste_error"] = None
         except CnnvizError as e:
             st.session_state[f"{key}.paste_error"] = e
@@ -520,6 +556,7 @@ def model_picker(key: str = "model", *, default: str = "digits", allow_zoo: bool
         ([TRAINED] if trained else []) + ([OWN] if allow_own else [])
     if st.session_state.get(key) not in (None, *names):
         del st.session_state[key]          # e.g. the trained network was cleared
+    url_seed(key, key, str, lambda v: v in names and v not in (OWN, TRAINED))
     own_label = t("models.group_user")
     trained_label = t("models.trained_label", name=trained["card"]["name"]) if trained else ""
     current = lang()
@@ -531,6 +568,7 @@ def model_picker(key: str = "model", *, default: str = "digits", allow_zoo: bool
     pick, about = box.columns([2, 3], gap="medium")
     name = pick.selectbox(":material/hub: " + t("models.picker_label"), names, index=names.index(default), key=key,
                           format_func=fmt, help=t("models.picker_help"))
+    url_keep(key, None if name in (OWN, TRAINED) else name, default)   # a learner's own network can't travel
     about.caption(t("models.upload_help", max_mb=models.MAX_UPLOAD_MB) if name == OWN else
                   t("models.trained_help") if name == TRAINED else t(f"models.description.{name}"))
     with box:
@@ -849,21 +887,91 @@ def layer_counts(name: str) -> list[tuple[str, str, int]]:
     return params.model_counts(models.ARCHITECTURES[spec.arch](num_classes=len(spec.classes)))
 
 
-# ---------------------------------------------------------------- stepping a kernel
+# ---------------------------------------------------------------- heavy work, in line
+WAIT_POLL = 0.5   # seconds between two updates of the place in line (a click interrupts the wait)
+
+
+class HeavyJob:
+    """What ``heavy`` yields: ``progress(fraction, text)`` for the job's reports (it stops a job
+    whose ticket was cancelled), the status box (``None`` without one), the bar and the ticket."""
+
+    def __init__(self, box, bar, ticket):
+        self.box, self.bar, self.ticket = box, bar, ticket
+
+    def progress(self, fraction: float, text: str | None = None) -> None:
+        self.ticket.check()
+        self.bar.progress(min(max(float(fraction), 0.0), 1.0), text=text)
+
+    def check(self) -> None:
+        self.ticket.check()
+
+
+def _session_owner():
+    """This learner, for the line: their Streamlit session (one heavy job per session)."""
+    import threading
+
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return ctx.session_id if ctx is not None else f"thread-{threading.get_ident()}"
+
+
 @contextmanager
-def training_status(prefix: str):
+def heavy(kind: str, *, cancel_key: str, label: str | None = None, cancel_label: str | None = None,
+          preparing: str | None = None, owner=None):
+    """Heavy work (training, integrated gradients, occlusion, the sanity check, top images) through
+    the server's line, ``cnnviz.jobs.QUEUE``: ``with ui.heavy("occlusion", cancel_key=...) as job:``.
+
+    While the learner waits, the bar says their place in line ("number 3"), updated every
+    ``WAIT_POLL`` s, next to a Cancel button (``cancel_key``); once a slot is theirs it becomes the
+    job's progress bar (``job.progress(fraction, text)``; call it from the job's progress reports).
+    With ``label``, all this sits in an expanded ``st.status`` box of that label, with a note of the
+    time spent in line; without, it is drawn in place and removed when the job ends.
+
+    Cancel needs no handler: any click reruns the page, which interrupts this script at its next
+    update, in line or running, and the ticket is given back. A job replaced by a newer request of
+    the same learner raises ``cnnviz.jobs.Cancelled`` (a ``CnnvizError``) out of the ``with``.
+    """
+    from . import jobs
+
+    holder = st.empty()
+    with holder.container():
+        with (st.status(label, expanded=True) if label else st.container()) as box:
+            stop = st.empty()
+            stop.button(cancel_label or t("jobs.cancel"), key=cancel_key, icon=":material/stop:")
+            bar = st.progress(0.0, text=preparing or t("jobs.preparing"))
+            note = st.empty()
+
+            def on_wait(ticket):
+                bar.progress(0.0, text=t("jobs.waiting", pos=ticket.position, slots=jobs.QUEUE.slots))
+                if label:
+                    box.update(label=t("jobs.waiting_label", pos=ticket.position))
+
+            with jobs.QUEUE.run(kind, owner or _session_owner(), on_wait=on_wait, poll=WAIT_POLL) as ticket:
+                if label:
+                    box.update(label=label)
+                    if ticket.first_position:
+                        note.caption(t("jobs.waited", pos=ticket.first_position, secs=ticket.waited))
+                bar.progress(0.0, text=preparing or t("jobs.preparing"))
+                yield HeavyJob(box if label else None, bar, ticket)
+            stop.empty()
+    if not label:
+        holder.empty()
+
+
+@contextmanager
+def training_status(prefix: str, kind: str | None = None):
     """A training run drawn live in the page: ``with training_status("train") as (box, bar):``.
 
-    An expanded ``st.status`` box (``{prefix}.training``) with a Stop button and a progress bar
-    (``{prefix}.preparing`` until the first update). The button needs no handler: any click reruns
-    the page, which interrupts the running script at its next update, so training stops.
+    An expanded ``st.status`` box (``{prefix}.training``) with a Stop button (``{prefix}.stop``)
+    and a progress bar (``{prefix}.preparing`` until the first update), through the server's line
+    of heavy work (``heavy``): first the learner's place in line, then the training. The button
+    needs no handler: any click reruns the page, which interrupts the running script at its next
+    update, so training (or the wait) stops.
     """
-    with st.status(t(f"{prefix}.training"), expanded=True) as box:
-        stop_box = st.empty()
-        stop_box.button(t(f"{prefix}.stop"), key=f"{prefix}.stop", icon=":material/stop:")
-        bar = st.progress(0.0, text=t(f"{prefix}.preparing"))
-        yield box, bar
-        stop_box.empty()
+    with heavy(kind or prefix, cancel_key=f"{prefix}.stop", label=t(f"{prefix}.training"),
+               cancel_label=t(f"{prefix}.stop"), preparing=t(f"{prefix}.preparing")) as job:
+        yield job.box, job
 
 
 PLAY_TICK = 0.5   # seconds between two steps while Play is on (x1 = 2 positions a second)
@@ -916,5 +1024,685 @@ def step_controls(prefix: str, pos_key: str, n: int, strongest: int, *, ticking:
     if st.session_state[play_key] != ticking:
         st.rerun()  # the whole page, so the fragment is defined again with its timer on or off
     if n > 1:
-        st.slider(t(f"{prefix}.position"), 0, n - 1, key=pos_key)
+        st.slider(t(f"{prefix}.position"), 0, n - 1, key=pos_key, bind="query-params")
     return st.session_state[pos_key]
+
+
+# ---------------------------------------------------------------- links that reproduce a view
+# Widgets with ``bind="query-params"`` keep their value in the URL under their key (Streamlit drops
+# a default value, and ignores an invalid one). State that isn't a plain widget (a custom kernel,
+# the model, the picture, a class or channel whose widget key changes with the picture) is written
+# by ``url_keep`` and read back by ``url_seed``. A bad value in a link is named in one warning at
+# the top of the page, in the learner's language, and the default is used instead.
+_LINK_BAD = "link.bad"
+_LINK_SEEDED = "link.seeded"
+PRESENT_VALUES = ("1", "true", "yes", "on")
+
+
+def link_start(page: str) -> None:
+    """Called by app.py before ``page`` runs: a place at the top for the warning, and what the
+    URL said when this page was opened (for the widgets Streamlit binds natively)."""
+    st.session_state[_LINK_BAD] = []
+    st.session_state["link.slot"] = st.empty()
+    arrived = st.session_state.get("link.page", ()) != page
+    st.session_state["link.page"] = page
+    st.session_state["link.incoming"] = dict(st.query_params.to_dict()) if arrived else {}
+
+
+def _loosely_equal(text: str, value) -> bool:
+    if isinstance(value, bool):
+        return text.strip().lower() == str(value).lower()
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        try:
+            return float(text) == float(value)
+        except ValueError:
+            return False
+    return text == str(value)
+
+
+def link_end() -> None:
+    """Called by app.py after the page ran: a natively bound parameter that Streamlit dropped or
+    corrected (stride=abc, t=999999) is reported like the others."""
+    incoming = st.session_state.get("link.incoming") or {}
+    now = st.query_params.to_dict()
+    for param, raw in incoming.items():
+        if param in ("lang", "present") or param in (st.session_state.get(_LINK_SEEDED) or {}):
+            continue
+        if now.get(param) == raw or param not in st.session_state:
+            continue            # kept, or not a widget of this page
+        if not _loosely_equal(raw, st.session_state[param]):
+            _link_bad(param, raw)
+
+
+def _link_bad(param: str, raw) -> None:
+    bad = st.session_state.setdefault(_LINK_BAD, [])
+    bad.append(f"{param}={str(raw)[:40]}")
+    slot = st.session_state.get("link.slot")
+    if slot is not None:
+        slot.warning(t("app.link_bad", params=", ".join(bad)), icon=":material/link_off:")
+
+
+def url_seed(param: str, key: str, parse, valid=lambda v: True) -> None:
+    """Before a widget: the value the link gives ``param`` becomes the widget's (``key``), once per
+    link. ``parse`` turns the text into a value (may raise); ``valid`` says whether it may be used.
+    A value that can't be used is reported and removed from the URL: the widget keeps its default."""
+    raw = st.query_params.get(param)
+    seeded = st.session_state.setdefault(_LINK_SEEDED, {})
+    if raw is None or seeded.get(param) == raw:
+        return
+    seeded[param] = raw
+    try:
+        value = parse(raw)
+        ok = bool(valid(value))
+    except (ValueError, TypeError, KeyError, IndexError, CnnvizError):
+        ok = False
+    if ok:
+        st.session_state[key] = value
+    else:
+        _link_bad(param, raw)
+        del st.query_params[param]
+        seeded.pop(param, None)
+
+
+def url_keep(param: str, value, default, fmt=str) -> None:
+    """After a widget: the URL says ``param``'s value, or nothing when it is ``default``."""
+    want = None if value is None or value == default else fmt(value)
+    seeded = st.session_state.setdefault(_LINK_SEEDED, {})
+    if st.query_params.get(param) != want:
+        if want is None:
+            del st.query_params[param]
+        else:
+            st.query_params[param] = want
+    if want is None:
+        seeded.pop(param, None)
+    else:
+        seeded[param] = want
+
+
+def encode_kernel(kernel: np.ndarray) -> str:
+    """A kernel in one URL parameter: rows split by ";", values by "," ("0,1,0;1,-4,1;0,1,0")."""
+    return ";".join(",".join(f"{float(v):.6g}" for v in row) for row in np.asarray(kernel))
+
+
+def decode_kernel(text: str) -> np.ndarray:
+    """``encode_kernel``'s inverse, for text from a link: at most 31 x 31 numbers of at most 10^6
+    (``kernels.parse``'s limits), square; anything else is a ``KernelError``."""
+    text = str(text or "")
+    if len(text) > 12 * kernels.MAX_SIZE ** 2:
+        raise CnnvizError("kernels.error.too_big", h="?", w="?", max=kernels.MAX_SIZE)
+    kernel = kernels.parse([row.split(",") for row in text.split(";")])
+    if kernel.shape[0] != kernel.shape[1]:
+        raise CnnvizError("kernels.error.ragged", row=1, got=kernel.shape[1], want=kernel.shape[0])
+    return kernel
+
+
+def link_url() -> str:
+    """The address of this view: the page, its parameters and the learner's language."""
+    from urllib.parse import urlencode
+
+    base = str(getattr(st.context, "url", None) or "").split("?")[0]
+    params = {k: v for k, v in st.query_params.to_dict().items()}
+    params["lang"] = lang()
+    return base + "?" + urlencode(params, safe=",;:")
+
+
+def copy_link(where=None) -> None:
+    """A "Copy link" button (sidebar): copies the page's current address, which holds the whole
+    view; the address is also shown, to copy by hand where a browser refuses (plain http)."""
+    import html as html_lib
+    import json
+
+    box = where if where is not None else st.sidebar
+    url = link_url()
+    label, done = t("app.copy_link"), t("app.link_copied")
+    box.html(f"""
+<div class="cnnviz-link">
+  <button type="button" id="cnnviz-copy" title="{html_lib.escape(t('app.copy_link_help'))}"
+   style="padding:.35rem .8rem;border:1px solid #bbb;border-radius:.5rem;background:#fff;cursor:pointer">
+   🔗 {html_lib.escape(label)}</button>
+  <input id="cnnviz-url" readonly value="{html_lib.escape(url)}" aria-label="{html_lib.escape(label)}"
+   style="width:100%;margin-top:.3rem;font-size:.75rem;border:1px solid #ddd;border-radius:.3rem;padding:.2rem"/>
+</div>
+<script>
+(function() {{
+  const doc = document, btn = doc.getElementById("cnnviz-copy"), box = doc.getElementById("cnnviz-url");
+  if (!btn || btn.dataset.ready) return;
+  btn.dataset.ready = "1";
+  const here = () => {{
+    const u = new URL(window.location.href);
+    if (!u.searchParams.get("lang")) u.searchParams.set("lang", {json.dumps(lang())});
+    return u.toString();
+  }};
+  box.addEventListener("focus", () => {{ box.value = here(); box.select(); }});
+  btn.addEventListener("click", () => {{
+    box.value = here();
+    const shown = () => {{ btn.textContent = "✓ " + {json.dumps(done)}; }};
+    if (navigator.clipboard && window.isSecureContext) {{
+      navigator.clipboard.writeText(box.value).then(shown, () => {{ box.select(); doc.execCommand("copy"); shown(); }});
+    }} else {{ box.select(); doc.execCommand("copy"); shown(); }}
+  }});
+}})();
+</script>""", unsafe_allow_javascript=True)
+
+
+def presenting() -> bool:
+    """Presentation mode (``?present=1``): remembered for the session until the learner leaves it."""
+    if "present.on" not in st.session_state:
+        st.session_state["present.on"] = str(st.query_params.get("present", "")).lower() in PRESENT_VALUES
+    return bool(st.session_state["present.on"])
+
+
+PRESENT_CSS = """
+<style>
+  html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
+  [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
+  [data-testid="stCaptionContainer"], [data-testid="stWidgetLabel"] p { font-size: 1.15rem !important; }
+  h1 { font-size: 3rem !important; }
+  h2 { font-size: 2.3rem !important; }
+  h3 { font-size: 1.8rem !important; }
+  [data-testid="stMetricValue"] { font-size: 2.6rem !important; }
+  .block-container, [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
+</style>
+"""
+
+
+def present_mode() -> bool:
+    """Larger type for a projector, and a sidebar switch to leave it (app.py calls this)."""
+    on = presenting()
+
+    def changed():
+        if st.session_state["present.on"]:
+            st.query_params["present"] = "1"
+        elif "present" in st.query_params:
+            del st.query_params["present"]
+
+    st.sidebar.toggle(":material/co_present: " + t("app.present"), key="present.on", on_change=changed,
+                      help=t("app.present_help"))
+    if on:
+        if st.query_params.get("present") != "1":
+            st.query_params["present"] = "1"
+        st.html(PRESENT_CSS)
+    return on
+
+
+# ------------------------------------------------------------------ predict, then reveal (issue 13)
+# A guess is kept per lesson part (``prefix``) with the ``context`` it was made for (a digest of the
+# picture and kernel, or of the network, picture and class): a new picture or kernel asks again.
+# "Skip" is kept for the session (a teacher skips once); "Try again" asks again with a fresh picture.
+def predict_context(*parts) -> str:
+    """A short digest of what a guess is about (arrays, strings, numbers)."""
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=8)
+    for p in parts:
+        h.update(np.ascontiguousarray(p).tobytes() if isinstance(p, np.ndarray) else repr(p).encode())
+    return h.hexdigest()
+
+
+def predict_state(prefix: str, context: str) -> tuple[str, object]:
+    """("ask", None), ("guessed", the guess) or ("skipped", None) for this part of the lesson."""
+    if st.session_state.get(f"{prefix}.predict.skip"):
+        return "skipped", None
+    kept = st.session_state.get(f"{prefix}.predict.guess")
+    if kept is not None and kept[0] == context:
+        return "guessed", kept[1]
+    return "ask", None
+
+
+def predict_set(prefix: str, context: str, guess) -> None:
+    st.session_state[f"{prefix}.predict.guess"] = (context, guess)
+
+
+def predict_skip(prefix: str) -> None:
+    st.session_state[f"{prefix}.predict.skip"] = True
+
+
+def predict_again(prefix: str) -> None:
+    """Forget the guess (and a skip): the question is asked again, with a fresh clickable picture."""
+    st.session_state[f"{prefix}.predict.skip"] = False
+    st.session_state.pop(f"{prefix}.predict.guess", None)
+    st.session_state[f"{prefix}.predict.round"] = st.session_state.get(f"{prefix}.predict.round", 0) + 1
+
+
+def predict_buttons(prefix: str, state: str, *, where=None) -> None:
+    """"Skip: show it" while asking; "Try again" once revealed; "Predict first" after a skip."""
+    where = where or st
+    if state == "ask":
+        where.button(t(f"exercises.predict.skip.{prefix}"), key=f"{prefix}.predict.skip_button", on_click=predict_skip,
+                     args=(prefix,), icon=":material/visibility:", help=t("exercises.predict.skip_help"))
+    else:
+        where.button(t("exercises.predict.again" if state == "guessed" else "exercises.predict.first"),
+                     key=f"{prefix}.predict.again_button", on_click=predict_again, args=(prefix,),
+                     icon=":material/replay:")
+
+
+def click_on(img, key: str, width: int | None = None) -> tuple[float, float] | None:
+    """Show ``img`` (PIL) ``width`` px wide (default: its own width) and return where the learner
+    clicked: (row, col) in ``img``'s own pixels, (0, 0) being the centre of its top-left pixel;
+    None before a click. The component (streamlit-image-coordinates, MIT)
+    ships its JavaScript: nothing is fetched at run time."""
+    from PIL import Image
+    from streamlit_image_coordinates import streamlit_image_coordinates
+
+    w, h = img.size
+    width = int(width or w)
+    s = max(1, -(-width // w))              # enlarged (nearest) so every pixel stays a crisp square
+    big = img.convert("RGB").resize((w * s, h * s), Image.Resampling.NEAREST)
+    value = streamlit_image_coordinates(big, key=key, width=width, cursor="crosshair")
+    if not value or not value.get("width") or not value.get("height"):
+        return None
+    return (value["y"] * h / value["height"] - 0.5, value["x"] * w / value["width"] - 0.5)
+
+
+def mark_guess(img, target: int, *, click=None, best=None, box=None):
+    """``img`` enlarged (nearest) to about ``target`` px with the learner's ``click`` (row, col: a
+    cyan ring with a cross) and the true answer: ``box`` (top, left, h, w: an orange outline) and
+    ``best`` (row, col: an orange ring), all in ``img``'s pixels."""
+    from PIL import Image, ImageDraw
+
+    rgb = img.convert("RGB")
+    w, h = rgb.size
+    s = max(1, target // max(w, h))
+    out = rgb.resize((w * s, h * s), Image.Resampling.NEAREST)
+    d = ImageDraw.Draw(out)
+    ring = max(7, round(s * 1.2))
+    line = max(2, out.size[0] // 140)
+    if box is not None:
+        top, left, bh, bw = box
+        d.rectangle([left * s, top * s, (left + bw) * s - 1, (top + bh) * s - 1], outline=(255, 160, 0), width=line)
+    if best is not None:
+        cy, cx = (best[0] + 0.5) * s, (best[1] + 0.5) * s
+        d.ellipse([cx - ring, cy - ring, cx + ring, cy + ring], outline=(255, 160, 0), width=line)
+    if click is not None:
+        cy, cx = (click[0] + 0.5) * s, (click[1] + 0.5) * s
+        d.ellipse([cx - ring, cy - ring, cx + ring, cy + ring], outline=(0, 230, 255), width=line)
+        d.line([cx - ring - 4, cy, cx + ring + 4, cy], fill=(0, 230, 255), width=max(1, line // 2))
+        d.line([cx, cy - ring - 4, cx, cy + ring + 4], fill=(0, 230, 255), width=max(1, line // 2))
+    return out
+
+
+# ---------------------------------------------------------------- the course: goals, self-checks, progress (issue 13)
+# A learner alone follows the lessons in the navigation's order (app.py's PAGES), each opening with
+# what they will be able to do, ending with a three-line summary, a self-check of generated questions
+# (cnnviz.exercises) and a link to the next lesson. The sidebar counts lessons opened and questions
+# answered right in this browser session, and offers them as a small report.
+SELF_CHECK_OPENED = "course.opened"      # session state: {lesson url: True}, in the order opened
+SELF_CHECK_RESULTS = "course.results"    # session state: {lesson url: {question id: ever answered right}}
+
+
+from functools import lru_cache as _lru_cache  # noqa: E402
+
+
+@_lru_cache(maxsize=1)
+def course() -> tuple[tuple[str, str, str], ...]:
+    """The lessons in course order: (page path, url, title key), read from app.py's ``PAGES``
+    (the navigation is the one list; the home page is not a lesson)."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse((Path(__file__).resolve().parent.parent / "app.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(tg, "id", None) == "PAGES" for tg in node.targets):
+            pages = ast.literal_eval(node.value)
+            return tuple((path, url, title) for group in pages.values()
+                         for path, url, title, _icon, default in group if not default)
+    raise RuntimeError("app.py has no PAGES")
+
+
+def _slug(lesson_url: str) -> str:
+    return lesson_url.replace("-", "_")
+
+
+def _opened() -> dict:
+    return st.session_state.setdefault(SELF_CHECK_OPENED, {})
+
+
+def _results() -> dict:
+    return st.session_state.setdefault(SELF_CHECK_RESULTS, {})
+
+
+def mark_opened(lesson_url: str) -> None:
+    if lesson_url in {url for _, url, _ in course()}:
+        _opened()[lesson_url] = True
+
+
+def lesson_goal(lesson_url: str) -> None:
+    """The lesson's first sentence: what the learner will be able to do after it."""
+    mark_opened(lesson_url)
+    with st.container(border=True, key=f"goal-{lesson_url}"):
+        st.markdown(":material/flag: " + t(f"course.{_slug(lesson_url)}.goal"))
+
+
+def lesson_summary(lesson_url: str) -> None:
+    """Three lines: what the lesson taught."""
+    with st.container(key=f"summary-{lesson_url}"):
+        st.subheader(t("course.summary_title"))
+        st.markdown(t(f"course.{_slug(lesson_url)}.summary"))
+
+
+def next_lesson(lesson_url: str) -> None:
+    """A link to the next lesson of the course (or, after the last one, back to the start)."""
+    urls = [url for _, url, _ in course()]
+    i = urls.index(lesson_url) if lesson_url in urls else len(urls) - 1
+    if i + 1 < len(urls):
+        path, _, title = course()[i + 1]
+        st.page_link(path, label=t("course.next", name=t(title)), icon=":material/arrow_forward:")
+    else:
+        st.success(t("course.last"), icon=":material/school:")
+        st.page_link("lessons/home.py", label=t("course.back_home"), icon=":material/home:")
+
+
+def lesson_end(lesson_url: str, *, context: dict | None = None) -> None:
+    """The end of every lesson: summary, self-check, next lesson. A lesson that stops early in its
+    normal course (nothing trained yet, nothing drawn yet) calls this before ``st.stop()``."""
+    st.divider()
+    lesson_summary(lesson_url)
+    self_check(lesson_url, context=context)
+    next_lesson(lesson_url)
+
+
+def self_check(lesson_url: str, *, context: dict | None = None) -> None:
+    """The lesson's self-check: one question per kind of ``exercises.KINDS[lesson_url]`` (>= 3),
+    each in its own fragment (Check / New question rerun only that question).
+
+    ``context``: values of the lesson for the kinds in ``exercises.CONTEXT``, either flat
+    (``{"logits": ..., "classes": [...]}``, given to every kind that takes them) or per kind
+    (``{"inside.predict_class": {...}}``).
+    """
+    from . import exercises as ex
+
+    kinds = ex.KINDS[lesson_url]
+    with st.container(key=f"selfcheck-{lesson_url}"):
+        st.header(":material/quiz: " + t("exercises.header"))
+        st.caption(t("exercises.intro"))
+        for i, kind in enumerate(kinds):
+            _self_check_question(lesson_url, i, kind, _kind_context(kind, context))
+
+
+def _kind_context(kind: str, context: dict | None) -> dict:
+    from . import exercises as ex
+
+    if not context:
+        return {}
+    wanted = ex.CONTEXT.get(kind, ())
+    own = context.get(kind, {}) if isinstance(context.get(kind), dict) else {}
+    merged = {k: v for k, v in context.items() if k in wanted}
+    merged.update({k: v for k, v in own.items() if k in wanted})
+    return {k: v for k, v in merged.items() if v is not None}
+
+
+def _context_sig(ctx: dict) -> str:
+    """A short fingerprint of the lesson values a question was made from (a new picture: a new question)."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for k in sorted(ctx):
+        v = ctx[k]
+        h.update(k.encode())
+        try:
+            h.update(np.ascontiguousarray(np.asarray(v, dtype=np.float64)).tobytes())
+        except (TypeError, ValueError):
+            h.update(repr(v).encode())
+    return h.hexdigest()[:16]
+
+
+def _fresh_seed() -> int:
+    import secrets
+
+    return secrets.randbelow(2**31)
+
+
+def _question_for(base: str, kind: str, ctx: dict):
+    """The question shown at ``base`` (cached in the session with its seed and context)."""
+    from . import exercises as ex
+
+    seed = st.session_state.setdefault(base + ".seed", _fresh_seed())
+    sig = f"{seed}:{_context_sig(ctx)}"
+    cached = st.session_state.get(base + ".question")
+    if cached is not None and cached[0] == sig:
+        return sig, cached[1]
+    try:
+        q = ex.generate(kind, seed, **ctx)
+    except Exception:   # noqa: BLE001 - a lesson value the generator can't use: a made-up question instead
+        log.exception("self-check %s: context not usable", kind)
+        q = ex.generate(kind, seed)
+    st.session_state[base + ".question"] = (sig, q)
+    return sig, q
+
+
+def _new_question(base: str, kind: str, ctx: dict) -> None:
+    """on_click of "New question": a fresh seed whose question reads differently, the answer cleared."""
+    from . import exercises as ex
+
+    _, old = _question_for(base, kind, ctx)
+    before = ex.render_prompt(old), ex.expected_text(old)
+    for _ in range(8):
+        st.session_state[base + ".seed"] = _fresh_seed()
+        _, q = _question_for(base, kind, ctx)
+        if (ex.render_prompt(q), ex.expected_text(q)) != before or q.figure is not None:
+            break
+    for suffix in (".answer", ".result"):
+        st.session_state.pop(base + suffix, None)
+
+
+def _record(lesson_url: str, qid: str, correct: bool) -> None:
+    per = _results().setdefault(lesson_url, {})
+    per[qid] = bool(per.get(qid)) or correct
+
+
+@st.fragment
+def _self_check_question(lesson_url: str, i: int, kind: str, ctx: dict) -> None:
+    from . import exercises as ex
+
+    base = f"sc.{lesson_url}.{i}"
+    sig, q = _question_for(base, kind, ctx)
+    current = lang()
+    with st.container(border=True, key=f"sc-{lesson_url}-{i}"):
+        st.markdown(f"**{t('exercises.question_n', n=i + 1)}** · {ex.render_prompt(q, current)}")
+        result = st.session_state.get(base + ".result")
+        checked = result is not None and result[0] == sig
+        _exercise_figure(q, base, revealed=checked)
+        label = t("exercises.your_answer")
+        if q.answer_type == "choice":
+            names = [ex.render_choice(q, k, current) for k in range(len(q.choices))]
+            st.radio(label, list(range(len(names))), index=None, key=base + ".answer", horizontal=True,
+                     format_func=lambda k, _names=names: _names[k])
+        elif q.answer_type == "number":
+            st.text_input(label, key=base + ".answer", help=t("exercises.number_help"),
+                          placeholder=t("exercises.number_placeholder"))
+        else:
+            st.text_area(label, key=base + ".answer", height=68,
+                         help=t("exercises.matrix_help" if q.answer_type == "matrix" else "exercises.vector_help"),
+                         placeholder=t("exercises.shape_placeholder", n=int(np.prod(q.shape or (1,)))))
+        b1, b2, _ = st.columns([1, 1, 3])
+        if b1.button(t("exercises.check"), key=base + ".check", type="primary", icon=":material/check:",
+                     width="stretch"):
+            given = st.session_state.get(base + ".answer")
+            verdict = ex.check(q, given, current)
+            st.session_state[base + ".result"] = result = (sig, given)
+            checked = True
+            if verdict.problem is None:
+                _record(lesson_url, f"{i}:{sig}", verdict.correct)
+        b2.button(t("exercises.new_question"), key=base + ".new", icon=":material/casino:", width="stretch",
+                  on_click=_new_question, args=(base, kind, ctx))
+        if checked:
+            verdict = ex.check(q, result[1], current)
+            if verdict.problem is not None:
+                st.warning(verdict.problem, icon=":material/edit:")
+            elif verdict.correct:
+                st.success(t("exercises.correct", answer=verdict.expected_text), icon=":material/check_circle:")
+                st.markdown(verdict.explanation)
+            else:
+                st.error(t("exercises.wrong", answer=verdict.expected_text), icon=":material/cancel:")
+                st.markdown(verdict.explanation)
+
+
+def _lines_figure(series, *, xtitle: str = "", ytitle: str = "", height: int = 230):
+    """A small plotly line chart: ``series`` = [(name, x, y, dash)]."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for name, x, y, dash in series:
+        fig.add_trace(go.Scatter(x=list(x), y=list(np.asarray(y, dtype=float)), name=name, mode="lines",
+                                 line={"dash": dash, "width": 3}))
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, xaxis_title=xtitle,
+                      yaxis_title=ytitle, legend={"orientation": "h", "y": 1.15, "x": 0}, font={"size": 15})
+    return fig
+
+
+def _exercise_figure(q, base: str, *, revealed: bool) -> None:
+    """What a question shows with its prompt, drawn from ``q.figure`` by what each entry is: small
+    matrices (windows, kernels, pooling inputs) as numbers in coloured cells, larger 2D arrays as
+    pictures or coloured maps, short vectors as one row of cells, curves as plotly lines; each
+    choice's own array (a kernel) under its label. Values that give the answer away (the
+    activations of "which picture") only after checking."""
+    from PIL import Image, ImageDraw
+
+    from . import exercises as ex
+    from . import figures
+
+    f = dict(q.figure or {})
+    current = lang()
+    cap = lambda name: i18n.t(f"exercises.fig.{name}", current)   # noqa: E731
+    option = [ex.render_choice(q, k, current) for k in range(len(q.choices))]
+    panels: list = []      # (caption, html | PIL image | plotly figure)
+
+    def cells(arr, name):
+        a = np.atleast_2d(np.asarray(arr, dtype=np.float64))
+        whole = bool(np.all(a == np.round(a)))
+        grey = name in ("window", "image") and a.min() >= 0 and a.max() <= 255
+        return figures.matrix_html(a, scale="gray" if grey else "auto", vmin=0 if grey else None,
+                                   vmax=255 if grey else None, digits=0 if whole else 2, cell=44 if a.size <= 16 else 38,
+                                   hover="{value}")
+
+    def picture(arr, name, points=None):
+        a = np.asarray(arr, dtype=np.float64)
+        if name == "image" or (name == "images" and a.min() >= 0 and a.max() <= 255):
+            img = figures.upscale(Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).convert("RGB"), 200)
+        else:
+            img = figures.upscale(figures.colorize(a), 200)
+        if points:
+            s = img.size[0] / a.shape[1]
+            d = ImageDraw.Draw(img)
+            from PIL import ImageFont
+            font = ImageFont.load_default(size=max(14, int(img.size[0] / 11)))
+            for k, (x, y) in enumerate(points):
+                cx, cy, r = (x + 0.5) * s, (y + 0.5) * s, max(5, s * 0.6)
+                d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(0, 230, 255), outline=(0, 0, 0), width=2)
+                d.text((cx + r + 2, cy), chr(ord("A") + k), fill=(255, 255, 255), font=font, anchor="lm",
+                       stroke_width=3, stroke_fill=(0, 0, 0))
+        return img
+
+    if "runs" in f:        # train.overfit: one chart per run
+        for k, run in enumerate(f.pop("runs")):
+            epochs = range(1, len(run["train"]) + 1)
+            panels.append((option[k] if k < len(option) else "", _lines_figure(
+                [(cap("train"), epochs, run["train"], "solid"), (cap("val"), epochs, run["val"], "dash")],
+                xtitle=cap("epoch"), ytitle=cap("accuracy"))))
+    if "train" in f and "val" in f:      # train.best_epoch
+        tr, va = f.pop("train"), f.pop("val")
+        epochs = range(1, len(tr) + 1)
+        panels.append(("", _lines_figure([(cap("train"), epochs, tr, "solid"), (cap("val"), epochs, va, "dash")],
+                                         xtitle=cap("epoch"), ytitle=cap("accuracy"))))
+    if "curves" in f:      # explain.faithful: deletion curves over the fraction of pixels removed
+        xs = f.pop("fractions", None)
+        curves = f.pop("curves")
+        xs = xs if xs is not None else range(len(curves[0]))
+        panels.append(("", _lines_figure([(option[k] if k < len(option) else str(k), np.asarray(xs) * 100, c, "solid")
+                                          for k, c in enumerate(curves)],
+                                         xtitle=cap("removed"), ytitle=cap("probability"))))
+    if "correlations" in f:   # explain.sanity: one line per method, layer after layer randomized
+        corr = f.pop("correlations")
+        panels.append(("", _lines_figure([(option[k] if k < len(option) else str(k), range(len(c)), c, "solid")
+                                          for k, c in enumerate(corr)],
+                                         xtitle=cap("randomized"), ytitle=cap("correlation"))))
+    if "logits" in f:      # made-up scores of a network: one bar per class
+        import plotly.graph_objects as go
+
+        z, classes = np.asarray(f.pop("logits"), dtype=float), f.pop("classes", None)
+        names = [str(c) for c in (classes if classes is not None else range(len(z)))]
+        fig = go.Figure(go.Bar(x=names, y=z, marker_color="#1f77b4"))
+        fig.update_layout(height=230, margin={"l": 10, "r": 10, "t": 10, "b": 10}, yaxis_title=cap("logits"),
+                          font={"size": 15}, xaxis={"type": "category"})
+        panels.append(("", fig))
+    points = f.pop("points", None)
+    activations = f.pop("activations", None)
+    for name, value in f.items():
+        if isinstance(value, (str, int, float, np.integer, np.floating)) or value is None:
+            continue         # settings already in the prompt (window, stride, position, epochs)
+        if isinstance(value, (list, tuple)) and value and isinstance(value[0], str):
+            continue         # names that would give the answer away
+        arr = np.asarray(value, dtype=np.float64)
+        if arr.ndim == 3:    # several pictures: one panel each, lettered like the options
+            for k, img in enumerate(arr):
+                extra = ""
+                if revealed and activations is not None:
+                    extra = " · " + t("exercises.fig.activation_is", value=ex.fmt(np.asarray(activations)[k], current, 1))
+                panels.append((chr(ord("A") + k) + extra, picture(img, name)))
+        elif arr.ndim == 2 and max(arr.shape) <= 8:
+            panels.append((cap(name), cells(arr, name)))
+        elif arr.ndim == 2:
+            panels.append((cap(name), picture(arr, name, points if name == "heatmap" else None)))
+        elif arr.ndim == 1 and arr.size <= 12:
+            panels.append((cap(name), cells(arr, name)))
+        elif arr.ndim == 1:
+            panels.append((cap(name), _lines_figure([(cap(name), range(arr.size), arr, "solid")], height=170)))
+    for k, choice in enumerate(q.choices):       # options that are arrays (kernels): drawn under their label
+        if choice.figure is not None:
+            panels.append((option[k], cells(choice.figure, "kernel")))
+    if not panels:
+        return
+    per_row = 4 if len(panels) >= 4 and all(isinstance(p, str) for _, p in panels) else min(len(panels), 3)
+    for start in range(0, len(panels), per_row):
+        cols = st.columns(per_row, gap="medium")
+        for j, (col, (caption, panel)) in enumerate(zip(cols, panels[start:start + per_row])):
+            with col:
+                if caption:
+                    st.markdown(f"**{caption}**")
+                if isinstance(panel, str):
+                    st.html(panel)
+                elif hasattr(panel, "save"):
+                    st.image(panel, width="content")
+                else:
+                    plot(panel, key=f"{base}.fig.{start + j}")
+
+
+def progress_sidebar(current_url: str | None = None) -> None:
+    """The sidebar's progress view for this browser session: lessons opened, questions right, and
+    a download of the report. ``current_url``: the page being opened (counted before it runs)."""
+    if current_url:
+        mark_opened(current_url)
+    total = len(course())
+    opened = sum(1 for _, url, _ in course() if url in _opened())
+    right = sum(sum(per.values()) for per in _results().values())
+    with st.sidebar.container(key="course-progress"):
+        st.markdown(f"**:material/school: {t('course.progress_title')}**")
+        st.progress(opened / max(total, 1), text=t("course.progress", opened=opened, total=total, right=right))
+        st.download_button(t("course.report_download"), progress_report(), key="course.report",
+                           file_name=t("course.report_file"), mime="text/markdown",
+                           icon=":material/download:", width="stretch")
+
+
+def progress_report(when=None) -> str:
+    """This session's progress as Markdown in the learner's language: the date, and per lesson
+    whether it was opened and how many self-check questions were answered and answered right."""
+    import datetime
+
+    when = when or datetime.datetime.now()
+    opened, results = _opened(), _results()
+    lines = [f"# {t('course.report_title')}", "",
+             t("course.report_date", date=when.strftime(t("course.report_date_format"))), ""]
+    total_answered = total_right = 0
+    rows = []
+    for _, url, title in course():
+        per = results.get(url, {})
+        answered, right = len(per), sum(per.values())
+        total_answered += answered
+        total_right += right
+        seen = t("course.report_yes") if url in opened else t("course.report_no")
+        rows.append(f"| {t(title)} | {seen} | {answered} | {right} |")
+    lines.append(t("course.report_totals", opened=sum(1 for _, u, _ in course() if u in opened),
+                   total=len(course()), answered=total_answered, right=total_right))
+    lines += ["", f"| {t('course.report_lesson')} | {t('course.report_opened')} | {t('course.report_answered')} "
+              f"| {t('course.report_right')} |", "|---|---|---:|---:|", *rows, ""]
+    return "\n".join(lines)

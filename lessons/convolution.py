@@ -4,12 +4,13 @@ import numpy as np
 import streamlit as st
 from PIL import ImageOps
 
-from cnnviz import conv, figures, images, kernels, layers, ui
+from cnnviz import conv, exercises, figures, images, kernels, layers, ui
 from cnnviz.errors import CnnvizError
 
 t = ui.t
 st.title(t("conv.title"))
 st.markdown(t("conv.intro"))
+ui.lesson_goal("convolution")
 
 # ------------------------------------------------------------------ inputs
 col_img, col_kernel = st.columns(2, gap="large")
@@ -17,19 +18,19 @@ with col_img:
     st.subheader(t("conv.image_header"))
     img = ui.image_picker("conv", default="mouse")
     c1, c2 = st.columns(2)
-    side = c1.selectbox(t("conv.working_size"), [16, 32, 64, 128, 256, 512], index=2, key="conv.side",
+    side = c1.selectbox(t("conv.working_size"), [16, 32, 64, 128, 256, 512], index=2, key="conv.side", bind="query-params",
                         help=t("conv.working_size_help"))
-    depth = c2.radio(t("conv.depth"), ["gray", "rgb"], key="conv.depth", horizontal=True,
+    depth = c2.radio(t("conv.depth"), ["gray", "rgb"], key="conv.depth", horizontal=True, bind="query-params",
                      format_func=ui.labels("conv.depth_"))
 with col_kernel:
     st.subheader(t("conv.kernel_header"))
     kernel = ui.kernel_picker("conv")
     k1, k2, k3, k4 = st.columns(4)
-    stride = k1.number_input(t("conv.stride"), min_value=0, max_value=16, value=1, key="conv.stride",
+    stride = k1.number_input(t("conv.stride"), min_value=0, max_value=16, value=1, key="conv.stride", bind="query-params",
                              help=t("conv.stride_help"))
-    padding = k2.number_input(t("conv.padding"), min_value=0, max_value=16, value=0, key="conv.padding",
+    padding = k2.number_input(t("conv.padding"), min_value=0, max_value=16, value=0, key="conv.padding", bind="query-params",
                               help=t("conv.padding_help"))
-    dilation = k3.number_input(t("conv.dilation"), min_value=0, max_value=8, value=1, key="conv.dilation",
+    dilation = k3.number_input(t("conv.dilation"), min_value=0, max_value=8, value=1, key="conv.dilation", bind="query-params",
                                help=t("conv.dilation_help"))
     bias = ui.decimal_input(k4, t("conv.bias"), key="conv.bias", value=0.0, help=t("conv.bias_help"))
 if img is None:
@@ -114,7 +115,7 @@ def stepper():
     f1, f2, f3, f4 = st.columns([1, 1, 1, 1.05])
     channel = 0
     if c_in == 3:
-        channel = f4.radio(t("conv.show_channel"), [0, 1, 2], horizontal=True, key="conv.channel",
+        channel = f4.radio(t("conv.show_channel"), [0, 1, 2], horizontal=True, key="conv.channel", bind="query-params",
                            format_func=lambda i: "RGB"[i])
     cell = max(16, min(34, 180 // max(kh, kw)))
     hover = t("numbers.hover")
@@ -146,20 +147,59 @@ stepper()
 
 # ------------------------------------------------------------------ the whole map
 st.subheader(t("conv.map_header"))
-apply_relu = st.toggle(t("conv.apply_relu"), value=False, key="conv.relu")
-amap = layers.relu(result.output) if apply_relu else result.output
-scale = figures.map_scale(amap)
-a1, a2 = st.columns([3, 2])
-a1.image(figures.upscale(figures.colorize(amap), 420), caption=t("conv.map_caption", h=h_out, w=w_out),
-         width="content")
-a1.html(figures.legend_html(scale, fmt=ui.number_format(), width=420,
-                            label=t("conv.legend_signed" if scale.diverging else "conv.legend_positive")))
-with a2:
-    s1, s2 = st.columns(2)                     # two a row: "1.377,8" must not be cut off
-    s1.metric(t("conv.map_min"), figures.fmt(float(amap.min())))
-    s2.metric(t("conv.map_max"), figures.fmt(float(amap.max())))
-    s1.metric(t("conv.map_mean"), figures.fmt(float(amap.mean()), 1))
-    st.markdown(t("conv.map_explain_signed" if scale.diverging else "conv.map_explain"))
+
+
+def centre(p):
+    """The centre of map position ``p``'s receptive field, in image pixels."""
+    top, left, bh, bw = result.receptive_box(*p)
+    return top + (bh - 1) / 2, left + (bw - 1) / 2
+
+
+def whole_map():
+    # Predict, then reveal: the learner clicks where the kernel will fire most before the map is drawn
+    about = ui.predict_context(result.output, kernel)
+    state, guess = ui.predict_state("conv", about)
+    if state == "ask":
+        st.markdown(t("exercises.predict.conv_ask"))
+        q1, q2 = st.columns([3, 2])
+        with q1:
+            click = ui.click_on(figures.stretched(shown, hi), width=round(420 * w / max(h, w)),
+                                key=f"conv.predict.click.{st.session_state.get('conv.predict.round', 0)}.{about}")
+        ui.predict_buttons("conv", state, where=q2)
+        if click is not None:
+            ui.predict_set("conv", about, click)
+            st.rerun()
+        return
+    if state == "guessed":
+        scored = exercises.click_score(result.output, guess, result)
+        (st.success if scored.close else st.warning)(exercises.explain_click(scored, ui.lang()),
+                                                     icon=":material/ads_click:")
+    apply_relu = st.toggle(t("conv.apply_relu"), value=False, key="conv.relu", bind="query-params")
+    amap = layers.relu(result.output) if apply_relu else result.output
+    scale = figures.map_scale(amap)
+    a1, a2 = st.columns([3, 2])
+    caption = t("conv.map_caption", h=h_out, w=w_out)
+    if state == "guessed":        # the strongest answer nearest the click, on the map and on the picture
+        peak = min(np.argwhere(result.output == scored.value),
+                   key=lambda p: np.hypot(*np.subtract(centre(p), scored.best)))
+        a1.image(ui.mark_guess(figures.colorize(amap), 420, best=tuple(peak)), caption=caption, width="content")
+        a2.image(ui.mark_guess(figures.stretched(shown, hi), 240, click=guess, best=scored.best,
+                               box=result.receptive_box(*peak)),
+                 caption=t("exercises.predict.conv_marked"), width="content")
+    else:
+        a1.image(figures.upscale(figures.colorize(amap), 420), caption=caption, width="content")
+    a1.html(figures.legend_html(scale, fmt=ui.number_format(), width=420,
+                                label=t("conv.legend_signed" if scale.diverging else "conv.legend_positive")))
+    with a2:
+        s1, s2 = st.columns(2)                     # two a row: "1.377,8" must not be cut off
+        s1.metric(t("conv.map_min"), figures.fmt(float(amap.min())))
+        s2.metric(t("conv.map_max"), figures.fmt(float(amap.max())))
+        s1.metric(t("conv.map_mean"), figures.fmt(float(amap.mean()), 1))
+        st.markdown(t("conv.map_explain_signed" if scale.diverging else "conv.map_explain"))
+        ui.predict_buttons("conv", state)
+
+
+whole_map()
 
 # ------------------------------------------------------------------ the article's numbers
 with st.expander(t("conv.article_header"), expanded=False):
@@ -174,3 +214,5 @@ with st.expander(t("conv.article_header"), expanded=False):
     b.html(figures.matrix_html(kernels.PRESETS["curve_detector"], cell=32, title=t("conv.m_kernel")))
     c.html(figures.matrix_html(kernels.COURSE_NO_CURVE_FIELD, scale="gray", vmin=0, vmax=255, cell=32,
                                title=t("conv.article_no_curve")))
+
+ui.lesson_end("convolution")

@@ -1,0 +1,97 @@
+"""Predict, then reveal (issue 13): the learner guesses before the lesson shows the answer.
+
+The click component (streamlit-image-coordinates) cannot be clicked in AppTest; its value is put
+in the session under its key, exactly as the browser sends it ({x, y, width, height} in displayed
+pixels). Real mouse clicks are in tests/browser/test_predict_browser.py.
+"""
+
+import re
+
+import numpy as np
+from app_helpers import open_lesson
+from streamlit.testing.v1 import AppTest
+
+from cnnviz import conv, images, kernels
+
+SHOWN = 420                      # px: the Convolution lesson shows its 64 x 64 picture 420 px wide
+
+
+def click_key(at: AppTest) -> str:
+    """The key of the clickable picture on the page (it names the question's round and context)."""
+    comps = at.get("component_instance")
+    assert len(comps) == 1, "one clickable picture expected"
+    return comps[0].proto.id.split("-", 2)[2]
+
+
+def click(at: AppTest, row: float, col: float, side: int = 64, shown: int = SHOWN) -> AppTest:
+    """A click on the centre of pixel (row, col) of a ``side``-pixel picture shown ``shown`` px wide."""
+    k = shown / side
+    at.session_state[click_key(at)] = {"x": (col + 0.5) * k, "y": (row + 0.5) * k,
+                                       "width": shown, "height": shown, "unix_time": 1}
+    return at.run()
+
+
+def points(text: str) -> int:
+    return int(re.search(r"(\d+) (?:points out of|pontos de) 100", text).group(1))
+
+
+def metric(at: AppTest, label: str) -> str | None:
+    return next((m.value for m in at.metric if m.label == label), None)
+
+
+def strongest_centre() -> tuple[int, int]:
+    """The centre (image pixels) of the curve detector's first 9000 on the course's mouse."""
+    mouse = images.to_array(images.fit(images.load_sample("mouse"), 64), "gray").astype(np.float64)
+    out = conv.convolve2d(mouse, kernels.CURVE_DETECTOR).output
+    assert out.max() == 9000
+    r, c = np.argwhere(out == 9000)[0]
+    return int(r) + 3, int(c) + 3
+
+
+def test_convolution_asks_where_the_kernel_fires_before_drawing_the_map():
+    at = open_lesson("lessons/convolution.py", "en")
+    assert any("where will this kernel fire most" in m.value for m in at.markdown)
+    assert metric(at, "Maximum") is None                    # the map is not drawn yet
+    assert at.button(key="conv.predict.skip_button").label == "Skip: show the map"
+    click_key(at)
+
+
+def test_a_click_on_the_strongest_spot_scores_100_and_reveals_the_map_an_empty_corner_scores_low():
+    at = open_lesson("lessons/convolution.py", "en")
+    r, c = strongest_centre()
+    click(at, r, c)
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.success) == 1 and points(at.success[0].value) == 100, [s.value for s in at.success]
+    assert "9,000" in at.success[0].value and "Close" in at.success[0].value
+    assert metric(at, "Maximum") == "9000"                  # the map, revealed: the course's numbers
+    assert not at.get("component_instance")                 # the question is gone
+    assert any("Your click (cyan ring)" in i.caption for e in at.get("image") for i in e.proto.imgs), \
+        "the picture with the click and the strongest answer marked"
+
+    at.button(key="conv.predict.again_button").click().run()  # try again: asked again, a fresh picture
+    assert metric(at, "Maximum") is None and click_key(at).startswith("conv.predict.click.1.")
+    click(at, 0, 63)                                        # the empty top-right corner
+    assert not at.success and len(at.warning) == 1
+    assert points(at.warning[0].value) < 20 and "Further away" in at.warning[0].value
+    assert metric(at, "Maximum") == "9000"
+
+
+def test_skip_shows_the_map_at_once_and_stays_skipped_predict_first_brings_the_question_back():
+    at = open_lesson("lessons/convolution.py", "pt_BR")
+    assert any("onde este kernel vai responder mais forte" in m.value for m in at.markdown)
+    at.button(key="conv.predict.skip_button").click().run()
+    assert metric(at, "Máximo") == "9000" and not at.get("component_instance")
+    at.selectbox(key="conv.side").set_value(32).run()       # another picture: still skipped
+    assert metric(at, "Máximo") is not None and not at.get("component_instance")
+    assert at.button(key="conv.predict.again_button").label == "Preveja primeiro"
+    at.button(key="conv.predict.again_button").click().run()
+    assert metric(at, "Máximo") is None and click_key(at)
+
+
+def test_a_guess_belongs_to_its_picture_a_new_working_size_asks_again():
+    at = open_lesson("lessons/convolution.py", "pt_BR")
+    r, c = strongest_centre()
+    click(at, r, c)
+    assert points(at.success[0].value) == 100 and "9.000" in at.success[0].value   # the learner's format
+    at.selectbox(key="conv.side").set_value(32).run()
+    assert metric(at, "Máximo") is None and click_key(at)
