@@ -34,12 +34,18 @@ import time
 from contextlib import contextmanager
 from typing import Callable, Hashable, Iterator
 
+from .errors import CnnvizError
+
 THREADS_PER_JOB = 1
 WAITING, RUNNING, DONE, CANCELLED = "waiting", "running", "done", "cancelled"
 
 
-class Cancelled(Exception):
-    """The job's ticket was cancelled (by the learner, or by their newer request)."""
+class Cancelled(CnnvizError):
+    """The job's ticket was cancelled (by the learner's newer request, or by the server): a
+    message for the learner, shown like every other ``CnnvizError``."""
+
+    def __init__(self):
+        super().__init__("jobs.cancelled")
 
 
 def default_slots(cores: int | None = None) -> int:
