@@ -13,6 +13,7 @@ TILES = 15          # digits per side of the decoded plane
 
 st.title(t("ae.title"))
 st.markdown(t("ae.intro"))
+ui.lesson_goal("autoencoder")
 
 import torch  # noqa: E402  (this lesson runs a network)
 
@@ -150,3 +151,5 @@ if ae.WEIGHTS.with_suffix(".json").is_file():
     st.caption(t("ae.card", n=ui.num(info["data"]["train_images"]), epochs=info["training"]["epochs"],
                  bce=ui.num(info["metrics"]["test_reconstruction_bce"], 1),
                  params=ui.num(info["params"])))
+
+ui.lesson_end("autoencoder")

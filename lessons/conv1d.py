@@ -11,6 +11,7 @@ from cnnviz.errors import CnnvizError
 t = ui.t
 st.title(t("conv1d.title"))
 st.markdown(t("conv1d.intro"))
+ui.lesson_goal("conv1d")
 MAX_SHOWN = 1000   # samples on screen at once: plotly stays fast with a class of 30
 
 
@@ -214,6 +215,7 @@ elif st.session_state.get("conv1d.stop"):
 memo = st.session_state.get("conv1d.model")
 if memo is None:
     st.caption(t("conv1d.not_trained"))
+    ui.lesson_end("conv1d")   # nothing trained yet: the self-check still ends the page
     st.stop()
 (trained_epochs, trained_seed), trained, rows = memo
 st.metric(t("conv1d.test_acc"), f"{ui.num(100 * trained.test_acc, 1)} %",
@@ -258,3 +260,5 @@ with p2:
     if src == "synthetic":
         st.markdown(t("conv1d.you_picked", kind=t(f"signals.kind.{signal_name}")))
     st.caption(t("conv1d.predict_note", n=signals.LENGTH))
+
+ui.lesson_end("conv1d")

@@ -6,6 +6,13 @@ t = ui.t
 st.title(t("home.title"))
 st.markdown(t("home.intro"))
 
+# The course for learners alone: the lessons in the navigation's order (app.py's PAGES, via ui.course()).
+start_col, note_col = st.columns([1, 3], vertical_alignment="center")
+if start_col.button(t("course.start"), type="primary", icon=":material/play_arrow:", key="course.start",
+                    width="stretch"):
+    st.switch_page(ui.course()[0][0])
+note_col.markdown(t("course.start_note"))
+
 # Each card is named by the lesson's sidebar key (nav.page.<key>, as in app.py), so a card and
 # its link in the sidebar can't drift apart; <key>.summary says what the lesson does.
 LESSONS = [

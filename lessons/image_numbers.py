@@ -8,6 +8,7 @@ from cnnviz import figures, images, ui
 t = ui.t
 st.title(t("numbers.title"))
 st.markdown(t("numbers.intro"))
+ui.lesson_goal("image-as-numbers")
 
 left, right = st.columns([2, 3], gap="large")
 with left:
@@ -62,3 +63,5 @@ st.download_button(t("numbers.download"), data="\n".join(",".join(str(v) for v i
                    file_name="region_gray.csv", mime="text/csv")
 with st.expander(t("numbers.why_title")):
     st.markdown(t("numbers.why", h=h, w=w, n=ui.num(rgb.size)))
+
+ui.lesson_end("image-as-numbers")

@@ -11,6 +11,7 @@ t = ui.t
 num = ui.number_format()
 st.title(t("layers.title"))
 st.markdown(t("layers.intro"))
+ui.lesson_goal("layers")
 tab_relu, tab_pool, tab_softmax, tab_bn, tab_block = st.tabs(
     [t("layers.tab_relu"), t("layers.tab_pool"), t("layers.tab_softmax"), t("layers.tab_bn"), t("layers.tab_block")])
 
@@ -145,3 +146,5 @@ with tab_block:
         cols[5].markdown(t("layers.block_scales"))
         st.code(f"nn.Sequential(nn.Conv2d(1, 1, {k.shape[0]}, padding={k.shape[0] // 2}), nn.BatchNorm2d(1), "
                 "nn.ReLU(), nn.MaxPool2d(2))", language="python", wrap_lines=True)
+
+ui.lesson_end("layers")

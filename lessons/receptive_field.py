@@ -7,6 +7,7 @@ from cnnviz import figures, images, receptive, ui
 t = ui.t
 st.title(t("rf.title"))
 st.markdown(t("rf.intro"))
+ui.lesson_goal("receptive-field")
 
 # ------------------------------------------------------------------ 1. compose a stack
 st.header(t("rf.stack_header"))
@@ -117,3 +118,5 @@ native = figures.overlay(seen, heat, alpha=0.85, target=max(seen.size))   # one 
 e2.image(figures.draw_box(native, (top, lft, size, size), target=320), width="content",
     caption=t("rf.effective_caption", share=ui.num((grad > grad.max() * 0.05).mean() * 100)))
 st.caption(t("rf.effective_explain"))
+
+ui.lesson_end("receptive-field")

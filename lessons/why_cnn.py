@@ -8,6 +8,7 @@ from cnnviz.errors import CnnvizError
 t = ui.t
 st.title(t("why.title"))
 st.markdown(t("why.intro"))
+ui.lesson_goal("why-convolution")
 
 # ------------------------------------------------------------------ the image
 c1, c2, c3 = st.columns(3)
@@ -93,3 +94,5 @@ ui.plot(figures.log_bars({name: [(layer, n) for layer, _, n in counts]}, ytitle=
                 key="why.real_bars")
 v, u = params.human_bytes(params.memory_bytes(total))
 st.caption(t("why.real_total", n=ui.num(total), mem=f"{ui.num(v, 1)} {u}"))
+
+ui.lesson_end("why-convolution")
