@@ -4,7 +4,9 @@ import streamlit as st
 
 from cnnviz import ui
 
-st.set_page_config(page_title="cnnviz", page_icon="🔎", layout="wide")
+# ?present=1 (presentation mode: larger type, sidebar folded) is read before the page is set up
+st.set_page_config(page_title="cnnviz", page_icon="🔎", layout="wide",
+                   initial_sidebar_state="collapsed" if ui.presenting() else "auto")
 ui.language_picker()
 t = ui.t
 
@@ -38,4 +40,8 @@ nav = st.navigation({
     for group, pages in PAGES.items()
 })
 st.sidebar.caption(t("app.sidebar_note"))
+ui.present_mode()
+ui.copy_link()
+ui.link_start(nav.url_path)   # a place at the top of the page for a warning about a bad link
 nav.run()
+ui.link_end()

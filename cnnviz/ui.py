@@ -1100,8 +1100,7 @@ def url_seed(param: str, key: str, parse, valid=lambda v: True) -> None:
         st.session_state[key] = value
     else:
         _link_bad(param, raw)
-        del st.query_params[param]
-        seeded.pop(param, None)
+        del st.query_params[param]      # (still marked as seen: reported once)
 
 
 def url_keep(param: str, value, default, fmt=str) -> None:

@@ -45,14 +45,19 @@ model_key = f"{loaded.source}-{loaded.name}-{id(loaded.model)}"
 
 with right:
     options = top5 + [i for i in range(len(labels)) if i not in top5]
+    target_key = f"explain.target.{model_key}.{picture}.{lang}"
+    ui.url_seed("explain.class", target_key, int, lambda i: 0 <= i < len(labels))   # ?explain.class=3
     target = st.selectbox(t("explain.target"), options, key=f"explain.target.{model_key}.{picture}.{lang}",
                           format_func=lambda i, _n=ui.number_format(): f"{labels[i]} ({_n(probs[i] * 100, 1)} %)", help=t("explain.target_help"))
+    ui.url_keep("explain.class", target, options[0])
     ui.confidence_note(logits, labels, loaded=loaded)
+    ui.url_seed("explain.layer", f"explain.layer.{model_key}", str, lambda v: v in layers)
     layer = st.selectbox(t("explain.layer"), layers, index=layers.index(default_layer), key=f"explain.layer.{model_key}",
                          help=t("explain.layer_help"))
+    ui.url_keep("explain.layer", layer, default_layer)
     if layer == default_layer:
         st.caption(t("explain.why_last", layer=layer))
-    alpha = st.slider(t("explain.opacity"), 0.0, 1.0, 0.7, 0.05, key="explain.alpha")
+    alpha = st.slider(t("explain.opacity"), 0.0, 1.0, 0.7, 0.05, key="explain.alpha", bind="query-params")
 
 key = (id(loaded.model), x.numpy().tobytes(), target, layer)
 
@@ -111,7 +116,10 @@ st.header(t("explain.compare_header"))
 others = ["guided_gradcam", "guided_backprop", "saliency", "integrated_gradients", "occlusion"]
 # written back each run: the browser is sent the methods in the current language's labels
 st.session_state["explain.methods"] = st.session_state.get("explain.methods", ["guided_gradcam", "saliency"])
+ui.url_seed("explain.methods", "explain.methods", lambda v: [m for m in v.split(",") if m],   # ?explain.methods=saliency,occlusion
+            lambda ms: len(ms) <= len(others) and all(m in others for m in ms))
 chosen = st.multiselect(t("explain.methods"), others, format_func=ui.labels("explain.m."), key="explain.methods")
+ui.url_keep("explain.methods", chosen, ["guided_gradcam", "saliency"], fmt=",".join)
 settings = {}
 if "integrated_gradients" in chosen or "occlusion" in chosen:
     s1, s2, s3 = st.columns(3)

@@ -38,7 +38,7 @@ st.header(t("inside.input_header"))
 col_in, col_seen, col_pred = st.columns([5, 3, 4], gap="large")
 with col_in:
     img = None
-    if is_digits and st.toggle(t("inside.draw_digit"), value=True, key="inside.draw"):
+    if is_digits and st.toggle(t("inside.draw_digit"), value=True, key="inside.draw", bind="query-params"):
         img = ui.digit_canvas("inside.canvas")
         if img is None:
             st.info(t("inside.draw_hint"), icon=":material/draw:")
@@ -72,6 +72,7 @@ params = {n: sum(p.numel() for p in modules[n].parameters()) for n in names}
 shapes = {n: tuple(acts[n].shape[1:]) for n in names}
 map_layers = [n for n in names if len(shapes[n]) == 3]
 block_of = insp.blocks(model, names)
+ui.url_seed("inside.layer", "inside.layer", str, lambda v: v in map_layers)   # ?inside.layer=conv2
 layer = st.session_state.get("inside.layer")
 if layer not in map_layers:
     layer = map_layers[0]
@@ -88,6 +89,7 @@ st.markdown(figures.architecture_svg(drawn, selected=layer), unsafe_allow_html=T
 st.caption(t("inside.arch_caption"))
 layer = st.pills(t("inside.pick_layer"), map_layers, default=layer, key="inside.layer",
                  format_func=lambda n: pretty[n]) or layer
+ui.url_keep("inside.layer", layer, map_layers[0])
 with st.expander(t("inside.table_title")):
     st.dataframe({
         t("inside.col_layer"): [pretty[n] for n in names],
@@ -109,10 +111,12 @@ st.header(t("inside.layer_header", layer=pretty[layer], c=n_ch, h=mh, w=mw))
 kind = type(modules[layer]).__name__
 st.markdown(t("inside.layer_explain", rf=field.size, kind=kind))
 s1, s2, s3 = st.columns([2, 2, 3])
+ui.url_seed("inside.sort", "inside.sort", str, lambda v: v in ("max", "mean", "index"))
 order_by = s1.radio(t("inside.sort"), ["max", "mean", "index"], horizontal=True, key="inside.sort",
                     format_func=ui.labels("inside.sort_"))
 limit = s2.select_slider(t("inside.show_n"), sorted({min(8, n_ch), min(16, n_ch), min(32, n_ch), min(64, n_ch), n_ch}),
                          value=min(16, n_ch), key=f"inside.limit.{n_ch}")
+ui.url_keep("inside.sort", order_by, "max")
 order = list(range(n_ch)) if order_by == "index" else insp.rank_channels(maps_t, order_by)
 shown = order[:limit]
 grid_scale = figures.map_scale(maps[shown])            # one scale for the grid, and its legend
@@ -123,8 +127,10 @@ legend(st, grid_scale, "inside.legend_grid", width=420)
 st.caption(t("inside.grid_caption_" + ("signed" if grid_scale.diverging else "positive"), n=len(shown), total=n_ch))
 
 channel_label = ui.message("inside.channel_label")
+ui.url_seed("inside.channel", f"inside.channel.{layer}", int, lambda c: 0 <= c < n_ch)   # ?inside.channel=12
 channel = s3.selectbox(t("inside.channel"), order, key=f"inside.channel.{layer}",
                        format_func=lambda c: channel_label(c=c, v=number(maps[c].max(), 2)))
+ui.url_keep("inside.channel", channel, order[0])
 one, flt = st.columns([3, 2], gap="large")
 with one:
     one_scale = figures.map_scale(maps[channel])
