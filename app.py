@@ -40,6 +40,7 @@ nav = st.navigation({
     for group, pages in PAGES.items()
 })
 st.sidebar.caption(t("app.sidebar_note"))
+ui.progress_sidebar(nav.url_path)   # lessons opened, questions right, the report (issue 13)
 ui.present_mode()
 ui.copy_link()
 ui.link_start(nav.url_path)   # a place at the top of the page for a warning about a bad link

@@ -7,6 +7,7 @@ from cnnviz import figures, ui
 t = ui.t
 st.title(t("explain.title"))
 st.markdown(t("explain.intro"))
+ui.lesson_goal("explain")
 
 loaded = ui.model_picker("model")
 if loaded is None:
@@ -165,3 +166,5 @@ if run_it or st.session_state.get("explain.sanity", (None,))[0] == memo_key:
             col.image(figures.overlay(seen, s.maps[m], alpha=0.85, target=96), width="content",
                       caption=f"{t(f'explain.m.{m}') if s is steps[0] else ''} ρ={ui.num(s.rank_corr[m], 2)}")
     st.caption(t("explain.sanity_caption"))
+
+ui.lesson_end("explain", context={"heatmap": getattr(cam, "map", None), "target": labels[target]})

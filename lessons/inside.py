@@ -9,6 +9,7 @@ from cnnviz import figures, ui
 t = ui.t
 st.title(t("inside.title"))
 st.markdown(t("inside.intro"))
+ui.lesson_goal("inside-a-cnn")
 
 # the network first, in the page (not below the sidebar's fold): the class sees which one it is
 loaded = ui.model_picker("model")
@@ -45,6 +46,7 @@ with col_in:
     else:
         img = ui.image_picker("inside", default="digit" if c_in == 1 else "landscape", model=loaded)
 if img is None:
+    ui.lesson_end("inside-a-cnn")   # nothing drawn yet: the self-check still ends the page
     st.stop()
 
 x = loaded.preprocess(img)
@@ -217,3 +219,5 @@ st.latex(rf"= \dfrac{{{val[0]}}}{{{' + '.join(val)}}} = \dfrac{{{val[0]}}}{{{sig
          rf"{figures.fmt_tex(terms.prob, 4)}")
 st.caption(t("inside.softmax_sum", n=len(labels), shown=len(terms.shown), k=len(terms.rest),
              rest=figures.fmt(terms.rest_sum, 4) if terms.rest else "0"))
+
+ui.lesson_end("inside-a-cnn", context={"logits": logits.detach().numpy(), "classes": labels})

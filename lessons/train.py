@@ -16,6 +16,7 @@ PER_CLASS = [5, 10, 20, 50, 100, 200, 500]
 MAX_RUNS = 12            # runs remembered per learner for the comparison table
 SIMULTANEOUS = 2         # trainings running at once on the server; the others wait their turn
 
+ui.lesson_goal("train")
 st.title(t("train.title"))
 st.markdown(t("train.intro"))
 
@@ -295,6 +296,7 @@ if clicked:
         finally:
             slots.release()
         if result is not None:
+    ui.lesson_end("train")   # nothing trained yet: the self-check still ends the page
             runs.append(result)
             del runs[:-MAX_RUNS]
             # the last network, ready for the other lessons (~0.5-1.7 MB, this session only)
@@ -393,6 +395,8 @@ for i, r in enumerate(runs, 1):
               t(f"train.strategy.{e.strategy}") + (f" ({e.train_from}→)" if e.train_from and e.strategy == "fine_tune"
                                                    else ""),
               models.label(e.source, lang).split(" (")[0] if e.source and e.strategy != "scratch" else "—",
+
+ui.lesson_end("train")
               ui.num(r.trainable), ui.num(r.frozen), f"{len(r.history)} ({r.best_epoch})",
               ui.num(100 * r.test_acc, 1), ui.num(r.seconds, 1)]
     for key, value in zip(rows, values):
