@@ -773,9 +773,13 @@ def show_filters(weight, channel: int, conv_name: str) -> None:
 TOP_IMAGES_N = 1000
 
 
+_TOP_COMPUTED: set[str] = set()   # bundled models whose top images this server process has computed
+
+
 @st.cache_resource(show_spinner=False, max_entries=6)
-def _top_images_for(name: str):
-    """For a bundled model: its first 1,000 test images and every layer's top images (computed once)."""
+def _top_images_for(name: str, _progress=None):
+    """For a bundled model: its first 1,000 test images and every layer's top images (computed once;
+    ``_progress(done, total)`` hears from the first computation)."""
     import torch
 
     from . import data, models
@@ -788,19 +792,27 @@ def _top_images_for(name: str):
     std = torch.tensor(loaded.std).view(1, -1, 1, 1)
     acts = insp.activations(loaded.model, ((x[:1] - mean) / std))
     layers = [n for n, a in acts.items() if n != "output" and a.ndim == 4]
-    found = insp.top_images(loaded.model, (x - mean) / std, layers, k=8)
+    found = insp.top_images(loaded.model, (x - mean) / std, layers, k=8, progress=_progress)
+    _TOP_COMPUTED.add(name)
     return x, found
 
 
 def top_images(name: str, layer: str):
-    """(images in [0, 1], TopImages of ``layer``) for bundled model ``name``, or None with a message."""
-    try:
-        with st.spinner(t("inside.top_computing", n=TOP_IMAGES_N)):
+    """(images in [0, 1], TopImages of ``layer``) for bundled model ``name``, or None with a message.
+
+    The first computation (1,000 images through the network) takes its turn in the server's line
+    (``heavy_memo``: place in line, Cancel, progress); once computed, every learner gets it at once."""
+    if name in _TOP_COMPUTED:
+        try:
             x, found = _top_images_for(name)
-    except CnnvizError as err:
-        show_error(err)
-        return None
-    return x, found[layer]
+        except CnnvizError as err:
+            show_error(err)
+            return None
+        return x, found[layer]
+    text = t("inside.top_computing", n=TOP_IMAGES_N)
+    top = heavy_memo("inside.top", name, "top_images", lambda job: _top_images_for(
+        name, _progress=lambda done, total: job.progress(done / max(total, 1), text=text)), text=text)
+    return None if top is None else (top[0], top[1][layer])
 
 
 def show_top_images(loaded, x, found, channel: int, field, *, per_row: int = 4) -> None:
@@ -926,7 +938,8 @@ def heavy(kind: str, *, cancel_key: str, label: str | None = None, cancel_label:
     ``WAIT_POLL`` s, next to a Cancel button (``cancel_key``); once a slot is theirs it becomes the
     job's progress bar (``job.progress(fraction, text)``; call it from the job's progress reports).
     With ``label``, all this sits in an expanded ``st.status`` box of that label, with a note of the
-    time spent in line; without, it is drawn in place and removed when the job ends.
+    time spent in line; without, it is drawn in place and, when the job ends, replaced by that note
+    (or nothing, if it did not wait).
 
     Cancel needs no handler: any click reruns the page, which interrupts this script at its next
     update, in line or running, and the ticket is given back. A job replaced by a newer request of
@@ -947,16 +960,29 @@ def heavy(kind: str, *, cancel_key: str, label: str | None = None, cancel_label:
                 if label:
                     box.update(label=t("jobs.waiting_label", pos=ticket.position))
 
-            with jobs.QUEUE.run(kind, owner or _session_owner(), on_wait=on_wait, poll=WAIT_POLL) as ticket:
-                if label:
-                    box.update(label=label)
-                    if ticket.first_position:
-                        note.caption(t("jobs.waited", pos=ticket.first_position, secs=ticket.waited))
-                bar.progress(0.0, text=preparing or t("jobs.preparing"))
-                yield HeavyJob(box if label else None, bar, ticket)
+            ticket = None
+            try:
+                with jobs.QUEUE.run(kind, owner or _session_owner(), on_wait=on_wait, poll=WAIT_POLL) as ticket:
+                    waited = t("jobs.waited", pos=ticket.first_position, secs=ticket.waited) \
+                        if ticket.first_position else None
+                    if label:
+                        box.update(label=label)
+                    if waited:
+                        note.caption(waited)
+                    bar.progress(0.0, text=preparing or t("jobs.preparing"))
+                    yield HeavyJob(box if label else None, bar, ticket)
+            except jobs.Cancelled as err:
+                if ticket is not None:      # cancelled while running: the caller's except shows it
+                    raise
+                # cancelled in line: only a newer request of this learner does that, and its own run
+                # draws the page; this one says why it ends, and ends
+                stop.empty()
+                bar.empty()
+                show_error(err)
+                st.stop()
             stop.empty()
-    if not label:
-        holder.empty()
+    if not label:   # drawn in place: the bar goes; the time spent in line stays (why this took longer)
+        holder.caption(waited) if waited else holder.empty()
 
 
 @contextmanager
@@ -972,6 +998,32 @@ def training_status(prefix: str, kind: str | None = None):
     with heavy(kind or prefix, cancel_key=f"{prefix}.stop", label=t(f"{prefix}.training"),
                cancel_label=t(f"{prefix}.stop"), preparing=t(f"{prefix}.preparing")) as job:
         yield job.box, job
+
+
+def heavy_memo(key: str, ident, kind: str, compute, *, text: str | None = None, asked: bool = False):
+    """``compute(job)`` once per ``ident`` for this learner, like ``session_memo``, but through the
+    server's line (``heavy``: place in line, Cancel, progress). After a click on Cancel it returns
+    None and says so, with a button to compute it after all (or ``asked``: the learner's own
+    button was just pressed); a changed ``ident`` starts afresh."""
+    memo = st.session_state.get(key)
+    if memo is not None and memo[0] == ident:
+        return memo[1]
+    cancel_key, again_key, off = f"{key}.cancel", f"{key}.again", f"{key}.cancelled"
+    if st.session_state.get(cancel_key):            # this rerun is the learner's Cancel click
+        st.session_state[off] = ident
+    if st.session_state.get(off) == ident and not (asked or st.session_state.get(again_key)):
+        st.info(t("jobs.stopped"), icon=":material/stop_circle:")
+        st.button(t("jobs.again"), key=again_key, icon=":material/play_arrow:")
+        return None
+    st.session_state.pop(off, None)
+    try:
+        with heavy(kind, cancel_key=cancel_key, preparing=text) as job:
+            value = compute(job)
+    except CnnvizError as err:                       # jobs.Cancelled: a newer request replaced it
+        show_error(err)
+        return None
+    st.session_state[key] = (ident, value)
+    return value
 
 
 PLAY_TICK = 0.5   # seconds between two steps while Play is on (x1 = 2 positions a second)

@@ -63,18 +63,20 @@ with right:
 key = (id(loaded.model), x.numpy().tobytes(), target, layer)
 
 
+HEAVY = {"integrated_gradients", "occlusion"}   # many passes through the network: they take turns on the server
+
+
 def run(method, **options):
-    """One explanation, computed once per image/class/layer/settings for this learner."""
-    bar = st.empty()
-
-    def progress(done, total):
-        bar.progress(done / max(total, 1), text=t("explain.computing", method=t(f"explain.m.{method}")))
-
-    exp = ui.session_memo(f"explain.{method}", (key, tuple(sorted(options.items()))),
-                          lambda: attr.explain(method, loaded.model, x, target=target, layer=layer,
-                                               progress=progress, **options))
-    bar.empty()
-    return exp
+    """One explanation, computed once per image/class/layer/settings for this learner; the heavy
+    ones through the server's line (place in line, Cancel, progress): None once cancelled."""
+    ident = (key, tuple(sorted(options.items())))
+    if method not in HEAVY:
+        return ui.session_memo(f"explain.{method}", ident, lambda: attr.explain(
+            method, loaded.model, x, target=target, layer=layer, **options))
+    text = t("explain.computing", method=t(f"explain.m.{method}"))
+    return ui.heavy_memo(f"explain.{method}", ident, method, lambda job: attr.explain(
+        method, loaded.model, x, target=target, layer=layer,
+        progress=lambda done, total: job.progress(done / max(total, 1), text=text), **options), text=text)
 
 
 def show(exp, caption):
@@ -137,8 +139,9 @@ for col, method in zip(cols, chosen):
     with col:
         st.subheader(t(f"explain.m.{method}"))
         exp = run(method, **settings.get(method, {}))
-        show(exp, t(f"explain.about.{method}"))
-        faithfulness(exp)
+        if exp is not None:
+            show(exp, t(f"explain.about.{method}"))
+            faithfulness(exp)
 
 # ------------------------------------------------------------------ sanity check
 st.header(t("explain.sanity_header"))
@@ -146,16 +149,13 @@ st.markdown(t("explain.sanity_explain"))
 sanity_methods = ["gradcam", "guided_backprop", "saliency"]
 run_it = st.button(t("explain.sanity_run"), key="explain.sanity_run", icon=":material/science:")
 memo_key = ("sanity", key)
+steps = None
 if run_it or st.session_state.get("explain.sanity", (None,))[0] == memo_key:
-    if st.session_state.get("explain.sanity", (None,))[0] != memo_key:
-        with st.status(t("explain.sanity_running"), expanded=True) as status:
-            bar = st.progress(0.0)
-            steps = attr.cascading_randomization(
-                loaded.model, x, target, sanity_methods, layer=layer, max_steps=8,
-                progress=lambda d, n: bar.progress(d / n, text=t("explain.sanity_step", d=d, n=n)))
-            status.update(label=t("explain.sanity_done"), state="complete", expanded=False)
-        st.session_state["explain.sanity"] = (memo_key, steps)
-    steps = st.session_state["explain.sanity"][1]
+    steps = ui.heavy_memo("explain.sanity", memo_key, "sanity", lambda job: attr.cascading_randomization(
+        loaded.model, x, target, sanity_methods, layer=layer, max_steps=8,
+        progress=lambda d, n: job.progress(d / n, text=t("explain.sanity_step", d=d, n=n))),
+        text=t("explain.sanity_running"), asked=run_it)
+if steps is not None:
     ui.plot(figures.rank_corr_figure([s.randomized or t("explain.original") for s in steps],
                                              {t(f"explain.m.{m}"): [s.rank_corr[m] for s in steps] for m in sanity_methods},
                                              ytitle=t("explain.rank_corr")),

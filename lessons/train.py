@@ -2,7 +2,6 @@
 
 import json
 import math
-import threading
 
 import streamlit as st
 
@@ -14,7 +13,6 @@ lang = ui.lang()
 DATASETS = ("fashion", "mnist", "cifar10-subset")
 PER_CLASS = [5, 10, 20, 50, 100, 200, 500]
 MAX_RUNS = 12            # runs remembered per learner for the comparison table
-SIMULTANEOUS = 2         # trainings running at once on the server; the others wait their turn
 
 ui.lesson_goal("train")
 st.title(t("train.title"))
@@ -23,12 +21,6 @@ st.markdown(t("train.intro"))
 import torch  # noqa: E402  (after the title: the page shows something while torch loads)
 
 from cnnviz import models, train  # noqa: E402
-
-
-@st.cache_resource(show_spinner=False)
-def trainer_slots() -> threading.BoundedSemaphore:
-    """Shared by every session: a class of 30 pressing Train at once takes turns."""
-    return threading.BoundedSemaphore(SIMULTANEOUS)
 
 
 @st.cache_resource(show_spinner=False, max_entries=6)
@@ -283,18 +275,12 @@ if clicked:
                                                max_epochs=state.epochs)
                 ui.plot(live, key=f"train.live.{state.epoch}", where=chart)
 
-        slots = trainer_slots()
-        if not slots.acquire(blocking=False):
-            bar.progress(0.0, text=t("train.waiting", n=SIMULTANEOUS))
-            while not slots.acquire(timeout=0.5):
-                bar.progress(0.0, text=t("train.waiting", n=SIMULTANEOUS))   # lets a click interrupt the wait
+        # the status box took this learner's turn in the server's line (cnnviz.jobs) before we got here
         try:
             result, model = train.run_experiment(experiment, split, loaded.model if loaded else None, [Live()])
-        except (CnnvizError, ValueError) as err:
+        except (CnnvizError, ValueError) as err:   # jobs.Cancelled too: a newer request replaced it
             ui.show_error(err)
             result = None
-        finally:
-            slots.release()
         if result is not None:
     ui.lesson_end("train")   # nothing trained yet: the self-check still ends the page
             runs.append(result)
