@@ -35,6 +35,14 @@ def points(text: str) -> int:
     return int(re.search(r"(\d+) (?:points out of|pontos de) 100", text).group(1))
 
 
+def verdict(at: AppTest) -> tuple[str, str]:
+    """The one scored guess on the page: ("success" or "warning", its text)."""
+    found = [(kind, e.value) for kind in ("success", "warning") for e in getattr(at, kind)
+             if e.icon == ":material/ads_click:"]
+    assert len(found) == 1, found
+    return found[0]
+
+
 def metric(at: AppTest, label: str) -> str | None:
     return next((m.value for m in at.metric if m.label == label), None)
 
@@ -61,8 +69,8 @@ def test_a_click_on_the_strongest_spot_scores_100_and_reveals_the_map_an_empty_c
     r, c = strongest_centre()
     click(at, r, c)
     assert not at.exception, [e.value for e in at.exception]
-    assert len(at.success) == 1 and points(at.success[0].value) == 100, [s.value for s in at.success]
-    assert "9,000" in at.success[0].value and "Close" in at.success[0].value
+    kind, text = verdict(at)
+    assert kind == "success" and points(text) == 100 and "9,000" in text and "Close" in text, text
     assert metric(at, "Maximum") == "9000"                  # the map, revealed: the course's numbers
     assert not at.get("component_instance")                 # the question is gone
     assert any("Your click (cyan ring)" in i.caption for e in at.get("image") for i in e.proto.imgs), \
@@ -71,8 +79,8 @@ def test_a_click_on_the_strongest_spot_scores_100_and_reveals_the_map_an_empty_c
     at.button(key="conv.predict.again_button").click().run()  # try again: asked again, a fresh picture
     assert metric(at, "Maximum") is None and click_key(at).startswith("conv.predict.click.1.")
     click(at, 0, 63)                                        # the empty top-right corner
-    assert not at.success and len(at.warning) == 1
-    assert points(at.warning[0].value) < 20 and "Further away" in at.warning[0].value
+    kind, text = verdict(at)
+    assert kind == "warning" and points(text) < 20 and "Further away" in text, text
     assert metric(at, "Maximum") == "9000"
 
 
@@ -92,6 +100,50 @@ def test_a_guess_belongs_to_its_picture_a_new_working_size_asks_again():
     at = open_lesson("lessons/convolution.py", "pt_BR")
     r, c = strongest_centre()
     click(at, r, c)
-    assert points(at.success[0].value) == 100 and "9.000" in at.success[0].value   # the learner's format
+    kind, text = verdict(at)
+    assert kind == "success" and points(text) == 100 and "9.000" in text   # the learner's format
     at.selectbox(key="conv.side").set_value(32).run()
     assert metric(at, "Máximo") is None and click_key(at)
+
+
+# ---------------------------------------------------------------- Where does it look?
+def open_explain(lang="en") -> AppTest:
+    return open_lesson("lessons/explain.py", lang, timeout=300)
+
+
+def gradcam_map(at: AppTest) -> np.ndarray:
+    """The Grad-CAM map the lesson computed (its memo), in the 28 x 28 picture's pixels."""
+    return at.session_state["explain.gradcam"][1].map
+
+
+def map_download(at: AppTest) -> list:
+    """The Grad-CAM picture's download button (the sidebar has others)."""
+    return [b for b in at.get("download_button") if b.label in ("Download the overlay (PNG)", "Baixar a sobreposição (PNG)")]
+
+
+def test_explain_asks_where_the_network_looks_then_a_click_on_the_peak_is_a_hit():
+    at = open_explain()
+    assert any("where do you think the network looks" in m.value for m in at.markdown)
+    assert not map_download(at)                    # the map is not shown yet
+    hm = gradcam_map(at)
+    assert hm.shape == (28, 28)
+    r, c = np.unravel_index(int(hm.argmax()), hm.shape)
+    click(at, r, c, side=28, shown=280)
+    assert not at.exception, [e.value for e in at.exception]
+    kind, text = verdict(at)
+    assert kind == "success" and "A hit" in text and "100 out of 100" in text, text
+    assert map_download(at) and not at.get("component_instance")
+    assert any("Your click (cyan ring) on the Grad-CAM map" in i.caption for e in at.get("image") for i in e.proto.imgs)
+
+
+def test_explain_a_click_where_the_map_is_dark_is_a_miss_in_portuguese():
+    at = open_explain("pt_BR")
+    hm = gradcam_map(at)
+    r, c = np.unravel_index(int(hm.argmin()), hm.shape)
+    click(at, r, c, side=28, shown=280)
+    kind, text = verdict(at)
+    assert kind == "warning" and text.startswith("Errou"), text
+    at.button(key="explain.predict.again_button").click().run()
+    assert not map_download(at) and click_key(at).startswith("explain.predict.click.1.")
+    at.button(key="explain.predict.skip_button").click().run()
+    assert map_download(at) and not at.get("component_instance")
