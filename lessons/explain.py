@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cnnviz import figures, ui
+from cnnviz import exercises, figures, ui
 
 t = ui.t
 st.title(t("explain.title"))
@@ -105,11 +105,42 @@ def faithfulness(exp):
 st.header(t("explain.gradcam_header", c=labels[target]))
 g1, g2 = st.columns([3, 2], gap="large")
 cam = run("gradcam")
-with g1:
-    pic = show(cam, t("explain.gradcam_caption", c=labels[target], layer=layer))
+
+
+def where_it_looks(cam):
+    """Predict, then reveal: the learner clicks where they think the network looks, then Grad-CAM
+    is shown with the click marked and a pointing-game score (a flat map has nothing to find)."""
+    about = ui.predict_context(model_key, picture, target, layer)
+    state, guess = ui.predict_state("explain", about)
+    if state == "ask" and not cam.flat:
+        st.markdown(t("exercises.predict.explain_ask", c=labels[target]))
+        click = ui.click_on(seen, width=280,
+                            key=f"explain.predict.click.{st.session_state.get('explain.predict.round', 0)}.{about}")
+        ui.predict_buttons("explain", state)
+        if click is not None:
+            ui.predict_set("explain", about, click)
+            st.rerun()
+        return
+    caption = t("explain.gradcam_caption", c=labels[target], layer=layer)
+    if state == "guessed" and not cam.flat:
+        (mh, mw), (w, h) = cam.map.shape, seen.size          # the click, in the map's pixels (x, y)
+        hit, score = exercises.pointing_score(cam.map, ((guess[1] + 0.5) * mw / w - 0.5, (guess[0] + 0.5) * mh / h - 0.5))
+        (st.success if hit else st.warning)(exercises.explain_pointing(hit, score, lang), icon=":material/ads_click:")
+        pic = figures.overlay(seen, cam.map, alpha=alpha, target=280)
+        (ph, pw) = pic.size[1], pic.size[0]
+        st.image(ui.mark_guess(pic, pw, click=((guess[0] + 0.5) * ph / h - 0.5, (guess[1] + 0.5) * pw / w - 0.5)),
+                 caption=caption + " " + t("exercises.predict.explain_marked", c=labels[target]), width="content")
+    else:
+        pic = show(cam, caption)
     if pic is not None:
         st.download_button(t("explain.download"), figures.png_bytes(pic), file_name=f"gradcam_{loaded.name}.png",
                            mime="image/png", icon=":material/download:")
+    if not cam.flat:
+        ui.predict_buttons("explain", state)
+
+
+with g1:
+    where_it_looks(cam)
 with g2:
     st.markdown(t("explain.gradcam_explain"))
     faithfulness(cam)
