@@ -1428,7 +1428,7 @@ def lesson_summary(lesson_url: str) -> None:
     """Three lines: what the lesson taught."""
     with st.container(key=f"summary-{lesson_url}"):
         st.subheader(t("course.summary_title"))
-        st.markdown(t(f"course.{_slug(lesson_url)}.summary"))
+        st.markdown(t(f"course.{_slug(lesson_url)}.summary").strip())
 
 
 def next_lesson(lesson_url: str) -> None:
@@ -1554,18 +1554,20 @@ def _self_check_question(lesson_url: str, i: int, kind: str, ctx: dict) -> None:
         checked = result is not None and result[0] == sig
         _exercise_figure(q, base, revealed=checked)
         label = t("exercises.your_answer")
-        if q.answer_type == "choice":
+        if q.answer_type == "choice":      # the options across the question, the buttons under them
             names = [ex.render_choice(q, k, current) for k in range(len(q.choices))]
             st.radio(label, list(range(len(names))), index=None, key=base + ".answer", horizontal=True,
                      format_func=lambda k, _names=names: _names[k])
-        elif q.answer_type == "number":
-            st.text_input(label, key=base + ".answer", help=t("exercises.number_help"),
-                          placeholder=t("exercises.number_placeholder"))
-        else:
-            st.text_area(label, key=base + ".answer", height=68,
-                         help=t("exercises.matrix_help" if q.answer_type == "matrix" else "exercises.vector_help"),
-                         placeholder=t("exercises.shape_placeholder", n=int(np.prod(q.shape or (1,)))))
-        b1, b2, _ = st.columns([1, 1, 3])
+            b1, b2, _ = st.columns([1, 1, 2], vertical_alignment="bottom")
+        else:                              # a typed answer: the field and its buttons on one row
+            a, b1, b2 = st.columns([2, 1, 1], vertical_alignment="bottom")
+            if q.answer_type == "number":
+                a.text_input(label, key=base + ".answer", help=t("exercises.number_help"),
+                             placeholder=t("exercises.number_placeholder"))
+            else:
+                a.text_area(label, key=base + ".answer", height=68,
+                            help=t("exercises.matrix_help" if q.answer_type == "matrix" else "exercises.vector_help"),
+                            placeholder=t("exercises.shape_placeholder", n=int(np.prod(q.shape or (1,)))))
         if b1.button(t("exercises.check"), key=base + ".check", type="primary", icon=":material/check:",
                      width="stretch"):
             given = st.session_state.get(base + ".answer")
@@ -1579,7 +1581,9 @@ def _self_check_question(lesson_url: str, i: int, kind: str, ctx: dict) -> None:
         if checked:
             verdict = ex.check(q, result[1], current)
             if verdict.problem is not None:
-                st.warning(verdict.problem, icon=":material/edit:")
+                nothing_picked = q.answer_type == "choice" and result[1] is None
+                st.warning(t("exercises.error.choice", n=len(q.choices)) if nothing_picked else verdict.problem,
+                           icon=":material/edit:")
             elif verdict.correct:
                 st.success(t("exercises.correct", answer=verdict.expected_text), icon=":material/check_circle:")
                 st.markdown(verdict.explanation)
@@ -1622,9 +1626,10 @@ def _exercise_figure(q, base: str, *, revealed: bool) -> None:
         a = np.atleast_2d(np.asarray(arr, dtype=np.float64))
         whole = bool(np.all(a == np.round(a)))
         grey = name in ("window", "image") and a.min() >= 0 and a.max() <= 255
-        return figures.matrix_html(a, scale="gray" if grey else "auto", vmin=0 if grey else None,
-                                   vmax=255 if grey else None, digits=0 if whole else 2, cell=44 if a.size <= 16 else 38,
-                                   hover="{value}")
+        scale = "gray" if grey else "signed" if name == "kernel" else "auto"
+        return figures.matrix_html(a, scale=scale, vmin=float(a.min()) if grey else None,
+                                   vmax=float(a.max()) if grey else None, digits=0 if whole else 2,
+                                   cell=44 if a.size <= 16 else 38, hover="{value}")
 
     def picture(arr, name, points=None):
         a = np.asarray(arr, dtype=np.float64)
@@ -1687,6 +1692,7 @@ def _exercise_figure(q, base: str, *, revealed: bool) -> None:
         if arr.ndim == 3:    # several pictures: one panel each, lettered like the options
             for k, img in enumerate(arr):
                 extra = ""
+        # pixels in grey (their own range: a window of 0..9 is not black), kernels blue < 0 < red
                 if revealed and activations is not None:
                     extra = " · " + t("exercises.fig.activation_is", value=ex.fmt(np.asarray(activations)[k], current, 1))
                 panels.append((chr(ord("A") + k) + extra, picture(img, name)))
