@@ -1625,6 +1625,7 @@ def _exercise_figure(q, base: str, *, revealed: bool) -> None:
     def cells(arr, name):
         a = np.atleast_2d(np.asarray(arr, dtype=np.float64))
         whole = bool(np.all(a == np.round(a)))
+        # pixels in grey (their own range: a window of 0..9 is not black), kernels blue < 0 < red
         grey = name in ("window", "image") and a.min() >= 0 and a.max() <= 255
         scale = "gray" if grey else "signed" if name == "kernel" else "auto"
         return figures.matrix_html(a, scale=scale, vmin=float(a.min()) if grey else None,
@@ -1692,7 +1693,6 @@ def _exercise_figure(q, base: str, *, revealed: bool) -> None:
         if arr.ndim == 3:    # several pictures: one panel each, lettered like the options
             for k, img in enumerate(arr):
                 extra = ""
-        # pixels in grey (their own range: a window of 0..9 is not black), kernels blue < 0 < red
                 if revealed and activations is not None:
                     extra = " · " + t("exercises.fig.activation_is", value=ex.fmt(np.asarray(activations)[k], current, 1))
                 panels.append((chr(ord("A") + k) + extra, picture(img, name)))
