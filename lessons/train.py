@@ -14,9 +14,9 @@ DATASETS = ("fashion", "mnist", "cifar10-subset")
 PER_CLASS = [5, 10, 20, 50, 100, 200, 500]
 MAX_RUNS = 12            # runs remembered per learner for the comparison table
 
-ui.lesson_goal("train")
 st.title(t("train.title"))
 st.markdown(t("train.intro"))
+ui.lesson_goal("train")
 
 import torch  # noqa: E402  (after the title: the page shows something while torch loads)
 
@@ -282,7 +282,6 @@ if clicked:
             ui.show_error(err)
             result = None
         if result is not None:
-    ui.lesson_end("train")   # nothing trained yet: the self-check still ends the page
             runs.append(result)
             del runs[:-MAX_RUNS]
             # the last network, ready for the other lessons (~0.5-1.7 MB, this session only)
@@ -297,6 +296,7 @@ elif st.session_state.get("train.stop"):
 
 if not runs:
     st.caption(t("train.not_trained"))
+    ui.lesson_end("train")   # nothing trained yet: the self-check still ends the page
     st.stop()
 
 # ------------------------------------------------------------------ 4. the last run
@@ -381,8 +381,6 @@ for i, r in enumerate(runs, 1):
               t(f"train.strategy.{e.strategy}") + (f" ({e.train_from}→)" if e.train_from and e.strategy == "fine_tune"
                                                    else ""),
               models.label(e.source, lang).split(" (")[0] if e.source and e.strategy != "scratch" else "—",
-
-ui.lesson_end("train")
               ui.num(r.trainable), ui.num(r.frozen), f"{len(r.history)} ({r.best_epoch})",
               ui.num(100 * r.test_acc, 1), ui.num(r.seconds, 1)]
     for key, value in zip(rows, values):
@@ -397,3 +395,5 @@ if st.button(t("train.clear"), key="train.clear", icon=":material/delete:"):
     st.session_state["train.runs"] = []
     st.session_state.pop("train.export", None)
     st.rerun()
+
+ui.lesson_end("train")
