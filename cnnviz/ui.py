@@ -410,10 +410,11 @@ def kernel_picker(key: str, *, default: str = "curve_detector") -> np.ndarray:
         _set_kernel(key, kernels.make(default))
         st.session_state[f"{key}.preset"] = default
         st.session_state[f"{key}.origin"] = _preset_id(default)
-        if st.query_params.get(f"{key}.k"):       # a link with its own kernel: ?conv.k=0,1,0;1,-4,1;0,1,0
-            url_seed(f"{key}.k", f"{key}.kernel", decode_kernel)
-            if f"{key}.k" in st.query_params:
-                _custom_kernel(key, st.session_state[f"{key}.kernel"])
+    if url_seed(f"{key}.k", f"{key}.kernel", decode_kernel):   # a link's own kernel: ?conv.k=0,1,0;1,-4,1;0,1,0
+        _set_kernel(key, st.session_state[f"{key}.kernel"])
+        _custom_kernel(key, st.session_state[f"{key}.kernel"])
+    elif link_opened() and f"{key}.k" not in st.query_params and st.session_state[f"{key}.origin"] == "custom":
+        st.session_state[f"{key}.origin"] = None           # a link without one: its preset, not the last drawing
     # Only the open tab runs: the drawing canvas (a custom component) answers once when it is
     # mounted, which would run the whole page a second time on every visit.
     tab_preset, tab_draw, tab_numbers = st.tabs([t("kernel.tab_preset"), t("kernel.tab_draw"),
@@ -449,8 +450,11 @@ def _kernel_presets(key: str) -> None:
         st.session_state[f"{key}.origin"] = _preset_id(name, st.session_state.get(f"{key}.preset_size"))
         url_keep(f"{key}.k", None, None)
     # persist_state: the preset is still named when the learner comes back from the other tabs
+    # the preset's name (not its label, which changes with the language) is in the link
+    url_seed(f"{key}.preset", f"{key}.preset", str, lambda v: v in kernels.PRESET_NAMES)
     name = st.selectbox(t("kernel.preset"), kernels.PRESET_NAMES, key=f"{key}.preset", persist_state="session",
-                        format_func=labels("kernel.presets."), on_change=on_preset, bind="query-params")
+                        format_func=labels("kernel.presets."), on_change=on_preset)
+    url_keep(f"{key}.preset", name, "curve_detector")
     size = None
     if kernels.resizable(name):
         size = st.select_slider(t("kernel.size"), kernels.SIZES, value=kernels.natural_size(name),
@@ -1099,6 +1103,13 @@ def link_start(page: str) -> None:
     arrived = st.session_state.get("link.page", ()) != page
     st.session_state["link.page"] = page
     st.session_state["link.incoming"] = dict(st.query_params.to_dict()) if arrived else {}
+    if arrived:
+        st.session_state[_LINK_SEEDED] = {}     # a page opened by a link: its values are applied afresh
+
+
+def link_opened() -> bool:
+    """Whether this run opened the page through a link with settings (not the sidebar, not a click)."""
+    return any(k not in ("lang", "present") for k in st.session_state.get("link.incoming") or {})
 
 
 def _loosely_equal(text: str, value) -> bool:
@@ -1134,10 +1145,11 @@ def _link_bad(param: str, raw) -> None:
         slot.warning(t("app.link_bad", params=", ".join(bad)), icon=":material/link_off:")
 
 
-def url_seed(param: str, key: str, parse, valid=lambda v: True) -> None:
+def url_seed(param: str, key: str | None, parse, valid=lambda v: True) -> bool | None:
     """Before a widget: the value the link gives ``param`` becomes the widget's (``key``), once per
     link. ``parse`` turns the text into a value (may raise); ``valid`` says whether it may be used.
-    A value that can't be used is reported and removed from the URL: the widget keeps its default."""
+    A value that can't be used is reported and removed from the URL: the widget keeps its default.
+    True when the link's value was just applied."""
     raw = st.query_params.get(param)
     seeded = st.session_state.setdefault(_LINK_SEEDED, {})
     if raw is None or seeded.get(param) == raw:
@@ -1149,7 +1161,9 @@ def url_seed(param: str, key: str, parse, valid=lambda v: True) -> None:
     except (ValueError, TypeError, KeyError, IndexError, CnnvizError):
         ok = False
     if ok:
-        st.session_state[key] = value
+        if key is not None:
+            st.session_state[key] = value
+        return True
     else:
         _link_bad(param, raw)
         del st.query_params[param]      # (still marked as seen: reported once)

@@ -65,7 +65,7 @@ with c_in:
                       format_func=ui.labels("ae.source_"))
     if source == "test":
         shown = len(test_codes()[1])      # 2,000, or fewer with the bundled sample of the test set
-        index = int(st.number_input(t("ae.index"), 0, shown - 1, 0, key="ae.index",
+        index = int(st.number_input(t("ae.index"), 0, shown - 1, 0, key="ae.index", bind="query-params",
                                     help=t("ae.index_help", n=ui.num(shown))))
         x = test_codes()[0][index:index + 1]
     else:

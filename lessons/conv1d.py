@@ -48,11 +48,11 @@ def synthetic_signal():
     c1, c2, c3 = st.columns(3)
     # select sliders, so the values read in the learner's format (a slider always writes "0.20")
     number = ui.number_format()
-    freq = c1.select_slider(t("conv1d.freq"), [i / 2 for i in range(1, 21)], value=3.0, key="conv1d.freq",
+    freq = c1.select_slider(t("conv1d.freq"), [i / 2 for i in range(1, 21)], value=3.0, key="conv1d.freq", bind="query-params",
                             format_func=lambda v: number(v, 1), help=t("conv1d.freq_help"))
-    noise = c2.select_slider(t("conv1d.noise"), [i / 20 for i in range(21)], value=0.2, key="conv1d.noise",
+    noise = c2.select_slider(t("conv1d.noise"), [i / 20 for i in range(21)], value=0.2, key="conv1d.noise", bind="query-params",
                              format_func=lambda v: number(v, 2), help=t("conv1d.noise_help"))
-    n = c3.slider(t("conv1d.length"), 8, 400, 64, 1, key="conv1d.n", help=t("conv1d.length_help"))
+    n = c3.slider(t("conv1d.length"), 8, 400, 64, 1, key="conv1d.n", bind="query-params", help=t("conv1d.length_help"))
     return signals.make(kind, n, freq=freq, noise=noise, seed=0), kind
 
 
@@ -90,9 +90,9 @@ with col_ker:
         about.caption(t("conv1d.own_kernel"))
     k1, k2 = st.columns(2)
     k3, k4 = st.columns(2)
-    stride = k1.number_input(t("conv1d.stride"), 1, 16, 1, key="conv1d.stride", help=t("conv1d.stride_help"))
-    padding = k2.number_input(t("conv1d.padding"), 0, 32, 0, key="conv1d.padding", help=t("conv1d.padding_help"))
-    dilation = k3.number_input(t("conv1d.dilation"), 1, 8, 1, key="conv1d.dilation", help=t("conv1d.dilation_help"))
+    stride = k1.number_input(t("conv1d.stride"), 1, 16, 1, key="conv1d.stride", bind="query-params", help=t("conv1d.stride_help"))
+    padding = k2.number_input(t("conv1d.padding"), 0, 32, 0, key="conv1d.padding", bind="query-params", help=t("conv1d.padding_help"))
+    dilation = k3.number_input(t("conv1d.dilation"), 1, 8, 1, key="conv1d.dilation", bind="query-params", help=t("conv1d.dilation_help"))
     bias = ui.decimal_input(k4, t("conv1d.bias"), key="conv1d.bias", value=0.0, help=t("conv1d.bias_help"))
 if picked is None:
     st.stop()
@@ -157,7 +157,7 @@ stepper()
 
 # ------------------------------------------------------------------ the whole output
 st.subheader(t("conv1d.output_header"))
-relu = st.toggle(t("conv1d.apply_relu"), value=False, key="conv1d.relu")
+relu = st.toggle(t("conv1d.apply_relu"), value=False, key="conv1d.relu", bind="query-params")
 ui.plot(signals.conv_figure(result, names=NAMES, relu=relu), key="conv1d.out_fig")
 out = layers.relu(result.output) if relu else result.output
 s1, s2, s3 = st.columns(3)
@@ -179,8 +179,8 @@ c1, c2 = signals.CHANNELS
 st.markdown(t("conv1d.architecture", c1=c1, c2=c2, k=signals.KERNEL, classes=len(signals.CLASSES),
               n=signals.LENGTH))
 e1, e2, e3 = st.columns([1, 1, 2], vertical_alignment="bottom")
-epochs = e1.slider(t("conv1d.epochs"), 2, 20, 8, key="conv1d.epochs", help=t("conv1d.epochs_help"))
-seed = e2.number_input(t("conv1d.seed"), 0, 9999, 0, key="conv1d.seed", help=t("conv1d.seed_help"))
+epochs = e1.slider(t("conv1d.epochs"), 2, 20, 8, key="conv1d.epochs", bind="query-params", help=t("conv1d.epochs_help"))
+seed = e2.number_input(t("conv1d.seed"), 0, 9999, 0, key="conv1d.seed", bind="query-params", help=t("conv1d.seed_help"))
 train_clicked = e3.button(t("conv1d.train"), key="conv1d.train", type="primary", icon=":material/model_training:")
 
 if train_clicked:

@@ -20,8 +20,10 @@ with col_img:
     c1, c2 = st.columns(2)
     side = c1.selectbox(t("conv.working_size"), [16, 32, 64, 128, 256, 512], index=2, key="conv.side", bind="query-params",
                         help=t("conv.working_size_help"))
-    depth = c2.radio(t("conv.depth"), ["gray", "rgb"], key="conv.depth", horizontal=True, bind="query-params",
+    ui.url_seed("conv.depth", "conv.depth", str, lambda v: v in ("gray", "rgb"))   # ids in the link, not labels
+    depth = c2.radio(t("conv.depth"), ["gray", "rgb"], key="conv.depth", horizontal=True,
                      format_func=ui.labels("conv.depth_"))
+    ui.url_keep("conv.depth", depth, "gray")
 with col_kernel:
     st.subheader(t("conv.kernel_header"))
     kernel = ui.kernel_picker("conv")

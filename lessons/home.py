@@ -35,6 +35,17 @@ for start in range(0, len(LESSONS), 2):   # one row per pair, so the cards line 
             st.write(t(f"{key}.summary"))
             st.page_link(path, label=t("home.open_lesson"), icon=icon)
 
+# The course's examples one click away: each link opens a lesson on that view (issue 11)
+PRESET_LINKS = [
+    ("lessons/convolution.py", "links.preset_curve", {"conv.sample": "mouse", "conv.preset": "curve_detector"}),
+    ("lessons/convolution.py", "links.preset_28",
+     {"conv.sample": "shapes", "conv.side": "32", "conv.depth": "rgb", "conv.preset": "gaussian_blur"}),
+    ("lessons/why_cnn.py", "links.preset_why", {"why.h": "256", "why.w": "256", "why.c": "1"}),
+    ("lessons/receptive_field.py", "links.preset_vgg", {"rf.stack": "vgg16"}),
+]
 with st.expander(t("home.teachers_title")):
     st.markdown(t("home.teachers"))
+    st.markdown(t("links.presets_intro"))
+    for page, label, params in PRESET_LINKS:
+        st.page_link(page, label=t(label), icon=":material/link:", query_params={**params, "lang": ui.lang()})
 st.caption(t("home.footer"))

@@ -23,10 +23,10 @@ h, w, c = rgb.shape
 with left:
     st.metric(t("numbers.shape"), f"{h} × {w} × {c}")
     st.caption(t("numbers.count", h=h, w=w, c=c, n=ui.num(rgb.size)))
-    size = st.slider(t("numbers.region_size"), 2, 32, min(12, h, w), key="numbers.size")
+    size = st.slider(t("numbers.region_size"), 2, 32, min(12, h, w), key="numbers.size", bind="query-params")
     size = min(size, h, w)
-    top = st.slider(t("numbers.top"), 0, h - size, min(images.SAMPLE_FOCUS[0], h - size), key="numbers.top") if h > size else 0
-    lft = st.slider(t("numbers.left"), 0, w - size, min(images.SAMPLE_FOCUS[1], w - size), key="numbers.left") if w > size else 0
+    top = st.slider(t("numbers.top"), 0, h - size, min(images.SAMPLE_FOCUS[0], h - size), key="numbers.top", bind="query-params") if h > size else 0
+    lft = st.slider(t("numbers.left"), 0, w - size, min(images.SAMPLE_FOCUS[1], w - size), key="numbers.left", bind="query-params") if w > size else 0
 
 with right:
     hi = figures.display_range(rgb)[1]      # a dim picture (the course's mouse) is shown brighter

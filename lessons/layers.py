@@ -23,7 +23,7 @@ def small_matrix(seed: int, size: int, signed: bool) -> np.ndarray:
 
 with tab_relu:
     st.markdown(t("layers.relu_explain"))
-    seed = st.number_input(t("layers.seed"), 0, 9999, 3, key="layers.relu_seed", help=t("layers.seed_help"))
+    seed = st.number_input(t("layers.seed"), 0, 9999, 3, key="layers.relu_seed", bind="query-params", help=t("layers.seed_help"))
     m = small_matrix(seed, 6, signed=True)
     scale = figures.map_scale(m, diverging=True)      # one scale before and after: 0 stays white
     a, b = st.columns(2)
@@ -36,9 +36,9 @@ with tab_pool:
     st.markdown(t("layers.pool_explain"))
     p1, p2, p3, p4 = st.columns(4)
     mode = p1.radio(t("layers.pool_mode"), ["max", "avg"], key="layers.pool_mode", format_func=ui.labels("layers.mode_"))
-    window = p2.select_slider(t("layers.window"), [2, 3, 4], value=2, key="layers.window")
-    stride = p3.select_slider(t("layers.stride"), [1, 2, 3, 4], value=2, key="layers.pool_stride")
-    seed = p4.number_input(t("layers.seed"), 0, 9999, 7, key="layers.pool_seed")
+    window = p2.select_slider(t("layers.window"), [2, 3, 4], value=2, key="layers.window", bind="query-params")
+    stride = p3.select_slider(t("layers.stride"), [1, 2, 3, 4], value=2, key="layers.pool_stride", bind="query-params")
+    seed = p4.number_input(t("layers.seed"), 0, 9999, 7, key="layers.pool_seed", bind="query-params")
     m = small_matrix(seed, 6, signed=False)
     try:
         pooled = layers.pool2d(m, window, stride, mode)
@@ -88,13 +88,13 @@ with tab_softmax:
 with tab_bn:
     st.markdown(t("layers.bn_explain"))
     b1, b2, b3, b4 = st.columns(4)
-    mean = b1.slider(t("layers.bn_mean"), -50.0, 50.0, 20.0, key="layers.bn_mean")
-    std = b2.slider(t("layers.bn_std"), 0.1, 30.0, 8.0, key="layers.bn_std")
-    gamma = b3.slider("γ (gamma)", -3.0, 3.0, 1.0, 0.1, key="layers.gamma")
-    beta = b4.slider("β (beta)", -5.0, 5.0, 0.0, 0.1, key="layers.beta")
+    mean = b1.slider(t("layers.bn_mean"), -50.0, 50.0, 20.0, key="layers.bn_mean", bind="query-params")
+    std = b2.slider(t("layers.bn_std"), 0.1, 30.0, 8.0, key="layers.bn_std", bind="query-params")
+    gamma = b3.slider("γ (gamma)", -3.0, 3.0, 1.0, 0.1, key="layers.gamma", bind="query-params")
+    beta = b4.slider("β (beta)", -5.0, 5.0, 0.0, 0.1, key="layers.beta", bind="query-params")
     batch = np.random.default_rng(0).normal(mean, std, size=(16, 1))
     train = layers.batch_norm(batch, gamma=gamma, beta=beta, training=True)
-    steps = st.slider(t("layers.bn_steps"), 1, 100, 10, key="layers.bn_steps", help=t("layers.bn_steps_help"))
+    steps = st.slider(t("layers.bn_steps"), 1, 100, 10, key="layers.bn_steps", bind="query-params", help=t("layers.bn_steps_help"))
     rm, rv = np.zeros(1), np.ones(1)
     rng = np.random.default_rng(1)
     for _ in range(steps):   # training batches move the running statistics

@@ -13,11 +13,18 @@ ui.lesson_goal("receptive-field")
 st.header(t("rf.stack_header"))
 DEFAULT = [["conv", 3, 1, 1, 1], ["conv", 3, 1, 1, 1], ["pool", 2, 2, 0, 1],
            ["conv", 3, 1, 1, 1], ["conv", 3, 1, 1, 1], ["pool", 2, 2, 0, 1], ["conv", 3, 1, 1, 1]]
+# VGG-16's feature extractor: 13 convolutions 3 x 3 (padding 1) in five blocks, each closed by a 2 x 2 pooling
+VGG16 = [row for n in (2, 2, 3, 3, 3) for row in [["conv", 3, 1, 1, 1]] * n + [["pool", 2, 2, 0, 1]]]
+STACKS = {"course": DEFAULT, "vgg16": VGG16}
 cols = ["kind", "kernel", "stride", "padding", "dilation"]
 import pandas as pd  # noqa: E402
 
+ui.url_seed("rf.stack", "rf.stack", str, lambda v: v in STACKS)   # ?rf.stack=vgg16 (a teacher's preset)
+stack = st.radio(t("links.rf_stack"), list(STACKS), key="rf.stack", horizontal=True,
+                 format_func=ui.labels("links.rf_stack_"))
+ui.url_keep("rf.stack", stack, "course")
 table = st.data_editor(
-    pd.DataFrame(DEFAULT, columns=cols), num_rows="dynamic", key="rf.table", hide_index=True,
+    pd.DataFrame(STACKS[stack], columns=cols), num_rows="dynamic", key=f"rf.table.{stack}", hide_index=True,
     column_config={
         "kind": st.column_config.SelectboxColumn(t("rf.col_kind"), options=["conv", "pool"], required=True),
         "kernel": st.column_config.NumberColumn(t("rf.col_kernel"), min_value=1, max_value=31, step=1),
@@ -61,8 +68,8 @@ if img is not None:
     else:
         with left:
             st.caption(t("rf.out_size", h=h, w=w, oh=oh, ow=ow, layer=names[-1]))
-            r = st.slider(t("rf.unit_row"), 0, oh - 1, oh // 2, key="rf.row") if oh > 1 else 0
-            c = st.slider(t("rf.unit_col"), 0, ow - 1, ow // 2, key="rf.col") if ow > 1 else 0
+            r = st.slider(t("rf.unit_row"), 0, oh - 1, oh // 2, key="rf.row", bind="query-params") if oh > 1 else 0
+            c = st.slider(t("rf.unit_col"), 0, ow - 1, ow // 2, key="rf.col", bind="query-params") if ow > 1 else 0
         top, lft, size = last.box(r, c)
         with right:
             st.image(figures.draw_box(small, (top, lft, size, size), target=420), width="content",
@@ -84,7 +91,7 @@ c_in, (h_in, w_in) = loaded.in_channels, loaded.input_size
 pick, seen_col = st.columns([3, 2], gap="large")
 with pick:
     st.markdown(t("rf.real_input_" + ("gray" if c_in == 1 else "rgb"), h=h_in, w=w_in))
-    use_yours = c_in == 3 and img is not None and st.toggle(t("rf.real_use_yours"), key="rf.real_yours")
+    use_yours = c_in == 3 and img is not None and st.toggle(t("rf.real_use_yours"), key="rf.real_yours", bind="query-params")
     picture = img if use_yours else ui.image_picker("rf.real", default="digit" if c_in == 1 else "landscape",
                                                      camera=False, model=loaded)
 if picture is None:

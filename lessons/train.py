@@ -125,14 +125,14 @@ if not available:
 d1, d2, d3 = st.columns([2, 2, 1])
 dataset = d1.selectbox(t("train.dataset"), available + ["own"], key="train.dataset",
                        format_func=ui.labels("train.ds."))
-seed = int(d3.number_input(t("train.seed"), 0, 9999, 0, key="train.seed", help=t("train.seed_help")))
+seed = int(d3.number_input(t("train.seed"), 0, 9999, 0, key="train.seed", bind="query-params", help=t("train.seed_help")))
 if dataset == "own":
     split, per_class = own_split(seed)
     names = split.classes
     st.markdown(t("train.own_split", train=ui.num(len(split.train_y)), val=ui.num(len(split.val_y)),
                   test=ui.num(len(split.test_y)), classes=split.num_classes))
 else:
-    per_class = d2.select_slider(t("train.per_class"), PER_CLASS, value=20, key="train.per_class",
+    per_class = d2.select_slider(t("train.per_class"), PER_CLASS, value=20, key="train.per_class", bind="query-params",
                                  help=t("train.per_class_help"))
     missing = [d for d in DATASETS if not data.is_available(d)]
     if missing and available:
@@ -210,7 +210,7 @@ with s2:
 # ------------------------------------------------------------------ 3. train
 st.header(t("train.run_header"))
 h1, h2, h3, h4 = st.columns(4)
-epochs = h1.slider(t("train.epochs"), 1, 30, 15, key="train.epochs", help=t("train.epochs_help"))
+epochs = h1.slider(t("train.epochs"), 1, 30, 15, key="train.epochs", bind="query-params", help=t("train.epochs_help"))
 patience_n, patience_off = ui.message("train.patience_n"), t("train.patience_off")
 patience = h2.selectbox(t("train.patience"), [0, 2, 3, 5, 10], index=3, key="train.patience",
                         format_func=lambda p: patience_off if p == 0 else patience_n(n=p),
@@ -228,12 +228,12 @@ def points(v: float) -> str:
     return number(v, 0 if float(v).is_integer() else 1)
 
 
-lr = h3.select_slider(t("train.lr"), [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], value=1e-3, key="train.lr",
+lr = h3.select_slider(t("train.lr"), [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], value=1e-3, key="train.lr", bind="query-params",
                       format_func=lr_text, help=t("train.lr_help"))
-batch = h4.select_slider(t("train.batch"), [8, 16, 32, 64, 128], value=32, key="train.batch",
+batch = h4.select_slider(t("train.batch"), [8, 16, 32, 64, 128], value=32, key="train.batch", bind="query-params",
                          help=t("train.batch_help"))
 a1, a2 = st.columns([1, 3], vertical_alignment="center")
-augment = a1.toggle(t("train.augment"), key="train.augment", help=t("train.augment_help"))
+augment = a1.toggle(t("train.augment"), key="train.augment", bind="query-params", help=t("train.augment_help"))
 experiment = train.Experiment(dataset, per_class, strategy, source, train_from, epochs=int(epochs),
                               patience=int(patience) or None, lr=float(lr), batch_size=int(batch), seed=seed,
                               augment=augment)

@@ -12,9 +12,11 @@ ui.lesson_goal("why-convolution")
 
 # ------------------------------------------------------------------ the image
 c1, c2, c3 = st.columns(3)
-h = c1.number_input(t("why.height"), 1, 4096, 256, key="why.h")
-w = c2.number_input(t("why.width"), 1, 4096, 256, key="why.w")
+h = c1.number_input(t("why.height"), 1, 4096, 256, key="why.h", bind="query-params")
+w = c2.number_input(t("why.width"), 1, 4096, 256, key="why.w", bind="query-params")
+ui.url_seed("why.c", "why.c", int, lambda v: v in (1, 3))   # ?why.c=3
 c = c3.selectbox(t("why.channels"), [1, 3], key="why.c", format_func=ui.labels("why.channels_"))
+ui.url_keep("why.c", c, 1)
 n_in = params.inputs((h, w, c))
 st.markdown(t("why.inputs", h=h, w=w, c=c, n=ui.num(n_in)))
 
@@ -22,12 +24,12 @@ st.markdown(t("why.inputs", h=h, w=w, c=c, n=ui.num(n_in)))
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader(t("why.mlp_header"))
-    same = st.toggle(t("why.same_width"), value=True, key="why.same")
+    same = st.toggle(t("why.same_width"), value=True, key="why.same", bind="query-params")
     if same:
         hidden = [n_in]
         st.caption(t("why.same_width_help", n=ui.num(n_in)))
     else:
-        text = st.text_input(t("why.hidden"), "1024, 256", key="why.hidden", help=t("why.hidden_help"))
+        text = st.text_input(t("why.hidden"), "1024, 256", key="why.hidden", bind="query-params", help=t("why.hidden_help"))
         try:
             hidden = ui.parse_int_list(text, low=1, high=10**7)
         except CnnvizError as err:
@@ -36,8 +38,8 @@ with left:
     mlp = params.mlp_weights((h, w, c), hidden, outputs=10)
 with right:
     st.subheader(t("why.cnn_header"))
-    text = st.text_input(t("why.convs"), "16, 32, 64", key="why.convs", help=t("why.convs_help"))
-    k = st.select_slider(t("why.kernel"), [1, 3, 5, 7, 9, 11], value=3, key="why.k")
+    text = st.text_input(t("why.convs"), "16, 32, 64", key="why.convs", bind="query-params", help=t("why.convs_help"))
+    k = st.select_slider(t("why.kernel"), [1, 3, 5, 7, 9, 11], value=3, key="why.k", bind="query-params")
     try:
         convs = [(n, k) for n in ui.parse_int_list(text, low=1, high=4096)]
     except CnnvizError as err:
