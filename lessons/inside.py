@@ -188,14 +188,46 @@ st.caption(t("inside.hier_caption"))
 
 # ------------------------------------------------------------------ 6. output
 st.header(t("inside.out_header"))
-k = min(5, len(labels))
-top_p, top_i = probs.topk(k)
-o1, o2 = st.columns([3, 2], gap="large")
-with o1:
-    ui.plot(figures.probability_bars([labels[i] for i in top_i.tolist()], top_p.tolist()),
-            key="inside.bars")
-with o2:
-    st.markdown(t("inside.softmax_explain"))
+
+
+def guess_the_class() -> str:
+    """Predict, then reveal: the learner picks the class the network will say before the softmax
+    is shown; then whether it was right. The state: "ask" (softmax hidden), "guessed", "skipped"."""
+    about = ui.predict_context(loaded.source, loaded.name, x.numpy())
+    state, guess = ui.predict_state("inside", about)
+    best = int(probs.argmax())
+    if state == "ask":
+        st.markdown(t("exercises.predict.inside_ask"))
+        p1, p2, p3 = st.columns([3, 1, 2], vertical_alignment="bottom")
+        pick = p1.selectbox(t("exercises.predict.inside_pick"), range(len(labels)), index=None,
+                            format_func=lambda i: labels[i], key=f"inside.predict.pick.{about}")
+        if p2.button(t("exercises.predict.inside_reveal"), key="inside.predict.reveal", type="primary",
+                     disabled=pick is None, icon=":material/visibility:"):
+            ui.predict_set("inside", about, int(pick))
+            st.rerun()
+        ui.predict_buttons("inside", state, where=p3)
+        return state
+    if state == "guessed":
+        said = {"c": labels[best], "p": ui.num(probs[best] * 100, 1)}
+        if guess == best:
+            st.success(t("exercises.predict.inside_right", **said), icon=":material/ads_click:")
+        else:
+            st.warning(t("exercises.predict.inside_wrong", g=labels[guess], pg=ui.num(probs[guess] * 100, 1), **said),
+                       icon=":material/ads_click:")
+    return state
+
+
+def softmax_section(state: str):
+    k = min(5, len(labels))
+    top_p, top_i = probs.topk(k)
+    o1, o2 = st.columns([3, 2], gap="large")
+    with o1:
+        ui.plot(figures.probability_bars([labels[i] for i in top_i.tolist()], top_p.tolist()),
+                key="inside.bars")
+    with o2:
+        st.markdown(t("inside.softmax_explain"))
+        ui.predict_buttons("inside", state)
+    softmax_formula()
 
 
 def sig(v: float) -> str:
@@ -208,16 +240,22 @@ def sig(v: float) -> str:
     return rf"{figures.fmt_tex(v / 10 ** e, 2)} \times 10^{{{e}}}"
 
 
-terms = nnl.softmax_terms(logits.tolist(), show=4)
-name0 = figures.latex_text(labels[terms.target][:18])
-others = t("inside.softmax_others", k=len(terms.rest))
-sym = [rf"e^{{{figures.fmt_tex(z, 2)}}}" for z in terms.logits] + ([rf"\text{{{others}}}"] if terms.rest else [])
-val = [sig(e) for e in terms.exps] + ([sig(terms.rest_sum)] if terms.rest else [])
-st.latex(rf"p_{{\text{{{name0}}}}} = \dfrac{{e^{{z_{{\text{{{name0}}}}}}}}}{{\sum_j e^{{z_j}}}} = "
-         rf"\dfrac{{{sym[0]}}}{{{' + '.join(sym)}}}")
-st.latex(rf"= \dfrac{{{val[0]}}}{{{' + '.join(val)}}} = \dfrac{{{val[0]}}}{{{sig(terms.total)}}} = "
-         rf"{figures.fmt_tex(terms.prob, 4)}")
-st.caption(t("inside.softmax_sum", n=len(labels), shown=len(terms.shown), k=len(terms.rest),
-             rest=figures.fmt(terms.rest_sum, 4) if terms.rest else "0"))
+def softmax_formula():
+    terms = nnl.softmax_terms(logits.tolist(), show=4)
+    name0 = figures.latex_text(labels[terms.target][:18])
+    others = t("inside.softmax_others", k=len(terms.rest))
+    sym = [rf"e^{{{figures.fmt_tex(z, 2)}}}" for z in terms.logits] + ([rf"\text{{{others}}}"] if terms.rest else [])
+    val = [sig(e) for e in terms.exps] + ([sig(terms.rest_sum)] if terms.rest else [])
+    st.latex(rf"p_{{\text{{{name0}}}}} = \dfrac{{e^{{z_{{\text{{{name0}}}}}}}}}{{\sum_j e^{{z_j}}}} = "
+             rf"\dfrac{{{sym[0]}}}{{{' + '.join(sym)}}}")
+    st.latex(rf"= \dfrac{{{val[0]}}}{{{' + '.join(val)}}} = \dfrac{{{val[0]}}}{{{sig(terms.total)}}} = "
+             rf"{figures.fmt_tex(terms.prob, 4)}")
+    st.caption(t("inside.softmax_sum", n=len(labels), shown=len(terms.shown), k=len(terms.rest),
+                 rest=figures.fmt(terms.rest_sum, 4) if terms.rest else "0"))
+
+
+guess_state = guess_the_class()
+if guess_state != "ask":
+    softmax_section(guess_state)
 
 ui.lesson_end("inside-a-cnn", context={"logits": logits.detach().numpy(), "classes": labels})

@@ -147,3 +147,38 @@ def test_explain_a_click_where_the_map_is_dark_is_a_miss_in_portuguese():
     assert not map_download(at) and click_key(at).startswith("explain.predict.click.1.")
     at.button(key="explain.predict.skip_button").click().run()
     assert map_download(at) and not at.get("component_instance")
+
+
+# ---------------------------------------------------------------- Inside: which class will it say?
+def open_inside(lang="en") -> AppTest:
+    return open_lesson("lessons/inside.py", lang, state={"inside.draw": False})   # the sample digit: a 7
+
+
+def guess_box(at: AppTest):
+    return next(s for s in at.selectbox if (s.key or "").startswith("inside.predict.pick."))
+
+
+def test_inside_asks_for_the_class_before_the_softmax_a_right_guess_is_praised():
+    at = open_inside()
+    assert at.metric[0].value == "7"
+    assert any("which class will the network say" in m.value for m in at.markdown)
+    assert not at.latex                                     # no softmax before the guess
+    assert at.button(key="inside.predict.reveal").disabled  # nothing picked yet
+    guess_box(at).set_value(7).run()
+    at.button(key="inside.predict.reveal").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    kind, text = verdict(at)
+    assert kind == "success" and text.startswith("Right: the network says “7”"), text
+    assert any(r"\dfrac{e^{" in x.value for x in at.latex)  # now the softmax
+    at.button(key="inside.predict.again_button").click().run()
+    assert not at.latex and guess_box(at).value is None
+
+
+def test_inside_a_wrong_guess_names_the_networks_answer_in_portuguese():
+    at = open_inside("pt_BR")
+    guess_box(at).set_value(1).run()
+    at.button(key="inside.predict.reveal").click().run()
+    kind, text = verdict(at)
+    assert kind == "warning" and "você apostou em “1”" in text and "a rede diz “7”" in text, text
+    assert re.search(r"“7” \(\d+,\d %\)", text), text          # its probability, with a decimal comma
+    assert any(r"\dfrac{e^{" in x.value for x in at.latex)
