@@ -1625,7 +1625,7 @@ def _exercise_figure(q, base: str, *, revealed: bool) -> None:
     pictures or coloured maps, short vectors as one row of cells, curves as plotly lines; each
     choice's own array (a kernel) under its label. Values that give the answer away (the
     activations of "which picture") only after checking."""
-    from PIL import Image, ImageDraw
+    from PIL import Image, ImageDraw, ImageOps
 
     from . import exercises as ex
     from . import figures
@@ -1662,7 +1662,7 @@ def _exercise_figure(q, base: str, *, revealed: bool) -> None:
                 d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(0, 230, 255), outline=(0, 0, 0), width=2)
                 d.text((cx + r + 2, cy), chr(ord("A") + k), fill=(255, 255, 255), font=font, anchor="lm",
                        stroke_width=3, stroke_fill=(0, 0, 0))
-        return img
+        return ImageOps.expand(img, border=2, fill=(150, 150, 150))   # a white picture keeps its edge
 
     if "runs" in f:        # train.overfit: one chart per run
         for k, run in enumerate(f.pop("runs")):
