@@ -9,7 +9,7 @@ receives, and answers like a browser: a button is a ``trigger_value``, a toggle 
 fragment. Images are fetched as a browser would (``--no-media`` to skip).
 
 Lesson path (issue 11): open Convolution; scroll down (only when the page holds a component: in
-Chromium the drawing canvas then loads and sends its value, one more full run); next; strongest;
+Chromium the drawing canvas then loads and sends its value, one more full run); next; strongest; skip the guess (when the page asks for one first);
 ReLU on; open Inside a CNN and use the digit sample; open Explain and choose the second class;
 open Image as numbers. Latency
 of an interaction = from sending the BackMsg to the ``script_finished`` that ends it (a
@@ -481,6 +481,8 @@ def lesson_path() -> list[Step]:
         Step("conv: scroll down", lambda s: s.scroll(), optional=True),
         Step("conv: next", lambda s: s.click("conv.next"), expect="8400"),
         Step("conv: strongest", lambda s: s.click("conv.max"), expect="9000"),
+        # predict-then-reveal (issue 13): the whole map waits for a guess; the class skips it
+        Step("conv: skip the guess", lambda s: s.click("conv.predict.skip_button"), optional=True),
         Step("conv: ReLU on", lambda s: s.toggle("conv.relu", True), show=lambda o: o["metrics"][3]),
         Step("open inside", lambda s: s.open("inside-a-cnn")),
         Step("inside: digit sample", lambda s: s.toggle("inside.draw", False), optional=True),
