@@ -738,6 +738,54 @@ def session_memo(key: str, ident, compute):
     return memo[1]
 
 
+@st.cache_resource(show_spinner=False)
+def _class_memo():
+    """The server-wide memo of ``model_memo``: {key: value} (LRU order) and a lock per key."""
+    import collections
+    import threading
+
+    return collections.OrderedDict(), {}, threading.Lock()
+
+
+CLASS_MEMO_ENTRIES = 64
+
+
+def model_memo(loaded, key: str, ident, compute):
+    """``compute()`` once per ``ident`` for the whole class when ``loaded`` is a bundled or ImageNet
+    model (the same weights for everyone: 30 learners on the same picture cost one computation,
+    and the ones who arrive while it runs wait for it instead of repeating it); a learner's own or
+    trained network stays in their session (``session_memo``). Kept in the session too (as
+    ``session_memo`` does, ``st.session_state[key] == (ident, value)``). Callers must not modify it.
+    """
+    if loaded.source not in ("bundled", "zoo"):
+        return session_memo(key, ident, compute)
+    return session_memo(key, ident, lambda: _class_value(loaded, key, ident, compute))
+
+
+def _class_value(loaded, key: str, ident, compute):
+    import threading
+
+    pretrained = bool((loaded.card or {}).get("pretrained", True))
+    full = (loaded.name, loaded.source, pretrained, key, ident)
+    values, locks, guard = _class_memo()
+    with guard:
+        if full in values:
+            values.move_to_end(full)
+            return values[full]
+        lock = locks.setdefault(full, threading.Lock())
+    with lock:                                   # one learner computes, the others wait for it
+        with guard:
+            if full in values:
+                return values[full]
+        value = compute()
+        with guard:
+            values[full] = value
+            while len(values) > CLASS_MEMO_ENTRIES:
+                values.popitem(last=False)
+            locks.pop(full, None)
+    return value
+
+
 def digit_canvas(key: str, px: int = 280):
     """A canvas to draw a digit with the mouse or a finger -> RGB PIL image, or None if empty."""
     from PIL import Image

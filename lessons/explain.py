@@ -67,11 +67,12 @@ HEAVY = {"integrated_gradients", "occlusion"}   # many passes through the networ
 
 
 def run(method, **options):
-    """One explanation, computed once per image/class/layer/settings for this learner; the heavy
+    """One explanation, computed once per image/class/layer/settings (once for the whole class on a
+    bundled or ImageNet model, ui.model_memo); the heavy
     ones through the server's line (place in line, Cancel, progress): None once cancelled."""
     ident = (key, tuple(sorted(options.items())))
     if method not in HEAVY:
-        return ui.session_memo(f"explain.{method}", ident, lambda: attr.explain(
+        return ui.model_memo(loaded, f"explain.{method}", ident, lambda: attr.explain(
             method, loaded.model, x, target=target, layer=layer, **options))
     text = t("explain.computing", method=t(f"explain.m.{method}"))
     return ui.heavy_memo(f"explain.{method}", ident, method, lambda job: attr.explain(
@@ -92,8 +93,8 @@ def show(exp, caption):
 def faithfulness(exp):
     if exp.flat:
         return
-    deletion, insertion = ui.session_memo(f"explain.curves.{exp.method}", (key, exp.method, exp.map.tobytes()),
-                                          lambda: attr.deletion_insertion(loaded.model, x, exp.map, target))
+    deletion, insertion = ui.model_memo(loaded, f"explain.curves.{exp.method}", (key, exp.method, exp.map.tobytes()),
+                                        lambda: attr.deletion_insertion(loaded.model, x, exp.map, target))
     ui.plot(figures.curves_figure(deletion.fractions, deletion.probs, insertion.probs,
                                           names=(t("explain.deletion"), t("explain.insertion")),
                                           xtitle=t("explain.pixels_changed"), ytitle=t("explain.prob_of", c=labels[target][:20])),
