@@ -130,7 +130,7 @@ def where_it_looks(cam):
         pic = figures.overlay(seen, cam.map, alpha=alpha, target=280)
         (ph, pw) = pic.size[1], pic.size[0]
         st.image(ui.mark_guess(pic, pw, click=((guess[0] + 0.5) * ph / h - 0.5, (guess[1] + 0.5) * pw / w - 0.5)),
-                 caption=caption + " " + t("exercises.predict.explain_marked", c=labels[target]), width="content")
+                 caption=caption + " · " + t("exercises.predict.explain_marked", c=labels[target]), width="content")
     else:
         pic = show(cam, caption)
     if pic is not None:

@@ -5,6 +5,7 @@ in the session under its key, exactly as the browser sends it ({x, y, width, hei
 pixels). Real mouse clicks are in tests/browser/test_predict_browser.py.
 """
 
+import json
 import re
 
 import numpy as np
@@ -112,8 +113,25 @@ def open_explain(lang="en") -> AppTest:
 
 
 def gradcam_map(at: AppTest) -> np.ndarray:
-    """The Grad-CAM map the lesson computed (its memo), in the 28 x 28 picture's pixels."""
-    return at.session_state["explain.gradcam"][1].map
+    """Grad-CAM of the picture on the page (decoded from the clickable picture itself), for the
+    class the digits network says, at the lesson's default layer: what the lesson explains."""
+    import base64
+    import io
+
+    import torch
+    from PIL import Image
+
+    from cnnviz import attribution as attr
+    from cnnviz import models
+
+    src = json.loads(at.get("component_instance")[0].proto.json_args)["src"]
+    shown = Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))).convert("L")
+    loaded = models.load("digits")
+    x = loaded.preprocess(shown.resize((28, 28), Image.Resampling.NEAREST))
+    with torch.no_grad():
+        target = int(loaded.model(x)[0].argmax())
+    layer = attr.default_layer(loaded.model, x)
+    return attr.explain("gradcam", loaded.model, x, target=target, layer=layer).map
 
 
 def map_download(at: AppTest) -> list:
