@@ -1654,7 +1654,7 @@ def _self_check_question(lesson_url: str, i: int, kind: str, ctx: dict) -> None:
                 st.markdown(verdict.explanation)
 
 
-def _lines_figure(series, *, xtitle: str = "", ytitle: str = "", height: int = 230):
+def _lines_figure(series, *, xtitle: str = "", ytitle: str = "", height: int = 230, steps: bool = False):
     """A small plotly line chart: ``series`` = [(name, x, y, dash)]."""
     import plotly.graph_objects as go
 
@@ -1664,6 +1664,8 @@ def _lines_figure(series, *, xtitle: str = "", ytitle: str = "", height: int = 2
                                  line={"dash": dash, "width": 3}))
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, xaxis_title=xtitle,
                       yaxis_title=ytitle, legend={"orientation": "h", "y": 1.15, "x": 0}, font={"size": 15})
+    if steps:           # whole steps (layers randomized): no 0.5 ticks
+        fig.update_xaxes(dtick=1)
     return fig
 
 
@@ -1734,7 +1736,7 @@ def _exercise_figure(q, base: str, *, revealed: bool) -> None:
         corr = f.pop("correlations")
         panels.append(("", _lines_figure([(option[k] if k < len(option) else str(k), range(len(c)), c, "solid")
                                           for k, c in enumerate(corr)],
-                                         xtitle=cap("randomized"), ytitle=cap("correlation"))))
+                                         xtitle=cap("randomized"), ytitle=cap("correlation"), steps=True)))
     if "logits" in f:      # made-up scores of a network: one bar per class
         import plotly.graph_objects as go
 
