@@ -32,8 +32,47 @@ def test_selfcheck_on_a_projector(new_page, url, locale):
     wait_idle(page)
     no_exception(page)
     expect(keyed(page, f"sc-{url}-0").locator("[data-testid='stAlert']")).to_have_count(1, timeout=60_000)
+    # an answer to question 2 (the first option, or 0): right or wrong, the feedback and the why
+    q2 = keyed(page, f"sc-{url}-1")
+    if q2.locator("[data-testid='stRadio']").count():
+        q2.locator("[data-testid='stRadio'] [role='radiogroup'] label").first.click()
+    else:
+        field = q2.locator("input[type='text'], textarea").first
+        n = int("".join(ch for ch in (field.get_attribute("placeholder") or "") if ch.isdigit()) or 1)
+        side = int(round(n ** 0.5))                     # a vector of n zeros, or a square matrix of them
+        zeros = "; ".join(" ".join(["0"] * side) for _ in range(side)) if side * side == n and n > 3 \
+            else "; ".join(["0"] * n)
+        field.fill(zeros)
+        field.press("Tab")
+    wait_idle(page)
+    keyed(page, f"sc.{url}.1.check").locator("button").click()
+    wait_idle(page)
+    no_exception(page)
+    expect(q2.locator("[data-testid='stAlert']")).to_have_count(1, timeout=60_000)
+    feedback = q2.locator("[data-testid='stAlertContentSuccess'], [data-testid='stAlertContentError']")
+    assert feedback.count() == 1, q2.locator("[data-testid='stAlert']").inner_text()
     keyed(page, f"selfcheck-{url}").scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"selfcheck_{url}_{locale}.png"))
+    # the whole self-check: streamlit scrolls inside its main pane, so make the window tall enough
+    page.set_viewport_size({"width": 1280, "height": 3200})
+    page.wait_for_timeout(800)
     box.screenshot(path=str(SHOTS / f"selfcheck_{url}_{locale}_all.png"))
+
+
+@pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
+def test_start_the_course_from_home(new_page, locale):
+    """Home's "Start the course" opens the first lesson, which opens with its goal; the sidebar
+    counts it (screenshots: course_home_<locale>.png, course_first_<locale>.png)."""
+    page = new_page("", locale)
+    no_exception(page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"course_home_{locale}.png"))
+    keyed(page, "course.start").locator("button").click()
+    page.wait_for_url("**/image-as-numbers", timeout=60_000)
+    wait_idle(page)
+    no_exception(page)
+    expect(keyed(page, "goal-image-as-numbers")).to_be_visible()
+    expect(keyed(page, "course-progress").locator("[data-testid='stProgress']")).to_contain_text("1")
+    page.screenshot(path=str(SHOTS / f"course_first_{locale}.png"))
