@@ -1008,17 +1008,18 @@ def heavy(kind: str, *, cancel_key: str, label: str | None = None, cancel_label:
             note = st.empty()
 
             def on_wait(ticket):
-                bar.progress(0.0, text=t("jobs.waiting", pos=ticket.position, slots=jobs.QUEUE.slots))
+                bar.progress(0.0, text=t("jobs.waiting", pos=ticket.position, slots=jobs.QUEUE.slots,
+                                         button=cancel_label or t("jobs.cancel")))
                 if label:
-                    box.update(label=t("jobs.waiting_label", pos=ticket.position))
+                    box.update(label=t("jobs.waiting_label", pos=ticket.position), expanded=True)
 
             ticket = None
             try:
                 with jobs.QUEUE.run(kind, owner or _session_owner(), on_wait=on_wait, poll=WAIT_POLL) as ticket:
                     waited = t("jobs.waited", pos=ticket.first_position, secs=ticket.waited) \
                         if ticket.first_position else None
-                    if label:
-                        box.update(label=label)
+                    if label:   # (``expanded`` each time: an update without it folds the box)
+                        box.update(label=label, expanded=True)
                     if waited:
                         note.caption(waited)
                     bar.progress(0.0, text=preparing or t("jobs.preparing"))
