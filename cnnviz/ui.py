@@ -1500,7 +1500,8 @@ def next_lesson(lesson_url: str) -> None:
     i = urls.index(lesson_url) if lesson_url in urls else len(urls) - 1
     if i + 1 < len(urls):
         path, _, title = course()[i + 1]
-        st.page_link(path, label=t("course.next", name=t(title)), icon=":material/arrow_forward:")
+        with st.container(border=True, key=f"next-{lesson_url}"):     # big enough to find on a projector
+            st.page_link(path, label=f"**{t('course.next', name=t(title))}**", icon=":material/arrow_forward:")
     else:
         st.success(t("course.last"), icon=":material/school:")
         st.page_link("lessons/home.py", label=t("course.back_home"), icon=":material/home:")
