@@ -191,5 +191,5 @@ def test_home_starts_the_course_and_each_lesson_links_to_the_next():
     assert any(m.value.endswith(t("course.image_as_numbers.goal", "pt_BR")) for m in at.markdown)
     links = [el for el in at.main.get("page_link")]
     nxt = t("course.next", "pt_BR", name=t("nav.page.conv", "pt_BR"))
-    assert [link.proto.label for link in links][-1] == nxt
+    assert [link.proto.label for link in links][-1] == f"**{nxt}**"
     assert links[-1].proto.page.endswith("convolution")

@@ -76,3 +76,21 @@ def test_start_the_course_from_home(new_page, locale):
     expect(keyed(page, "goal-image-as-numbers")).to_be_visible()
     expect(keyed(page, "course-progress").locator("[data-testid='stProgress']")).to_contain_text("1")
     page.screenshot(path=str(SHOTS / f"course_first_{locale}.png"))
+
+
+@pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
+def test_a_lesson_ends_with_summary_self_check_and_next(new_page, locale):
+    """The end of a lesson (screenshot course_end_<locale>.png): the summary, then the self-check,
+    then the link to the next lesson."""
+    page = new_page("why-convolution", locale)
+    no_exception(page)
+    summary = keyed(page, "summary-why-convolution")
+    summary.scroll_into_view_if_needed()
+    expect(summary).to_be_visible()
+    nxt = page.locator("[data-testid='stPageLink']").last
+    expect(nxt).to_contain_text("ReLU")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SHOTS / f"course_end_{locale}.png"))
+    nxt.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SHOTS / f"course_next_{locale}.png"))
