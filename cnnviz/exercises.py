@@ -1081,9 +1081,14 @@ def _explain_pointing(rng, heatmap=None, target=None):
         hm = _blob_map(rng)        # no map, or a flat one (nothing to point at): a made-up map, drawn as such
     h, w = hm.shape
     radius = 0.0                   # the four points are judged exactly where they are
+    top = float(np.quantile(hm, 1 - POINTING_TOP))
+
+    def judged(p):                 # == pointing_score(hm, p, radius=0) for a pixel of the map, without
+        value = float(hm[p[1], p[0]])    # its quantile each time (up to 800 calls: 0.2 s on a class change)
+        return value >= top, round(100.0 * float((hm <= value).mean()), 1)
     for _ in range(200):
         pts = [(int(rng.integers(1, max(2, w - 1))), int(rng.integers(1, max(2, h - 1)))) for _ in range(4)]
-        res = [pointing_score(hm, p, radius=radius) for p in pts]
+        res = [judged(p) for p in pts]
         hits = [i for i, (hit, _) in enumerate(res) if hit]
         if len(hits) == 1 and all(res[i][1] < 60 for i in range(4) if i != hits[0]):
             break
