@@ -167,7 +167,10 @@ def whole_map():
         with q1:
             click = ui.click_on(figures.stretched(shown, hi), width=round(420 * w / max(h, w)),
                                 key=f"conv.predict.click.{st.session_state.get('conv.predict.round', 0)}.{about}")
-        ui.predict_buttons("conv", state, where=q2)
+        with q2:                       # the kernel to think with: which pattern does it look for?
+            st.html(figures.matrix_html(kernel if kernel.ndim == 2 else kernel[0], title=t("conv.m_kernel"),
+                                        cell=max(16, min(34, 180 // max(kh, kw))), digits=3))
+            ui.predict_buttons("conv", state)
         if click is not None:
             ui.predict_set("conv", about, click)
             st.rerun()
