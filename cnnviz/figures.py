@@ -315,7 +315,8 @@ def legend_html(scale, *, fmt=None, label: str = "", width: int = 260, digits: i
     ``fmt(value, digits)`` writes numbers in the learner's format (``ui.number_format()``);
     ``label`` says what the numbers are. Text is 15 px: readable on a projector. ``gray``: a
     picture's own grey (black at ``lo``, white at ``hi``) instead of the map colours;
-    "R"/"G"/"B": that channel's own light (black to pure red, green or blue), as ``matrix_html``.
+    "R"/"G"/"B": that channel's own light (black to pure red, green or blue), as ``matrix_html``;
+    "heat": the colours ``overlay`` lays an explanation map over a picture with.
     """
     sc = scale if isinstance(scale, Scale) else map_scale(scale)
     fmt = fmt or (lambda value, d=0: i18n.number(value, i18n.current(), d))
@@ -324,6 +325,8 @@ def legend_html(scale, *, fmt=None, label: str = "", width: int = 260, digits: i
     for f in np.linspace(0, 1, 17):
         if gray in ("R", "G", "B"):
             r, g, b = (int(f * 255) if ch == gray else 0 for ch in "RGB")
+        elif gray == "heat":          # the explanation maps' colours (``overlay``), dark to bright
+            r, g, b = (int(c) for c in HEAT[int(round(f * 255))])
         elif gray:
             r, g, b = (int(f * 255),) * 3
         else:

@@ -87,7 +87,14 @@ def show(exp, caption):
         return None
     pic = figures.overlay(seen, exp.map, alpha=alpha, target=280)
     st.image(pic, caption=caption, width="content")
+    heat_legend()
     return pic
+
+
+def heat_legend():
+    """The colour bar of an explanation map over the picture (every map is scaled to 0..1)."""
+    st.html(figures.legend_html(figures.Scale(0.0, 1.0, False), gray="heat", fmt=ui.number_format(), width=280,
+                                label=t("explain.legend")))
 
 
 def faithfulness(exp):
@@ -131,6 +138,7 @@ def where_it_looks(cam):
         (ph, pw) = pic.size[1], pic.size[0]
         st.image(ui.mark_guess(pic, pw, click=((guess[0] + 0.5) * ph / h - 0.5, (guess[1] + 0.5) * pw / w - 0.5)),
                  caption=caption + " · " + t("exercises.predict.explain_marked", c=labels[target]), width="content")
+        heat_legend()
     else:
         pic = show(cam, caption)
     if pic is not None:

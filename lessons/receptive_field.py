@@ -124,6 +124,8 @@ heat = grad / grad.max() if grad.max() > 0 else grad
 native = figures.overlay(seen, heat, alpha=0.85, target=max(seen.size))   # one pixel per input pixel
 e2.image(figures.draw_box(native, (top, lft, size, size), target=320), width="content",
     caption=t("rf.effective_caption", share=ui.num((grad > grad.max() * 0.05).mean() * 100)))
+e2.html(figures.legend_html(figures.Scale(0.0, 1.0, False), gray="heat", fmt=ui.number_format(), width=320,
+                            label=t("rf.effective_legend")))
 st.caption(t("rf.effective_explain"))
 
 ui.lesson_end("receptive-field")

@@ -94,3 +94,15 @@ def test_legend_of_a_pixel_channel_matches_its_matrix():
         cells = [tuple(int(c) for c in m) for m in re.findall(r"background:rgb\((\d+),(\d+),(\d+)\)", table)]
         legend = figures.legend_html(figures.map_scale(plane, 0, 255), gray=True if channel == "gray" else channel)
         assert _legend_end_colours(legend) == (cells[0], cells[3])
+
+
+def test_legend_of_an_explanation_overlay_runs_through_its_colours():
+    """Grad-CAM and the effective field are drawn with figures.overlay (the HEAT colours): their
+    legend's bar must run from the colour of 0 to the colour of 1 of that map."""
+    from PIL import Image
+
+    first, last = _legend_end_colours(figures.legend_html(figures.Scale(0.0, 1.0, False), gray="heat"))
+    black = Image.new("RGB", (4, 1))
+    drawn = np.asarray(figures.overlay(black, np.array([[0.0, 0.5, 1.0, 1.0]]), alpha=1.0, target=4))[0]
+    assert last == tuple(int(c) for c in drawn[-1])            # 1: the map's colour covers the pixel
+    assert first == tuple(int(c) for c in figures.HEAT[0])       # 0: the scale's dark end (the picture shows)
