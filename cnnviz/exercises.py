@@ -874,11 +874,16 @@ def _inside_top_image(rng, images=None, activations=None, channel=None, layer=No
     if activations is None:
         name = _pick(rng, ["sobel_x", "sobel_y", "curve_detector"])
         kernel = make(name)
-        crops = [_sample_crop(rng, 32)[1] for _ in range(4)]
-        activations = [float(relu(convolve2d(c, kernel, engine="numpy").output).max()) for c in crops]
-        if len(set(activations)) < 4:
-            crops[0] = np.zeros_like(crops[0])       # a blank picture never fires: no tie for first
-            activations[0] = 0.0
+        for _ in range(20):      # one picture must fire most: saturated crops often tie for first
+            crops = [_sample_crop(rng, 32)[1] for _ in range(4)]
+            activations = [float(relu(convolve2d(c, kernel, engine="numpy").output).max()) for c in crops]
+            if activations.count(max(activations)) == 1:
+                break
+        else:                    # still tied: keep the first of them, blank the others (a blank never fires)
+            top = max(activations)
+            for i in [i for i, a in enumerate(activations) if a == top][1:]:
+                crops[i] = np.zeros_like(crops[i])
+                activations[i] = 0.0
         images, channel_label = crops, Label(f"kernel.presets.{name}")
         fig = {"images": crops, "kernel": kernel}
     else:

@@ -193,3 +193,14 @@ def test_home_starts_the_course_and_each_lesson_links_to_the_next():
     nxt = t("course.next", "pt_BR", name=t("nav.page.conv", "pt_BR"))
     assert [link.proto.label for link in links][-1] == f"**{nxt}**"
     assert links[-1].proto.page.endswith("convolution")
+
+
+def test_which_picture_fires_most_has_exactly_one_answer():
+    """inside.top_image without the lesson's values: four crops and a known filter. Saturated crops
+    often tied for first (the old generator only blanked picture A), so a learner who picked another
+    of the tied pictures was told "Not quite"."""
+    for seed in range(60):
+        q = ex.generate("inside.top_image", seed)
+        acts = np.asarray(q.figure["activations"])
+        assert np.sum(acts == acts.max()) == 1, (seed, acts)
+        assert ex.check(q, int(acts.argmax())).correct
