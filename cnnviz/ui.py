@@ -99,6 +99,8 @@ def language_picker() -> str:
         st.session_state["lang"] = choice
         st.query_params["lang"] = choice      # the address says the language too (links)
         st.rerun()
+    if st.query_params.get("lang") != choice:
+        st.query_params["lang"] = choice      # so that a copied address opens in the same language
     return choice
 
 

@@ -1,0 +1,169 @@
+"""Links that reproduce a view (issue 11), in a real browser: change settings, read the page's
+address, open it in a FRESH browser context (a student's laptop), and see the same view.
+Also: a tampered link's message, presentation mode, the teachers' preset links."""
+
+import re
+
+import pytest
+
+from browser_helpers import choose_option, keyed, no_exception, shoot, wait_idle
+
+
+@pytest.fixture
+def open_url(chromium):
+    """open_url(url, locale) -> a page in a new browser context (no cookies, no session)."""
+    contexts = []
+
+    def make(url: str, locale: str = "en-US"):
+        ctx = chromium.new_context(viewport={"width": 1280, "height": 800}, locale=locale)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(url)
+        wait_idle(page)
+        return page
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+def text_of(page, pattern: str) -> str:
+    box = page.locator("[data-testid='stMarkdownContainer']", has_text=re.compile(pattern)).first
+    box.wait_for(state="visible", timeout=90_000)
+    return box.inner_text()
+
+
+def metric_values(page) -> list[str]:
+    page.locator("[data-testid='stMetricValue']").first.wait_for(state="visible", timeout=90_000)
+    return page.locator("[data-testid='stMetricValue']").all_inner_texts()
+
+
+def settle(page):
+    wait_idle(page)
+    wait_idle(page, 600)
+
+
+def set_number(page, key: str, value: str):
+    box = keyed(page, key).locator("input")
+    box.fill(value)
+    box.press("Enter")
+    settle(page)
+
+
+def test_convolution_link_opens_the_same_view_in_a_fresh_browser(new_page, open_url):
+    page = new_page("convolution")
+    choose_option(page, "conv.preset", "Sobel x (vertical edges)")
+    set_number(page, "conv.stride", "2")
+    set_number(page, "conv.padding", "1")
+    keyed(page, "conv.depth").get_by_text("Colour (3 channels)").click()
+    settle(page)
+    keyed(page, "conv.max").locator("button").first.click()     # the strongest answer
+    settle(page)
+    no_exception(page)
+    url = page.url
+    for part in ("conv.preset=sobel_x", "conv.stride=2", "conv.padding=1", "conv.depth=rgb", "conv.t="):
+        assert part in url, url
+    view = (text_of(page, r"^Sum"), metric_values(page))
+    assert not view[0].endswith("= 0"), view
+
+    fresh = open_url(url)
+    no_exception(fresh)
+    assert (text_of(fresh, r"^Sum"), metric_values(fresh)) == view
+    assert fresh.locator("[data-testid='stAlertContentWarning']").count() == 0
+    shoot(fresh, "links_conv_en")
+
+
+def test_inside_link_opens_the_same_network_layer_and_channel(new_page, open_url):
+    page = new_page("inside-a-cnn")
+    choose_option(page, "model", "Clothes (Fashion-MNIST)")
+    settle(page)
+    keyed(page, "inside.layer").get_by_role("radio", name="conv2", exact=True).click()
+    settle(page)
+    keyed(page, "inside.sort").get_by_text("channel number").click()
+    settle(page)
+    choose_option(page, "inside.channel.conv2", re.compile(r"^channel 7 "))
+    no_exception(page)
+    url = page.url
+    for part in ("model=fashion", "inside.layer=conv2", "inside.channel=7", "inside.sort=index"):
+        assert part in url, url
+    heading = page.get_by_role("heading", name=re.compile(r"^3\. ")).inner_text()
+    channel = keyed(page, "inside.channel.conv2").inner_text()
+    prediction = metric_values(page)[0]
+
+    fresh = open_url(url)
+    no_exception(fresh)
+    assert fresh.get_by_role("heading", name=re.compile(r"^3\. ")).inner_text() == heading
+    assert keyed(fresh, "inside.channel.conv2").inner_text() == channel
+    assert metric_values(fresh)[0] == prediction
+    shoot(fresh, "links_inside_en")
+
+
+def test_explain_link_opens_the_same_class_and_map(new_page, open_url):
+    page = new_page("explain", "pt-BR")
+    choose_option(page, "model", "Roupas (Fashion-MNIST)")
+    target = page.locator("[class*='st-key-explain-target'] input[role='combobox']").first
+    target.click()
+    page.get_by_role("option").nth(2).click()
+    settle(page)
+    no_exception(page)
+    url = page.url
+    assert "explain.class=" in url and "model=fashion" in url, url
+    heading = page.get_by_role("heading", name=re.compile("^Grad-CAM")).first.inner_text()
+    caption = page.locator("[data-testid='stImageCaption']", has_text="Grad-CAM").first.inner_text()
+
+    fresh = open_url(url, "en-US")            # the link carries the language: lang=pt_BR
+    no_exception(fresh)
+    assert fresh.get_by_role("heading", name=re.compile("^Grad-CAM")).first.inner_text() == heading
+    assert fresh.locator("[data-testid='stImageCaption']", has_text="Grad-CAM").first.inner_text() == caption
+    shoot(fresh, "links_explain_pt")
+
+
+def test_a_tampered_link_gives_a_message_and_the_defaults(app_url, open_url):
+    page = open_url(f"{app_url}/convolution?lang=pt_BR&conv.stride=abc&conv.k=1,2;x&conv.t=999999&model=../../etc")
+    no_exception(page)
+    warning = page.locator("[data-testid='stAlertContentWarning']", has_text="Este link").first
+    assert "conv.stride=abc" in warning.inner_text() and "conv.k=1,2;x" in warning.inner_text()
+    assert "6600" in text_of(page, r"^Soma")
+    settle(page)
+    page.evaluate("window.scrollTo(0, 0)")
+    shoot(page, "links_tampered_pt")
+
+
+@pytest.mark.parametrize("locale,lang", [("en-US", "en"), ("pt-BR", "pt_BR")])
+def test_presentation_mode_and_the_copy_link_box(app_url, open_url, locale, lang):
+    page = open_url(f"{app_url}/convolution?present=1&lang={lang}", locale)
+    no_exception(page)
+    size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)")
+    assert size >= 48, size
+    assert page.locator("[data-testid='stSidebar'][aria-expanded='true']").count() == 0   # folded away
+    shoot(page, f"links_present_{lang}")
+    page.screenshot(path=f"shots/browser/links_present_{lang}_full.png", full_page=True)
+    # the sidebar: the copy box holds the page's address, with the language
+    page.locator("[data-testid='stExpandSidebarButton'], [data-testid='stSidebarCollapsedControl'] button").first.click()
+    page.wait_for_timeout(500)
+    page.locator("#cnnviz-copy").click()
+    assert page.locator("#cnnviz-url").input_value() == page.url or f"lang={lang}" in page.locator(
+        "#cnnviz-url").input_value()
+    shoot(page, f"links_copy_{lang}")
+    # leave presentation mode
+    keyed(page, "present.on").locator("label").first.click()
+    settle(page)
+    assert "present=" not in page.url
+    size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)")
+    assert size < 48, size
+
+
+@pytest.mark.parametrize("locale,lang,word", [("en-US", "en", "Sum"), ("pt-BR", "pt_BR", "Soma")])
+def test_the_teachers_preset_opens_the_28_by_28_example(new_page, locale, lang, word):
+    page = new_page("", locale)
+    page.get_by_text(re.compile("For teachers|Para professores")).first.click()
+    page.wait_for_timeout(500)
+    link = page.get_by_role("link", name=re.compile("28 × 28"))
+    link.scroll_into_view_if_needed()
+    shoot(page, f"links_home_{lang}")
+    link.click()
+    settle(page)
+    no_exception(page)
+    assert metric_values(page)[:3] == ["32 × 32 × 3", "5 × 5 × 3", "28 × 28 × 1"]
+    shoot(page, f"links_preset28_{lang}")
