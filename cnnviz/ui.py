@@ -11,6 +11,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import logging
+import threading
 
 import numpy as np
 import streamlit as st
@@ -827,28 +828,30 @@ def show_filters(weight, channel: int, conv_name: str) -> None:
 TOP_IMAGES_N = 1000
 
 
-_TOP_COMPUTED: set[str] = set()   # bundled models whose top images this server process has computed
+_TOP: dict[str, tuple] = {}     # bundled model -> (its test images, every layer's top images), per server
+_TOP_LOCK = threading.Lock()
 
 
-@st.cache_resource(show_spinner=False, max_entries=6)
-def _top_images_for(name: str, _progress=None):
-    """For a bundled model: its first 1,000 test images and every layer's top images (computed once;
-    ``_progress(done, total)`` hears from the first computation)."""
+def _top_images_for(name: str, progress=None):
+    """For a bundled model: its first 1,000 test images and every layer's top images, computed once
+    per server process. Not ``st.cache_resource``: the first computation draws its progress bar,
+    which a cached function may not do. Two first requests at once: the second waits for the first."""
     import torch
 
     from . import data, models
     from . import inspect as insp
 
-    loaded = shared_model(name)
-    dataset = data.load_dataset(models.BUNDLED[name].dataset, train=False)
-    x, _ = data.as_tensors(dataset, TOP_IMAGES_N)
-    mean = torch.tensor(loaded.mean).view(1, -1, 1, 1)
-    std = torch.tensor(loaded.std).view(1, -1, 1, 1)
-    acts = insp.activations(loaded.model, ((x[:1] - mean) / std))
-    layers = [n for n, a in acts.items() if n != "output" and a.ndim == 4]
-    found = insp.top_images(loaded.model, (x - mean) / std, layers, k=8, progress=_progress)
-    _TOP_COMPUTED.add(name)
-    return x, found
+    with _TOP_LOCK:
+        if name not in _TOP:
+            loaded = shared_model(name)
+            dataset = data.load_dataset(models.BUNDLED[name].dataset, train=False)
+            x, _ = data.as_tensors(dataset, TOP_IMAGES_N)
+            mean = torch.tensor(loaded.mean).view(1, -1, 1, 1)
+            std = torch.tensor(loaded.std).view(1, -1, 1, 1)
+            acts = insp.activations(loaded.model, ((x[:1] - mean) / std))
+            layers = [n for n, a in acts.items() if n != "output" and a.ndim == 4]
+            _TOP[name] = (x, insp.top_images(loaded.model, (x - mean) / std, layers, k=8, progress=progress))
+        return _TOP[name]
 
 
 def top_images(name: str, layer: str):
@@ -856,16 +859,12 @@ def top_images(name: str, layer: str):
 
     The first computation (1,000 images through the network) takes its turn in the server's line
     (``heavy_memo``: place in line, Cancel, progress); once computed, every learner gets it at once."""
-    if name in _TOP_COMPUTED:
-        try:
-            x, found = _top_images_for(name)
-        except CnnvizError as err:
-            show_error(err)
-            return None
+    if name in _TOP:
+        x, found = _TOP[name]
         return x, found[layer]
     text = t("inside.top_computing", n=TOP_IMAGES_N)
     top = heavy_memo("inside.top", name, "top_images", lambda job: _top_images_for(
-        name, _progress=lambda done, total: job.progress(done / max(total, 1), text=text)), text=text)
+        name, progress=lambda done, total: job.progress(done / max(total, 1), text=text)), text=text)
     return None if top is None else (top[0], top[1][layer])
 
 

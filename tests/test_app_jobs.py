@@ -135,3 +135,27 @@ def test_cancel_click_is_remembered_until_the_learner_asks_again(line):
     assert not at.exception
     assert at.session_state["explain.integrated_gradients"][1].method == "integrated_gradients"
     assert t("jobs.stopped", "en") not in [i.value for i in at.info]
+
+
+def test_inside_first_top_images_take_their_turn_then_everybody_gets_them_at_once(line, monkeypatch):
+    from cnnviz import ui
+
+    q, holders = line
+    holders[1].release()
+    monkeypatch.setattr(ui, "_TOP", {})              # as on a fresh server: not computed yet
+    seen = []
+    th = lesson_ticket(q, holders[:1], free(holders[:1]), seen)
+    at = app_helpers.open_lesson("lessons/inside.py", "pt_BR", state={"inside.draw": False,
+                                                                      "inside.predict.skip": True})
+    th.join(LONG)
+    assert seen and seen[0].kind == "top_images" and seen[0].first_position == 1
+    assert t("jobs.waited", "pt_BR", pos=1, secs=seen[0].waited) in [c.value for c in at.caption]
+    assert "digits" in ui._TOP                        # computed once, for the whole server
+    # another learner, the line full again: the top images come at once, without waiting
+    again = q.submit("train", "teacher-again")
+    other = app_helpers.open_lesson("lessons/inside.py", "en", state={"inside.draw": False,
+                                                                      "inside.predict.skip": True})
+    assert q.waiting() == [] and q.running() == [again]      # it never stood in line
+    again.release()
+    assert not [c.value for c in other.caption if "in line" in c.value]
+    assert [c.value for c in other.caption if c.value.startswith("The 8 test images (out of the first 1,000)")]
