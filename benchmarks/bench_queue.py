@@ -147,6 +147,8 @@ def main() -> None:
     ap.add_argument("--per-class", type=int, default=20)
     ap.add_argument("--think", type=float, default=0.05)
     ap.add_argument("--only", nargs="*", default=["idle", "free", "semaphore", "line"])
+    ap.add_argument("--threads", type=int, default=None, help="torch threads per job in the line "
+                    "(default: cnnviz.jobs.THREADS_PER_JOB)")
     a = ap.parse_args()
 
     import os
@@ -155,6 +157,8 @@ def main() -> None:
 
     from cnnviz import jobs
 
+    if a.threads:
+        jobs.THREADS_PER_JOB = a.threads
     step, job = step_work(), training(a.per_class, a.epochs)
     step()
     t0 = time.perf_counter()

@@ -58,10 +58,12 @@ def default_slots(cores: int | None = None) -> int:
     return max(1, cores // 2)
 
 
-def limit_torch_threads(n: int = THREADS_PER_JOB) -> None:
-    """Heavy jobs run on ``n`` torch threads (process-wide; every caller passes the same ``n``)."""
+def limit_torch_threads(n: int | None = None) -> None:
+    """Heavy jobs run on ``n`` (``THREADS_PER_JOB``) torch threads (process-wide; every caller
+    passes the same ``n``)."""
     import torch
 
+    n = n or THREADS_PER_JOB
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
 
