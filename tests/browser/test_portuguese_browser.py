@@ -157,7 +157,7 @@ def test_a_network_on_a_sample_speaks_portuguese(new_page):
     page = open_lesson(new_page, "inside-a-cnn")
     keyed(page, "inside.draw").locator("label").first.click()
     settle(page)
-    keyed(page, "inside.predict.skip_button").locator("button").click()   # the softmax waits for a guess (issue 13)
+    keyed(page, "inside.predict.skip_button").locator("button").first.click()   # the softmax waits for a guess (issue 13)
     settle(page)
     page.locator("[data-testid='stMain'] .katex").first.wait_for(state="attached", timeout=120_000)
     no_exception(page)
