@@ -86,7 +86,9 @@ def test_the_softmax_formula_writes_out_the_predicted_class(new_page, tmp_path):
     upload_picture(page, tmp_path / "seven.png")
     assert page.locator("[data-testid='stMetricValue']").first.inner_text().strip() == str(predicted)
     page.get_by_role("heading", name="5. The output: softmax").scroll_into_view_if_needed()
+    keyed(page, "inside.predict.skip_button").locator("button").first.click()   # the softmax waits for a guess (issue 13)
     wait_idle(page)
+    page.locator("[data-testid='stMain'] .katex").first.wait_for(state="attached", timeout=60_000)
     tex = " ".join(page.evaluate(
         "[...document.querySelectorAll(\"annotation[encoding='application/x-tex']\")].map(a => a.textContent)"))
     shoot(page, "inside_projector_softmax")
