@@ -168,6 +168,9 @@ class Cluster:
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *self.streamlit_args]
         # one secret for all workers: the XSRF cookie of an upload is valid on any of them
         env = {**os.environ, "STREAMLIT_SERVER_COOKIE_SECRET": self._secret}
+        # glibc gives each of the ~30 script threads its own malloc arena: 2 arenas keep a worker with
+        # 30 sessions at +3 MB instead of +90 MB (peak -60 MB), at no measured latency cost (docs/PERFORMANCE.md)
+        env.setdefault("MALLOC_ARENA_MAX", "2")
         w.proc = subprocess.Popen(cmd, cwd=self.app.parent, stdout=w.log.open("ab"), stderr=subprocess.STDOUT,
                                   start_new_session=True, env=env)
 
