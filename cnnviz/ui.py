@@ -1100,6 +1100,8 @@ def step_controls(prefix: str, pos_key: str, n: int, strongest: int, *, ticking:
     ``{prefix}.first``, ``.prev``, ``.next``, ``.last``, ``.goto_max``, ``.play``, ``.speed``,
     ``.position``.
     """
+    # the position is always in the link (?conv.t=168): a lesson may start elsewhere than 0
+    url_seed(pos_key, pos_key, int, lambda v: 0 <= v < n)
     st.session_state.setdefault(pos_key, 0)
     if st.session_state[pos_key] >= n:
         st.session_state[pos_key] = n - 1
@@ -1130,7 +1132,8 @@ def step_controls(prefix: str, pos_key: str, n: int, strongest: int, *, ticking:
     if st.session_state[play_key] != ticking:
         st.rerun()  # the whole page, so the fragment is defined again with its timer on or off
     if n > 1:
-        st.slider(t(f"{prefix}.position"), 0, n - 1, key=pos_key, bind="query-params")
+        st.slider(t(f"{prefix}.position"), 0, n - 1, key=pos_key)
+    url_keep(pos_key, st.session_state[pos_key], None)
     return st.session_state[pos_key]
 
 

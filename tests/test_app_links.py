@@ -104,8 +104,9 @@ def test_a_tampered_convolution_link_says_so_in_portuguese_and_shows_the_default
     assert np.array_equal(at.session_state["conv.kernel"], kernels.PRESETS["curve_detector"])
     assert at.number_input(key="conv.stride").value == 1
     assert "6600" in sum_line(at)                      # the article's default view: the curve on the mouse
-    for bad in ("conv.stride", "conv.k", "conv.t", "conv.preset", "conv.bias"):
+    for bad in ("conv.stride", "conv.k", "conv.preset", "conv.bias"):
         assert bad not in at.query_params
+    assert at.query_params["conv.t"] == str(at.slider(key="conv.t").value) != "999999"   # the lesson's start
 
 
 def test_a_plain_link_gives_no_warning():
@@ -180,3 +181,15 @@ def test_the_teachers_presets_open_the_courses_examples():
         assert not link_warnings(view)
         shown = " ".join(metrics(view) + [m.value for m in view.markdown] + [c.value for c in view.caption])
         assert expected[label] in shown, (label, shown[:400])
+
+
+def test_the_first_position_is_in_the_link_too():
+    # the lesson opens on the mouse's tail, not on position 0: a link to position 0 must say so
+    at = open_link(CONV, {"lang": "en"})
+    start = at.slider(key="conv.t").value
+    assert start != 0 and at.query_params["conv.t"] == str(start)
+    at.button(key="conv.first").click().run()
+    assert at.query_params["conv.t"] == "0"
+    again = open_link(CONV, {"lang": "en", "conv.t": "0"})
+    assert again.slider(key="conv.t").value == 0
+    assert sum_line(again) == sum_line(at)
