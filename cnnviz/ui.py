@@ -1319,6 +1319,8 @@ PRESENT_CSS = """
   h2 { font-size: 2.3rem !important; }
   h3 { font-size: 1.8rem !important; }
   [data-testid="stMetricValue"] { font-size: 2.6rem !important; }
+  [data-testid="stSelectbox"] input, [data-testid="stNumberInput"] input, [data-testid="stTextInput"] input,
+  [data-testid="stCode"] code { font-size: 1.05rem !important; }
   .block-container, [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
 </style>
 """
