@@ -69,7 +69,9 @@ def number_format():
 def plot(fig, *, key: str, where=None) -> None:
     """A plotly chart in the learner's language: 12.288,5 in Portuguese, 12,288.5 in English,
     without plotly's toolbar (a class doesn't need the zoom buttons)."""
-    fig.update_layout(separators=",." if lang() == "pt_BR" else ".,")
+    separators = ",." if lang() == "pt_BR" else ".,"
+    if fig.layout.separators != separators:     # a shared (cached) figure comes with them: not modified
+        fig.update_layout(separators=separators)
     (where or st).plotly_chart(fig, config={"displayModeBar": False}, key=key)
 
 
