@@ -133,6 +133,20 @@ backend cnnviz_workers
 """
 
 
+def wait_for_health(port: int, proc: subprocess.Popen, timeout: float) -> bool:
+    """Whether Streamlit's health check on 127.0.0.1:``port`` answers "ok" within ``timeout``
+    seconds (False at once if ``proc``, the process that should answer, has exited)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                if r.read() == b"ok":
+                    return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
 @dataclass
 class Worker:
     port: int
@@ -175,17 +189,9 @@ class Cluster:
                                   start_new_session=True, env=env)
 
     def _wait_healthy(self, w: Worker, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if w.proc.poll() is not None:
-                raise RuntimeError(f"worker on port {w.port} exited ({w.proc.returncode}); see {w.log}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{w.port}/_stcore/health", timeout=2) as r:
-                    if r.read() == b"ok":
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(f"worker on port {w.port} not healthy after {timeout:.0f} s; see {w.log}")
+        if not wait_for_health(w.port, w.proc, timeout):
+            why = f"exited ({w.proc.returncode})" if w.proc.poll() is not None else f"not healthy after {timeout:.0f} s"
+            raise RuntimeError(f"worker on port {w.port} {why}; see {w.log}")
 
     def start(self) -> "Cluster":
         self._workers = [Worker(free_port()) for _ in range(self.workers)]
@@ -219,16 +225,10 @@ class Cluster:
             cmd = [exe, "-db", "-f", str(conf)]
         log = (self.run_dir / "proxy.log").open("ab")
         self._proxy = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self._proxy.poll() is not None:
-                raise RuntimeError(f"{self.proxy} exited: {(self.run_dir / 'proxy.log').read_text()[-800:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_stcore/health", timeout=2) as r:
-                    if r.read() == b"ok":
-                        return self
-            except OSError:
-                time.sleep(0.2)
+        if wait_for_health(self.port, self._proxy, 20):
+            return self
+        if self._proxy.poll() is not None:
+            raise RuntimeError(f"{self.proxy} exited: {(self.run_dir / 'proxy.log').read_text()[-800:]}")
         raise RuntimeError(f"{self.proxy} did not answer on port {self.port}; see {self.run_dir}")
 
     def worker_pids(self) -> list[int]:

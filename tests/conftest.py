@@ -7,8 +7,28 @@ Chromium through Playwright; they live in tests/browser/ with their fixtures.
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Two Streamlit workers behind nginx (python -m cnnviz.serve), with the debug header that
+    names the worker of each response; skipped where nginx is not installed."""
+    import shutil
+
+    from cnnviz import serve
+
+    if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
+        pytest.skip("nginx is not installed (apt-get install nginx)")
+    c = serve.Cluster(workers=2, port=serve.free_port(), debug_header=True)
+    try:
+        c.start()
+        yield c
+    finally:
+        c.stop()

@@ -2,7 +2,6 @@
 
 import base64
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -13,7 +12,6 @@ import pytest
 
 from cnnviz import serve
 
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 
 def test_nginx_config_is_sticky_by_cookie_not_by_address():
@@ -42,18 +40,6 @@ def test_print_config_for_remote_workers():
     out = subprocess.run([sys.executable, "-m", "cnnviz.serve", "--print-config", "nginx", "--upstream",
                           "10.1.1.1:8501", "--port", "80"], capture_output=True, text=True, check=True).stdout
     assert "server 10.1.1.1:8501" in out and "listen 0.0.0.0:80;" in out
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    if not NGINX:
-        pytest.skip("nginx is not installed (apt-get install nginx)")
-    c = serve.Cluster(workers=2, port=serve.free_port(), debug_header=True)
-    try:
-        c.start()
-        yield c
-    finally:
-        c.stop()
 
 
 def get(url: str, cookie: str | None = None) -> tuple[str, str, str]:

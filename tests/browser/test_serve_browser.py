@@ -1,32 +1,14 @@
 """Two students in Chromium on the multi-worker setup (python -m cnnviz.serve): each one's lesson,
 upload and step work through nginx, on the worker their cookie chose."""
 
-import io
-import shutil
-from pathlib import Path
-
 import numpy as np
-import pytest
 from PIL import Image
 
 from browser_helpers import keyed, no_exception, shoot, wait_idle
-from cnnviz import serve
 
 
-@pytest.fixture(scope="module")
-def proxied():
-    if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
-        pytest.skip("nginx is not installed (apt-get install nginx)")
-    c = serve.Cluster(workers=2, port=serve.free_port(), debug_header=True)
-    try:
-        c.start()
-        yield c
-    finally:
-        c.stop()
-
-
-def test_two_students_on_two_workers(chromium, proxied, tmp_path):
-    url = f"http://127.0.0.1:{proxied.port}"
+def test_two_students_on_two_workers(chromium, cluster, tmp_path):
+    url = f"http://127.0.0.1:{cluster.port}"
     photo = tmp_path / "stripes.png"
     arr = np.zeros((40, 40), np.uint8)
     arr[:, ::4] = 255
