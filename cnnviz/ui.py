@@ -1082,6 +1082,14 @@ def heavy_memo(key: str, ident, kind: str, compute, *, text: str | None = None, 
     return value
 
 
+def keep_in_range(key: str, high: int, low: int = 0) -> None:
+    """Before a slider keyed ``key`` is drawn: bring a value it kept from a bigger picture (or a
+    link) back into ``low``..``high``; Streamlit raises on a value outside the slider's range."""
+    value = st.session_state.get(key)
+    if isinstance(value, (int, float)) and not low <= value <= max(low, high):
+        st.session_state[key] = int(min(max(value, low), max(low, high)))
+
+
 PLAY_TICK = 0.5   # seconds between two steps while Play is on (x1 = 2 positions a second)
 
 

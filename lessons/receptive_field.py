@@ -68,6 +68,8 @@ if img is not None:
     else:
         with left:
             st.caption(t("rf.out_size", h=h, w=w, oh=oh, ow=ow, layer=names[-1]))
+            ui.keep_in_range("rf.row", oh - 1)      # a smaller picture than the last one (or a link)
+            ui.keep_in_range("rf.col", ow - 1)
             r = st.slider(t("rf.unit_row"), 0, oh - 1, oh // 2, key="rf.row", bind="query-params") if oh > 1 else 0
             c = st.slider(t("rf.unit_col"), 0, ow - 1, ow // 2, key="rf.col", bind="query-params") if ow > 1 else 0
         top, lft, size = last.box(r, c)
