@@ -64,6 +64,16 @@ MAX_DURATION = 3600.0
 LOCALES = {"en": "en-US", "pt-BR": "pt-BR"}
 TRIGGERS = ("button", "download_button")
 COMPONENTS = ("bidi_component", "component_instance")
+
+
+def _answers_on_mount(el) -> bool:
+    """A component that sends a value as soon as it is drawn: the drawing canvas does (its size);
+    the clickable picture of predict-then-reveal (streamlit-image-coordinates) waits for a click."""
+    kind = el.WhichOneof("type")
+    if kind not in COMPONENTS:
+        return False
+    name = getattr(getattr(el, kind), "component_name", "") or ""
+    return "image_coordinates" not in name
 # A run that ends an interaction (a run stopped for st.rerun() is followed by another one).
 ENDING = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
           ForwardMsg.FINISHED_WITH_COMPILE_ERROR}
@@ -405,7 +415,7 @@ class Student:
         """Scroll down: Chromium then loads the page's components (the drawing canvas, in its tab), the
         canvas sends its size as its value, and that is one more full run of the page. None if the page
         has no component."""
-        if not any(el.WhichOneof("type") in COMPONENTS for el in self.page.elements.values()):
+        if not any(_answers_on_mount(el) for el in self.page.elements.values()):
             return None
         return await self.rerun(states=self.page.states(), page_hash=self.page.page_hash)
 
