@@ -6,6 +6,8 @@ is there with its questions and Check buttons, and that Check answers inside the
 fragment) without an exception.
 """
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 from browser_helpers import SHOTS, keyed, no_exception, wait_idle
