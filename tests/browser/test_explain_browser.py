@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from browser_helpers import keyed, no_exception, shoot, wait_idle
+from browser_helpers import choose_option, keyed, no_exception, shoot, wait_idle
 
 SAMPLES = Path(__file__).resolve().parents[2] / "assets" / "samples"
 
@@ -50,16 +50,7 @@ def assert_one_class(page):
 
 
 def pick_model(page, label: str):
-    option = page.get_by_role("option", name=label)
-    for _ in range(3):              # a click that lands while the page is still drawing opens nothing
-        keyed(page, "model").locator("input[role='combobox']").click()
-        try:
-            option.wait_for(state="visible", timeout=10_000)
-            break
-        except Exception:  # noqa: BLE001 - playwright's TimeoutError: try again
-            page.keyboard.press("Escape")
-            wait_idle(page)
-    option.click()
+    choose_option(page, "model", label)
     wait_idle(page, 1000)
 
 

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from browser_helpers import keyed, no_exception, shoot, wait_idle
+from browser_helpers import choose_option, keyed, no_exception, shoot, wait_idle
 from PIL import Image, ImageDraw
 
 from cnnviz import data
@@ -70,17 +70,7 @@ def test_own_pictures_upload_and_train(new_page, tmp_path, locale):
             im.save(path)
             files[cls].append(str(path))
     page = new_page("train", locale=locale)
-    option = page.get_by_role("option", name=text["option"])
-    for _ in range(5):       # the first click can land while the page is still drawing
-        keyed(page, "train.dataset").click()
-        try:
-            option.wait_for(state="visible", timeout=5_000)
-            break
-        except Exception:  # noqa: BLE001 - playwright's TimeoutError: try again
-            page.keyboard.press("Escape")
-            wait_idle(page)
-    option.click()
-    wait_idle(page)
+    choose_option(page, "train.dataset", text["option"], tries=5)
     for i, cls in enumerate(files):
         keyed(page, f"train.own_name.{i}").locator("input").fill(cls)
         keyed(page, f"train.own_name.{i}").locator("input").press("Enter")
