@@ -16,9 +16,19 @@ def press(page, key):
     keyed(page, key).locator("button").click()
 
 
+def more_pictures(page):
+    """500 pictures per class (the default 20 train in a second: the progress would flash by)."""
+    slider = keyed(page, "train.per_class").locator("[role='slider'], input[type='range']").first
+    slider.focus()
+    for _ in range(4):
+        slider.press("ArrowRight")
+    wait_idle(page)
+
+
 def long_training(page):
     """30 epochs on 500 pictures per class without early stopping: it holds its slot a while."""
-    for key, presses in (("train.per_class", 4), ("train.epochs", 15)):
+    more_pictures(page)
+    for key, presses in (("train.epochs", 15),):
         slider = keyed(page, key).locator("[role='slider'], input[type='range']").first
         slider.focus()
         for _ in range(presses):
@@ -42,6 +52,7 @@ def test_trainings_wait_in_line_show_their_place_and_cancel_leaves_the_line(new_
     press(first, "train.go")
     first.get_by_text(WAITING["en-US"].format(n=1)).first.wait_for(state="visible", timeout=60_000)
     second = new_page("train", locale="pt-BR")
+    more_pictures(second)
     press(second, "train.go")
     second.get_by_text(WAITING["pt-BR"].format(n=2)).first.wait_for(state="visible", timeout=60_000)
     first.wait_for_timeout(1500)
