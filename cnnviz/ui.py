@@ -1100,7 +1100,8 @@ def playing(prefix: str) -> bool:
 
 
 def step_controls(prefix: str, pos_key: str, n: int, strongest: int, *, ticking: bool,
-                  speeds: list[int] | None = None, speed_label=None) -> int:
+                  speeds: list[int] | None = None, speed_label=None, on_strongest=None,
+                  strongest_help: str | None = None) -> int:
     """First / back / forward / last / strongest buttons, Play and a position slider -> the position.
 
     Call it inside a fragment whose timer runs when ``ticking`` (see ``playing``): each timer
@@ -1108,7 +1109,8 @@ def step_controls(prefix: str, pos_key: str, n: int, strongest: int, *, ticking:
     whenever Play and the timer disagree (Play was just switched on or off, inside the fragment,
     or the end was reached) the whole page reruns and defines the fragment again. Labels:
     ``{prefix}.first``, ``.prev``, ``.next``, ``.last``, ``.goto_max``, ``.play``, ``.speed``,
-    ``.position``.
+    ``.position``. ``on_strongest()`` runs too when the strongest button is pressed (e.g. it
+    answers a question the lesson asks below: the guess is skipped), ``strongest_help`` says so.
     """
     # the position is always in the link (?conv.t=168): a lesson may start elsewhere than 0
     url_seed(pos_key, pos_key, int, lambda v: 0 <= v < n)
@@ -1118,6 +1120,12 @@ def step_controls(prefix: str, pos_key: str, n: int, strongest: int, *, ticking:
 
     def move(delta=None, to=None):
         st.session_state[pos_key] = int(np.clip(st.session_state[pos_key] + delta if to is None else to, 0, n - 1))
+
+    def to_strongest():
+        move(to=int(strongest))
+        if on_strongest is not None:
+            on_strongest()
+            st.session_state[f"{prefix}.max.rerun"] = True   # what it changed lies outside the fragment
 
     play_key, speed_key = f"{prefix}.play", f"{prefix}.speed"
     if ticking and st.session_state.get(play_key):
@@ -1132,14 +1140,14 @@ def step_controls(prefix: str, pos_key: str, n: int, strongest: int, *, ticking:
     b[2].button(":material/chevron_right:", key=f"{prefix}.next", on_click=move, args=(1,), help=t(f"{prefix}.next"))
     b[3].button(":material/last_page:", key=f"{prefix}.last", on_click=move, kwargs={"to": n - 1},
                 help=t(f"{prefix}.last"))
-    b[4].button(t(f"{prefix}.goto_max"), key=f"{prefix}.max", on_click=move, icon=":material/target:",
-                kwargs={"to": int(strongest)})
+    b[4].button(t(f"{prefix}.goto_max"), key=f"{prefix}.max", on_click=to_strongest, icon=":material/target:",
+                help=strongest_help)
     b[5].toggle(t(f"{prefix}.play"), key=play_key)
     if speeds:
         if st.session_state.get(speed_key) not in speeds:  # the map changed size under us
             st.session_state[speed_key] = speeds[0]
         b[6].select_slider(t(f"{prefix}.speed"), speeds, key=speed_key, format_func=speed_label)
-    if st.session_state[play_key] != ticking:
+    if st.session_state[play_key] != ticking or st.session_state.pop(f"{prefix}.max.rerun", False):
         st.rerun()  # the whole page, so the fragment is defined again with its timer on or off
     if n > 1:
         st.slider(t(f"{prefix}.position"), 0, n - 1, key=pos_key)
@@ -1394,15 +1402,16 @@ def predict_again(prefix: str) -> None:
     st.session_state[f"{prefix}.predict.round"] = st.session_state.get(f"{prefix}.predict.round", 0) + 1
 
 
-def predict_buttons(prefix: str, state: str, *, where=None) -> None:
-    """"Skip: show it" while asking; "Try again" once revealed; "Predict first" after a skip."""
+def predict_buttons(prefix: str, state: str, *, where=None, key_suffix: str = "") -> None:
+    """"Skip: show it" while asking; "Try again" once revealed; "Predict first" after a skip
+    (``key_suffix``: a second set of them elsewhere on the page)."""
     where = where or st
     if state == "ask":
-        where.button(t(f"exercises.predict.skip.{prefix}"), key=f"{prefix}.predict.skip_button", on_click=predict_skip,
-                     args=(prefix,), icon=":material/visibility:", help=t("exercises.predict.skip_help"))
+        where.button(t(f"exercises.predict.skip.{prefix}"), key=f"{prefix}.predict.skip_button{key_suffix}",
+                     on_click=predict_skip, args=(prefix,), icon=":material/visibility:", help=t("exercises.predict.skip_help"))
     else:
         where.button(t("exercises.predict.again" if state == "guessed" else "exercises.predict.first"),
-                     key=f"{prefix}.predict.again_button", on_click=predict_again, args=(prefix,),
+                     key=f"{prefix}.predict.again_button{key_suffix}", on_click=predict_again, args=(prefix,),
                      icon=":material/replay:")
 
 
@@ -1616,9 +1625,12 @@ def _new_question(base: str, kind: str, ctx: dict) -> None:
         st.session_state.pop(base + suffix, None)
 
 
-def _record(lesson_url: str, qid: str, correct: bool) -> None:
+def _record(lesson_url: str, qid: str, correct: bool) -> bool:
+    """Note an answer; True when it is a new right one (the sidebar's count changes)."""
     per = _results().setdefault(lesson_url, {})
-    per[qid] = bool(per.get(qid)) or correct
+    before = bool(per.get(qid))
+    per[qid] = before or correct
+    return per[qid] and not before
 
 
 @st.fragment
@@ -1654,8 +1666,8 @@ def _self_check_question(lesson_url: str, i: int, kind: str, ctx: dict) -> None:
             verdict = ex.check(q, given, current)
             st.session_state[base + ".result"] = result = (sig, given)
             checked = True
-            if verdict.problem is None:
-                _record(lesson_url, f"{i}:{sig}", verdict.correct)
+            if verdict.problem is None and _record(lesson_url, f"{i}:{sig}", verdict.correct):
+                st.rerun()   # the whole page: the sidebar's count of right answers, outside this fragment
         b2.button(t("exercises.new_question"), key=base + ".new", icon=":material/casino:", width="stretch",
                   on_click=_new_question, args=(base, kind, ctx))
         if checked:

@@ -80,6 +80,8 @@ if "conv.t" not in st.session_state:
 
 
 ticking = ui.playing("conv")
+about = ui.predict_context(result.output, kernel)    # the question under the map: where will it fire most?
+asking = ui.predict_state("conv", about)[0] == "ask"
 full_map = figures.colorize(result.output)   # coloured once; each step only greys out the rest
 shown = small if depth == "rgb" else small.convert("L")
 lo, hi = figures.display_range(pixels)     # a dim picture (the course's mouse) is shown stretched
@@ -92,7 +94,10 @@ def stepper():
     row_label = t("conv.speed_row")
     idx = ui.step_controls("conv", "conv.t", n_pos, int(np.argmax(result.output)), ticking=ticking,
                            speeds=sorted({1, 2, 4, 8, w_out}),
-                           speed_label=lambda v: row_label if v == w_out and v > 8 else f"×{v}")
+                           speed_label=lambda v: row_label if v == w_out and v > 8 else f"×{v}",
+                           # the strongest answer is the question's answer: pressing it skips the guess
+                           on_strongest=(lambda: ui.predict_skip("conv")) if asking else None,
+                           strongest_help=t("exercises.predict.conv_strongest_help") if asking else None)
     row, col = divmod(idx, w_out)
     step = result.step(row, col)
     top, left, bh, bw = result.receptive_box(row, col)
@@ -159,7 +164,6 @@ def centre(p):
 
 def whole_map():
     # Predict, then reveal: the learner clicks where the kernel will fire most before the map is drawn
-    about = ui.predict_context(result.output, kernel)
     state, guess = ui.predict_state("conv", about)
     if state == "ask":
         st.markdown(t("exercises.predict.conv_ask"))

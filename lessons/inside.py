@@ -57,10 +57,16 @@ labels = loaded.class_labels(lang)
 with col_seen:
     st.image(figures.upscale(loaded.to_image(x), 220),
              caption=t("inside.network_sees", h=h_in, w=w_in, c=c_in), width="content")
+about = ui.predict_context(loaded.source, loaded.name, x.numpy())   # the guess of section 5 is about this
+best = int(probs.argmax())
 with col_pred:
-    best = int(probs.argmax())
-    st.metric(t("inside.prediction"), labels[best], f"{ui.num(probs[best] * 100, 1)} %", delta_color="off", delta_arrow="off")
-    ui.confidence_note(logits, labels, loaded=loaded)
+    if ui.predict_state("inside", about)[0] == "ask":    # the answer waits for the learner's guess
+        st.info(t("exercises.predict.inside_hidden"), icon=":material/help:")
+        ui.predict_buttons("inside", "ask", key_suffix="_top")
+    else:
+        st.metric(t("inside.prediction"), labels[best], f"{ui.num(probs[best] * 100, 1)} %", delta_color="off",
+                  delta_arrow="off")
+        ui.confidence_note(logits, labels, loaded=loaded)
     st.caption(t("inside.preprocess_" + ("digits" if is_digits else "gray" if c_in == 1 else "rgb"),
                  h=h_in, w=w_in))
 
@@ -193,7 +199,6 @@ st.header(t("inside.out_header"))
 def guess_the_class() -> str:
     """Predict, then reveal: the learner picks the class the network will say before the softmax
     is shown; then whether it was right. The state: "ask" (softmax hidden), "guessed", "skipped"."""
-    about = ui.predict_context(loaded.source, loaded.name, x.numpy())
     state, guess = ui.predict_state("inside", about)
     best = int(probs.argmax())
     if state == "ask":

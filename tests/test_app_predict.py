@@ -97,6 +97,19 @@ def test_skip_shows_the_map_at_once_and_stays_skipped_predict_first_brings_the_q
     assert metric(at, "Máximo") is None and click_key(at)
 
 
+def test_the_strongest_answer_button_is_the_answer_it_skips_the_guess_and_says_so():
+    at = open_lesson("lessons/convolution.py", "en")
+    assert "question under the map" in at.button(key="conv.max").help    # it says what it gives away
+    at.button(key="conv.max").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(m.value.rstrip().endswith("= **9000**") for m in at.markdown if m.value.startswith("**Sum**"))
+    assert metric(at, "Maximum") == "9000" and not at.get("component_instance")   # skipped, not asked
+    assert at.button(key="conv.predict.again_button").label == "Predict first"
+    at.button(key="conv.predict.again_button").click().run()
+    assert metric(at, "Maximum") is None and click_key(at)
+    assert "question under the map" in at.button(key="conv.max").help
+
+
 def test_a_guess_belongs_to_its_picture_a_new_working_size_asks_again():
     at = open_lesson("lessons/convolution.py", "pt_BR")
     r, c = strongest_centre()
@@ -178,7 +191,8 @@ def guess_box(at: AppTest):
 
 def test_inside_asks_for_the_class_before_the_softmax_a_right_guess_is_praised():
     at = open_inside()
-    assert at.metric[0].value == "7"
+    assert not at.metric                                    # the answer is not given away in section 1
+    assert any("hidden" in i.value for i in at.info)
     assert any("which class will the network say" in m.value for m in at.markdown)
     assert not at.latex                                     # no softmax before the guess
     assert at.button(key="inside.predict.reveal").disabled  # nothing picked yet
@@ -187,6 +201,7 @@ def test_inside_asks_for_the_class_before_the_softmax_a_right_guess_is_praised()
     assert not at.exception, [e.value for e in at.exception]
     kind, text = verdict(at)
     assert kind == "success" and text.startswith("Right: the network says “7”"), text
+    assert at.metric[0].value == "7"                        # now section 1 shows it too
     assert any(r"\dfrac{e^{" in x.value for x in at.latex)  # now the softmax
     at.button(key="inside.predict.again_button").click().run()
     assert not at.latex and guess_box(at).value is None

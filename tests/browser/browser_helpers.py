@@ -64,3 +64,12 @@ def choose_option(page, key: str, label: str, tries: int = 4):
             wait_idle(page)
     option.click()
     wait_idle(page)
+
+
+def reveal_prediction(page):
+    """Inside a CNN hides the network's answer until the learner guesses it (issue 13): "Skip: show
+    the answer" at the top shows it, for tests about what comes after."""
+    button = keyed(page, "inside.predict.skip_button_top").locator("button").first
+    button.wait_for(state="visible", timeout=120_000)
+    button.click()
+    wait_idle(page)

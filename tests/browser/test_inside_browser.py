@@ -1,9 +1,11 @@
 """Inside a CNN in a real browser: draw a digit, watch the prediction change, pick a layer."""
 
-from browser_helpers import draw_stroke, no_exception, shoot, wait_idle
+from browser_helpers import draw_stroke, keyed, no_exception, reveal_prediction, shoot, wait_idle
 
 
 def prediction(page) -> str:
+    if keyed(page, "inside.predict.skip_button_top").count():   # hidden until a guess: skip it
+        reveal_prediction(page)
     value = page.locator("[data-testid='stMetricValue']").first
     value.wait_for(state="visible", timeout=90_000)
     return value.inner_text().strip()

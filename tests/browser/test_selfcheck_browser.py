@@ -96,3 +96,35 @@ def test_a_lesson_ends_with_summary_self_check_and_next(new_page, locale):
     nxt.scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     page.screenshot(path=str(SHOTS / f"course_next_{locale}.png"))
+
+
+@pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
+def test_a_right_answer_counts_in_the_sidebar_at_once(new_page, locale):
+    """Check reruns only its question (a fragment); a right answer still updates the sidebar's
+    count at once, not on the next page. The question: which of four kernels made this map
+    (tried option by option until the answer is right)."""
+    from cnnviz.i18n import t
+
+    lang = locale.replace("-", "_")
+    page = new_page("convolution", locale)
+    bar = keyed(page, "course-progress").locator("[data-testid='stProgress']")
+    expect(bar).to_contain_text(t("course.progress", lang, opened=1, total=10, right=0), timeout=60_000)
+    question = keyed(page, "sc-convolution-2")
+    question.wait_for(state="attached", timeout=120_000)
+    question.scroll_into_view_if_needed()
+    options = question.locator("[data-testid='stRadio'] [role='radiogroup'] label")
+    expect(options).to_have_count(4, timeout=60_000)
+    for k in range(4):
+        options.nth(k).click()
+        wait_idle(page)
+        keyed(page, "sc.convolution.2.check").locator("button").click()
+        wait_idle(page)
+        expect(question.locator("[data-testid='stAlert']")).to_have_count(1, timeout=60_000)
+        if question.locator("[data-testid='stAlertContentSuccess']").count():
+            break
+        expect(bar).to_contain_text(t("course.progress", lang, opened=1, total=10, right=0))   # wrong: no change
+    else:
+        raise AssertionError("none of the four kernels was accepted")
+    expect(bar).to_contain_text(t("course.progress", lang, opened=1, total=10, right=1), timeout=30_000)
+    expect(question.locator("[data-testid='stAlertContentSuccess']")).to_have_count(1)   # the feedback stays
+    no_exception(page)
