@@ -7,8 +7,12 @@ CPU and the functions that took it (inclusive time, "ttot", and own time, "tsub"
 
     pip install yappi          # a tool for you, not a dependency of the project
     python benchmarks/profile_steps.py --top 25 [--warm] [--step "open explain"]
+    python benchmarks/profile_steps.py --only explain --warm --summary    # one lesson's steps, CPU only
 
 ``--warm`` goes through the path once first (what the class sees after the teacher's try).
+``--only WORD`` keeps the steps whose name contains WORD (e.g. ``explain``: open it, change the
+class); ``--summary`` runs the server without the profiler and prints each step's server CPU only
+(``--passes N``: go through the steps N times, each pass a new session).
 Only 127.0.0.1. Bounded: each step times out after 180 s.
 """
 
@@ -76,7 +80,9 @@ async def main(args) -> None:
     port = cr.free_port()
     env = {**os.environ, "CNNVIZ_PROFILE_OUT": str(out)}
     log = open(tmp / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, "--server.headless", "true", "--server.port",
+    # --summary: the plain server, no profiler (yappi's hooks would double the CPU it measures)
+    launch = ["-m", "streamlit", "run", "app.py"] if args.summary else ["-c", SERVER]
+    proc = subprocess.Popen([sys.executable, *launch, "--server.headless", "true", "--server.port",
                              str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats",
                              "false", "--server.fileWatcherType", "none"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -89,12 +95,14 @@ async def main(args) -> None:
                     break
             except OSError:
                 time.sleep(0.2)
-        passes = 2 if args.warm else 1
+        passes = (2 if args.warm else 1) if args.passes is None else args.passes
+        profile = not args.summary
         for p in range(passes):
             s = cr.Student(0, base, "en", 180, True)
             await s.connect()
-            dump(proc, out)
-            for step in cr.lesson_path():
+            if profile:
+                dump(proc, out)
+            for step in [st for st in cr.lesson_path() if not args.only or args.only in st.name]:
                 cpu0 = cr.server_usage([proc.pid])[0]
                 try:
                     secs = await step.run(s)
@@ -104,11 +112,12 @@ async def main(args) -> None:
                 if s.media:
                     await s.fetch_media()
                 cpu = cr.server_usage([proc.pid])[0] - cpu0
-                dump(proc, out)
+                if profile:
+                    dump(proc, out)
                 if secs is None:
                     continue
                 label = f"{step.name} (pass {p + 1}, {secs:.2f} s wall)"
-                if p == passes - 1 and (not args.step or args.step == step.name):
+                if p == passes - 1 and not args.summary and (not args.step or args.step == step.name):
                     show(out, args.top, label, cpu)
                 else:
                     print(f"{label}: server CPU {cpu:.2f} s")
@@ -126,4 +135,7 @@ if __name__ == "__main__":
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--warm", action="store_true", help="go through the path once first")
     ap.add_argument("--step", help="print the profile of this step only")
+    ap.add_argument("--only", help="run only the steps whose name contains this (e.g. explain)")
+    ap.add_argument("--summary", action="store_true", help="server CPU per step, no profiler, no tables")
+    ap.add_argument("--passes", type=int, help="go through the steps this many times (default 1, 2 with --warm)")
     asyncio.run(main(ap.parse_args()))
