@@ -1,0 +1,194 @@
+"""Charts (plotly, imported when a chart is built): curves, bars, heatmaps, a confusion
+matrix and a latent plane."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from .. import i18n
+from .scale import CHOSEN, Scale, map_scale
+
+
+def curves_figure(fractions, deletion, insertion, *, names: tuple[str, str], xtitle: str, ytitle: str):
+    """Deletion and insertion curves of one explanation (probability of the class vs pixels changed).
+
+    Built once per curves, labels and language and shared (a class on the same picture draws the
+    same three charts; a plotly figure costs 7-20 ms to build): callers must not modify it. Its
+    separators are already the language's, so ``ui.plot`` leaves it as it is."""
+    lang = i18n.current()
+    return _curves_figure(tuple(float(v) for v in fractions), tuple(float(v) for v in deletion),
+                          tuple(float(v) for v in insertion), tuple(names), xtitle, ytitle, lang)
+
+
+@lru_cache(maxsize=64)
+def _curves_figure(fractions, deletion, insertion, names, xtitle, ytitle, lang):
+    import plotly.graph_objects as go
+
+    fig = go.Figure(layout={"separators": ",." if lang == "pt_BR" else ".,"})
+    fig.add_scatter(x=list(fractions), y=list(deletion), name=names[0], mode="lines", line={"color": "#2166ac"})
+    fig.add_scatter(x=list(fractions), y=list(insertion), name=names[1], mode="lines", line={"color": "#e07b00"})
+    fig.update_layout(height=250, margin={"l": 4, "r": 4, "t": 40, "b": 4}, legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+                      xaxis={"title": xtitle, "tickformat": ".0%"}, yaxis={"title": ytitle, "range": [0, 1]})
+    return fig
+
+
+def heatmap(values: np.ndarray, *, hover: str = "row %{y}, col %{x}: %{z:.3f}", size: int = 360,
+            scale: "Scale | None" = None):
+    """One activation map, large, with its value under the mouse (plotly) and a colour bar
+    with numbers, in the same colours as ``colorize``/``map_grid`` (``map_scale``'s rule:
+    blue-white-red around 0 when any value is negative, the sequential scale otherwise)."""
+    import plotly.graph_objects as go
+
+    v = np.asarray(values, dtype=np.float64)
+    sc = scale or map_scale(v)
+    stops = np.linspace(0, 1, 11)
+    colorscale = [[float(f), "rgb({},{},{})".format(*(int(c) for c in sc.lut[int(round(f * 255))]))]
+                  for f in stops]
+    if sc.diverging:
+        m = max(abs(sc.lo), abs(sc.hi)) or 1.0
+        zmin, zmax = -m, m
+    else:
+        zmin, zmax = sc.lo, (sc.hi if sc.hi > sc.lo else sc.lo + 1.0)
+    fig = go.Figure(go.Heatmap(z=v, colorscale=colorscale, zmin=zmin, zmax=zmax,
+                               hovertemplate=hover + "<extra></extra>",
+                               colorbar={"thickness": 14, "tickfont": {"size": 14}}))
+    fig.update_layout(width=size + 70, height=size, margin={"l": 4, "r": 4, "t": 4, "b": 4},
+                      xaxis={"visible": False, "constrain": "domain"},
+                      yaxis={"visible": False, "autorange": "reversed", "scaleanchor": "x"})
+    return fig
+
+
+def probability_bars(labels: list[str], probs: list[float]):
+    """The top classes as horizontal bars, most likely on top, with percentages."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Bar(x=[p * 100 for p in probs][::-1], y=labels[::-1], orientation="h",
+                           text=[p * 100 for p in probs][::-1], texttemplate="%{text:.1f} %",
+                           textposition="auto",
+                           marker={"color": (["#e07b00"] + ["#9fb3c8"] * (len(probs) - 1))[::-1]},
+                           hovertemplate="%{y}: %{x:.2f} %<extra></extra>"))
+    fig.update_layout(height=60 + 36 * len(labels), margin={"l": 4, "r": 4, "t": 4, "b": 24},
+                      xaxis={"range": [0, 100], "ticksuffix": " %"}, yaxis={"type": "category"})
+    return fig
+
+
+def rank_corr_figure(steps: list[str], series: dict[str, list[float]], *, ytitle: str):
+    """Rank correlation with the original map, one line per method, as layers are randomized."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for name, values in series.items():
+        fig.add_scatter(x=steps, y=values, name=name, mode="lines+markers")
+    fig.update_layout(height=260, margin={"l": 4, "r": 4, "t": 4, "b": 4}, legend={"orientation": "h", "y": -0.35},
+                      yaxis={"title": ytitle, "range": [-1, 1.05]}, xaxis={"type": "category"})
+    return fig
+
+
+def log_bars(groups: dict[str, list[tuple[str, int]]], *, ytitle: str):
+    """Weights per layer on a log scale, one colour per network (an MLP's dwarf a CNN's).
+
+    Numbers are formatted by plotly, so the layout's ``separators`` (``ui.plot``) localizes them."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for name, rows in groups.items():
+        fig.add_bar(x=[f"{name}: {layer}" if len(groups) > 1 else layer for layer, _ in rows],
+                    y=[max(n, 1) for _, n in rows], name=name, text=[n for _, n in rows],
+                    texttemplate="%{text:,}", textposition="outside", cliponaxis=False)
+    fig.update_layout(height=340, margin={"l": 4, "r": 4, "t": 30, "b": 4}, yaxis={"type": "log", "title": ytitle},
+                      legend={"orientation": "h", "y": 1.1}, uniformtext={"minsize": 9, "mode": "hide"})
+    return fig
+
+
+def growth_figure(layers: list[str], sizes: list[int], jumps: list[int], *, names: tuple[str, str]):
+    """How the receptive field (and the jump between units) grows, layer after layer."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    fig.add_bar(x=layers, y=sizes, name=names[0], text=sizes, textposition="outside", marker={"color": "#e07b00"})
+    fig.add_scatter(x=layers, y=jumps, name=names[1], mode="lines+markers", line={"color": "#2166ac"})
+    fig.update_layout(height=280, margin={"l": 4, "r": 4, "t": 30, "b": 4}, legend={"orientation": "h", "y": 1.12},
+                      xaxis={"type": "category"}, yaxis={"title": "pixels"})
+    return fig
+
+
+def training_figure(history: list[dict], *, names: dict[str, str], best_epoch: int = 0,
+                    max_epochs: int | None = None):
+    """Loss (left) and accuracy (right) per epoch, training and validation, as training goes.
+
+    names: titles for "loss", "accuracy", "train", "val", "epoch", "best". The best
+    validation epoch (the weights early stopping gives back) is marked.
+    """
+    from plotly.subplots import make_subplots
+
+    epochs = [h["epoch"] for h in history]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(names["loss"], names["accuracy"]),
+                        horizontal_spacing=0.12)
+    style = {"train": {"color": "#2166ac"}, "val": {"color": "#e07b00"}}
+    for col, (train_key, val_key) in ((1, ("loss", "val_loss")), (2, ("train_acc", "val_acc"))):
+        scale = 100 if col == 2 else 1
+        for which, key in (("train", train_key), ("val", val_key)):
+            fig.add_scatter(x=epochs, y=[scale * h[key] for h in history], name=names[which],
+                            mode="lines+markers", line=style[which], legendgroup=which,
+                            showlegend=col == 1, row=1, col=col)
+    if best_epoch:
+        best = history[best_epoch - 1]
+        fig.add_scatter(x=[best_epoch], y=[100 * best["val_acc"]], name=names["best"], mode="markers",
+                        marker={"symbol": "star", "size": 16, "color": "#d62728"}, row=1, col=2)
+    last = max_epochs or (epochs[-1] if epochs else 1)
+    fig.update_xaxes(title_text=names["epoch"], range=[0.5, last + 0.5], dtick=1 if last <= 20 else None)
+    fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(range=[0, 100], ticksuffix=" %", row=1, col=2)
+    fig.update_layout(height=300, margin={"l": 4, "r": 4, "t": 40, "b": 4},
+                      legend={"orientation": "h", "y": -0.25, "yanchor": "top"})
+    return fig
+
+
+def confusion_figure(counts: np.ndarray, labels: list[str], *, xtitle: str, ytitle: str, hover: str):
+    """A confusion matrix: rows = true class, columns = predicted; the diagonal is what's right.
+
+    hover: a plotly hovertemplate with %{y} (true), %{x} (predicted), %{z} (count).
+    """
+    import plotly.graph_objects as go
+
+    counts = np.asarray(counts)
+    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)   # colour = share of the true class
+    fig = go.Figure(go.Heatmap(z=share, x=labels, y=labels, customdata=counts, text=counts,
+                               texttemplate="%{text}", colorscale="Blues", zmin=0, zmax=1,
+                               showscale=False, hovertemplate=hover + "<extra></extra>"))
+    fig.update_layout(height=120 + 34 * len(labels), margin={"l": 4, "r": 4, "t": 10, "b": 4},
+                      xaxis={"title": xtitle, "side": "bottom", "tickangle": -35},
+                      yaxis={"title": ytitle, "autorange": "reversed"})
+    return fig
+
+
+def latent_figure(points: np.ndarray, labels: np.ndarray, names: list[str], *, marked=None,
+                  marked_name: str = "", chosen=None, chosen_name: str = "", size: int = 460):
+    """A 2-number latent space: one dot per image, coloured by its class (which the
+    autoencoder never saw), an optional star at ``marked`` (z1, z2) and an optional
+    orange ring and cross at ``chosen`` (the point being decoded)."""
+    import plotly.graph_objects as go
+
+    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+               "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+    fig = go.Figure()
+    for c, name in enumerate(names):
+        sel = labels == c
+        fig.add_scattergl(x=points[sel, 0], y=points[sel, 1], mode="markers", name=name,
+                          marker={"size": 4, "color": palette[c % len(palette)], "opacity": 0.7},
+                          hovertemplate=name + ": (%{x:.2f}, %{y:.2f})<extra></extra>")
+    if marked is not None:
+        fig.add_scatter(x=[marked[0]], y=[marked[1]], mode="markers", name=marked_name,
+                        marker={"symbol": "star", "size": 20, "color": "#111", "line": {"color": "#fff", "width": 1}})
+    if chosen is not None:
+        fig.add_scatter(x=[chosen[0]], y=[chosen[1]], mode="markers", name=chosen_name,
+                        marker={"symbol": "circle-x-open", "size": 26, "color": CHOSEN,
+                                "line": {"color": CHOSEN, "width": 4}},
+                        hovertemplate=chosen_name + "<extra></extra>")
+    fig.update_layout(height=size, margin={"l": 4, "r": 4, "t": 10, "b": 4},
+                      xaxis={"title": "z₁", "zeroline": True}, yaxis={"title": "z₂", "zeroline": True,
+                                                                       "scaleanchor": "x"},
+                      legend={"itemsizing": "constant"})
+    return fig
