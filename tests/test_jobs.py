@@ -247,3 +247,200 @@ def test_jobs_run_on_the_set_torch_threads():
             assert torch.get_num_threads() == jobs.THREADS_PER_JOB
     finally:
         torch.set_num_threads(before)
+
+
+# ------------------------------------------------------------------ one line for the whole machine
+# ``python -m cnnviz.serve`` starts several worker processes; with CNNVIZ_JOBS_DIR they share one
+# line: the slots and the order are the machine's. Two JobQueues on one folder stand for two
+# processes (each keeps its own tickets and threads); a real second process checks the rest.
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def machine(tmp_path, monkeypatch):
+    """The folder of a shared line, as cnnviz.serve gives its workers (through the environment)."""
+    folder = tmp_path / "jobs"
+    monkeypatch.setenv("CNNVIZ_JOBS_DIR", str(folder))
+    return folder
+
+
+def test_two_workers_on_one_machine_share_the_slots(machine):
+    one, two = jobs.JobQueue(slots=1), jobs.JobQueue(slots=1)     # two workers, one 1-slot machine
+    log = []
+    a = Worker(one, "a", log)
+    wait_until(lambda: ("start", "a") in log)
+    b = Worker(two, "b", log)                  # the other worker's learner waits: the machine is busy
+    b.submitted.wait(LONG)
+    time.sleep(0.3)
+    assert ("start", "b") not in log and b.ticket.state == jobs.WAITING and b.ticket.position == 1
+    a.finish()
+    wait_until(lambda: ("start", "b") in log)
+    b.finish()
+    assert log == [("start", "a"), ("end", "a"), ("start", "b"), ("end", "b")]
+
+
+def test_first_come_first_served_and_positions_across_workers(machine):
+    one, two = jobs.JobQueue(slots=1), jobs.JobQueue(slots=1)
+    log = []
+    first = Worker(one, "a", log)
+    wait_until(lambda: ("start", "a") in log)
+    others = []
+    for queue, owner in ((two, "b"), (one, "c"), (two, "d"), (one, "e")):   # alternating workers
+        w = Worker(queue, owner, log)
+        w.submitted.wait(LONG)
+        others.append(w)
+    assert [w.ticket.position for w in others] == [1, 2, 3, 4]
+    assert [w.ticket.first_position for w in others] == [1, 2, 3, 4]
+    assert one.machine_waiting() == two.machine_waiting() == 4
+    assert [t.owner for t in one.waiting()] == ["c", "e"] and [t.owner for t in two.waiting()] == ["b", "d"]
+    first.finish()
+    wait_until(lambda: ("start", "b") in log)
+    assert [w.ticket.position for w in others] == [0, 1, 2, 3]
+    for w in others:
+        wait_until(lambda w=w: ("start", w.ticket.owner) in log)
+        w.finish()
+    assert log == [(s, o) for o in "abcde" for s in ("start", "end")]     # one at a time, in order
+    assert not list((machine / "wait").iterdir())                          # no ticket left behind
+
+
+def test_many_threads_in_two_workers_never_exceed_the_machine_slots(machine):
+    queues = [jobs.JobQueue(slots=2), jobs.JobQueue(slots=2)]
+    active, peak, lock, errors = [0], [0], threading.Lock(), []
+
+    def one(i):
+        try:
+            with queues[i % 2].run("x", i % 5, on_wait=lambda t: None, poll=0.001) as ticket:
+                with lock:
+                    active[0] += 1
+                    peak[0] = max(peak[0], active[0])
+                try:
+                    time.sleep(0.01)
+                    ticket.check()
+                finally:
+                    with lock:
+                        active[0] -= 1
+        except jobs.Cancelled:
+            pass
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(30)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(LONG)
+    assert not any(th.is_alive() for th in threads)
+    assert not errors and peak[0] == 2          # both machine slots used, never a third
+    assert all(q.running() == [] and q.waiting() == [] for q in queues)
+
+
+def test_cancel_in_line_and_a_failing_job_across_workers(machine):
+    one, two = jobs.JobQueue(slots=1), jobs.JobQueue(slots=1)
+    log = []
+    a = Worker(one, "a", log)
+    wait_until(lambda: ("start", "a") in log)
+    b = Worker(two, "b", log)
+    b.submitted.wait(LONG)
+    c = Worker(one, "c", log)
+    c.submitted.wait(LONG)
+    assert c.ticket.position == 2
+    b.ticket.cancel()                          # b leaves the line: c, in the other worker, moves up
+    b.thread.join(LONG)
+    assert isinstance(b.error, jobs.Cancelled) and c.ticket.position == 1
+    a.finish()
+    wait_until(lambda: ("start", "c") in log)
+    c.finish()
+    with pytest.raises(ZeroDivisionError):     # a job that raises gives the machine's slot back
+        with two.run("train", "d"):
+            1 / 0
+    with one.run("train", "e") as ticket:
+        assert ticket.state == jobs.RUNNING and ticket.first_position == 0
+
+
+def test_a_learners_new_request_replaces_the_old_one_in_a_shared_line(machine):
+    q, other_worker = jobs.JobQueue(slots=2), jobs.JobQueue(slots=2)
+    log = []
+    old = Worker(q, "same", log)
+    wait_until(lambda: ("start", "same") in log)
+    new = Worker(q, "same", log, kind="occlusion")     # the old one runs on: the new one is held
+    new.submitted.wait(LONG)
+    behind = Worker(other_worker, "other", log)        # behind it, but a slot is free: it goes first
+    wait_until(lambda: ("start", "other") in log or old.error is not None)
+    old.thread.join(LONG)
+    assert isinstance(old.error, jobs.Cancelled)
+    wait_until(lambda: log.count(("start", "same")) == 2)
+    assert new.ticket.kind == "occlusion"
+    new.finish()
+    behind.finish()
+
+
+CHILD = """
+import sys
+from cnnviz import jobs
+q = jobs.JobQueue(slots=1)
+with q.run("train", "child", on_wait=lambda t: print("waiting", t.position, flush=True), poll=0.05):
+    print("running", flush=True)
+    sys.stdin.readline()
+print("done", flush=True)
+"""
+
+
+class Child:
+    """A real second server process taking a ticket of the shared line (from the environment)."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen([sys.executable, "-c", CHILD], cwd=ROOT, env=os.environ.copy(),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.lines = []
+        threading.Thread(target=lambda: self.lines.extend(iter(self.proc.stdout.readline, "")),
+                         daemon=True).start()
+
+    def said(self, text):
+        return any(line.strip() == text for line in self.lines)
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(LONG)
+
+
+def test_a_second_process_waits_for_the_machine_slot_and_a_killed_one_gives_it_back(machine):
+    q, log = jobs.JobQueue(slots=1), []
+    child = Child()                                # another worker process: it trains first
+    try:
+        wait_until(lambda: child.said("running"))
+        a = Worker(q, "a", log)
+        a.submitted.wait(LONG)
+        time.sleep(0.3)
+        assert ("start", "a") not in log and a.ticket.position == 1
+        child.kill()                               # the worker crashes in the middle of its job:
+        wait_until(lambda: ("start", "a") in log)  # its flock went with it, the slot is free
+        # now a second process comes while ours runs: it waits, number 1 in line
+        waiting = Child()
+        wait_until(lambda: waiting.said("waiting 1"))
+        b = Worker(q, "b", log)
+        b.submitted.wait(LONG)
+        assert b.ticket.position == 2              # behind the other process's ticket
+        waiting.kill()                             # it crashes in line: its ticket is removed
+        wait_until(lambda: b.ticket.position == 1)
+        a.finish()
+        wait_until(lambda: ("start", "b") in log)
+        b.finish()
+        # and a third one, which finishes normally, gets the slot as well
+        last = Child()
+        wait_until(lambda: last.said("running"))
+        last.proc.stdin.write("\n")
+        last.proc.stdin.flush()
+        wait_until(lambda: last.said("done"))
+        assert last.proc.wait(LONG) == 0
+    finally:
+        for c in [child] + [v for v in (locals().get("waiting"), locals().get("last")) if v]:
+            if c.proc.poll() is None:
+                c.kill()
+    assert not list((machine / "wait").iterdir())
