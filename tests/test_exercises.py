@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from cnnviz import exercises as ex
 from cnnviz import i18n
 from cnnviz.exercises import ExerciseError, check, expected_text, generate, parse_matrix, parse_number
+from cnnviz.exercises.layers_inside import _rf_fields
 
 ALL_KINDS = [k for kinds in ex.KINDS.values() for k in kinds]
 SEEDS = range(8)
@@ -195,9 +196,9 @@ def test_the_course_numbers_come_out():
 
 def test_receptive_fields_of_known_stacks():
     # three 3x3 convolutions see 7 x 7 (VGG's argument); a stride-2 pool doubles later growth
-    rows = ex._rf_fields(["conv3", "conv3", "conv3"])
+    rows = _rf_fields(["conv3", "conv3", "conv3"])
     assert rows[-1][1].size == 7 and rows[-1][1].jump == 1
-    rows = ex._rf_fields(["conv3", "pool2", "conv3"])
+    rows = _rf_fields(["conv3", "pool2", "conv3"])
     assert [f.size for _, f in rows] == [3, 4, 8] and rows[-1][1].jump == 2
     for seed in range(10):
         q = generate("rf.compare", seed)
