@@ -15,7 +15,16 @@ sets ``cnnviz_worker`` to that id; later requests carry it, and ``hash ... consi
 the same worker. (haproxy inserts its own cookie: ``--proxy haproxy``.) If a worker dies, its
 browsers are re-hashed to a living one and start a new session; the supervisor restarts it.
 
-Nothing here imports streamlit or torch: this module only writes configuration and runs processes.
+All workers share one line of heavy work (``CNNVIZ_JOBS_DIR``, a folder of this run; see
+``cnnviz.jobs``): two workers on a 2-core laptop run one training at a time, not one each.
+
+Each worker is warmed before the proxy sends it anybody (``warm``): one session opens the lessons
+of the class's path and then the others, so the imports, the bundled models, their layer outputs
+and the compiled convolution are ready for the first learner. Bounded in time; a failure is
+logged, never fatal (``--no-warm`` skips it).
+
+Nothing here imports streamlit or torch at import time: this module writes configuration, runs
+processes and (``warm``) speaks Streamlit's websocket protocol with its protobuf messages.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -37,6 +47,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 COOKIE = "cnnviz_worker"
 MAX_BODY_MB = 60          # the largest upload: a 50 MB model file (images stop at 20 MB)
+# the lessons of the class's path first (issue 11), then every other page of the navigation
+WARM_FIRST = ("convolution", "inside-a-cnn", "inside-a-cnn?inside.draw=false", "explain", "image-as-numbers")
+WARM_BUDGET = 150.0       # seconds, at most, to warm one worker
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -148,6 +161,96 @@ def wait_for_health(port: int, proc: subprocess.Popen, timeout: float) -> bool:
 
 
 @dataclass
+class Warmed:
+    """What warming one worker did: seconds per page opened (url path, "" = home), the problems."""
+
+    port: int
+    pages: dict = field(default_factory=dict)
+    problems: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.pages) and not self.problems
+
+    def summary(self) -> str:
+        opened = ", ".join(f"/{p} {s:.1f} s" for p, s in self.pages.items())
+        return (f"worker on port {self.port} warmed in {self.seconds:.1f} s ({opened})"
+                + (f"; problems: {'; '.join(self.problems)}" if self.problems else ""))
+
+
+def open_page(port: int, path: str, *, timeout: float, locale: str = "en-US") -> tuple[float, list[str], list[str]]:
+    """Open one page of the app on 127.0.0.1:``port`` as a new browser session would (a websocket
+    to ``/_stcore/stream``, one rerun request for the url path, ``?query`` included) and wait for
+    its run to end: (seconds, the exceptions the page showed, the url paths of the app's pages)."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from websockets.sync.client import connect
+
+    ending = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+              ForwardMsg.FINISHED_WITH_COMPILE_ERROR}
+    base = f"http://127.0.0.1:{port}"
+    path, _, query = path.partition("?")
+    t0 = time.monotonic()
+    exceptions, pages = [], []
+    with connect(f"ws://127.0.0.1:{port}/_stcore/stream", origin=base, subprotocols=["streamlit"],
+                 open_timeout=timeout, max_size=None, proxy=None, compression=None) as ws:
+        msg = BackMsg()
+        rs = msg.rerun_script
+        rs.query_string = query
+        rs.page_name = path
+        ci = rs.context_info
+        ci.timezone, ci.timezone_offset, ci.locale = "UTC", 0, locale
+        ci.url, ci.is_embedded, ci.color_scheme = f"{base}/{path}" + (f"?{query}" if query else ""), False, "light"
+        ws.send(msg.SerializeToString())
+        while True:
+            left = timeout - (time.monotonic() - t0)
+            if left <= 0:
+                raise TimeoutError(f"/{path} did not finish within {timeout:.0f} s")
+            fm = ForwardMsg.FromString(ws.recv(timeout=left))
+            kind = fm.WhichOneof("type")
+            if kind == "navigation":
+                pages = [p.url_pathname for p in fm.navigation.app_pages]
+            elif kind == "page_not_found":
+                raise LookupError(f"no page /{path}")
+            elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element" \
+                    and fm.delta.new_element.WhichOneof("type") == "exception":
+                exceptions.append(f"/{path}: {fm.delta.new_element.exception.type}: "
+                                  f"{fm.delta.new_element.exception.message}"[:300])
+            elif kind == "script_finished" and fm.script_finished in ending:
+                if fm.script_finished == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
+                    exceptions.append(f"/{path}: compile error")
+                return time.monotonic() - t0, exceptions, pages
+
+
+def warm(port: int, *, first: tuple[str, ...] = WARM_FIRST, budget: float = WARM_BUDGET,
+         every_page: bool = True) -> Warmed:
+    """Warm the worker on 127.0.0.1:``port``: open the home page, the lessons in ``first``, then
+    (``every_page``) the app's other pages, one session each, until ``budget`` seconds are spent.
+    Never raises: what went wrong is in ``Warmed.problems``."""
+    out, t0 = Warmed(port), time.monotonic()
+    todo, known = ["", *first], None
+    while todo:
+        path = todo.pop(0)
+        left = budget - (time.monotonic() - t0)
+        if left <= 1:
+            out.problems.append(f"time budget of {budget:.0f} s spent before /{path}")
+            break
+        try:
+            secs, exceptions, pages = open_page(port, path, timeout=left)
+            out.pages[path] = secs
+            out.problems += exceptions
+            if known is None and pages:
+                known = pages
+                if every_page:
+                    todo += [p for p in pages if p not in todo and p not in out.pages and p != path]
+        except Exception as err:  # noqa: BLE001 - a warm-up failure is logged, never fatal
+            out.problems.append(f"/{path}: {type(err).__name__}: {err}"[:300])
+    out.seconds = time.monotonic() - t0
+    return out
+
+
+@dataclass
 class Worker:
     port: int
     proc: subprocess.Popen | None = None
@@ -165,11 +268,14 @@ class Cluster:
     proxy: str = "nginx"
     app: Path = ROOT / "app.py"
     debug_header: bool = False
+    warm: bool = True                 # open the lessons once on each worker before the proxy starts
+    warm_budget: float = WARM_BUDGET
     streamlit_args: list[str] = field(default_factory=list)
     run_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cnnviz-serve-")))
     _workers: list[Worker] = field(default_factory=list)
     _proxy: subprocess.Popen | None = None
     _secret: str = field(default_factory=lambda: secrets.token_hex(16))
+    warmed: dict = field(default_factory=dict)        # port -> Warmed (the last warm-up of that worker)
 
     @property
     def url(self) -> str:
@@ -185,6 +291,9 @@ class Cluster:
         # glibc gives each of the ~30 script threads its own malloc arena: 2 arenas keep a worker with
         # 30 sessions at +3 MB instead of +90 MB (peak -60 MB), at no measured latency cost (docs/PERFORMANCE.md)
         env.setdefault("MALLOC_ARENA_MAX", "2")
+        # one line of heavy work for the machine, not one per worker (cnnviz.jobs); a folder given
+        # in the environment is kept (several `serve`s on one machine can share it)
+        env.setdefault("CNNVIZ_JOBS_DIR", str(self.run_dir / "jobs"))
         w.proc = subprocess.Popen(cmd, cwd=self.app.parent, stdout=w.log.open("ab"), stderr=subprocess.STDOUT,
                                   start_new_session=True, env=env)
 
@@ -199,6 +308,8 @@ class Cluster:
             self._start_worker(w)
         for w in self._workers:
             self._wait_healthy(w)
+        if self.warm:
+            self.warm_workers()
         upstreams = [f"127.0.0.1:{w.port}" for w in self._workers]
         listen = f"{self.host}:{self.port}"
         if self.proxy == "nginx":
@@ -231,6 +342,28 @@ class Cluster:
             raise RuntimeError(f"{self.proxy} exited: {(self.run_dir / 'proxy.log').read_text()[-800:]}")
         raise RuntimeError(f"{self.proxy} did not answer on port {self.port}; see {self.run_dir}")
 
+    def _warm_one(self, w: Worker) -> Warmed:
+        result = warm(w.port, budget=self.warm_budget)
+        self.warmed[w.port] = result
+        with (self.run_dir / "warm.log").open("a") as log:
+            log.write(time.strftime("%H:%M:%S ") + result.summary() + "\n")
+        return result
+
+    def warm_workers(self) -> list[Warmed]:
+        """Warm every worker at once (each in a thread, each within ``warm_budget`` seconds)."""
+        threads = [threading.Thread(target=self._warm_one, args=(w,), daemon=True) for w in self._workers]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(self.warm_budget + 30)
+        return [self.warmed[w.port] for w in self._workers if w.port in self.warmed]
+
+    def _rewarm(self, w: Worker) -> None:
+        """A restarted worker: warm it once it answers (in the background; the proxy already
+        sends it the browsers that come)."""
+        if wait_for_health(w.port, w.proc, 180):
+            self._warm_one(w)
+
     def worker_pids(self) -> list[int]:
         return [w.proc.pid for w in self._workers if w.proc]
 
@@ -242,6 +375,8 @@ class Cluster:
                 w.restarts += 1
                 self._start_worker(w)
                 restarted.append(w.port)
+                if self.warm:
+                    threading.Thread(target=self._rewarm, args=(w,), daemon=True).start()
         return restarted
 
     def stop(self) -> None:
@@ -268,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="print the proxy configuration for --upstream servers and exit")
     ap.add_argument("--upstream", action="append", default=[],
                     help="host:port of a worker on another machine (with --print-config)")
+    ap.add_argument("--no-warm", action="store_true",
+                    help="do not open the lessons once on each worker before the proxy starts")
     ap.add_argument("--debug-header", action="store_true",
                     help="add X-Cnnviz-Upstream (the worker's address) to every response")
     args = ap.parse_args(argv)
@@ -285,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers < 1:
         ap.error("--workers must be at least 1")
     cluster = Cluster(workers=args.workers, host=args.host, port=args.port, proxy=args.proxy,
-                      debug_header=args.debug_header)
+                      debug_header=args.debug_header, warm=not args.no_warm)
     stopping = False
 
     def on_signal(*_):
@@ -296,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         cluster.start()
+        for result in cluster.warmed.values():
+            print(f"cnnviz: {result.summary()}", flush=True)
         print(f"cnnviz: {args.workers} workers behind {args.proxy} at {cluster.url} "
               f"(worker pids {', '.join(map(str, cluster.worker_pids()))}; logs in {cluster.run_dir})", flush=True)
         while not stopping:

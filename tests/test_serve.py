@@ -86,3 +86,56 @@ def test_a_dead_worker_is_restarted_and_its_browsers_keep_being_served(cluster):
     assert cluster.supervise_once() == [victim.port]
     cluster._wait_healthy(victim)
     assert victim.restarts == 1
+
+
+# ------------------------------------------------------------------ warm workers, one line of heavy work
+PATH = ("convolution", "inside-a-cnn", "explain", "image-as-numbers")     # the class's lessons (issue 11)
+
+
+def test_every_worker_is_warmed_on_the_class_path_before_the_proxy_starts(cluster):
+    assert sorted(cluster.warmed) == sorted(w.port for w in cluster._workers)
+    for port, result in cluster.warmed.items():
+        for lesson in PATH:                    # each lesson's page ran to its end on this worker
+            assert lesson in result.pages, (port, result.summary())
+            assert not [p for p in result.problems if p.startswith(f"/{lesson}:")], result.summary()
+        assert "" in result.pages and "inside-a-cnn?inside.draw=false" in result.pages
+    log = (cluster.run_dir / "warm.log").read_text()
+    assert all(f"worker on port {w.port} warmed" in log for w in cluster._workers)
+
+
+def test_the_workers_share_one_line_of_heavy_work(cluster):
+    """Every worker gets the same CNNVIZ_JOBS_DIR (cnnviz.jobs: the machine's slots and order)."""
+    dirs = set()
+    for pid in cluster.worker_pids():
+        env = dict(kv.split("=", 1) for kv in Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0") if "=" in kv)
+        dirs.add(env.get("CNNVIZ_JOBS_DIR"))
+    assert dirs == {str(cluster.run_dir / "jobs")}
+
+
+def test_a_failed_warm_up_is_reported_not_raised():
+    port = serve.free_port()                  # nobody listens there
+    result = serve.warm(port, budget=20)
+    assert not result.ok and result.pages == {}
+    assert result.problems and all("ConnectionRefused" in p or "Errno" in p for p in result.problems), result.problems
+    assert f"worker on port {port} warmed" in result.summary()
+
+
+def test_no_warm_skips_the_warm_up(monkeypatch):
+    made = []
+
+    class Fake:
+        def __init__(self, **kw):
+            made.append(kw)
+            self.warmed = {}
+
+        def start(self):
+            raise RuntimeError("not in this test")
+
+        def stop(self):
+            pass
+
+    monkeypatch.setattr(serve, "Cluster", Fake)
+    monkeypatch.setattr(serve.signal, "signal", lambda *a: None)     # keep pytest's Ctrl+C
+    assert serve.main(["--workers", "2", "--no-warm"]) == 1
+    assert serve.main(["--workers", "2"]) == 1
+    assert [kw["warm"] for kw in made] == [False, True]
