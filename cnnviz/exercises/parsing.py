@@ -116,16 +116,22 @@ def _split_values(text: str, length: int | None) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+def _typed_text(text) -> str:
+    """What a learner typed for several values, as text: an error when it is empty or too long."""
+    if text is None or not str(text).strip():
+        raise ExerciseError("exercises.error.empty")
+    s = str(text)
+    if len(s) > 40 * MAX_TEXT:
+        raise ExerciseError("exercises.error.too_long", max=40 * MAX_TEXT)
+    return s
+
+
 def parse_vector(text, length: int | None = None, lang: str | None = None) -> np.ndarray:
     """Values on one line ("0,66; 0,24; 0,10", "0.66, 0.24, 0.1", "1 0 3") or one per line."""
     if isinstance(text, (list, tuple, np.ndarray)):
         values = [parse_number(v, lang) for v in np.asarray(text, dtype=object).ravel()]
     else:
-        if text is None or not str(text).strip():
-            raise ExerciseError("exercises.error.empty")
-        s = str(text)
-        if len(s) > 40 * MAX_TEXT:
-            raise ExerciseError("exercises.error.too_long", max=40 * MAX_TEXT)
+        s = _typed_text(text)
         lines = [ln for ln in s.splitlines() if ln.strip()]
         parts = (lines if len(lines) > 1 else _split_values(lines[0], length))
         values = [parse_number(p, lang) for p in parts]
@@ -141,11 +147,7 @@ def parse_matrix(text, shape: tuple[int, int] | None = None, lang: str | None = 
         rows = [parse_vector(r, None, lang) if isinstance(r, (list, tuple, np.ndarray)) else
                 np.array([parse_number(r, lang)]) for r in (text if len(np.shape(text)) > 1 else [text])]
     else:
-        if text is None or not str(text).strip():
-            raise ExerciseError("exercises.error.empty")
-        s = str(text)
-        if len(s) > 40 * MAX_TEXT:
-            raise ExerciseError("exercises.error.too_long", max=40 * MAX_TEXT)
+        s = _typed_text(text)
         lines = [ln for ln in re.split(r"[;\n]", s) if ln.strip()]
         width = shape[1] if shape else None
         rows = [parse_vector(_split_values(ln, width) or ln, None, lang) for ln in lines]
