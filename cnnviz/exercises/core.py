@@ -16,6 +16,7 @@ from ..i18n import t
 from .parsing import ExerciseError, parse_matrix, parse_number, parse_vector
 
 
+# ---------------------------------------------------------------- the data model
 @dataclass(frozen=True)
 class Label:
     """A text to translate when drawn: a catalog key and its parameters."""
@@ -68,6 +69,7 @@ class Verdict:
     given: Any = None             # what was read from the answer
 
 
+# ---------------------------------------------------------------- writing numbers, rendering, checking
 def fmt(value, lang: str = i18n.DEFAULT, digits: int | None = None) -> str:
     """A number the learner's way: 4,294,967,296 / 4.294.967.296; 0.66 / 0,66.
 
@@ -202,8 +204,9 @@ def check(question: Question, answer, lang: str = i18n.DEFAULT) -> Verdict:
     return Verdict(bool(correct), exp_text, why, given=given)
 
 
-# The registry: one table, filled by the generator modules as they register (``_kind``), in the
-# order the package imports them.
+# ---------------------------------------------------------------- the registry of kinds
+# One table, filled by the generator modules (basics, layers_inside, training, explain) as they
+# register their kinds with ``_kind``, in the order ``exercises/__init__.py`` imports them.
 _GENERATORS: dict[str, Callable] = {}
 LESSON_OF: dict[str, str] = {}           # kind -> the lesson's url
 KINDS: dict[str, list[str]] = {}         # lesson -> its kinds

@@ -11,7 +11,7 @@ import numpy as np
 from ..conv import ConvError, convolve2d, output_size
 from ..i18n import t
 from .basics import _sample_crop
-from .core import Choice, Label, Question, ScoreList, _kind, _letters, _pick, _q, LESSON_OF
+from .core import LESSON_OF, Choice, Label, Question, ScoreList, _kind, _letters, _pick, _q
 
 
 @_kind("layers.relu", "layers")
