@@ -23,12 +23,22 @@ The runs of issue 11 (on a quiet machine; each starts its own server and stops i
     python benchmarks/classroom.py --start --warmup --sessions 30 --burst           # no think time at all
     python benchmarks/classroom.py --start --warmup --sessions 30 --lockstep 20     # "now all press next"
     python benchmarks/classroom.py --start --warmup --sessions 30 --workers 2       # 2 workers behind nginx
+    python benchmarks/classroom.py --start --warmup --sessions 30 --workers 2 --trainers 5 \
+        --interactions 10000 --duration 150 --timeout 600  # 5 train (one line for the machine), 25 step
     python benchmarks/classroom.py --start --sessions 10 --interactions 200 --duration 1200 --settle 30
                                                           # leak: the path 20 times; RSS over time, after
     python benchmarks/classroom.py --start --chromium-check        # the tool's page == Chromium's page?
 
 Against a server already running: ``--url http://127.0.0.1:8501 --server-pid PID`` (repeat
 ``--server-pid`` for each worker). ``--lang pt-BR`` or ``mixed`` for Portuguese browsers.
+
+With ``--trainers N`` the first N students open the Train lesson by a link
+(``train?train.per_class=...&train.epochs=...``, ``--train-query``) and press Train once: their
+trainings go through the server's line of heavy work (with several workers, the machine's line);
+the report says the place in line each one was given and how long its click took, while the other
+students follow the path (``--interactions`` and ``--duration`` keep them going meanwhile).
+The machine's load average (1 min) is printed at the start and the end of the class: the machine
+may be shared.
 
 Only 127.0.0.1 / localhost: this is a load tool for your own laptop, not for anyone's server.
 Exit status 0 when there was no error, every check held and every student saw the same numbers.
@@ -117,6 +127,7 @@ class Page:
     problems: list = field(default_factory=list)      # protocol problems (cache miss, page not found)
     finishes: list = field(default_factory=list)      # (status, fragment run?) as they come
     deltas: dict = field(default_factory=dict)        # element type -> count (for the Chromium check)
+    progress: list = field(default_factory=list)      # texts of progress bars, as they come
     auto_reruns: int = 0
 
     def feed(self, msg: ForwardMsg) -> None:
@@ -154,6 +165,8 @@ class Page:
                 self.fragments[path] = msg.delta.fragment_id
                 if et == "exception":
                     self.exceptions.append(f"{el.exception.type}: {el.exception.message}"[:300])
+                elif et == "progress" and el.progress.text:
+                    self.progress.append(el.progress.text)
                 self._widget_value(el, et)
             elif dk == "add_block":
                 self.deltas["block"] = self.deltas.get("block", 0) + 1
@@ -302,6 +315,7 @@ class Student:
         self._reader = None
         self._finished = asyncio.Event()
         self._url = base + "/"
+        self.query = ""                       # the query string of the page's url (a link's)
 
     # -------------------------------------------------------------- connection
     async def connect(self) -> None:
@@ -367,7 +381,7 @@ class Student:
         """Send one rerun request; seconds until the run (or fragment run) that answers it ends."""
         msg = BackMsg()
         rs = msg.rerun_script
-        rs.query_string = ""
+        rs.query_string = self.query
         rs.widget_states.widgets.extend(states)
         if page_name:
             rs.page_name = page_name
@@ -390,9 +404,11 @@ class Student:
             raise StepFailed("; ".join(self.page.problems[problems:]))
         return elapsed
 
-    async def open(self, url_path: str) -> float:
-        """Open a lesson: by its URL the first time (a teacher's link), then from the sidebar."""
-        self._url = f"{self.base}/{url_path}"
+    async def open(self, url_path: str, query: str = "") -> float:
+        """Open a lesson: by its URL the first time (a teacher's link, ``?query`` included), then from
+        the sidebar."""
+        self._url = f"{self.base}/{url_path}" + (f"?{query}" if query else "")
+        self.query = query
         if not self.opened:
             self.opened = True
             return await self.rerun(states=[], page_name=url_path)
@@ -483,6 +499,7 @@ class Step:
     expect: str | None = None         # digits the headline must show (first pass only)
     optional: bool = False            # skipped, not failed, when its widget is absent
     show: object = None               # obs -> the text the table shows (default: headline)
+    same: bool = True                 # every student must see the same page (a training's curves differ)
 
 
 def lesson_path() -> list[Step]:
@@ -499,6 +516,19 @@ def lesson_path() -> list[Step]:
         Step("open explain", lambda s: s.open("explain")),
         Step("explain: 2nd class", lambda s: s.choose("explain.target", 1)),
         Step("open image-as-numbers", lambda s: s.open("image-as-numbers")),
+    ]
+
+
+TRAIN_QUERY = "train.per_class=500&train.epochs=5"
+PLACE_RE = re.compile(r"(?:number|número) (\d+)")      # "Waiting in line: you are number 2..."
+
+
+def train_path(query: str = TRAIN_QUERY) -> list[Step]:
+    """A student who trains (--trainers): opens Train by a link, presses Train once, waits for it."""
+    return [
+        Step("open train", lambda s: s.open("train", query)),
+        Step("train: run (line)", lambda s: s.click("train.go"), same=False,
+             show=lambda o: "place in line " + (str(o["place"]) if o.get("place") else "- (ran at once)")),
     ]
 
 
@@ -580,6 +610,11 @@ class Sampler:
 async def student_session(i: int, args, rng: random.Random, base: str, deadline: float, steps: list[Step],
                           records: list[Record], pids: list[int], clients: list) -> None:
     lang = args.langs[i % len(args.langs)]
+    trainer = i < getattr(args, "trainers", 0)
+    if trainer:
+        steps = train_path(args.train_query)
+    else:
+        steps = [st for st in steps if st.name not in {x.name for x in train_path()}]
     s = Student(i, base, lang, args.timeout, not args.no_media)
     clients.append(s)
     t0 = time.monotonic()
@@ -593,7 +628,7 @@ async def student_session(i: int, args, rng: random.Random, base: str, deadline:
     done = slot = 0
     loop = 0
     try:
-        while done < args.interactions and time.monotonic() < deadline and (not args.one_pass or loop < 1):
+        while done < args.interactions and time.monotonic() < deadline and (not (args.one_pass or trainer) or loop < 1):
             for step in steps:
                 if done >= args.interactions or time.monotonic() >= deadline:
                     break
@@ -605,6 +640,7 @@ async def student_session(i: int, args, rng: random.Random, base: str, deadline:
                 before = len(s.page.exceptions)
                 cpu0 = server_usage(pids)[0] if pids and args.sessions == 1 else None
                 rec = Record(i, lang, step.name, loop, None)
+                progress = len(s.page.progress)
                 try:
                     rec.seconds = await step.run(s)
                     rec.skipped = rec.seconds is None
@@ -619,6 +655,9 @@ async def student_session(i: int, args, rng: random.Random, base: str, deadline:
                     rec.cpu = server_usage(pids)[0] - cpu0
                 rec.exceptions = s.page.exceptions[before:]
                 rec.obs = s.page.observe()
+                places = [int(m.group(1)) for text in s.page.progress[progress:] for m in [PLACE_RE.search(text)] if m]
+                if places:
+                    rec.obs["place"] = max(places)
                 records.append(rec)
                 done += not rec.skipped
                 if rec.error and s._reader is not None and s._reader.done():
@@ -637,18 +676,20 @@ async def run_class(args, base: str, pids: list[int]) -> dict:
     # for another's (a browser has its own connections)
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=min(64, args.sessions + 4)))
     rng = random.Random(args.seed)
-    steps = lesson_path()
+    steps = lesson_path() + (train_path(args.train_query) if args.trainers else [])
     records: list[Record] = []
     clients: list[Student] = []
     if args.warmup:            # one student through the path first: imports, models, caches (not counted)
         warm = argparse.Namespace(**{**vars(args), "burst": True, "lockstep": 0.0, "one_pass": True,
                                              "sessions": 1})
         warm_records: list[Record] = []
+        warm.trainers = 0
         await student_session(0, warm, rng, base, time.monotonic() + args.timeout * len(steps), steps,
                               warm_records, [], [])
         bad = [r for r in warm_records if r.error or r.exceptions]
         if bad:
             print(f"warm-up: {bad[0].step}: {bad[0].error or bad[0].exceptions[0]}", file=sys.stderr)
+    load0 = os.getloadavg()[0]
     cpu0, rss0 = server_usage(pids) if pids else (None, None)
     sampler = Sampler(pids)
     sampler.start()
@@ -669,6 +710,11 @@ async def run_class(args, base: str, pids: list[int]) -> dict:
     cpu1, rss1 = server_usage(pids) if pids else (None, None)
     out = summarize(args, records, steps, clients, wall, time.process_time() - proc0,
                     cpu0, cpu1, rss0, rss1, sampler.peak if pids else None, len(pending))
+    out["load_avg"] = {"start": load0, "end": os.getloadavg()[0]}
+    if args.trainers:
+        runs = [r for r in records if r.step == train_path()[1].name]
+        out["trainings"] = [{"student": r.student, "seconds": r.seconds, "place": (r.obs or {}).get("place"),
+                             "error": r.error} for r in sorted(runs, key=lambda r: r.student)]
     if pids:
         out["server"]["timeline"] = sampler.timeline        # (s, CPU s, RSS MB) every 5 s
         out["server"]["settle_s"] = args.settle
@@ -688,6 +734,7 @@ def summarize(args, records, steps, clients, wall, client_cpu, cpu0, cpu1, rss0,
     by_step = {s.name: [r for r in records if r.step == s.name] for s in steps}
     expect = {s.name: s.expect for s in steps}
     shows = {s.name: s.show for s in steps}
+    same = {s.name: s.same for s in steps}
 
     def seen(name, obs):
         try:
@@ -704,9 +751,9 @@ def summarize(args, records, steps, clients, wall, client_cpu, cpu0, cpu1, rss0,
             key = (r.loop, r.lang)
             groups.setdefault(key, {}).setdefault(json.dumps({k: v for k, v in r.obs.items() if k != "images"},
                                                              sort_keys=True, ensure_ascii=False), []).append(r)
-        distinct = max((len(g) for g in groups.values()), default=0)
+        distinct = max((len(g) for g in groups.values()), default=0) if same[name] else 1
         for (loop, lang), g in groups.items():
-            if len(g) > 1:
+            if len(g) > 1 and same[name]:
                 mismatches.append({"step": name, "loop": loop, "lang": lang,
                                    "variants": [{"students": [r.student for r in rs], "obs": json.loads(k)}
                                                 for k, rs in g.items()]})
@@ -762,7 +809,9 @@ def print_report(r: dict) -> None:
     pace = ("burst (no think time)" if r["burst"] else f"all together every {r['lockstep']:g} s" if r["lockstep"]
             else f"think {r['think'][0]:g}-{r['think'][1]:g} s")
     print(f"\n{r['sessions']} student(s), {', '.join(r['langs'])}, {pace}"
-          + f"; {r['interactions']} interactions in {r['wall_s']:.1f} s\n")
+          + f"; {r['interactions']} interactions in {r['wall_s']:.1f} s"
+          + (f"; load average {r['load_avg']['start']:.1f} -> {r['load_avg']['end']:.1f}" if "load_avg" in r else "")
+          + "\n")
     print(f"{'step':24} {'n':>4} {'err':>4} {'exc':>4} {'p50 s':>6} {'p95 s':>6} {'max s':>6} {'cpu s':>6}  seen")
     for row in r["steps"]:
         if not (row["n"] or row["skipped"] or row["errors"]):
@@ -789,6 +838,10 @@ def print_report(r: dict) -> None:
               f"max {r['page_load']['max']:.2f} s")
     if r["students_per_worker"]:
         print("students per worker: " + ", ".join(f"{w} {n}" for w, n in sorted(r["students_per_worker"].items())))
+    if r.get("trainings"):
+        print("trainings (place in line when asked, seconds from the click to the end): " + ", ".join(
+            f"student {x['student']}: " + (f"error {x['error'][:60]}" if x["error"] else
+                                           f"#{x['place'] or 0} {x['seconds']:.1f} s") for x in r["trainings"]))
     print(f"this tool's own CPU: {r['client_cpu_s']:.1f} s; images that failed to load: {r['media_errors']}")
     for e in r["errors"][:10]:
         print(f"ERROR student {e['student']} {e['step']} (pass {e['loop']}): {e['error']}")
@@ -971,6 +1024,12 @@ def parse_args(argv=None):
                     help="the students' browser language (mixed: every other student in Portuguese)")
     ap.add_argument("--server-pid", type=int, action="append", default=[],
                     help="a server process to measure (CPU, RSS; its children count too); repeat for workers")
+    ap.add_argument("--trainers", type=int, default=0,
+                    help="the first N students train once in the Train lesson instead of following the path")
+    ap.add_argument("--train-query", default=TRAIN_QUERY,
+                    help=f"the Train lesson's link for --trainers (default {TRAIN_QUERY!r})")
+    ap.add_argument("--no-warm", action="store_true",
+                    help="with --workers: do not warm the workers before the proxy starts (cnnviz.serve --no-warm)")
     ap.add_argument("--warmup", action="store_true",
                     help="one student goes through the path first, not counted (a teacher who tried it before class)")
     ap.add_argument("--settle", type=float, default=0.0,
@@ -985,6 +1044,8 @@ def parse_args(argv=None):
     args = ap.parse_args(argv)
     if not 1 <= args.sessions <= MAX_SESSIONS:
         ap.error(f"--sessions must be 1-{MAX_SESSIONS}")
+    if not 0 <= args.trainers <= args.sessions:
+        ap.error("--trainers must be 0..--sessions")
     if not 0 < args.duration <= MAX_DURATION:
         ap.error(f"--duration must be in (0, {MAX_DURATION:g}]")
     if args.lockstep < 0 or (args.lockstep and args.burst):
@@ -1013,8 +1074,13 @@ def main(argv=None) -> int:
             sys.path.insert(0, str(ROOT))
             from cnnviz.serve import Cluster, free_port as proxy_port
 
-            cluster = Cluster(workers=args.workers, host="127.0.0.1", port=proxy_port(), debug_header=True)
+            cluster = Cluster(workers=args.workers, host="127.0.0.1", port=proxy_port(), debug_header=True,
+                              warm=not args.no_warm)
+            t0 = time.monotonic()
             cluster.start()
+            for w in cluster.warmed.values():
+                print(w.summary(), file=sys.stderr, flush=True)
+            print(f"cluster ready in {time.monotonic() - t0:.0f} s", file=sys.stderr, flush=True)
             base = check_local(cluster.url)
             pids += cluster.worker_pids()
             print(f"started {args.workers} workers (pids {cluster.worker_pids()}) behind nginx at {base}; "
