@@ -9,6 +9,11 @@ lesson can swap methods with a selectbox:
 Methods: "gradcam", "guided_backprop", "guided_gradcam", "saliency",
 "integrated_gradients", "occlusion". ``grad_cam(model, x, ...)`` is the short form of the first.
 
+Each method is one entry of ``REGISTRY`` (a ``Method``: its attribution function, its options
+with their defaults and bounds, its catalog keys, whether it is heavy...), read by ``explain``,
+the sanity check and the lesson. A new method = one ``register(Method(...))`` + its strings
+(``explain.m.<name>`` and ``explain.about.<name>`` in both catalogs).
+
 Models are shared by every learner, and captum attaches hooks (forward hooks on
 the explained layer, backward hooks on every ReLU for guided backprop) that
 would catch other learners' forward passes. So captum never touches the shared
@@ -29,7 +34,6 @@ import numpy as np
 import torch
 from torch import nn
 
-METHODS = ["gradcam", "guided_backprop", "guided_gradcam", "saliency", "integrated_gradients", "occlusion"]
 MAX_IG_STEPS = 64
 _private: "weakref.WeakKeyDictionary[nn.Module, tuple[nn.Module, threading.Lock]]" = weakref.WeakKeyDictionary()
 _private_lock = threading.Lock()
@@ -126,63 +130,186 @@ def _counting(model: nn.Module, total: int, progress: Callable[[int, int], None]
     return forward
 
 
+# ---------------------------------------------------------------- the methods
+@dataclass(frozen=True)
+class Call:
+    """What a method's attribution function gets: the explanation copy of the model, the input
+    (a leaf that requires grad), the class, the layer's module (``None`` unless the method
+    ``needs_layer``), the progress callback and the method's options, resolved (``Method.settings``)."""
+    model: nn.Module
+    x: torch.Tensor
+    target: int
+    module: nn.Module | None
+    progress: Callable[[int, int], None] | None
+    options: dict
+
+
+@dataclass(frozen=True)
+class Option:
+    """A setting of a method: ``explain``'s keyword argument ``name``, shown as a slider labelled
+    ``label_key``, with the widget key ``key``. ``rule(size, chosen) -> (low, high, default)``:
+    its bounds and default for an input of ``size`` (H, W), given the options before it."""
+    name: str
+    label_key: str
+    key: str
+    rule: Callable[[tuple[int, int], dict], tuple[int, int, int]]
+
+    def bounds(self, size: tuple[int, int], chosen: dict | None = None) -> tuple[int, int, int]:
+        low, high, default = (int(v) for v in self.rule(tuple(size), dict(chosen or {})))
+        return low, max(low, high), int(np.clip(default, low, max(low, high)))
+
+
+@dataclass(frozen=True)
+class Method:
+    """One attribution method. ``attribute(call) -> tensor`` (1, C, h, w) (or (1, 1, h, w)):
+    the map before it is summed over channels and resized to the input (``absolute``: by the
+    largest |value| over channels, else by the sum). ``needs_layer``: it looks through a layer
+    (Grad-CAM); ``heavy``: many passes through the network, so a lesson sends it through the
+    server's line of heavy work; ``compare``: offered in the lesson's comparison (``shown``:
+    chosen there at first); ``sanity``: one of the sanity check's methods."""
+    name: str
+    attribute: Callable[[Call], torch.Tensor]
+    absolute: bool = True
+    needs_layer: bool = False
+    heavy: bool = False
+    options: tuple[Option, ...] = ()
+    compare: bool = True
+    shown: bool = False
+    sanity: bool = False
+
+    @property
+    def label_key(self) -> str:
+        return f"explain.m.{self.name}"
+
+    @property
+    def about_key(self) -> str:
+        return f"explain.about.{self.name}"
+
+    def settings(self, size: tuple[int, int], given: dict | None = None) -> dict:
+        """The method's options for an input of ``size``: each given value (``None`` = not given)
+        kept within its bounds, the others at their defaults. Other keys of ``given`` are ignored."""
+        given = given or {}
+        chosen: dict = {}
+        for opt in self.options:
+            low, high, default = opt.bounds(size, chosen)
+            value = given.get(opt.name)
+            chosen[opt.name] = default if value is None else int(np.clip(int(value), low, high))
+        return chosen
+
+
+REGISTRY: dict[str, Method] = {}
+
+
+def register(method: Method) -> Method:
+    """Add (or replace) a method; it is then known to ``explain``, ``METHODS`` and the lesson."""
+    REGISTRY[method.name] = method
+    return method
+
+
+def unregister(name: str) -> None:
+    REGISTRY.pop(name, None)
+
+
+def __getattr__(name: str):
+    if name == "METHODS":          # the names of the registered methods, in their order
+        return tuple(REGISTRY)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def sanity_methods() -> list[str]:
+    return [m.name for m in REGISTRY.values() if m.sanity]
+
+
+def _gradcam(c: Call):
+    from captum.attr import LayerGradCam
+    return LayerGradCam(c.model, c.module).attribute(c.x, target=c.target, relu_attributions=True)
+
+
+def _guided_gradcam(c: Call):
+    from captum.attr import GuidedGradCam
+    return GuidedGradCam(c.model, c.module).attribute(c.x, target=c.target, interpolate_mode="bilinear")
+
+
+def _guided_backprop(c: Call):
+    from captum.attr import GuidedBackprop
+    return GuidedBackprop(c.model).attribute(c.x, target=c.target)
+
+
+def _saliency(c: Call):
+    from captum.attr import Saliency
+    return Saliency(c.model).attribute(c.x, target=c.target, abs=True)
+
+
+IG_BATCH = 8
+
+
+def _integrated_gradients(c: Call):
+    from captum.attr import IntegratedGradients
+    steps = c.options["n_steps"]
+    ig = IntegratedGradients(_counting(c.model, -(-steps // IG_BATCH), c.progress))
+    return ig.attribute(c.x, baselines=torch.zeros_like(c.x), target=c.target, n_steps=steps,
+                        internal_batch_size=IG_BATCH)
+
+
+def _occlusion(c: Call):
+    """Zeiler & Fergus' grey square; positive = covering it lowered the class score = the
+    network needed it."""
+    from captum.attr import Occlusion
+    (h, w), window, stride = c.x.shape[-2:], c.options["window"], c.options["stride"]
+    positions = ((h - window) // stride + 1) * ((w - window) // stride + 1)
+    per_eval = 16
+    occ = Occlusion(_counting(c.model, -(-positions // per_eval) + 1, c.progress))
+    channels = c.x.shape[1]
+    attr = occ.attribute(c.x, sliding_window_shapes=(channels, window, window), strides=(channels, stride, stride),
+                         baselines=0.0, target=c.target, perturbations_per_eval=per_eval)
+    return attr.clamp(min=0)
+
+
+IG_STEPS = Option("n_steps", "explain.ig_steps", "ig_steps", lambda size, _: (4, MAX_IG_STEPS, 16))
+OCC_WINDOW = Option("window", "explain.occ_window", "occ_window",
+                    lambda size, _: (2, max(3, min(size) // 2), max(2, min(size) // 7)))
+OCC_STRIDE = Option("stride", "explain.occ_stride", "occ_stride",
+                    lambda size, chosen: (1, chosen["window"], max(1, chosen["window"] // 2)))
+
+for _method in (
+    Method("gradcam", _gradcam, absolute=False, needs_layer=True, compare=False, sanity=True),
+    Method("guided_backprop", _guided_backprop, sanity=True),
+    Method("guided_gradcam", _guided_gradcam, needs_layer=True, shown=True),
+    Method("saliency", _saliency, shown=True, sanity=True),
+    Method("integrated_gradients", _integrated_gradients, heavy=True, options=(IG_STEPS,)),
+    Method("occlusion", _occlusion, absolute=False, heavy=True, options=(OCC_WINDOW, OCC_STRIDE)),
+):
+    register(_method)
+
+
 def explain(method: str, model: nn.Module, x: torch.Tensor, *, target: int | None = None,
-            layer: str | None = None, n_steps: int = 32, window: int | None = None,
-            stride: int | None = None, progress: Callable[[int, int], None] | None = None) -> Explanation:
-    """Explain the ``target`` class (default: the predicted one) for input ``x`` (1, C, H, W)."""
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; known: {METHODS}")
+            layer: str | None = None, progress: Callable[[int, int], None] | None = None,
+            **options) -> Explanation:
+    """Explain the ``target`` class (default: the predicted one) for input ``x`` (1, C, H, W).
+    ``options``: the method's own (``REGISTRY[method].options``, e.g. ``n_steps`` for integrated
+    gradients, ``window`` and ``stride`` for occlusion), kept within their bounds; options of
+    other methods are ignored, so one set of settings can be passed to several methods."""
+    if method not in REGISTRY:
+        raise ValueError(f"unknown method {method!r}; known: {list(REGISTRY)}")
     twin, lock = private_copy(model)
     with lock:
         # a fresh leaf that requires grad: the twin's weights don't, and the layer outputs
         # Grad-CAM differentiates only carry gradients when something upstream does
         inp = x.detach().clone().requires_grad_(True)
-        return _explain(method, twin, inp, target, layer, n_steps, window, stride, progress)
+        return _explain(REGISTRY[method], twin, inp, target, layer, progress, options)
 
 
-def _explain(method, model, x, target, layer, n_steps, window, stride, progress) -> Explanation:
-    from captum.attr import (GuidedBackprop, GuidedGradCam, IntegratedGradients, LayerGradCam, Occlusion,
-                             Saliency)
-
+def _explain(method: Method, model, x, target, layer, progress, options) -> Explanation:
     size = tuple(x.shape[-2:])
     if target is None:
         with torch.no_grad():
             target = int(model(x.detach()).argmax(dim=1))
     layer = layer or default_layer(model, x)
-    module = dict(model.named_modules())[layer]
-    if method == "gradcam":
-        attr = LayerGradCam(model, module).attribute(x, target=target, relu_attributions=True)
-        raw = _to_map(attr, size, absolute=False)
-    elif method == "guided_gradcam":
-        attr = GuidedGradCam(model, module).attribute(x, target=target, interpolate_mode="bilinear")
-        raw = _to_map(attr, size, absolute=True)
-    elif method == "guided_backprop":
-        attr = GuidedBackprop(model).attribute(x, target=target)
-        raw = _to_map(attr, size, absolute=True)
-    elif method == "saliency":
-        attr = Saliency(model).attribute(x, target=target, abs=True)
-        raw = _to_map(attr, size, absolute=True)
-    elif method == "integrated_gradients":
-        steps = int(np.clip(n_steps, 2, MAX_IG_STEPS))
-        batch = 8
-        calls = -(-steps // batch)
-        ig = IntegratedGradients(_counting(model, calls, progress))
-        attr = ig.attribute(x, baselines=torch.zeros_like(x), target=target, n_steps=steps,
-                            internal_batch_size=batch)
-        raw = _to_map(attr, size, absolute=True)
-    else:  # occlusion: Zeiler & Fergus' grey square
-        h, w = size
-        window = int(window or max(2, min(h, w) // 7))
-        stride = int(stride or max(1, window // 2))
-        positions = ((h - window) // stride + 1) * ((w - window) // stride + 1)
-        per_eval = 16
-        occ = Occlusion(_counting(model, -(-positions // per_eval) + 1, progress))
-        attr = occ.attribute(x, sliding_window_shapes=(x.shape[1], window, window), strides=(x.shape[1], stride, stride),
-                             baselines=0.0, target=target, perturbations_per_eval=per_eval)
-        # positive = covering it lowered the class score = the network needed it
-        raw = _to_map(attr.clamp(min=0), size, absolute=False)
+    module = dict(model.named_modules())[layer] if method.needs_layer else None
+    call = Call(model, x, int(target), module, progress, method.settings(size, options))
+    raw = _to_map(method.attribute(call), size, absolute=method.absolute)
     norm, flat = _normalize(raw)
-    return Explanation(method, norm, raw, int(target), layer, flat)
+    return Explanation(method.name, norm, raw, int(target), layer, flat)
 
 
 def grad_cam(model: nn.Module, x: torch.Tensor, *, target: int | None = None, layer: str | None = None) -> np.ndarray:
@@ -249,12 +376,17 @@ class SanityStep:
     rank_corr: dict[str, float]          # method -> Spearman correlation with the original map
 
 
-def cascading_randomization(model: nn.Module, x: torch.Tensor, target: int, methods: list[str], *,
+def cascading_randomization(model: nn.Module, x: torch.Tensor, target: int, methods: list[str] | None = None, *,
                             layer: str | None = None, seed: int = 0, max_steps: int | None = None,
                             progress: Callable[[int, int], None] | None = None, **options) -> list[SanityStep]:
     """Adebayo et al. (2018): randomize the weights from the top layer down, one layer at a
     time, and recompute each method's map. A map that barely changes while the network is
-    destroyed explains the image, not the model."""
+    destroyed explains the image, not the model. ``methods``: default, the registry's
+    ``sanity`` ones (``sanity_methods()``); ``options``: the methods' settings (each takes its own)."""
+    methods = sanity_methods() if methods is None else list(methods)
+    unknown = [m for m in methods if m not in REGISTRY]
+    if unknown:
+        raise ValueError(f"unknown methods {unknown}; known: {list(REGISTRY)}")
     layers = parameter_layers(model)[:max_steps]
     gen = torch.Generator().manual_seed(seed)
     victim = copy.deepcopy(model).eval()       # never the shared model
