@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cnnviz import ui
+from cnnviz import course, ui
 
 # ?present=1 (presentation mode: larger type, sidebar folded) is read before the page is set up
 st.set_page_config(page_title="cnnviz", page_icon="🔎", layout="wide",
@@ -10,34 +10,12 @@ st.set_page_config(page_title="cnnviz", page_icon="🔎", layout="wide",
 ui.language_picker()
 t = ui.t
 
-# Groups in DESIGN.md's order: Basics / Inside a CNN / Training / Explain.
-# url_path stays the same in both languages so a teacher's link works for everyone.
-PAGES = {
-    "nav.basics": [
-        ("lessons/home.py", "home", "nav.page.home", ":material/home:", True),
-        ("lessons/image_numbers.py", "image-as-numbers", "nav.page.numbers", ":material/grid_on:", False),
-        ("lessons/convolution.py", "convolution", "nav.page.conv", ":material/filter_center_focus:", False),
-        ("lessons/conv1d.py", "conv1d", "nav.page.conv1d", ":material/show_chart:", False),
-        ("lessons/why_cnn.py", "why-convolution", "nav.page.why", ":material/calculate:", False),
-        ("lessons/layers.py", "layers", "nav.page.layers", ":material/stacks:", False),
-    ],
-    "nav.inside": [
-        ("lessons/inside.py", "inside-a-cnn", "nav.page.inside", ":material/layers:", False),
-        ("lessons/receptive_field.py", "receptive-field", "nav.page.rf", ":material/center_focus_strong:", False),
-    ],
-    "nav.train": [
-        ("lessons/train.py", "train", "nav.page.train", ":material/model_training:", False),
-        ("lessons/autoencoder.py", "autoencoder", "nav.page.ae", ":material/compress:", False),
-    ],
-    "nav.explain": [
-        ("lessons/explain.py", "explain", "nav.page.explain", ":material/visibility:", False),
-    ],
-}
-
+# The sidebar: cnnviz.course's lessons in their groups (DESIGN.md's order). A page's URL is the
+# same in both languages so a teacher's link works for everyone.
 nav = st.navigation({
-    t(group): [st.Page(path, title=t(title), icon=icon, url_path=None if default else url, default=default)
-               for path, url, title, icon, default in pages]
-    for group, pages in PAGES.items()
+    t(f"nav.{group}"): [st.Page(x.path, title=t(x.title_key), icon=x.icon, url_path=None if x is course.HOME else x.url,
+                                default=x is course.HOME) for x in pages]
+    for group, pages in course.grouped().items()
 })
 st.sidebar.caption(t("app.sidebar_note"))
 ui.progress_sidebar(nav.url_path)   # lessons opened, questions right, the report (issue 13)

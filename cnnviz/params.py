@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
+
+from .errors import CnnvizError
 
 BYTES = {"float32": 4, "float16": 2}
 
@@ -112,3 +115,34 @@ def model_counts(model) -> list[tuple[str, str, int]]:
         if own:
             rows.append((name, type(module).__name__, own))
     return rows
+
+
+def parse_int_list(text: str, *, low: int, high: int) -> list[int]:
+    """"16, 32, 64" -> [16, 32, 64] (the calculator's layer sizes); anything else is a translated
+    error naming the bad item."""
+    items = [s.strip() for s in (text or "").replace(";", ",").split(",") if s.strip()]
+    if not items:
+        raise CnnvizError("why.error.empty_list")
+    out = []
+    for item in items:
+        if not item.isdigit():
+            raise CnnvizError("why.error.not_int", value=item[:20])
+        value = int(item)
+        if not low <= value <= high:
+            raise CnnvizError("why.error.out_of_range", value=value, low=low, high=high)
+        out.append(value)
+    return out
+
+
+@lru_cache(maxsize=16)
+def layer_counts(name: str) -> tuple[tuple[str, str, int], ...]:
+    """(layer, type, weights) of a named network's architecture (bundled or torchvision's zoo):
+    built with random weights, so no weights file or download is needed."""
+    from . import models
+
+    if name in models.ZOO:
+        from .models.zoo import build_zoo
+
+        return tuple(model_counts(build_zoo(name)))
+    spec = models.BUNDLED[name]
+    return tuple(model_counts(models.ARCHITECTURES[spec.arch](num_classes=len(spec.classes))))

@@ -363,7 +363,7 @@ if export and export["result"] is last:
     u2.download_button(t("train.download_card"), json.dumps(export["card"], indent=2, ensure_ascii=False),
                        file_name=f"{name}.json", mime="application/json", key="train.dl_card",
                        icon=":material/description:")
-    for col, page, label, icon in ((u3, "lessons/inside.py", "train.open_inside", ":material/layers:"),
+    for col, page, label, icon in ((u3, "lessons/inside_a_cnn.py", "train.open_inside", ":material/layers:"),
                                    (u4, "lessons/explain.py", "train.open_explain", ":material/visibility:")):
         if col.button(t(label), key=f"train.{label}", icon=icon):
             st.session_state["model"] = ui.TRAINED     # the sidebar picker of those lessons

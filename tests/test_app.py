@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 LESSONS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "lessons").glob("*.py"))
-UPLOAD_LESSONS = {"lessons/image_numbers.py": "numbers", "lessons/convolution.py": "conv",
-                  "lessons/explain.py": "explain", "lessons/inside.py": "inside", "lessons/receptive_field.py": "rf",
+UPLOAD_LESSONS = {"lessons/image_as_numbers.py": "numbers", "lessons/convolution.py": "conv",
+                  "lessons/explain.py": "explain", "lessons/inside_a_cnn.py": "inside", "lessons/receptive_field.py": "rf",
                   "lessons/layers.py": "layers.pool"}
 
 
@@ -90,7 +90,7 @@ def test_good_upload_is_used(path, key):
 
 
 def test_numbers_lesson_shows_the_shape_and_count():
-    at = open_lesson("lessons/image_numbers.py")
+    at = open_lesson("lessons/image_as_numbers.py")
     assert at.metric[0].value == "64 × 64 × 3"
     assert any("12,288" in c.value for c in at.caption)
 

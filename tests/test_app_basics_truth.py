@@ -3,7 +3,7 @@
 import pytest
 from app_helpers import open_lesson
 
-WHY = "lessons/why_cnn.py"
+WHY = "lessons/why_convolution.py"
 
 
 def _why(lang, h, w, convs, hidden=None):

@@ -15,7 +15,7 @@ from cnnviz import models  # noqa: E402
 
 def open_inside(lang="en", model=None, draw=False) -> AppTest:
     # the softmax waits for a guess (issue 13, tests/test_app_predict.py): these tests skip it
-    return open_lesson("lessons/inside.py", lang, state={**({"model": model} if model else {}), "inside.draw": draw,
+    return open_lesson("lessons/inside_a_cnn.py", lang, state={**({"model": model} if model else {}), "inside.draw": draw,
                                                          "inside.predict.skip": True})
 
 

@@ -138,14 +138,14 @@ def test_cancel_click_is_remembered_until_the_learner_asks_again(line):
 
 
 def test_inside_first_top_images_take_their_turn_then_everybody_gets_them_at_once(line, monkeypatch):
-    from cnnviz import ui
+    from cnnviz.ui import inside as ui      # the top images' server-wide store lives in cnnviz.ui.inside
 
     q, holders = line
     holders[1].release()
     monkeypatch.setattr(ui, "_TOP", {})              # as on a fresh server: not computed yet
     seen = []
     th = lesson_ticket(q, holders[:1], free(holders[:1]), seen)
-    at = app_helpers.open_lesson("lessons/inside.py", "pt_BR", state={"inside.draw": False,
+    at = app_helpers.open_lesson("lessons/inside_a_cnn.py", "pt_BR", state={"inside.draw": False,
                                                                       "inside.predict.skip": True})
     th.join(LONG)
     assert seen and seen[0].kind == "top_images" and seen[0].first_position == 1
@@ -153,7 +153,7 @@ def test_inside_first_top_images_take_their_turn_then_everybody_gets_them_at_onc
     assert "digits" in ui._TOP                        # computed once, for the whole server
     # another learner, the line full again: the top images come at once, without waiting
     again = q.submit("train", "teacher-again")
-    other = app_helpers.open_lesson("lessons/inside.py", "en", state={"inside.draw": False,
+    other = app_helpers.open_lesson("lessons/inside_a_cnn.py", "en", state={"inside.draw": False,
                                                                       "inside.predict.skip": True})
     assert q.waiting() == [] and q.running() == [again]      # it never stood in line
     again.release()

@@ -117,7 +117,7 @@ def test_a_plain_link_gives_no_warning():
 
 # ---------------------------------------------------------------- Inside and Explain
 def test_an_inside_link_opens_the_network_layer_and_channel_it_names():
-    at = open_link("lessons/inside.py", {"lang": "en", "model": "fashion", "inside.layer": "conv2",
+    at = open_link("lessons/inside_a_cnn.py", {"lang": "en", "model": "fashion", "inside.layer": "conv2",
                                          "inside.channel": "5", "inside.sort": "index", "inside.example": "4"})
     assert not link_warnings(at)
     headers = [h.value for h in at.header]
@@ -130,7 +130,7 @@ def test_an_inside_link_opens_the_network_layer_and_channel_it_names():
 
 
 def test_a_tampered_model_is_named_and_the_default_network_used():
-    at = open_link("lessons/inside.py", {"lang": "en", "model": "../../etc", "inside.channel": "-3"})
+    at = open_link("lessons/inside_a_cnn.py", {"lang": "en", "model": "../../etc", "inside.channel": "-3"})
     (warning,) = link_warnings(at)
     assert "model=../../etc" in warning
     assert at.selectbox(key="model").value == "digits"

@@ -182,7 +182,7 @@ def test_explain_a_click_where_the_map_is_dark_is_a_miss_in_portuguese():
 
 # ---------------------------------------------------------------- Inside: which class will it say?
 def open_inside(lang="en") -> AppTest:
-    return open_lesson("lessons/inside.py", lang, state={"inside.draw": False})   # the sample digit: a 7
+    return open_lesson("lessons/inside_a_cnn.py", lang, state={"inside.draw": False})   # the sample digit: a 7
 
 
 def guess_box(at: AppTest):

@@ -140,7 +140,7 @@ def test_self_check_in_portuguese(path, url):
 
 
 def test_an_unreadable_answer_is_a_problem_not_a_wrong_answer():
-    at = open_lesson("lessons/why_cnn.py", "en")
+    at = open_lesson("lessons/why_convolution.py", "en")
     url = "why-convolution"
     at.text_input(key=f"sc.{url}.0.answer").input("lots")
     at.button(key=f"sc.{url}.0.check").click().run()
@@ -160,7 +160,7 @@ def test_progress_counts_lessons_and_right_answers_and_the_report_says_so(lang, 
         return original(self, path_or_data, mimetype, kind, filename)
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
-    at = open_lesson("lessons/image_numbers.py", lang)
+    at = open_lesson("lessons/image_as_numbers.py", lang)
     url = "image-as-numbers"
     for i in (0, 1):
         answer(at, url, i, question(at, url, i), lang, right=True)

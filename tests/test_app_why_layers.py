@@ -13,7 +13,7 @@ def open_page(path, lang="en") -> AppTest:
 
 @pytest.mark.parametrize("lang", ["en", "pt_BR"])
 def test_why_shows_the_course_numbers(lang):
-    at = open_page("lessons/why_cnn.py", lang)
+    at = open_page("lessons/why_convolution.py", lang)
     text = " ".join(m.value for m in at.markdown)
     big, gb, rgb = ("4,294,967,296", "17.2 GB", "196,608") if lang == "en" else ("4.294.967.296", "17,2 GB", "196.608")
     assert big in text and gb in text and rgb in text
@@ -24,7 +24,7 @@ def test_why_shows_the_course_numbers(lang):
 @pytest.mark.parametrize("text, culprit", [("abc", '"abc"'), ("16, -3", '"-3"'), ("0", "0 "), ("", "Digite"),
                                            ("16,,x", '"x"')])
 def test_why_bad_layer_lists_are_explained(text, culprit):
-    at = open_page("lessons/why_cnn.py", "pt_BR")
+    at = open_page("lessons/why_convolution.py", "pt_BR")
     at.text_input(key="why.convs").input(text).run()
     assert not at.exception
     # one message, in Portuguese, naming what is wrong; no half-computed numbers beside it
@@ -33,7 +33,7 @@ def test_why_bad_layer_lists_are_explained(text, culprit):
 
 
 def test_why_custom_mlp():
-    at = open_page("lessons/why_cnn.py")
+    at = open_page("lessons/why_convolution.py")
     at.toggle(key="why.same").set_value(False).run()
     at.text_input(key="why.hidden").input("100").run()
     assert not at.exception
@@ -72,7 +72,7 @@ def test_layers_bad_logits_and_pooling_window():
 def test_charts_write_numbers_the_learners_way(lang, separators):
     import json
 
-    at = open_page("lessons/why_cnn.py", lang)
+    at = open_page("lessons/why_convolution.py", lang)
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert charts
     for spec in charts:   # 4.294.967.296 in Portuguese, 4,294,967,296 in English

@@ -11,7 +11,7 @@ def test_basic_lessons_do_not_import_torch():
     code = (
         "import sys, runpy\n"
         "from streamlit.testing.v1 import AppTest\n"
-        "for page in ['lessons/home.py', 'lessons/image_numbers.py', 'lessons/convolution.py']:\n"
+        "for page in ['lessons/home.py', 'lessons/image_as_numbers.py', 'lessons/convolution.py']:\n"
         "    at = AppTest.from_file('app.py', default_timeout=60)\n"
         "    at.run(); at.switch_page(page).run()\n"
         "    assert not at.exception, page\n"

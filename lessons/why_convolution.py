@@ -31,7 +31,7 @@ with left:
     else:
         text = st.text_input(t("why.hidden"), "1024, 256", key="why.hidden", bind="query-params", help=t("why.hidden_help"))
         try:
-            hidden = ui.parse_int_list(text, low=1, high=10**7)
+            hidden = params.parse_int_list(text, low=1, high=10**7)
         except CnnvizError as err:
             ui.show_error(err)
             st.stop()
@@ -41,7 +41,7 @@ with right:
     text = st.text_input(t("why.convs"), "16, 32, 64", key="why.convs", bind="query-params", help=t("why.convs_help"))
     k = st.select_slider(t("why.kernel"), [1, 3, 5, 7, 9, 11], value=3, key="why.k", bind="query-params")
     try:
-        convs = [(n, k) for n in ui.parse_int_list(text, low=1, high=4096)]
+        convs = [(n, k) for n in params.parse_int_list(text, low=1, high=4096)]
     except CnnvizError as err:
         ui.show_error(err)
         st.stop()
@@ -90,7 +90,7 @@ st.subheader(t("why.real_header"))
 from cnnviz import models  # noqa: E402  (imports torch: only now, below the calculator)
 
 name = st.selectbox(t("why.real_model"), models.available(), key="why.model", format_func=ui.labels("models.name."))
-counts = ui.layer_counts(name)
+counts = params.layer_counts(name)
 total = sum(n for _, _, n in counts)
 ui.plot(figures.log_bars({name: [(layer, n) for layer, _, n in counts]}, ytitle=t("why.weights_log")),
                 key="why.real_bars")

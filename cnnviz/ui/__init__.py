@@ -1,0 +1,38 @@
+"""The only streamlit-aware part of cnnviz: shared widgets and session helpers, one module per subject.
+
+Lessons stay thin: they call these widgets and the cnnviz functions, and show figures. Every string
+goes through ``t`` (the learner's language); every ``CnnvizError`` is shown with ``show_error`` in
+that language, never as a traceback. ``from cnnviz import ui; ui.name`` reaches every widget; the
+modules say where each one lives:
+
+- ``language``: the learner's language and number format, messages, errors (``t``, ``num``, ``show_error``).
+- ``links``: state in the URL (``url_seed``, ``url_keep``), Copy link, presentation mode.
+- ``inputs``: a decimal number in the learner's format, sliders kept in range.
+- ``pictures``: the image picker. ``kernels``: the kernel picker. ``models``: the model picker.
+- ``memo``: layer outputs shared per picture, memos per learner and per network.
+- ``confidence``: the note beside every prediction. ``inside``: filters, top images, the digit canvas.
+- ``heavywork``: heavy work through the server's line, training drawn live.
+- ``stepping``: stepping through positions with Play. ``predict``: predict, then reveal.
+- ``progress``: the course, goals, summaries, the sidebar's progress. ``selfcheck``: the self-checks.
+"""
+
+from .language import lang, t, num, number_format, plot, labels, message, language_picker, show_error  # noqa: F401
+from .links import (  # noqa: F401
+    PRESENT_VALUES, link_start, link_opened, link_end, url_seed, url_keep, encode_kernel, decode_kernel, link_url, copy_link, presenting, PRESENT_CSS, present_mode,
+)
+from .inputs import decimal_input, keep_in_range  # noqa: F401
+from .pictures import WORKING_MAX_SIDE, WORLD_PICTURES, model_dataset, image_picker  # noqa: F401
+from .memo import layer_outputs, session_memo, CLASS_MEMO_ENTRIES, model_memo  # noqa: F401
+from .confidence import REFERENCE_PICTURES, LEARNER_REFERENCE_PICTURES, model_reference, confidence_note  # noqa: F401
+from .kernels import kernel_picker  # noqa: F401
+from .models import shared_model, OWN, TRAINED, model_picker, zoo_download_button  # noqa: F401
+from .inside import digit_canvas, show_filters, TOP_IMAGES_N, top_images, show_top_images  # noqa: F401
+from .heavywork import WAIT_POLL, HeavyJob, heavy, training_status, heavy_memo  # noqa: F401
+from .stepping import PLAY_TICK, playing, step_controls  # noqa: F401
+from .predict import (  # noqa: F401
+    predict_context, predict_state, predict_set, predict_skip, predict_again, predict_buttons, click_on, mark_guess,
+)
+from .progress import (  # noqa: F401
+    SELF_CHECK_OPENED, SELF_CHECK_RESULTS, course, mark_opened, lesson_goal, lesson_summary, next_lesson, progress_sidebar, progress_report,
+)
+from .selfcheck import lesson_end, self_check  # noqa: F401

@@ -1,0 +1,147 @@
+"""Views of a network's insides: the digit canvas, a layer's filters, the top images of a channel."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import streamlit as st
+
+from .heavywork import heavy_memo
+from .language import num, t
+from .models import shared_model
+
+
+
+
+def digit_canvas(key: str, px: int = 280):
+    """A canvas to draw a digit with the mouse or a finger -> RGB PIL image, or None if empty."""
+    from PIL import Image
+    from streamlit_drawable_canvas import st_canvas
+
+    result = st_canvas(stroke_width=max(10, px // 14), stroke_color="#000000", background_color="#ffffff",
+                       height=px, width=px, drawing_mode="freedraw", return_image_data=True, key=key)
+    data = getattr(result, "image_data", None) if result is not None else None
+    if data is None or not np.any(data[..., :3].min(axis=2) < 128):
+        return None
+    rgba = Image.fromarray(np.asarray(data, dtype=np.uint8), "RGBA")
+    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    return Image.alpha_composite(white, rgba).convert("RGB")
+
+
+def show_filters(weight, channel: int, conv_name: str) -> None:
+    """The learned filter that made ``channel``: colour for an RGB first layer, else per input channel."""
+    from .. import figures
+    from .. import inspect as insp
+
+    imgs = insp.filter_images(weight)
+    out_c, in_c, kh, kw = weight.shape
+    if in_c == 3 and imgs.ndim == 4 and imgs.shape[-1] == 3:
+        one = figures.filter_tiles(imgs[channel:channel + 1], cols=1, cell=168)
+        st.image(one, caption=t("inside.filter_rgb", c=channel, layer=conv_name, k=kh), width=one.width)
+        with st.expander(t("inside.all_filters", n=out_c, layer=conv_name)):
+            grid = figures.filter_tiles(imgs, cols=8, cell=48)
+            st.image(grid, width=grid.width)
+            st.caption(t("inside.filters_scale"))
+    else:
+        tiles = figures.filter_tiles(imgs[channel][:64], cols=8, cell=48 if in_c > 1 else 168)
+        st.image(tiles, width=tiles.width,
+                 caption=t("inside.filter_slices", c=channel, layer=conv_name, k=kh, n=min(in_c, 64), total=in_c))
+        st.caption(t("inside.filters_scale"))
+
+
+TOP_IMAGES_N = 1000
+
+
+_TOP: dict[str, tuple] = {}     # bundled model -> (its test images, every layer's top images), per server
+_TOP_LOCK = threading.Lock()
+
+
+def _top_images_for(name: str, progress=None):
+    """For a bundled model: its first 1,000 test images and every layer's top images, computed once
+    per server process. Not ``st.cache_resource``: the first computation draws its progress bar,
+    which a cached function may not do. Two first requests at once: the second waits for the first."""
+    import torch
+
+    from .. import data, models
+    from .. import inspect as insp
+
+    with _TOP_LOCK:
+        if name not in _TOP:
+            loaded = shared_model(name)
+            dataset = data.load_dataset(models.BUNDLED[name].dataset, train=False)
+            x, _ = data.as_tensors(dataset, TOP_IMAGES_N)
+            mean = torch.tensor(loaded.mean).view(1, -1, 1, 1)
+            std = torch.tensor(loaded.std).view(1, -1, 1, 1)
+            acts = insp.activations(loaded.model, ((x[:1] - mean) / std))
+            layers = [n for n, a in acts.items() if n != "output" and a.ndim == 4]
+            _TOP[name] = (x, insp.top_images(loaded.model, (x - mean) / std, layers, k=8, progress=progress))
+        return _TOP[name]
+
+
+def top_images(name: str, layer: str):
+    """(images in [0, 1], TopImages of ``layer``) for bundled model ``name``, or None with a message.
+
+    The first computation (1,000 images through the network) takes its turn in the server's line
+    (``heavy_memo``: place in line, Cancel, progress); once computed, every learner gets it at once."""
+    if name in _TOP:
+        x, found = _TOP[name]
+        return x, found[layer]
+    text = t("inside.top_computing", n=TOP_IMAGES_N)
+    top = heavy_memo("inside.top", name, "top_images", lambda job: _top_images_for(
+        name, progress=lambda done, total: job.progress(done / max(total, 1), text=text)), text=text)
+    return None if top is None else (top[0], top[1][layer])
+
+
+def show_top_images(loaded, x, found, channel: int, field, *, per_row: int = 4) -> None:
+    """The images (and their patches) that make ``channel`` fire most, Zeiler & Fergus style.
+
+    Projector-sized: ``per_row`` images of about 168 px, each above the patch its strongest
+    unit saw (enlarged); the first row shows, the rest is one click away. Where the patch
+    reaches past the border, the outside is drawn as grey stripes (the network's padding)
+    and said so. A dead channel, or one whose top images all tie, is explained instead of
+    being shown as if its images meant something.
+    """
+    from PIL import Image, ImageOps
+
+    from .. import figures
+    from .. import inspect as insp
+
+    status = found.status(channel)
+    values = found.values[channel]
+    searched = found.searched or TOP_IMAGES_N
+    if status == "dead":
+        st.warning(t("inside.top_dead", c=channel, v=num(float(values[0]), 2), n=searched),
+                   icon=":material/block:")
+        return
+    if status == "tied":
+        value, count = insp.tie(values)
+        reach = int(found.reach[channel]) if found.reach is not None else len(values)
+        st.info(t("inside.top_tied", c=channel, v=num(value, 2), count=count, k=len(values), reach=num(reach),
+                  n=num(searched)), icon=":material/drag_handle:")
+    padded = False
+
+    def one(col, idx, value, rc):
+        nonlocal padded
+        arr = (x[int(idx)].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+        img = Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).convert("RGB")
+        top, left, size = field.box(int(rc[0]), int(rc[1])) if not field.whole else (0, 0, max(img.size))
+        framed = ImageOps.expand(figures.draw_box(img, (top, left, size, size), target=168, width=3), 2, "#8a99a8")
+        col.image(framed, width="content")
+        patch, outside = insp.padded_patch(np.asarray(img), top, left, size, target=168)
+        padded |= outside > 0
+        # a frame: a white patch must not melt into the white page
+        col.image(ImageOps.expand(Image.fromarray(patch), 2, "#e07b00"), width="content")
+        col.markdown(f"**{num(float(value), 2)}**")
+
+    items = list(zip(found.images[channel], values, found.where[channel]))
+    first, rest = items[:per_row], items[per_row:]
+    for col, item in zip(st.columns(per_row), first):
+        one(col, *item)
+    if rest:
+        with st.expander(t("inside.top_more", n=len(rest))):
+            for col, item in zip(st.columns(per_row), rest):
+                one(col, *item)
+    st.caption(t("inside.top_caption", n=len(items), total=num(searched), rf=field.size))
+    if padded:
+        st.caption(t("inside.top_padding"))
