@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import params
+
 # Layers that change nothing at inference time: not worth a row in the lesson.
 _SKIP = (nn.Dropout, nn.Dropout2d, nn.Identity)
 # Containers we open up; any other module with children (a ResNet BasicBlock, a
@@ -171,7 +173,7 @@ def summary(model: nn.Module, input_shape: tuple[int, int, int]) -> list[LayerIn
         k = getattr(m, "kernel_size", None)
         s = getattr(m, "stride", None)
         rows.append(LayerInfo(name, type(m).__name__, tuple(out.shape[1:]),
-                              sum(p.numel() for p in m.parameters()),
+                              params.count(m),
                               None if k is None else int(_first(k)), None if s is None else int(_first(s))))
     return rows
 

@@ -62,6 +62,10 @@ class Softmax:
     total: float
     probs: np.ndarray
 
+    def top(self, k: int) -> list[int]:
+        """The ``k`` most probable classes, most probable first."""
+        return [int(i) for i in np.argsort(-self.probs, kind="stable")[:k]]
+
 
 def softmax(logits) -> Softmax:
     """p_i = e^{z_i} / sum_j e^{z_j}. Subtracting max(z) first changes nothing but avoids overflow."""

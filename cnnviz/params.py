@@ -107,11 +107,19 @@ def human_bytes(n: float) -> tuple[float, str]:
 DEVICES = {"phone": 6e9, "laptop": 16e9, "gpu_consumer": 24e9, "gpu_datacenter": 80e9}
 
 
+def count(module, *, trainable: bool | None = None, recurse: bool = True) -> int:
+    """The weights of a network or layer (any torch module): all of them, or only the ``trainable``
+    ones (``True``) or the frozen ones (``False``); ``recurse=False``: only the layer's own. The
+    one place that counts a model's weights."""
+    return sum(p.numel() for p in module.parameters(recurse=recurse)
+               if trainable is None or p.requires_grad == trainable)
+
+
 def model_counts(model) -> list[tuple[str, str, int]]:
     """(layer name, type, weights) of every module that owns parameters, in definition order."""
     rows = []
     for name, module in model.named_modules():
-        own = sum(p.numel() for p in module.parameters(recurse=False))
+        own = count(module, recurse=False)
         if own:
             rows.append((name, type(module).__name__, own))
     return rows

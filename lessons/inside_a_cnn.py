@@ -16,10 +16,10 @@ loaded = ui.model_picker("model")
 if loaded is None:
     st.stop()
 
-import torch  # noqa: E402  (after the picker: the page shows its widgets before torch loads)
 
 from cnnviz import inspect as insp  # noqa: E402
 from cnnviz import layers as nnl  # noqa: E402
+from cnnviz import params as cnnparams  # noqa: E402
 from cnnviz import receptive  # noqa: E402
 
 model = loaded.model
@@ -52,7 +52,8 @@ if img is None:
 x = loaded.preprocess(img)
 acts = ui.layer_outputs(loaded, x)
 logits = acts["output"][0]
-probs = torch.softmax(logits, dim=0)
+soft = nnl.softmax(logits.numpy())
+probs = soft.probs
 labels = loaded.class_labels(lang)
 with col_seen:
     st.image(figures.upscale(loaded.to_image(x), 220),
@@ -76,7 +77,7 @@ names = [n for n in acts if n != "output"]
 pretty = insp.display_names(model, names)
 fields = receptive.fields(model, names)
 modules = dict(model.named_modules())
-params = {n: sum(p.numel() for p in modules[n].parameters()) for n in names}
+params = {n: cnnparams.count(modules[n]) for n in names}
 shapes = {n: tuple(acts[n].shape[1:]) for n in names}
 map_layers = [n for n in names if len(shapes[n]) == 3]
 block_of = insp.blocks(model, names)
@@ -224,10 +225,10 @@ def guess_the_class() -> str:
 
 def softmax_section(state: str):
     k = min(5, len(labels))
-    top_p, top_i = probs.topk(k)
+    top_i = soft.top(k)
     o1, o2 = st.columns([3, 2], gap="large")
     with o1:
-        ui.plot(figures.probability_bars([labels[i] for i in top_i.tolist()], top_p.tolist()),
+        ui.plot(figures.probability_bars([labels[i] for i in top_i], [float(probs[i]) for i in top_i]),
                 key="inside.bars")
     with o2:
         st.markdown(t("inside.softmax_explain"))

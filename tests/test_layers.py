@@ -43,6 +43,13 @@ def test_softmax_matches_torch_and_does_not_overflow():
     assert np.isfinite(big.probs).all() and big.probs[0] == pytest.approx(1 / (1 + np.exp(-1)))
 
 
+def test_softmax_top_classes_match_torch_topk():
+    z = np.array([0.3, 2.5, -1.0, 2.4, 0.0, 7.0])
+    probs, idx = torch.softmax(torch.tensor(z), 0).topk(3)
+    assert layers.softmax(z).top(3) == idx.tolist() == [5, 1, 3]
+    assert layers.softmax(z).top(10) == torch.tensor(z).argsort(descending=True).tolist()
+
+
 @pytest.mark.parametrize("training", [True, False])
 def test_batch_norm_matches_torch(training):
     rng = np.random.default_rng(1)

@@ -81,3 +81,23 @@ def test_compare_close_counts_never_read_one_times():
     cmp = params.compare(1030, 1000)
     assert cmp.more == "mlp" and round(cmp.factor, cmp.digits) == 1.03
     assert params.compare(12, 12).more == "equal"
+
+
+def test_count_weights_all_trainable_frozen_and_a_layers_own():
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 5), torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(8, 10)))
+    assert params.count(net) == (5 * 5 * 3 * 8 + 8) + (8 * 10 + 10) == 698
+    net[0].requires_grad_(False)                        # transfer learning: the features frozen
+    assert params.count(net, trainable=True) == 90 and params.count(net, trainable=False) == 608
+    assert params.count(net[1], recurse=False) == 0 and params.count(net[1]) == 90
+    assert params.model_counts(net) == [("0", "Conv2d", 608), ("1.1", "Linear", 90)]
+
+
+def test_parse_int_list_reads_the_calculators_layers_and_names_a_bad_item():
+    from cnnviz.errors import CnnvizError
+
+    assert params.parse_int_list(" 16, 32;64 ", low=1, high=4096) == [16, 32, 64]
+    for text, key in (("", "why.error.empty_list"), ("5, x", "why.error.not_int"), ("0", "why.error.out_of_range")):
+        with pytest.raises(CnnvizError) as err:
+            params.parse_int_list(text, low=1, high=10)
+        assert err.value.key == key

@@ -90,7 +90,9 @@ class LoadedModel:
 
     @property
     def num_params(self) -> int:
-        return sum(p.numel() for p in self.model.parameters())
+        from ..params import count
+
+        return count(self.model)
 
     def conv_layers(self) -> list[str]:
         """Names of the Conv2d modules, in forward order (for "what does layer N see")."""
