@@ -24,7 +24,7 @@ from cnnviz import receptive  # noqa: E402
 
 model = loaded.model
 c_in, (h_in, w_in) = loaded.in_channels, loaded.input_size
-is_digits = loaded.arch == "DigitsCNN"
+is_digits = loaded.preprocessing == "digits"   # drawn digits are what it knows
 lang = ui.lang()
 number = ui.number_format()
 

@@ -145,5 +145,7 @@ ARCHITECTURES: dict[str, type[nn.Module]] = {
 
 
 def head_name(arch: str) -> str:
-    """The last Linear layer, whose out_features is the number of classes."""
-    return {"DigitsCNN": "fc2", "FashionCNN": "fc2", "TinyVGG": "fc"}[arch]
+    """The last Linear layer, whose out_features is the number of classes (on the model's spec)."""
+    from .specs import BUNDLED
+
+    return next(s.head for s in BUNDLED.values() if s.arch == arch)

@@ -39,6 +39,14 @@ class LoadedModel:
     transform: Callable = field(default=None, repr=False)  # PIL RGB -> (C, H, W) tensor
     class_key: str | None = None          # i18n prefix of translated class names, if any
 
+    @property
+    def preprocessing(self) -> str:
+        """How a picture becomes its input: "digits", "fashion" or "rgb" (the bundled model's spec
+        names it; our architectures with other weights share it; torchvision's networks are "rgb")."""
+        from .specs import BUNDLED
+
+        return next((s.preprocess for s in BUNDLED.values() if s.arch == self.arch), "rgb")
+
     def preprocess(self, img) -> torch.Tensor:
         """PIL image (any mode) -> normalized (1, C, H, W) float tensor."""
         x = self.transform(img)

@@ -17,12 +17,13 @@ WEIGHTS_DIR = Path(__file__).resolve().parent.parent.parent / "assets" / "models
 
 
 def transform_for(arch: str, input_size, mean, std):
-    """PIL -> (1, C, H, W) for one of our architectures, with the given normalization."""
-    if arch == "DigitsCNN":
-        return lambda img: digits_preprocess(img, mean=mean[0], std=std[0])[0]
-    if arch == "FashionCNN":
-        return lambda img: fashion_preprocess(img, mean=mean[0], std=std[0])[0]
-    return lambda img: rgb_preprocess(img, tuple(input_size), mean, std)
+    """PIL -> (1, C, H, W) for one of our architectures, with the given normalization: the
+    preprocessing its spec names (``BundledSpec.preprocess``)."""
+    kind = spec_for_arch(arch).preprocess
+    if kind == "rgb":
+        return lambda img: rgb_preprocess(img, tuple(input_size), mean, std)
+    gray = {"digits": digits_preprocess, "fashion": fashion_preprocess}[kind]
+    return lambda img: gray(img, mean=mean[0], std=std[0])[0]
 
 
 def spec_for_arch(arch: str) -> BundledSpec:

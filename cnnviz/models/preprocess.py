@@ -17,6 +17,10 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..data import DATASETS
+
+_MNIST, _FASHION = DATASETS["mnist"], DATASETS["fashion"]   # their mean and std by default
+
 
 def _flatten_alpha(img: Image.Image) -> Image.Image:
     """Drop transparency. Strokes drawn on a transparent canvas keep their contrast:
@@ -109,7 +113,7 @@ def _normalized(g: np.ndarray, mean: float, std: float) -> torch.Tensor:
     return ((torch.from_numpy(g) - mean) / std).view(1, 1, *g.shape)
 
 
-def digits_preprocess(img: Image.Image, *, mean: float = 0.1307, std: float = 0.3081):
+def digits_preprocess(img: Image.Image, *, mean: float = _MNIST.mean[0], std: float = _MNIST.std[0]):
     """MNIST-style preprocessing of a photo or drawing of one digit (an image already in
     MNIST's format passes through: see ``native_gray``).
 
@@ -125,7 +129,7 @@ def digits_preprocess(img: Image.Image, *, mean: float = 0.1307, std: float = 0.
     return _normalized(g28, mean, std), view
 
 
-def fashion_preprocess(img: Image.Image, *, mean: float = 0.2860, std: float = 0.3530):
+def fashion_preprocess(img: Image.Image, *, mean: float = _FASHION.mean[0], std: float = _FASHION.std[0]):
     """Fashion-MNIST-style: grayscale, light item on black, cropped and fitted in 28x28
     (an image already in Fashion-MNIST's format passes through: see ``native_gray``).
 

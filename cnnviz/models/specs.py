@@ -33,25 +33,50 @@ class Recipe:
     val_size: int = 5000    # images held out of the training set for early stopping
 
 
+# What LoadedModel.preprocess does to a picture (cnnviz.models.preprocess), by kind; the model
+# cards say it in these words.
+PREPROCESSING = {
+    "digits": "MNIST-style: grayscale, invert if light background, crop, 20x20 box centred by mass "
+              "in 28x28, normalize; a picture already in MNIST's format (28x28, grey, dark "
+              "background) is only normalized",
+    "fashion": "grayscale, invert if light background, crop, fit in 28x28, normalize; a picture "
+               "already in Fashion-MNIST's format (28x28, grey, dark background) is only normalized",
+    "rgb": "centre crop to a square, resize to 32x32, normalize (a 32x32 picture is not resampled)",
+}
+
+
 @dataclass(frozen=True)
 class BundledSpec:
     name: str
     arch: str               # key of cnnviz.models.archs.ARCHITECTURES
-    dataset: str            # key of cnnviz.data.DATASETS
+    dataset: str            # key of cnnviz.data.DATASETS (its mean and std normalize the input)
     classes: tuple[str, ...]
     in_channels: int
     input_size: tuple[int, int]
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
+    preprocess: str         # key of PREPROCESSING: how a picture becomes this network's input
+    head: str               # the last Linear layer (its out_features = the number of classes)
     target_accuracy: float  # what the tests demand on the first 1,000 test images
     recipe: Recipe
     limits: str = ""
     extra: dict = field(default_factory=dict)
 
+    @property
+    def mean(self) -> tuple[float, ...]:
+        """The dataset's per-channel mean (one owner: ``cnnviz.data.DATASETS``)."""
+        from ..data import DATASETS
+
+        return DATASETS[self.dataset].mean
+
+    @property
+    def std(self) -> tuple[float, ...]:
+        from ..data import DATASETS
+
+        return DATASETS[self.dataset].std
+
 
 BUNDLED: dict[str, BundledSpec] = {
     "digits": BundledSpec(
-        "digits", "DigitsCNN", "mnist", DIGITS, 1, (28, 28), (0.1307,), (0.3081,),
+        "digits", "DigitsCNN", "mnist", DIGITS, 1, (28, 28), "digits", "fc2",
         target_accuracy=0.992,
         recipe=Recipe(epochs=12, patience=3, lr=2e-3, shift=2),
         limits="Trained on MNIST: one centred handwritten digit, white on black, 20x20 inside "
@@ -59,7 +84,7 @@ BUNDLED: dict[str, BundledSpec] = {
                "(digits_preprocess); letters or several digits get a confident wrong answer.",
     ),
     "fashion": BundledSpec(
-        "fashion", "FashionCNN", "fashion", FASHION, 1, (28, 28), (0.2860,), (0.3530,),
+        "fashion", "FashionCNN", "fashion", FASHION, 1, (28, 28), "fashion", "fc2",
         target_accuracy=0.92,
         # no shifts: Fashion-MNIST items are already centred and size-normalized, and
         # 2-pixel shifts slowed learning (91.6% test after 15 epochs with them)
@@ -69,8 +94,7 @@ BUNDLED: dict[str, BundledSpec] = {
                "Real photos with backgrounds or people wearing the clothes are out of its world.",
     ),
     "tiny-rgb": BundledSpec(
-        "tiny-rgb", "TinyVGG", "cifar10-subset", CIFAR10, 3, (32, 32),
-        (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616),
+        "tiny-rgb", "TinyVGG", "cifar10-subset", CIFAR10, 3, (32, 32), "rgb", "fc",
         target_accuracy=0.60,
         # small data: strong regularization (augmentation, decoupled weight decay, label
         # smoothing) and a long patience, since 400 validation images make val accuracy noisy
