@@ -231,7 +231,12 @@ def explained():
 
     # -------------------------------------------------------------- sanity check
     sanity_check(v)
-    ui.lesson_end("explain", context={"heatmap": getattr(cam, "map", None), "target": labels[v.target]})
 
 
 explained()
+# The self-check asks about the map of the network's own answer (at the usual layer), whatever class is
+# explained above: it stays out of the part a class change reruns, and its question stays put.
+answer = top5[0]
+answer_map = ui.model_memo(loaded, "explain.selfcheck_map", (id(loaded.model), x.numpy().tobytes(), answer, default_layer),
+                           lambda: attr.explain(MAIN, loaded.model, x, target=answer, layer=default_layer))
+ui.lesson_end("explain", context={"heatmap": answer_map.map, "target": labels[answer]})
