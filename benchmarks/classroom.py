@@ -749,7 +749,8 @@ def summarize(args, records, steps, clients, wall, client_cpu, cpu0, cpu1, rss0,
         groups: dict = {}
         for r in ok:
             key = (r.loop, r.lang)
-            groups.setdefault(key, {}).setdefault(json.dumps({k: v for k, v in r.obs.items() if k != "images"},
+            # (the place in line a heavy job was given depends on who else asked: not the page's content)
+            groups.setdefault(key, {}).setdefault(json.dumps({k: v for k, v in r.obs.items() if k not in ("images", "place")},
                                                              sort_keys=True, ensure_ascii=False), []).append(r)
         distinct = max((len(g) for g in groups.values()), default=0) if same[name] else 1
         for (loop, lang), g in groups.items():

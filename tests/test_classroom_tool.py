@@ -197,6 +197,32 @@ def test_students_who_saw_different_numbers_make_the_run_fail():
     assert classroom.summarize(args, same, steps, [], 3.0, 0.1, None, None, None, None, None, 0)["ok"]
 
 
+def test_the_place_in_line_is_read_off_the_progress_bar_and_not_compared():
+    """--trainers: a heavy job's progress bar says the learner's place in line; it depends on who else
+    asked at that moment, so students given different places still saw the same page."""
+    page = classroom.Page()
+    for text in ("Waiting in line: you are number 3. Heavy computations take turns...",
+                 "Aguardando na fila: você é o número 2...", "Epoch 1/5"):
+        page.feed(delta([0, 0], lambda el, text=text: setattr(el.progress, "text", text)))
+    assert [int(m.group(1)) for m in map(classroom.PLACE_RE.search, page.progress) if m] == [3, 2]
+    args = classroom.parse_args(["--url", "http://127.0.0.1:1", "--sessions", "3"])
+    steps = classroom.lesson_path()[6:8]               # open inside, inside: digit sample
+    obs = {"sums": [], "metrics": [], "headings": ["Inside a CNN"], "alerts": [], "images": []}
+    records = [classroom.Record(i, "en", steps[1].name, 0, 1.0, obs=dict(obs, place=i + 1)) for i in range(3)]
+    assert classroom.summarize(args, records, steps, [], 3.0, 0.1, None, None, None, None, None, 0)["ok"]
+    odd = records[:2] + [classroom.Record(2, "en", steps[1].name, 0, 1.0, obs=dict(obs, headings=["?"]))]
+    assert not classroom.summarize(args, odd, steps, [], 3.0, 0.1, None, None, None, None, None, 0)["ok"]
+
+
+def test_trainers_take_the_train_path_and_are_bounded():
+    args = classroom.parse_args(["--url", "http://127.0.0.1:1", "--sessions", "30", "--trainers", "5"])
+    assert args.trainers == 5 and "train.per_class=" in args.train_query
+    names = [s.name for s in classroom.train_path()]
+    assert names == ["open train", "train: run (line)"]
+    with pytest.raises(SystemExit):
+        classroom.parse_args(["--url", "http://127.0.0.1:1", "--sessions", "3", "--trainers", "4"])
+
+
 # ---------------------------------------------------------------------------- against a real server
 @pytest.mark.slow
 def test_two_students_on_a_real_server_see_the_course_numbers():
