@@ -1,0 +1,148 @@
+"""The registry of attribution methods (issue 12): one entry per method, read by explain(), the
+sanity check and the Explain lesson. Adding a method = one entry + its strings."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("captum")
+from app_helpers import open_lesson  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from cnnviz import attribution as A  # noqa: E402
+from cnnviz import i18n, models  # noqa: E402
+
+warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return models.load("digits")
+
+
+@pytest.fixture(scope="module")
+def digit_x(digits):
+    return digits.preprocess(Image.open(models.WEIGHTS_DIR.parent / "samples" / "digit.png"))
+
+
+def _input_x_gradient(call: A.Call):
+    """captum's InputXGradient, scaled by an option (to see the option arrive)."""
+    from captum.attr import InputXGradient
+
+    return InputXGradient(call.model).attribute(call.x, target=call.target) * call.options["gain"]
+
+
+GAIN = A.Option("gain", "explain.toy_gain", "toy_gain", lambda size, _: (1, 9, 3))
+STRINGS = {"en": {"explain.m.input_x_gradient": "Input × gradient (toy)",
+                  "explain.about.input_x_gradient": "Each pixel times its gradient.",
+                  "explain.toy_gain": "Input × gradient: gain"},
+           "pt_BR": {"explain.m.input_x_gradient": "Entrada × gradiente (teste)",
+                     "explain.about.input_x_gradient": "Cada pixel vezes o seu gradiente.",
+                     "explain.toy_gain": "Entrada × gradiente: ganho"}}
+
+
+@pytest.fixture
+def toy_method(monkeypatch):
+    """A new method, registered the way a contributor would: one entry + its strings; removed after."""
+    for lang, strings in STRINGS.items():
+        for key, text in strings.items():
+            monkeypatch.setitem(i18n.catalog(lang), key, text)
+    calls = []
+
+    def attribute(call):
+        calls.append(call)
+        return _input_x_gradient(call)
+
+    A.register(A.Method("input_x_gradient", attribute, options=(GAIN,)))
+    yield calls
+    A.unregister("input_x_gradient")
+
+
+def test_methods_are_the_registry_names():
+    assert list(A.METHODS) == list(A.REGISTRY) == ["gradcam", "guided_backprop", "guided_gradcam", "saliency",
+                                                   "integrated_gradients", "occlusion"]
+    assert {m for m, e in A.REGISTRY.items() if e.heavy} == {"integrated_gradients", "occlusion"}
+    assert A.sanity_methods() == ["gradcam", "guided_backprop", "saliency"]
+    for name, method in A.REGISTRY.items():          # every method has its strings in both languages
+        for lang in ("en", "pt_BR"):
+            for key in (method.label_key, method.about_key, *(o.label_key for o in method.options)):
+                assert key in i18n.catalog(lang), (lang, key)
+
+
+def test_a_registered_method_works_through_explain_and_then_is_gone(toy_method, digits, digit_x):
+    assert "input_x_gradient" in A.METHODS
+    exp = A.explain("input_x_gradient", digits.model, digit_x)
+    assert exp.method == "input_x_gradient" and exp.target == 3 and not exp.flat
+    assert exp.map.shape == (28, 28) and exp.map.min() == 0 and exp.map.max() == 1
+    assert toy_method[-1].options == {"gain": 3}              # its default, from its entry
+    # the same map as captum's InputXGradient itself (|value|, largest over channels: one channel)
+    from captum.attr import InputXGradient
+
+    twin, _ = A.private_copy(digits.model)
+    x = digit_x.clone().requires_grad_(True)
+    ref = InputXGradient(twin).attribute(x, target=3)[0, 0].abs().detach().numpy()
+    np.testing.assert_allclose(exp.raw, 3 * ref, rtol=1e-5, atol=1e-7)
+    A.explain("input_x_gradient", digits.model, digit_x, gain=50, window=5)   # kept in bounds; others' ignored
+    assert toy_method[-1].options == {"gain": 9}
+    A.unregister("input_x_gradient")
+    assert "input_x_gradient" not in A.METHODS
+    with pytest.raises(ValueError, match="unknown method"):
+        A.explain("input_x_gradient", digits.model, digit_x)
+
+
+def test_options_have_their_defaults_and_bounds_in_the_registry():
+    occ, ig = A.REGISTRY["occlusion"], A.REGISTRY["integrated_gradients"]
+    assert occ.settings((28, 28)) == {"window": 4, "stride": 2}          # max(2, 28 // 7), half of it
+    assert occ.settings((224, 224)) == {"window": 32, "stride": 16}
+    assert occ.settings((28, 28), {"window": 10}) == {"window": 10, "stride": 5}
+    assert occ.settings((28, 28), {"window": 6, "stride": 40}) == {"window": 6, "stride": 6}   # stride <= window
+    assert occ.settings((28, 28), {"window": None, "stride": None}) == {"window": 4, "stride": 2}
+    assert [o.bounds((28, 28), {"window": 4}) for o in occ.options] == [(2, 14, 4), (1, 4, 2)]
+    assert ig.settings((28, 28)) == {"n_steps": 16}
+    assert ig.settings((28, 28), {"n_steps": 1}) == {"n_steps": 4}
+    assert ig.settings((28, 28), {"n_steps": 10_000}) == {"n_steps": A.MAX_IG_STEPS}
+    assert A.REGISTRY["gradcam"].settings((28, 28), {"n_steps": 3}) == {}
+
+
+def test_occlusion_uses_the_registry_default_window(digits, digit_x):
+    default = A.explain("occlusion", digits.model, digit_x)
+    assert np.array_equal(default.raw, A.explain("occlusion", digits.model, digit_x, window=4, stride=2).raw)
+    assert not np.array_equal(default.raw, A.explain("occlusion", digits.model, digit_x, window=7, stride=7).raw)
+
+
+def test_the_sanity_check_takes_the_registry_methods_and_each_method_its_own_options(digits, digit_x, toy_method):
+    steps = A.cascading_randomization(digits.model, digit_x, 3, max_steps=1, gain=5)
+    assert set(steps[0].maps) == {"gradcam", "guided_backprop", "saliency"}        # the registry's sanity ones
+    steps = A.cascading_randomization(digits.model, digit_x, 3, ["input_x_gradient", "gradcam"], max_steps=1,
+                                      gain=5, window=3)
+    assert [s.randomized for s in steps] == ["", "fc2"] and set(steps[1].maps) == {"input_x_gradient", "gradcam"}
+    assert all(c.options == {"gain": 5} for c in toy_method)
+    with pytest.raises(ValueError, match="unknown"):
+        A.cascading_randomization(digits.model, digit_x, 3, ["nope"])
+
+
+def test_a_registered_method_appears_in_the_lesson_with_its_option(toy_method):
+    at = open_lesson("lessons/explain.py", "pt_BR", timeout=300)
+    methods = at.multiselect(key="explain.methods")
+    assert methods.options[-1] == "Entrada × gradiente (teste)", methods.options     # in its language
+    methods.set_value(["input_x_gradient"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Entrada × gradiente (teste)" in [s.value for s in at.subheader]
+    gain = at.slider(key="explain.toy_gain")
+    assert (gain.label, gain.min, gain.max, gain.value) == ("Entrada × gradiente: ganho", 1, 9, 3)
+    assert toy_method[-1].options == {"gain": 3}
+    gain.set_value(7).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert toy_method[-1].options == {"gain": 7}
+    assert at.session_state["explain.input_x_gradient"][1].method == "input_x_gradient"
+    assert any("Cada pixel vezes o seu gradiente." == i.caption for e in at.get("image") for i in e.proto.imgs)
+
+
+def test_without_it_the_lesson_offers_the_registry_methods_only():
+    at = open_lesson("lessons/explain.py", "en", timeout=300)
+    methods = at.multiselect(key="explain.methods")
+    assert methods.options == ["Guided backprop", "Guided Grad-CAM", "Saliency (gradient)", "Integrated gradients",
+                               "Occlusion"]                     # the registry's, but Grad-CAM (shown above)
+    assert methods.value == ["guided_gradcam", "saliency"]      # the registry's "shown" ones
