@@ -26,31 +26,13 @@ class Lesson:
     icon: str        # a Material icon, as st.Page and st.page_link take it
     group: str       # the sidebar's group: nav.<group>
 
-    @property
-    def url(self) -> str:
-        """The page's URL path, the same in both languages (a teacher's link works for everyone)."""
-        return self.name.replace("_", "-")
-
-    @property
-    def path(self) -> str:
-        return f"lessons/{self.name}.py"
-
-    @property
-    def title_key(self) -> str:
-        """Its name in the sidebar and on the home page's card."""
-        return f"nav.page.{self.catalog}"
-
-    @property
-    def goal_key(self) -> str:
-        return f"course.{self.name}.goal"
-
-    @property
-    def summary_key(self) -> str:
-        return f"course.{self.name}.summary"
-
-    @property
-    def catalog_file(self) -> str:
-        return f"{self.name}.toml"
+    # the page's URL path is the same in both languages (a teacher's link works for everyone)
+    url = property(lambda self: self.name.replace("_", "-"))
+    path = property(lambda self: f"lessons/{self.name}.py")
+    catalog_file = property(lambda self: f"{self.name}.toml")
+    title_key = property(lambda self: f"nav.page.{self.catalog}")      # the sidebar's and the card's name
+    goal_key = property(lambda self: f"course.{self.name}.goal")       # what you will be able to do
+    summary_key = property(lambda self: f"course.{self.name}.summary")  # three lines at the end
 
 
 GROUPS = ("basics", "inside", "train", "explain")   # the sidebar's groups, in order (DESIGN.md)

@@ -8,9 +8,7 @@ from cnnviz import conv, exercises, figures, images, kernels, layers, ui
 from cnnviz.errors import CnnvizError
 
 t = ui.t
-st.title(t("conv.title"))
-st.markdown(t("conv.intro"))
-ui.lesson_goal("convolution")
+ui.lesson_start("convolution")   # title, introduction, what you will be able to do
 
 # ------------------------------------------------------------------ inputs
 col_img, col_kernel = st.columns(2, gap="large")

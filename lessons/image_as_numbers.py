@@ -6,9 +6,7 @@ import streamlit as st
 from cnnviz import figures, images, ui
 
 t = ui.t
-st.title(t("numbers.title"))
-st.markdown(t("numbers.intro"))
-ui.lesson_goal("image-as-numbers")
+ui.lesson_start("image-as-numbers")   # title, introduction, what you will be able to do
 
 left, right = st.columns([2, 3], gap="large")
 with left:

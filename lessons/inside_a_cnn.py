@@ -7,9 +7,7 @@ import streamlit as st
 from cnnviz import figures, ui
 
 t = ui.t
-st.title(t("inside.title"))
-st.markdown(t("inside.intro"))
-ui.lesson_goal("inside-a-cnn")
+ui.lesson_start("inside-a-cnn")   # title, introduction, what you will be able to do
 
 # the network first, in the page (not below the sidebar's fold): the class sees which one it is
 loaded = ui.model_picker("model")

@@ -9,9 +9,7 @@ from cnnviz.errors import CnnvizError
 
 t = ui.t
 num = ui.number_format()
-st.title(t("layers.title"))
-st.markdown(t("layers.intro"))
-ui.lesson_goal("layers")
+ui.lesson_start("layers")   # title, introduction, what you will be able to do
 tab_relu, tab_pool, tab_softmax, tab_bn, tab_block = st.tabs(
     [t("layers.tab_relu"), t("layers.tab_pool"), t("layers.tab_softmax"), t("layers.tab_bn"), t("layers.tab_block")])
 

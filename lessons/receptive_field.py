@@ -5,9 +5,7 @@ import streamlit as st
 from cnnviz import figures, images, receptive, ui
 
 t = ui.t
-st.title(t("rf.title"))
-st.markdown(t("rf.intro"))
-ui.lesson_goal("receptive-field")
+ui.lesson_start("receptive-field")   # title, introduction, what you will be able to do
 
 # ------------------------------------------------------------------ 1. compose a stack
 st.header(t("rf.stack_header"))

@@ -6,9 +6,7 @@ from cnnviz import figures, params, ui
 from cnnviz.errors import CnnvizError
 
 t = ui.t
-st.title(t("why.title"))
-st.markdown(t("why.intro"))
-ui.lesson_goal("why-convolution")
+ui.lesson_start("why-convolution")   # title, introduction, what you will be able to do
 
 # ------------------------------------------------------------------ the image
 c1, c2, c3 = st.columns(3)

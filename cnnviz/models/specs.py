@@ -60,18 +60,15 @@ class BundledSpec:
     limits: str = ""
     extra: dict = field(default_factory=dict)
 
-    @property
-    def mean(self) -> tuple[float, ...]:
-        """The dataset's per-channel mean (one owner: ``cnnviz.data.DATASETS``)."""
-        from ..data import DATASETS
+    # the normalization is the dataset's, stated once in cnnviz.data.DATASETS
+    mean = property(lambda self: _dataset(self.dataset).mean, doc="per-channel mean of its dataset")
+    std = property(lambda self: _dataset(self.dataset).std, doc="per-channel std of its dataset")
 
-        return DATASETS[self.dataset].mean
 
-    @property
-    def std(self) -> tuple[float, ...]:
-        from ..data import DATASETS
+def _dataset(name: str):
+    from ..data import DATASETS
 
-        return DATASETS[self.dataset].std
+    return DATASETS[name]
 
 
 BUNDLED: dict[str, BundledSpec] = {

@@ -33,6 +33,6 @@ from .predict import (  # noqa: F401
     predict_context, predict_state, predict_set, predict_skip, predict_again, predict_buttons, click_on, mark_guess,
 )
 from .progress import (  # noqa: F401
-    SELF_CHECK_OPENED, SELF_CHECK_RESULTS, course, mark_opened, lesson_goal, lesson_summary, next_lesson, progress_sidebar, progress_report,
+    SELF_CHECK_OPENED, SELF_CHECK_RESULTS, course, mark_opened, lesson_start, lesson_goal, lesson_summary, next_lesson, progress_sidebar, progress_report,
 )
 from .selfcheck import lesson_end, self_check  # noqa: F401

@@ -34,6 +34,15 @@ def mark_opened(lesson_url: str) -> None:
         _opened()[lesson_url] = True
 
 
+def lesson_start(lesson_url: str) -> None:
+    """The top of every lesson: its title and introduction (the registry's catalog prefix) and the
+    goal sentence."""
+    lesson = registry.lesson(lesson_url)
+    st.title(t(f"{lesson.catalog}.title"))
+    st.markdown(t(f"{lesson.catalog}.intro"))
+    lesson_goal(lesson_url)
+
+
 def lesson_goal(lesson_url: str) -> None:
     """The lesson's first sentence: what the learner will be able to do after it."""
     mark_opened(lesson_url)
