@@ -7,10 +7,10 @@ threshold flaky); these three numbers moved here:
 
 - loading a bundled model (``models.load``) vs only reading its weights file
   (``safetensors.torch.load_file``): the cost of building the network and its card;
-- refusing a CSV of a million and one rows (``signals.from_csv``) vs only splitting the upload
+- refusing a CSV of a million and one rows (``signal_csv.from_csv``) vs only splitting the upload
   into lines (``bytes.splitlines``): the refusal must come before any cell is parsed;
-- training the 1D lesson's CNN (``signals.train_signal_cnn``, 8 epochs) vs a bare PyTorch loop
-  over the same network, data and batches: the overhead of ``cnnviz.train.fit`` (validation,
+- training the 1D lesson's CNN (``signal_cnn.train_signal_cnn``, 8 epochs) vs a bare PyTorch loop
+  over the same network, data and batches: the overhead of ``cnnviz.fit.fit`` (validation,
   callbacks, early-stopping bookkeeping) and the test pass.
 """
 
@@ -38,17 +38,17 @@ def bare_signal_training(epochs: int, seed: int = 0, n_per_class: int = 240, lr:
     import torch
     import torch.nn.functional as F
 
-    from cnnviz import signals
+    from cnnviz import signal_cnn
 
-    x, y = (torch.from_numpy(a) for a in signals.make_dataset(n_per_class, seed=seed * 3 + 1))
-    vx, vy = (torch.from_numpy(a) for a in signals.make_dataset(max(n_per_class // 6, 10), seed=seed * 3 + 2))
-    tx, ty = (torch.from_numpy(a) for a in signals.make_dataset(max(n_per_class // 3, 10), seed=seed * 3 + 3))
+    x, y = (torch.from_numpy(a) for a in signal_cnn.make_dataset(n_per_class, seed=seed * 3 + 1))
+    vx, vy = (torch.from_numpy(a) for a in signal_cnn.make_dataset(max(n_per_class // 6, 10), seed=seed * 3 + 2))
+    tx, ty = (torch.from_numpy(a) for a in signal_cnn.make_dataset(max(n_per_class // 3, 10), seed=seed * 3 + 3))
     x, vx, tx = x[:, None], vx[:, None], tx[:, None]
     before = torch.get_num_threads()
     torch.set_num_threads(1)          # as the lesson trains
     try:
         torch.manual_seed(seed)
-        model = signals.signal_cnn()
+        model = signal_cnn.signal_cnn()
         opt = torch.optim.AdamW(model.parameters(), lr=lr)
         g = torch.Generator().manual_seed(seed)
         for _ in range(epochs):
@@ -75,7 +75,7 @@ def main() -> None:
     import torch
     from safetensors.torch import load_file
 
-    from cnnviz import models, signals
+    from cnnviz import models, signal_cnn, signal_csv, signals
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; median of {a.repeat}")
     print(f"{'what':34s} {'ours':>10s} {'reference':>10s} {'ratio':>6s}")
@@ -86,11 +86,11 @@ def main() -> None:
         ref = median_ms(lambda: load_file(str(path)), a.repeat)
         print(f"{'load ' + name:34s} {ours:8.1f}ms {ref:8.1f}ms {ours / ref:6.1f}")
 
-    rows = b"1\n" * (signals.MAX_ROWS + 2)
+    rows = b"1\n" * (signal_csv.MAX_ROWS + 2)
 
     def refuse():
         try:
-            signals.from_csv(rows)
+            signal_csv.from_csv(rows)
         except signals.SignalError:
             return
         raise AssertionError("a CSV of more than MAX_ROWS rows was accepted")
@@ -99,7 +99,7 @@ def main() -> None:
     ref = median_ms(lambda: [ln for ln in rows.splitlines() if ln.strip()], a.repeat)
     print(f"{'refuse a CSV of 1,000,002 rows':34s} {ours:8.1f}ms {ref:8.1f}ms {ours / ref:6.1f}")
 
-    ours = seconds(lambda: signals.train_signal_cnn(epochs=8, seed=0), a.repeat)
+    ours = seconds(lambda: signal_cnn.train_signal_cnn(epochs=8, seed=0), a.repeat)
     ref = seconds(lambda: bare_signal_training(8), a.repeat)
     print(f"{'train the 1D CNN, 8 epochs':34s} {ours:9.2f}s {ref:9.2f}s {ours / ref:6.2f}")
 

@@ -88,13 +88,13 @@ def step_work():
 
 def training(per_class: int, epochs: int):
     """() -> one training of the Train lesson (from scratch, its other defaults)."""
-    from cnnviz import data, train
+    from cnnviz import data, experiment
 
     split = data.few_shot("fashion", per_class, seed=0)
-    exp = train.Experiment("fashion", per_class, "scratch", epochs=epochs, patience=None)
+    exp = experiment.Experiment("fashion", per_class, "scratch", epochs=epochs, patience=None)
 
     def one(callbacks=()):
-        train.run_experiment(exp, split, None, list(callbacks))
+        experiment.run_experiment(exp, split, None, list(callbacks))
     return one
 
 

@@ -3,7 +3,7 @@
     python benchmarks/bench_train.py [--per-class 20] [--epochs 5] [--repeat 3]
 
 For each strategy of the lesson (from scratch, transfer learning, fine-tuning) on
-Fashion-MNIST with ``--per-class`` images per class, it times ``train.run_experiment``
+Fashion-MNIST with ``--per-class`` images per class, it times ``experiment.run_experiment``
 (building the network, preparing the images, ``fit`` with its validation pass,
 early-stopping bookkeeping and a live callback, then the test predictions and the
 confusion matrix) against the bare minimum: the same network, data and epochs in a
@@ -49,12 +49,12 @@ def main() -> None:
 
     import torch
 
-    from cnnviz import data, models, train
+    from cnnviz import data, experiment, fit, models, transfer
 
     split = data.few_shot("fashion", a.per_class, seed=0)
     source = models.load("digits").model
 
-    class Live(train.Callback):   # what the lesson's progress bar does, minus the drawing
+    class Live(fit.Callback):   # what the lesson's progress bar does, minus the drawing
         def on_batch_end(self, state):
             self.last = (state.epoch, state.batch, state.loss)
 
@@ -63,20 +63,20 @@ def main() -> None:
           f"{len(split.test_y)} test images; median of {a.repeat}")
     print(f"{'strategy':12s} {'ours s':>8s} {'bare s':>8s} {'ratio':>6s} {'s/epoch':>8s}")
     for strategy, train_from in (("scratch", None), ("transfer", None), ("fine_tune", "conv2")):
-        exp = train.Experiment("fashion", a.per_class, strategy, "digits", train_from, epochs=a.epochs,
-                               patience=None)
+        exp = experiment.Experiment("fashion", a.per_class, strategy, "digits", train_from, epochs=a.epochs,
+                                    patience=None)
         ours, bare = [], []
         for _ in range(a.repeat):
             t0 = time.perf_counter()
-            train.run_experiment(exp, split, source, [Live()])
+            experiment.run_experiment(exp, split, source, [Live()])
             ours.append(time.perf_counter() - t0)
 
             t0 = time.perf_counter()
             if strategy == "scratch":
-                model, _ = train.scratch_model("fashion", 10)
+                model, _ = transfer.scratch_model("fashion", 10)
             else:
-                model, _ = train.transfer_model(source, 10, train_from if strategy == "fine_tune" else None)
-            x, vx, tx = (train.prepare(exp, v) for v in (split.train_x, split.val_x, split.test_x))
+                model, _ = transfer.transfer_model(source, 10, train_from if strategy == "fine_tune" else None)
+            x, vx, tx = (experiment.prepare(exp, v) for v in (split.train_x, split.val_x, split.test_x))
             bare_loop(model, x, split.train_y, vx, split.val_y, tx, a.epochs, exp.batch_size, exp.lr)
             bare.append(time.perf_counter() - t0)
         o, b = statistics.median(ours), statistics.median(bare)

@@ -25,7 +25,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=15)
     a = ap.parse_args()
 
-    from cnnviz import data, models, train
+    from cnnviz import data, experiment, models, transfer
 
     print(f"{'target':15s} {'source':8s} {'img/cls':>7s}  {'strategy':10s} {'test % mean (min-max)':>22s} "
           f"{'vs scratch':>10s} {'seconds':>8s}")
@@ -35,15 +35,15 @@ def main() -> None:
         secs: dict[str, list[float]] = {}
         for seed in range(a.seeds):
             split = data.few_shot(dataset, per_class, seed=seed)
-            for strategy in train.STRATEGIES:
-                train_from = train.trainable_from_choices(net)[-1] if strategy == "fine_tune" else None
-                exp = train.Experiment(dataset, per_class, strategy, source, train_from, epochs=a.epochs,
-                                       patience=5, seed=seed)
-                result, _ = train.run_experiment(exp, split, net)
+            for strategy in transfer.STRATEGIES:
+                train_from = transfer.trainable_from_choices(net)[-1] if strategy == "fine_tune" else None
+                exp = experiment.Experiment(dataset, per_class, strategy, source, train_from, epochs=a.epochs,
+                                            patience=5, seed=seed)
+                result, _ = experiment.run_experiment(exp, split, net)
                 acc.setdefault(strategy, []).append(100 * result.test_acc)
                 secs.setdefault(strategy, []).append(result.seconds)
         base = statistics.mean(acc["scratch"])
-        for strategy in train.STRATEGIES:
+        for strategy in transfer.STRATEGIES:
             v = acc[strategy]
             print(f"{dataset:15s} {source:8s} {per_class:7d}  {strategy:10s} "
                   f"{statistics.mean(v):8.1f} ({min(v):.1f}-{max(v):.1f}) {statistics.mean(v) - base:+10.1f} "

@@ -112,6 +112,29 @@ def manifold_position(z, n: int = 15, span: float = 2.5) -> tuple[float, float]:
     return (span - z2) / step, (z1 + span) / step
 
 
+INPUT_NUMBERS = 28 * 28                 # what goes in: 784 pixel values
+COMPRESSION = INPUT_NUMBERS / LATENT    # 392: the code is that many times smaller than the picture
+
+
+@dataclass
+class RoundTrip:
+    """One picture through the VAE and back: its code (the mean of each latent number and its
+    spread) and the picture decoded from that mean, with its mean squared pixel error."""
+
+    mean: tuple[float, ...]   # (z1, z2)
+    std: tuple[float, ...]
+    rebuilt: torch.Tensor     # (28, 28) in [0, 1]
+    error: float
+
+
+def round_trip(model: DigitVAE, x: torch.Tensor) -> RoundTrip:
+    """``x`` (1, 1, 28, 28) in [0, 1] -> encoded, then decoded from its mean (no random draw)."""
+    mean, std = encode(model, x[:1])
+    rebuilt = decode(model, mean)[0]
+    return RoundTrip(tuple(mean[0].tolist()), tuple(std[0].tolist()), rebuilt,
+                     float((rebuilt - x[0, 0]).pow(2).mean()))
+
+
 @dataclass
 class VAEReport:
     recon: float      # mean reconstruction loss per test image (BCE summed over pixels)
@@ -136,30 +159,39 @@ def load(path: Path | str = WEIGHTS) -> DigitVAE:
     return model.eval()
 
 
+class VAELoss:
+    """The VAE's objective for ``cnnviz.fit.fit``: reconstruction + KL on batches of images alone
+    (no labels); it reports both terms (``state.metrics["recon"]``, ``["kl"]``, per image)."""
+
+    def batch_loss(self, model: DigitVAE, batch) -> tuple[torch.Tensor, int, dict[str, float]]:
+        (x,) = batch
+        rebuilt, mean, log_var = model(x)
+        recon, kl = loss_terms(x, rebuilt, mean, log_var)
+        return recon + kl, len(x), {"recon": float(recon.detach()) * len(x), "kl": float(kl.detach()) * len(x)}
+
+
 def train(x: torch.Tensor, *, epochs: int = 8, batch: int = 128, lr: float = 2e-3, seed: int = 0,
-          log=None) -> DigitVAE:
-    """Train a DigitVAE on images ``x`` (N, 1, 28, 28) in [0, 1]; labels are never used."""
-    torch.manual_seed(seed)
+          callbacks=()) -> DigitVAE:
+    """Train a DigitVAE on images ``x`` (N, 1, 28, 28) in [0, 1]; labels are never used.
+
+    Through the one training loop (``cnnviz.fit.fit``) with Adam, a constant learning rate and no
+    validation set; ``callbacks`` (``cnnviz.fit.Callback``) watch it.
+    """
+    from .fit import Batches, FitConfig, fit
+
+    torch.manual_seed(seed)      # the weights, then every draw of the reparameterization trick
     model = DigitVAE()
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    g = torch.Generator().manual_seed(seed)
-    for epoch in range(1, epochs + 1):
-        model.train()
-        for idx in torch.randperm(len(x), generator=g).split(batch):
-            rebuilt, mean, log_var = model(x[idx])
-            recon, kl = loss_terms(x[idx], rebuilt, mean, log_var)
-            opt.zero_grad()
-            (recon + kl).backward()
-            opt.step()
-        if log:
-            log(epoch, float(recon.detach()), float(kl.detach()))
-    return model.eval()
+    config = FitConfig(epochs=epochs, lr=lr, optimizer="adam", cosine=False, patience=None,
+                       restore_best=False, seed=None)
+    fit(model, Batches(x, batch_size=batch, seed=seed), None, config, callbacks, objective=VAELoss())
+    return model
 
 
 def main(argv: list[str] | None = None) -> int:
     from safetensors.torch import save_file
 
     from . import data as cdata
+    from .fit import Progress
 
     ap = argparse.ArgumentParser(prog="python -m cnnviz.autoencoder",
                                  description="Rebuild the bundled digits VAE (CPU, seeded).")
@@ -172,8 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     x, _ = cdata.as_tensors(cdata.load_dataset("mnist", train=True))
     test, _ = cdata.as_tensors(cdata.load_dataset("mnist", train=False))
     start = time.perf_counter()
-    model = train(x, epochs=a.epochs, seed=a.seed,
-                  log=lambda e, r, k: print(f"epoch {e}: reconstruction {r:.1f}, KL {k:.2f}", file=sys.stderr))
+    model = train(x, epochs=a.epochs, seed=a.seed, callbacks=[Progress(on_epoch=lambda s: print(
+        f"epoch {s.epoch}: reconstruction {s.metrics['recon']:.1f}, KL {s.metrics['kl']:.2f}", file=sys.stderr))])
     seconds = time.perf_counter() - start
     report = evaluate(model, test)
     out = Path(a.out)

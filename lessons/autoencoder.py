@@ -79,22 +79,18 @@ with c_in:
 
 z = [0.0, 0.0]            # without a digit, the sliders start at the centre of the plane
 if x is not None:
-    with torch.no_grad():
-        mean, log_var = model.encode(x)
-    std = torch.exp(0.5 * log_var)
-    rebuilt = ae.decode(model, mean)[0]
-    z = mean[0].tolist()
+    trip = ae.round_trip(model, x)
+    z = list(trip.mean)
     with c_in:
-        st.image(figures.picture(x[0, 0], 168), caption=t("ae.input", n=ui.num(28 * 28)))
+        st.image(figures.picture(x[0, 0], 168), caption=t("ae.input", n=ui.num(ae.INPUT_NUMBERS)))
     with c_code:
         st.markdown(t("ae.code_intro"))
         st.metric("z₁", ui.num(z[0], 2), help=t("ae.mean_help"))
         st.metric("z₂", ui.num(z[1], 2), help=t("ae.mean_help"))
-        st.caption(t("ae.spread", s1=ui.num(float(std[0, 0]), 2), s2=ui.num(float(std[0, 1]), 2)))
+        st.caption(t("ae.spread", s1=ui.num(trip.std[0], 2), s2=ui.num(trip.std[1], 2)))
     with c_out:
-        st.image(figures.picture(rebuilt, 168), caption=t("ae.output"))
-        error = float((rebuilt - x[0, 0]).pow(2).mean())
-        st.caption(t("ae.error", mse=ui.num(error, 4), ratio=ui.num(28 * 28 / 2)))
+        st.image(figures.picture(trip.rebuilt, 168), caption=t("ae.output"))
+        st.caption(t("ae.error", mse=ui.num(trip.error, 4), ratio=ui.num(ae.COMPRESSION)))
 
 # ------------------------------------------------------------------ 2. the latent space
 st.header(t("ae.space_header"))

@@ -5,7 +5,7 @@ import html
 import numpy as np
 import streamlit as st
 
-from cnnviz import figures, layers, signals, ui
+from cnnviz import figures, layers, signal_cnn, signal_csv, signal_figures, signals, ui
 from cnnviz.errors import CnnvizError
 
 t = ui.t
@@ -19,13 +19,13 @@ MAX_SHOWN = 1000   # samples on screen at once: plotly stays fast with a class o
 def uploaded_signal():
     """The learner's CSV column -> (signal, name), or None after a translated message."""
     upload = st.file_uploader(t("conv1d.upload"), type=["csv", "txt", "tsv"], key="conv1d.upload",
-                              help=t("conv1d.upload_help", max=ui.num(signals.MAX_ROWS)))
+                              help=t("conv1d.upload_help", max=ui.num(signal_csv.MAX_ROWS)))
     if upload is None:
         st.info(t("conv1d.upload_waiting"), icon=":material/description:")
         return None
     try:
         ident = getattr(upload, "file_id", None) or (upload.name, upload.size)
-        table = ui.session_memo("conv1d.table", ident, lambda: signals.read_csv(upload.getvalue()))
+        table = ui.session_memo("conv1d.table", ident, lambda: signal_csv.read_csv(upload.getvalue()))
     except Exception as err:  # noqa: BLE001 - a learner's file must never crash the lesson
         st.session_state.pop("conv1d.table", None)
         ui.show_error(err)
@@ -137,7 +137,7 @@ def stepper():
     step = result.step(i)
     # On a long signal the window would be a sliver: show the samples around it (the whole signal is in 5.).
     zoom = 60 if n > 150 else None
-    ui.plot(signals.conv_figure(result, i, names=NAMES, zoom=zoom), key="conv1d.step_fig")
+    ui.plot(signal_figures.conv_figure(result, i, names=NAMES, zoom=zoom), key="conv1d.step_fig")
 
     left = step.left
     cell = max(30, min(56, 560 // k))
@@ -158,7 +158,7 @@ stepper()
 # ------------------------------------------------------------------ the whole output
 st.subheader(t("conv1d.output_header"))
 relu = st.toggle(t("conv1d.apply_relu"), value=False, key="conv1d.relu", bind="query-params")
-ui.plot(signals.conv_figure(result, names=NAMES, relu=relu), key="conv1d.out_fig")
+ui.plot(signal_figures.conv_figure(result, names=NAMES, relu=relu), key="conv1d.out_fig")
 out = layers.relu(result.output) if relu else result.output
 s1, s2, s3 = st.columns(3)
 s1.metric(t("conv1d.map_min"), figures.fmt(float(out.min()), 3))
@@ -168,16 +168,16 @@ st.markdown(t("conv1d.output_explain"))
 
 # ------------------------------------------------------------------ a 1D CNN
 st.header(t("conv1d.cnn_header"))
-st.markdown(t("conv1d.cnn_intro", n=signals.LENGTH, classes=len(signals.CLASSES),
-              f0=ui.num(signals.FREQ_RANGE[0], 1), f1=ui.num(signals.FREQ_RANGE[1], 1),
-              noise=ui.num(signals.NOISE_MAX, 2), extra=ui.num(signals.NOISY_EXTRA, 1)))
+st.markdown(t("conv1d.cnn_intro", n=signal_cnn.LENGTH, classes=len(signal_cnn.CLASSES),
+              f0=ui.num(signal_cnn.FREQ_RANGE[0], 1), f1=ui.num(signal_cnn.FREQ_RANGE[1], 1),
+              noise=ui.num(signal_cnn.NOISE_MAX, 2), extra=ui.num(signals.NOISY_EXTRA, 1)))
 rng = np.random.default_rng(7)
-examples = {kind: signals.prepare(signals.random_example(kind, rng)) for kind in signals.CLASSES}
-ui.plot(signals.examples_figure(examples, {k_: t(f"signals.kind.{k_}") for k_ in examples}),
+examples = {kind: signal_cnn.prepare(signal_cnn.random_example(kind, rng)) for kind in signal_cnn.CLASSES}
+ui.plot(signal_figures.examples_figure(examples, {k_: t(f"signals.kind.{k_}") for k_ in examples}),
                 key="conv1d.examples")
-c1, c2 = signals.CHANNELS
-st.markdown(t("conv1d.architecture", c1=c1, c2=c2, k=signals.KERNEL, classes=len(signals.CLASSES),
-              n=signals.LENGTH))
+c1, c2 = signal_cnn.CHANNELS
+st.markdown(t("conv1d.architecture", c1=c1, c2=c2, k=signal_cnn.KERNEL, classes=len(signal_cnn.CLASSES),
+              n=signal_cnn.LENGTH))
 e1, e2, e3 = st.columns([1, 1, 2], vertical_alignment="bottom")
 epochs = e1.slider(t("conv1d.epochs"), 2, 20, 8, key="conv1d.epochs", bind="query-params", help=t("conv1d.epochs_help"))
 seed = e2.number_input(t("conv1d.seed"), 0, 9999, 0, key="conv1d.seed", bind="query-params", help=t("conv1d.seed_help"))
@@ -201,7 +201,7 @@ if train_clicked:
                     t("conv1d.col_val_acc"): [round(100 * h["val_acc"], 1) for h in history]}
 
         try:
-            trained = signals.train_signal_cnn(int(epochs), int(seed), on_epoch)
+            trained = signal_cnn.train_signal_cnn(int(epochs), int(seed), on_epoch)
         except CnnvizError as err:
             ui.show_error(err)
             trained = None
@@ -226,10 +226,10 @@ with st.expander(t("conv1d.history")):
 
 # ---- what conv1 learned
 st.subheader(t("conv1d.learned_header"))
-learned = signals.first_layer_kernels(trained.model)
+learned = signal_cnn.first_layer_kernels(trained.model)
 st.markdown(t("conv1d.learned_intro", n=len(learned), k=learned.shape[1]))
 l1, l2 = st.columns([3, 2], gap="large", vertical_alignment="center")
-ui.plot(signals.kernels_figure(learned, t("conv1d.kernel_n")), key="conv1d.learned_fig", where=l1)
+ui.plot(signal_figures.kernels_figure(learned, t("conv1d.kernel_n")), key="conv1d.learned_fig", where=l1)
 l2.html(labelled(t("conv1d.learned_matrix"), learned, cell=40, digits=2, hover=t("conv1d.hover_learned")))
 u1, u2 = st.columns([1, 2], vertical_alignment="bottom")
 chosen = u1.selectbox(t("conv1d.pick_learned"), list(range(len(learned))), key="conv1d.learned_i",
@@ -245,20 +245,20 @@ u2.button(t("conv1d.use_learned"), key="conv1d.use_learned", on_click=use_learne
 # ---- its answer for the learner's signal
 st.subheader(t("conv1d.predict_header"))
 try:
-    probs = signals.predict(trained.model, signal)
+    probs = signal_cnn.predict(trained.model, signal)
 except CnnvizError as err:
     ui.show_error(err)
     st.stop()
 order = np.argsort(probs)[::-1]
-best = signals.CLASSES[int(order[0])]
+best = signal_cnn.CLASSES[int(order[0])]
 p1, p2 = st.columns([3, 2], gap="large")
 with p1:
-    ui.plot(figures.probability_bars([t(f"signals.kind.{signals.CLASSES[j]}") for j in order],
+    ui.plot(figures.probability_bars([t(f"signals.kind.{signal_cnn.CLASSES[j]}") for j in order],
                                              probs[order].tolist()), key="conv1d.probs")
 with p2:
     st.markdown(t("conv1d.prediction", kind=t(f"signals.kind.{best}"), p=ui.num(100 * probs[order[0]], 1)))
     if src == "synthetic":
         st.markdown(t("conv1d.you_picked", kind=t(f"signals.kind.{signal_name}")))
-    st.caption(t("conv1d.predict_note", n=signals.LENGTH))
+    st.caption(t("conv1d.predict_note", n=signal_cnn.LENGTH))
 
 ui.lesson_end("conv1d")

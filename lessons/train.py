@@ -20,7 +20,7 @@ ui.lesson_goal("train")
 
 import torch  # noqa: E402  (after the title: the page shows something while torch loads)
 
-from cnnviz import models, train  # noqa: E402
+from cnnviz import experiment, fit, models, transfer  # noqa: E402
 
 
 @st.cache_resource(show_spinner=False, max_entries=6)
@@ -33,7 +33,7 @@ def small_split(name: str, per_class: int, seed: int, source: str | None, root: 
 
 def class_names(name: str, n: int) -> list[str]:
     """The dataset's classes in the learner's language (the bundled model trained on it names them)."""
-    return [t(f"models.classes.{train.model_trained_on(name)}.{i}") for i in range(n)]
+    return [t(f"models.classes.{transfer.model_trained_on(name)}.{i}") for i in range(n)]
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -41,10 +41,10 @@ def layer_plan(dataset: str, num_classes: int, strategy: str, source: str | None
     """(plan, trainable, frozen) of the network about to be trained. Cached: building it copies the
     source network (ResNet-18: 45 MB), and the page reruns at every widget change."""
     if strategy == "scratch":
-        net, plan = train.scratch_model(dataset, num_classes)
+        net, plan = transfer.scratch_model(dataset, num_classes)
     else:
-        net, plan = train.transfer_model(ui.shared_model(source).model, num_classes, train_from)
-    return (plan, *train.param_split(net))
+        net, plan = transfer.transfer_model(ui.shared_model(source).model, num_classes, train_from)
+    return (plan, *transfer.param_split(net))
 
 
 def offer_downloads(missing: list[str], expanded: bool) -> None:
@@ -157,20 +157,20 @@ st.image([figures.picture(split.train_x[i], 72) for i in examples],
 # ------------------------------------------------------------------ 2. strategy
 st.header(t("train.strategy_header"))
 s1, s2 = st.columns([1, 2], gap="large")
-strategy = s1.radio(t("train.how"), train.STRATEGIES, key="train.strategy",
+strategy = s1.radio(t("train.how"), transfer.STRATEGIES, key="train.strategy",
                     format_func=ui.labels("train.strategy."), captions=[t(f"train.strategy_caption.{s}")
-                                                                       for s in train.STRATEGIES])
+                                                                       for s in transfer.STRATEGIES])
 source = train_from = None
 loaded = None
 if strategy != "scratch":
-    imagenet = [m for m in train.ZOO_SOURCES if models.zoo_status(m).cached]
-    sources = [m for m in models.BUNDLED_NAMES if m != train.model_trained_on(dataset)] + imagenet
+    imagenet = [m for m in transfer.ZOO_SOURCES if models.zoo_status(m).cached]
+    sources = [m for m in models.BUNDLED_NAMES if m != transfer.model_trained_on(dataset)] + imagenet
     source = s1.selectbox(t("train.source"), sources, key="train.source",
                           format_func=lambda m, _l=lang: models.label(m, _l), help=t("train.source_help"))
-    if len(imagenet) < len(train.ZOO_SOURCES):
+    if len(imagenet) < len(transfer.ZOO_SOURCES):
         with s1.expander(t("train.imagenet_title"), icon=":material/public:"):
-            st.markdown(t("train.imagenet_intro", size=train.ZOO_INPUT))
-            for m in train.ZOO_SOURCES:
+            st.markdown(t("train.imagenet_intro", size=transfer.ZOO_INPUT))
+            for m in transfer.ZOO_SOURCES:
                 if m not in imagenet:
                     ui.zoo_download_button(m, "train.zoo")
     try:
@@ -179,7 +179,7 @@ if strategy != "scratch":
         ui.show_error(err)
         st.stop()
     if strategy == "fine_tune":
-        choices = train.trainable_from_choices(loaded.model)
+        choices = transfer.trainable_from_choices(loaded.model)
         train_from = s1.selectbox(t("train.train_from"), choices, index=len(choices) - 1, key="train.train_from",
                                   help=t("train.train_from_help"))
 
@@ -199,11 +199,10 @@ with s2:
                   t("train.col_weights"): [ui.num(p.params) for p in plan],
                   t("train.col_status"): [status_label(p.status) for p in plan]},
                  hide_index=True, height=min(38 + 35 * len(plan), 320))
-    channels, size, _, _ = train.input_format(train.Experiment(dataset, per_class, strategy, source))
-    info = data.DATASETS["cifar10-subset" if dataset == "own" else dataset]
-    c0, s0 = (3, data.OWN_SIZE) if dataset == "own" else (info.in_channels, info.size)
-    if strategy != "scratch" and (channels, size) != (c0, (s0, s0)):
-        st.caption(t("train.adapted", source=models.label(source, lang), c0=c0, s0=s0, c1=channels, s1=size[0]))
+    adapted = experiment.adapted_format(experiment.Experiment(dataset, per_class, strategy, source))
+    if adapted:
+        c0, s0, c1, s1 = adapted
+        st.caption(t("train.adapted", source=models.label(source, lang), c0=c0, s0=s0, c1=c1, s1=s1))
     elif strategy != "scratch":
         st.caption(t("train.normalized", source=models.label(source, lang)))
 
@@ -234,19 +233,19 @@ batch = h4.select_slider(t("train.batch"), [8, 16, 32, 64, 128], value=32, key="
                          help=t("train.batch_help"))
 a1, a2 = st.columns([1, 3], vertical_alignment="center")
 augment = a1.toggle(t("train.augment"), key="train.augment", bind="query-params", help=t("train.augment_help"))
-experiment = train.Experiment(dataset, per_class, strategy, source, train_from, epochs=int(epochs),
-                              patience=int(patience) or None, lr=float(lr), batch_size=int(batch), seed=seed,
-                              augment=augment)
+planned = experiment.Experiment(dataset, per_class, strategy, source, train_from, epochs=int(epochs),
+                                patience=int(patience) or None, lr=float(lr), batch_size=int(batch), seed=seed,
+                                augment=augment)
 if augment:
-    shift, flip = train.augmentation(experiment)
+    shift, flip = experiment.augmentation(planned)
     first = split.train_x[examples[0]][None].repeat(7, 1, 1, 1)
-    moved = train.augment(first, shift, flip, torch.Generator().manual_seed(seed))
+    moved = fit.augment(first, shift, flip, torch.Generator().manual_seed(seed))
     a2.image([figures.picture(x, 64) for x in (split.train_x[examples[0]], *moved)],
              caption=[t("train.original")] + [""] * len(moved), width=64)
     a2.caption(t("train.augment_flip" if flip else "train.augment_shift", shift=shift))
 with st.expander(t("train.step_title"), icon=":material/school:"):
     st.markdown(t("train.step_text", lr=lr_text(lr), batch=batch, n=len(split.train_y),
-                  steps=-(-len(split.train_y) // batch)))
+                  steps=fit.steps_per_epoch(len(split.train_y), batch)))
 curve_names = {k: t(f"train.curve.{k}") for k in ("loss", "accuracy", "train", "val", "epoch", "best")}
 
 b1, b2 = st.columns([1, 3], vertical_alignment="center")
@@ -258,11 +257,10 @@ if clicked:
     with ui.training_status("train") as (box, bar):
         chart = st.empty()
 
-        class Live(train.Callback):
+        class Live(fit.Callback):
             def on_batch_end(self, state):
-                done = (state.epoch - 1 + state.batch / state.batches) / state.epochs
                 if state.batch == state.batches or state.batch % 5 == 0:
-                    bar.progress(min(done, 1.0), text=t("train.batch_line", epoch=state.epoch,
+                    bar.progress(state.fraction, text=t("train.batch_line", epoch=state.epoch,
                                                         epochs=state.epochs, loss=ui.num(state.loss, 3)))
 
             def on_epoch_end(self, state):
@@ -277,7 +275,7 @@ if clicked:
 
         # the status box took this learner's turn in the server's line (cnnviz.jobs) before we got here
         try:
-            result, model = train.run_experiment(experiment, split, loaded.model if loaded else None, [Live()])
+            result, model = experiment.run_experiment(planned, split, loaded.model if loaded else None, [Live()])
         except (CnnvizError, ValueError) as err:   # jobs.Cancelled too: a newer request replaced it
             ui.show_error(err)
             result = None
@@ -285,10 +283,7 @@ if clicked:
             runs.append(result)
             del runs[:-MAX_RUNS]
             # the last network, ready for the other lessons (~0.5-1.7 MB, this session only)
-            st.session_state["train.export"] = {"result": result, "card": train.model_card(result, model),
-                                                "weights": models.to_safetensors(model),
-                                                # its test pictures: the other lessons open on one of them
-                                                "examples": (split.test_x[:12].clone(), split.test_y[:12].clone())}
+            st.session_state["train.export"] = experiment.TrainedNetwork.from_run(result, model, split)
             box.update(label=t("train.trained", acc=ui.num(100 * result.test_acc, 1), secs=ui.num(result.seconds, 1)),
                        state="complete", expanded=False)
 elif st.session_state.get("train.stop"):
@@ -307,7 +302,7 @@ st.subheader(t("train.result_header", what=t(f"train.strategy.{exp.strategy}"), 
 r1, r2, r3, r4 = st.columns(4)
 r1.metric(t("train.test_acc"), f"{ui.num(100 * last.test_acc, 1)} %", help=t("train.test_acc_help",
                                                                              n=ui.num(last.test_images)))
-best = last.history[last.best_epoch - 1] if last.best_epoch else last.history[-1]
+best = last.best
 r2.metric(t("train.best_val"), f"{ui.num(100 * best['val_acc'], 1)} %",
           help=t("train.best_val_help", epoch=last.best_epoch))
 r3.metric(t("train.epochs_run"), f"{len(last.history)} / {exp.epochs}",
@@ -316,10 +311,10 @@ r4.metric(t("train.seconds"), f"{ui.num(last.seconds, 1)} s")
 # how far the test accuracy can be trusted: on 2 test pictures, "50 %" is 1 of 2
 low, high = last.test_interval
 n_test, right = last.test_images, last.test_correct
-if n_test < train.SMALL_TEST:
+if n_test < fit.SMALL_TEST:
     st.warning(t("train.few_test", n=n_test, correct=right, acc=ui.num(100 * last.test_acc, 1),
                  step=points(100 / max(n_test, 1)), low=ui.num(100 * low, 0), high=ui.num(100 * high, 0),
-                 small=train.SMALL_TEST, small_step=points(100 / train.SMALL_TEST)),
+                 small=fit.SMALL_TEST, small_step=points(100 / fit.SMALL_TEST)),
                icon=":material/balance:")
 else:
     st.caption(t("train.interval", n=ui.num(n_test), correct=ui.num(right), low=ui.num(100 * low, 0),
@@ -328,9 +323,8 @@ st.caption(t(f"train.stop_reason.{last.stop_reason}", patience=exp.patience or 0
            t("train.restored", epoch=last.best_epoch))
 ui.plot(figures.training_figure(last.history, names=curve_names, best_epoch=last.best_epoch,
                                         max_epochs=exp.epochs), key="train.curves")
-gap = 100 * (last.history[last.best_epoch - 1]["train_acc"] - best["val_acc"]) if last.best_epoch else 0
-if gap > 15:
-    st.info(t("train.overfit", gap=ui.num(gap, 0)), icon=":material/warning:")
+if last.overfit_gap > 15:
+    st.info(t("train.overfit", gap=ui.num(last.overfit_gap, 0)), icon=":material/warning:")
 
 run_names = last.classes or class_names(exp.dataset, last.confusion.shape[0])
 c1, c2 = st.columns([3, 2], gap="large")
@@ -340,12 +334,8 @@ with c1:
                                              ytitle=t("train.true"), hover=t("train.confusion_hover")),
                     key="train.confusion")
 with c2:
-    per = last.confusion.diagonal() / last.confusion.sum(axis=1).clip(min=1)
-    worst = int(per.argmin())
-    row = last.confusion[worst].copy()
-    row[worst] = -1
-    st.markdown(t("train.worst", name=run_names[worst], acc=ui.num(100 * per[worst], 0),
-                  other=run_names[int(row.argmax())]))
+    worst, worst_acc, other = last.hardest
+    st.markdown(t("train.worst", name=run_names[worst], acc=ui.num(100 * worst_acc, 0), other=run_names[other]))
     if last.wrong:
         st.markdown(t("train.wrong_intro"))
         st.image([figures.picture(x, 72) for x in last.wrong_images],
@@ -353,14 +343,14 @@ with c2:
                  width=72)
 
 export = st.session_state.get("train.export")
-if export and export["result"] is last:
+if export and export.result is last:
     st.subheader(t("train.use_header"))
     st.markdown(t("train.use_intro"))
     u1, u2, u3, u4 = st.columns(4, vertical_alignment="center")
-    name = export["card"]["name"]
-    u1.download_button(t("train.download_weights"), export["weights"], file_name=f"{name}.safetensors",
+    name = export.name
+    u1.download_button(t("train.download_weights"), export.weights, file_name=f"{name}.safetensors",
                        mime="application/octet-stream", key="train.dl_weights", icon=":material/download:")
-    u2.download_button(t("train.download_card"), json.dumps(export["card"], indent=2, ensure_ascii=False),
+    u2.download_button(t("train.download_card"), json.dumps(export.card, indent=2, ensure_ascii=False),
                        file_name=f"{name}.json", mime="application/json", key="train.dl_card",
                        icon=":material/description:")
     for col, page, label, icon in ((u3, "lessons/inside_a_cnn.py", "train.open_inside", ":material/layers:"),

@@ -71,3 +71,50 @@ def test_the_latent_plane_groups_digits_it_never_saw_labels_for():
     votes = y[d.topk(5, largest=False).indices]
     pred = torch.mode(votes, dim=1).values
     assert float((pred == y).float().mean()) > 0.5        # measured: 63 %
+
+
+def test_the_vae_trains_through_the_one_loop_exactly_as_its_own_loop_did():
+    # the bundled weights came from this loop (Adam, a new seeded order every epoch, reconstruction + KL):
+    # going through cnnviz.fit.fit must not change a single weight
+    x = blobs(96, seed=1)
+    model = ae.train(x, epochs=2, batch=32, lr=3e-3, seed=4)
+    torch.manual_seed(4)
+    ref = ae.DigitVAE()
+    opt = torch.optim.Adam(ref.parameters(), lr=3e-3)
+    g = torch.Generator().manual_seed(4)
+    for _ in range(2):
+        ref.train()
+        for idx in torch.randperm(len(x), generator=g).split(32):
+            rebuilt, mean, log_var = ref(x[idx])
+            recon, kl = ae.loss_terms(x[idx], rebuilt, mean, log_var)
+            opt.zero_grad()
+            (recon + kl).backward()
+            opt.step()
+    assert not model.training
+    for (name, a), b in zip(model.state_dict().items(), ref.state_dict().values()):
+        assert torch.equal(a, b), name
+
+
+def test_vae_training_reports_both_terms_of_its_loss_every_epoch():
+    from cnnviz.fit import Progress
+
+    epochs = []
+    ae.train(blobs(64), epochs=3, batch=32, callbacks=[Progress(on_epoch=lambda s: epochs.append(s.history[-1]))])
+    assert [e["epoch"] for e in epochs] == [1, 2, 3]
+    for e in epochs:
+        assert e["recon"] > 0 and e["kl"] >= 0
+        assert e["loss"] == pytest.approx(e["recon"] + e["kl"], rel=1e-4)
+        assert "val_acc" not in e                      # no labels, no accuracy
+
+
+def test_a_round_trip_gives_the_code_its_spread_and_the_rebuilt_picture():
+    torch.manual_seed(0)
+    model = ae.DigitVAE().eval()
+    x = blobs(1)
+    trip = ae.round_trip(model, x)
+    mean, std = ae.encode(model, x)
+    assert trip.mean == tuple(mean[0].tolist()) and trip.std == tuple(std[0].tolist())
+    assert torch.equal(trip.rebuilt, ae.decode(model, mean)[0])
+    assert trip.error == pytest.approx(float(((trip.rebuilt - x[0, 0]) ** 2).mean()))
+    assert ae.round_trip(model, x).mean == trip.mean                 # decoded from the mean: no random draw
+    assert ae.INPUT_NUMBERS == 784 and ae.COMPRESSION == 392         # 784 pixels into 2 numbers

@@ -1,4 +1,5 @@
-"""cnnviz.signals: synthetic signals, CSV columns, 1D kernels, the labelled dataset and the tiny 1D CNN."""
+"""Synthetic signals and 1D kernels (cnnviz.signals), CSV columns (cnnviz.signal_csv), the labelled dataset
+and the tiny 1D CNN (cnnviz.signal_cnn)."""
 
 import subprocess
 import sys
@@ -7,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnnviz import signals
+from cnnviz import signal_cnn, signal_csv, signals
 from cnnviz.signals import SignalError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,27 +132,27 @@ def test_kernel_text_round_trips():
     (b"1,2\n3,4\n5,7\n", [2, 4, 7], "2"),                                # no header, an axis first
 ])
 def test_from_csv_reads_a_column(data, want, name):
-    x, got = signals.from_csv(data)
+    x, got = signal_csv.from_csv(data)
     np.testing.assert_allclose(x, want)
     assert got == name
 
 
 def test_from_csv_picks_a_column_by_name_or_index():
     data = b"t,a,b\n0,1,2\n1,3,5\n2,4,9\n"
-    assert signals.from_csv(data, "b")[0].tolist() == [2, 5, 9]
-    assert signals.from_csv(data, 0)[1] == "t"
-    assert list(signals.read_csv(data).columns) == ["t", "a", "b"]
+    assert signal_csv.from_csv(data, "b")[0].tolist() == [2, 5, 9]
+    assert signal_csv.from_csv(data, 0)[1] == "t"
+    assert list(signal_csv.read_csv(data).columns) == ["t", "a", "b"]
     with pytest.raises(SignalError, match="a, b"):
-        signals.from_csv(data, "c")
+        signal_csv.from_csv(data, "c")
     with pytest.raises(SignalError):
-        signals.from_csv(data, 5)
+        signal_csv.from_csv(data, 5)
 
 
 def test_from_csv_reads_a_file_like_and_text():
     import io
 
-    assert signals.from_csv(io.BytesIO(b"v\n1\n2\n"))[0].tolist() == [1, 2]
-    assert signals.from_csv("v\n1\n2\n")[0].tolist() == [1, 2]
+    assert signal_csv.from_csv(io.BytesIO(b"v\n1\n2\n"))[0].tolist() == [1, 2]
+    assert signal_csv.from_csv("v\n1\n2\n")[0].tolist() == [1, 2]
 
 
 @pytest.mark.parametrize("data,key", [
@@ -164,26 +165,26 @@ def test_from_csv_reads_a_file_like_and_text():
 ])
 def test_bad_csv_is_refused_with_a_message(data, key):
     with pytest.raises(SignalError) as info:
-        signals.from_csv(data)
+        signal_csv.from_csv(data)
     assert info.value.key == f"signals.error.{key}"
     assert info.value.message("pt_BR") != str(info.value)
 
 
 def test_the_message_points_at_the_bad_cell():
     with pytest.raises(SignalError) as info:
-        signals.from_csv(b"value\n1\n2\nabc\n")
+        signal_csv.from_csv(b"value\n1\n2\nabc\n")
     assert 'row 4, column "value" holds "abc"' in str(info.value)
     with pytest.raises(SignalError) as info:
-        signals.from_csv(b"value\n1\nnan\n")
+        signal_csv.from_csv(b"value\n1\nnan\n")
     assert info.value.message("pt_BR").startswith('Linha 3, coluna "value"')
 
 
 def test_too_many_rows(monkeypatch):
-    monkeypatch.setattr(signals, "MAX_ROWS", 100)
+    monkeypatch.setattr(signal_csv, "MAX_ROWS", 100)
     with pytest.raises(SignalError) as info:
-        signals.from_csv(b"\n".join([b"1"] * 102))
+        signal_csv.from_csv(b"\n".join([b"1"] * 102))
     assert info.value.key == "signals.error.csv_too_long"
-    assert signals.from_csv(b"\n".join([b"1"] * 100))[0].shape == (100,)
+    assert signal_csv.from_csv(b"\n".join([b"1"] * 100))[0].shape == (100,)
 
 
 def test_a_million_rows_are_refused_before_any_cell_is_read(monkeypatch):
@@ -191,40 +192,40 @@ def test_a_million_rows_are_refused_before_any_cell_is_read(monkeypatch):
     def parsing(*_args, **_kw):
         raise AssertionError("the CSV was parsed before being refused")
 
-    monkeypatch.setattr(signals, "_separator", parsing)
-    data = b"1\n" * (signals.MAX_ROWS + 2)
+    monkeypatch.setattr(signal_csv, "_separator", parsing)
+    data = b"1\n" * (signal_csv.MAX_ROWS + 2)
     with pytest.raises(SignalError) as info:
-        signals.from_csv(data)
+        signal_csv.from_csv(data)
     assert info.value.key == "signals.error.csv_too_long"
     assert "1,000,002" in str(info.value) and "1.000.002" in info.value.message("pt_BR")
 
 
 # ---------------------------------------------------------------- dataset
 def test_dataset_shapes_labels_and_balance():
-    x, y = signals.make_dataset(20, seed=0)
-    assert x.shape == (100, signals.LENGTH) and x.dtype == np.float32
-    assert y.dtype == np.int64 and np.bincount(y).tolist() == [20] * len(signals.CLASSES)
+    x, y = signal_cnn.make_dataset(20, seed=0)
+    assert x.shape == (100, signal_cnn.LENGTH) and x.dtype == np.float32
+    assert y.dtype == np.int64 and np.bincount(y).tolist() == [20] * len(signal_cnn.CLASSES)
     np.testing.assert_allclose(x.mean(axis=1), 0, atol=1e-5)      # standardized
     np.testing.assert_allclose(x.std(axis=1), 1, atol=1e-4)
-    x2, y2 = signals.make_dataset(20, seed=0)
+    x2, y2 = signal_cnn.make_dataset(20, seed=0)
     assert np.array_equal(x, x2) and np.array_equal(y, y2)
-    assert not np.array_equal(x, signals.make_dataset(20, seed=1)[0])
+    assert not np.array_equal(x, signal_cnn.make_dataset(20, seed=1)[0])
 
 
 def test_dataset_labels_match_the_signals():
-    x, y = signals.make_dataset(30, seed=2)
-    far = {k: (np.abs(x[y == i]) > 0.5).mean() for i, k in enumerate(signals.CLASSES)}
+    x, y = signal_cnn.make_dataset(30, seed=2)
+    far = {k: (np.abs(x[y == i]) > 0.5).mean() for i, k in enumerate(signal_cnn.CLASSES)}
     assert far["square"] > 0.9 > far["sine"]          # a square wave sits at two levels
-    rough = {k: np.abs(np.diff(x[y == i], axis=1)).mean() for i, k in enumerate(signals.CLASSES)}
+    rough = {k: np.abs(np.diff(x[y == i], axis=1)).mean() for i, k in enumerate(signal_cnn.CLASSES)}
     assert rough["noisy"] > 2 * rough["sine"]          # the noisy kind wiggles from sample to sample
 
 
 def test_prepare_resamples_and_standardizes():
-    p = signals.prepare(np.arange(10.0) * 3 + 7, length=32)
+    p = signal_cnn.prepare(np.arange(10.0) * 3 + 7, length=32)
     assert p.shape == (32,) and abs(p.mean()) < 1e-6 and p.std() == pytest.approx(1, abs=1e-5)
-    assert signals.prepare(np.ones(5)).tolist() == [0.0] * signals.LENGTH   # flat: no division by 0
+    assert signal_cnn.prepare(np.ones(5)).tolist() == [0.0] * signal_cnn.LENGTH   # flat: no division by 0
     with pytest.raises(SignalError):
-        signals.prepare([1.0])
+        signal_cnn.prepare([1.0])
 
 
 # ---------------------------------------------------------------- the tiny 1D CNN
@@ -232,19 +233,19 @@ def test_model_has_named_layers_and_few_channels():
     pytest.importorskip("torch")
     import torch
 
-    model = signals.signal_cnn()
+    model = signal_cnn.signal_cnn()
     names = [n for n, _ in model.named_children()]
     assert names[:3] == ["conv1", "relu1", "pool1"] and names[-1] == "fc"
     convs = [m for n, m in model.named_children() if n.startswith("conv")]
     assert max(c.out_channels for c in convs) <= 16
-    assert model(torch.zeros(2, 1, signals.LENGTH)).shape == (2, len(signals.CLASSES))
+    assert model(torch.zeros(2, 1, signal_cnn.LENGTH)).shape == (2, len(signal_cnn.CLASSES))
 
 
 @pytest.fixture(scope="module")
 def trained():
     pytest.importorskip("torch")
     seen = []
-    result = signals.train_signal_cnn(epochs=8, seed=0, callback=lambda s: seen.append(s.epoch))
+    result = signal_cnn.train_signal_cnn(epochs=8, seed=0, callback=lambda s: seen.append(s.epoch))
     return result, seen
 
 
@@ -262,8 +263,8 @@ def test_training_is_accurate_and_reports_every_epoch(trained):
 def test_training_is_reproducible():
     import torch
 
-    a = signals.train_signal_cnn(epochs=1, seed=0, n_per_class=40)
-    b = signals.train_signal_cnn(epochs=1, seed=0, n_per_class=40)
+    a = signal_cnn.train_signal_cnn(epochs=1, seed=0, n_per_class=40)
+    b = signal_cnn.train_signal_cnn(epochs=1, seed=0, n_per_class=40)
     for wa, wb in zip(a.model.state_dict().values(), b.model.state_dict().values()):
         assert torch.equal(wa, wb)
 
@@ -271,7 +272,7 @@ def test_training_is_reproducible():
 def test_training_restores_the_thread_count():
     torch = pytest.importorskip("torch")
     before = torch.get_num_threads()
-    signals.train_signal_cnn(epochs=1, seed=0, n_per_class=20)
+    signal_cnn.train_signal_cnn(epochs=1, seed=0, n_per_class=20)
     assert torch.get_num_threads() == before
 
 
@@ -283,26 +284,37 @@ def test_stop_ends_training_early():
         calls.append(1)
         return len(calls) >= 3
 
-    result = signals.train_signal_cnn(epochs=5, seed=0, stop=stop, n_per_class=60)
+    result = signal_cnn.train_signal_cnn(epochs=5, seed=0, stop=stop, n_per_class=60)
     assert result.stop_reason == "user" and len(result.history) == 1
+
+
+def test_training_reports_every_batch_through_the_one_progress_callback():
+    pytest.importorskip("torch")
+    from cnnviz.fit import Progress
+
+    batches = []
+    result = signal_cnn.train_signal_cnn(epochs=2, seed=0, n_per_class=40,
+                                         callbacks=[Progress(on_batch=lambda s: batches.append(s.fraction))])
+    assert len(batches) == 2 * -(-5 * 40 // 64) and batches[-1] == 1.0 and batches == sorted(batches)
+    assert len(result.history) == 2
 
 
 def test_first_layer_kernels_and_prediction(trained):
     result = trained[0]
-    k = signals.first_layer_kernels(result.model)
-    assert k.shape == (signals.CHANNELS[0], signals.KERNEL) and k.dtype == np.float64
+    k = signal_cnn.first_layer_kernels(result.model)
+    assert k.shape == (signal_cnn.CHANNELS[0], signal_cnn.KERNEL) and k.dtype == np.float64
     np.testing.assert_array_equal(k, result.model.conv1.weight.detach().numpy()[:, 0])
-    for kind in signals.CLASSES:
-        p = signals.predict(result.model, signals.make(kind, 300, freq=4, seed=5))
-        assert p.shape == (len(signals.CLASSES),) and p.sum() == pytest.approx(1, abs=1e-5)
+    for kind in signal_cnn.CLASSES:
+        p = signal_cnn.predict(result.model, signals.make(kind, 300, freq=4, seed=5))
+        assert p.shape == (len(signal_cnn.CLASSES),) and p.sum() == pytest.approx(1, abs=1e-5)
     # a long, clean square wave in other units is still a square wave
-    p = signals.predict(result.model, 50 + 20 * signals.make("square", 500, freq=5))
-    assert signals.CLASSES[int(np.argmax(p))] == "square"
+    p = signal_cnn.predict(result.model, 50 + 20 * signals.make("square", 500, freq=5))
+    assert signal_cnn.CLASSES[int(np.argmax(p))] == "square"
 
 
 def test_signals_do_not_import_torch():
-    code = ("import sys; from cnnviz import signals; signals.make('chirp'); signals.from_csv(b'1\\n2\\n');"
-            "signals.convolve([1, 2, 3], signals.PRESETS['difference']); signals.make_dataset(2);"
-            "print('torch' in sys.modules)")
+    code = ("import sys; from cnnviz import signal_cnn, signal_csv, signals; signals.make('chirp');"
+            "signal_csv.from_csv(b'1\\n2\\n'); signals.convolve([1, 2, 3], signals.PRESETS['difference']);"
+            "signal_cnn.make_dataset(2); print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr[-1000:]

@@ -1,4 +1,4 @@
-"""cnnviz.train: fit with callbacks, early stopping that restores the best weights, stop flag."""
+"""cnnviz.fit: fit with callbacks, early stopping that restores the best weights, stop flag."""
 
 import json
 
@@ -8,7 +8,8 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from cnnviz import data
-from cnnviz.train import SMALL_TEST, Callback, FitConfig, accuracy_interval, augment, evaluate, fit, main
+from cnnviz.fit import SMALL_TEST, Callback, FitConfig, accuracy_interval, augment, evaluate, fit
+from cnnviz.train import main
 
 
 def tiny_net():
@@ -192,3 +193,86 @@ def test_cli_is_reproducible(tmp_path):
                        capture_output=True)
         shas.append(json.loads((tmp_path / run / "digits.json").read_text())["file"]["sha256"])
     assert shas[0] == shas[1]
+
+
+# ------------------------------------------------------------------ one loop for every network: its progress reports
+def test_progress_reports_every_batch_and_epoch_and_its_fraction_reaches_one():
+    from cnnviz.fit import Progress
+
+    batches, epochs = [], []
+    model, (train, val) = tiny_net(), loaders()
+    fit(model, train, val, FitConfig(epochs=3, lr=1e-2, patience=None),
+        [Progress(on_batch=lambda s: batches.append((s.epoch, s.batch, s.fraction, s.loss)),
+                  on_epoch=lambda s: epochs.append(dict(s.history[-1])))])
+    assert len(batches) == 3 * len(train) and [e["epoch"] for e in epochs] == [1, 2, 3]
+    fractions = [f for _, _, f, _ in batches]
+    assert fractions == sorted(fractions) and fractions[0] == 1 / (3 * len(train)) and fractions[-1] == 1.0
+    assert all(e["loss"] > 0 and 0 <= e["train_acc"] <= 1 and 0 <= e["val_acc"] <= 1 for e in epochs)
+
+
+def test_a_progress_stop_ends_the_run_after_that_batch():
+    from cnnviz.fit import Progress
+
+    seen = []
+    model, (train, val) = tiny_net(), loaders()
+    state = fit(model, train, val, FitConfig(epochs=4, lr=1e-2),
+                [Progress(on_batch=lambda s: seen.append(s.batch), stop=lambda: len(seen) >= 3)])
+    assert seen == [1, 2, 3] and state.stop_reason == "user" and len(state.history) == 1
+
+
+def test_a_callback_that_raises_stops_the_run_in_the_middle_of_an_epoch():
+    # the lessons' Stop button and the server's line cancel a run by raising from the progress report
+    from cnnviz import jobs
+
+    class Cancel(Callback):
+        def __init__(self):
+            self.batches = 0
+
+        def on_batch_end(self, state):
+            self.batches += 1
+            if state.epoch == 2 and state.batch == 3:
+                raise jobs.Cancelled()
+
+    model, (train, val), cancel = tiny_net(), loaders(), Cancel()
+    with pytest.raises(jobs.Cancelled):
+        fit(model, train, val, FitConfig(epochs=5, lr=1e-2), [cancel])
+    assert cancel.batches == len(train) + 3
+
+
+class Halves:
+    """An objective of its own: regression of the mean pixel, reported as its mean absolute error."""
+
+    def batch_loss(self, model, batch):
+        (x,) = batch
+        out = model(x)[:, 0]
+        target = x.mean((1, 2, 3))
+        return ((out - target) ** 2).mean(), len(x), {"mae": float((out - target).detach().abs().sum())}
+
+
+def test_without_a_validation_set_every_epoch_runs_with_the_objectives_numbers():
+    from cnnviz.fit import Batches
+
+    torch.manual_seed(0)
+    x = torch.rand(40, 1, 6, 6)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(36, 1))
+    state = fit(model, Batches(x, batch_size=16, seed=1), None,
+                FitConfig(epochs=4, lr=1e-2, patience=1, optimizer="adam", cosine=False), objective=Halves())
+    assert state.stop_reason == "completed" and [h["epoch"] for h in state.history] == [1, 2, 3, 4]
+    assert state.best_epoch == 0 and "val_acc" not in state.history[0]
+    assert set(state.history[0]) >= {"loss", "mae"} and state.metrics["mae"] == state.history[-1]["mae"]
+    assert state.history[-1]["loss"] < state.history[0]["loss"]
+
+
+def test_batches_give_every_row_once_per_epoch_in_a_new_seeded_order():
+    from cnnviz.fit import Batches, steps_per_epoch
+
+    x, y = torch.arange(10.0)[:, None], torch.arange(10)
+    batches = Batches(x, y, batch_size=4, seed=3)
+    assert len(batches) == steps_per_epoch(10, 4) == 3
+    first, second = ([b[1] for b in batches] for _ in range(2))
+    assert [len(b) for b in first] == [4, 4, 2]
+    assert sorted(torch.cat(first).tolist()) == sorted(torch.cat(second).tolist()) == list(range(10))
+    assert torch.cat(first).tolist() != torch.cat(second).tolist()
+    assert all(torch.equal(bx[:, 0].long(), by) for bx, by in Batches(x, y, batch_size=4, seed=3))
+    again = [b[1] for b in Batches(x, y, batch_size=4, seed=3)]
+    assert all(torch.equal(a, b) for a, b in zip(first, again))
