@@ -1,10 +1,14 @@
 """Two students in Chromium on the multi-worker setup (python -m cnnviz.serve): each one's lesson,
 upload and step work through nginx, on the worker their cookie chose."""
 
+import re
+
 import numpy as np
+import pytest
 from PIL import Image
 
 from browser_helpers import keyed, no_exception, shoot, wait_idle
+from cnnviz import data, jobs
 
 
 def test_two_students_on_two_workers(chromium, cluster, tmp_path):
@@ -45,3 +49,59 @@ def test_two_students_on_two_workers(chromium, cluster, tmp_path):
         if len(workers) == 2:
             break
     assert len(workers) == 2, workers
+
+
+LONG_TRAINING = "/train?train.per_class=500&train.epochs=30"     # a link: holds the slot a while
+
+
+def _student_on(chromium, url, locale, taken):
+    """A new browser on the Train lesson through the proxy, opened until it lands on a worker not in
+    ``taken``: (context, page, its worker)."""
+    for _ in range(10):
+        ctx = chromium.new_context(viewport={"width": 1280, "height": 800}, locale=locale)
+        page = ctx.new_page()
+        page.set_default_timeout(60_000)
+        answers = []
+        page.on("response", lambda r: answers.append(r.headers.get("x-cnnviz-upstream")))
+        page.goto(url + LONG_TRAINING)
+        wait_idle(page)
+        worker = next(a for a in answers if a)
+        if worker not in taken:
+            no_exception(page)
+            return ctx, page, worker
+        ctx.close()
+    raise AssertionError(f"no new browser reached a worker other than {taken}")
+
+
+@pytest.mark.skipif(not data.is_available("fashion"), reason="Fashion-MNIST not available (500 per class)")
+def test_a_training_on_one_worker_makes_a_training_on_the_other_wait(chromium, cluster):
+    """Two workers on one machine share one line of heavy work (cnnviz.jobs, CNNVIZ_JOBS_DIR): on the
+    2-core class laptop it has one slot, so a student on worker 2 waits for the student training on
+    worker 1 (with a line per worker, both trained at once on the two cores)."""
+    if jobs.default_slots() != 1:
+        pytest.skip("the line of this machine has more than one slot")
+    url = f"http://127.0.0.1:{cluster.port}"
+    ctx1, first, w1 = _student_on(chromium, url, "en-US", set())
+    ctx2, second, w2 = _student_on(chromium, url, "pt-BR", {w1})
+    try:
+        assert w1 != w2
+        keyed(first, "train.go").locator("button").click()
+        first.get_by_text(re.compile(r"Epoch 1/30")).first.wait_for(state="visible", timeout=180_000)
+        keyed(second, "train.go").locator("button").click()
+        # the other worker's student is number 1 in the machine's line, in Portuguese
+        second.get_by_text("Aguardando na fila: você é o número 1").first.wait_for(state="visible", timeout=60_000)
+        assert not second.get_by_text(re.compile(r"Época 1/30")).count()
+        second.wait_for_timeout(1500)
+        shoot(first, "serve_line_training_en")
+        shoot(second, "serve_line_waiting_pt")
+        no_exception(second)
+        keyed(first, "train.stop").locator("button").click()        # the slot is given back:
+        second.get_by_text(re.compile(r"Época 1/30")).first.wait_for(state="visible", timeout=180_000)
+        assert second.get_by_text(re.compile(r"Você esperou \d+,\d s na fila \(era o número 1 quando pediu\)")).first.is_visible()
+        shoot(second, "serve_line_after_wait_pt")
+        keyed(second, "train.stop").locator("button").click()
+        wait_idle(second)
+        no_exception(second)
+    finally:
+        ctx1.close()
+        ctx2.close()
