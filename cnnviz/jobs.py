@@ -158,7 +158,13 @@ class JobQueue:
         self._running: list[Ticket] = []
         self._numbers = itertools.count(1)
         if self.shared:
-            (self.shared / "wait").mkdir(parents=True, exist_ok=True)
+            try:
+                (self.shared / "wait").mkdir(parents=True, exist_ok=True)
+            except OSError as err:      # a folder we cannot write: this process's own line, as before
+                import warnings
+
+                warnings.warn(f"CNNVIZ_JOBS_DIR {self.shared}: {err}; heavy work queued per process")
+                self.shared = None
 
     # -------------------------------------------------------------- inspection
     def waiting(self) -> list[Ticket]:

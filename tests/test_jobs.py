@@ -444,3 +444,13 @@ def test_a_second_process_waits_for_the_machine_slot_and_a_killed_one_gives_it_b
             if c.proc.poll() is None:
                 c.kill()
     assert not list((machine / "wait").iterdir())
+
+
+def test_a_folder_that_cannot_be_made_leaves_the_line_in_the_process(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.warns(UserWarning, match="per process"):
+        q = jobs.JobQueue(slots=1, shared=blocker / "jobs")
+    assert q.shared is None
+    with q.run("train", "a") as ticket:
+        assert ticket.state == jobs.RUNNING
