@@ -32,6 +32,11 @@ The line keeps the step's median within 2-3x of idle where free trainings make i
 torch thread per job beats two for the steps at nearly the same total training time (the five
 finished after 20.8 s vs 22.8 s in the quiet run). The line runs the five one after the other: the
 first is done after 3-4 s instead of 13-50 s, the last after 21-73 s (free: all at 17-53 s).
+
+This is one process. Several worker processes (``python -m cnnviz.serve``) share the machine's line
+through ``CNNVIZ_JOBS_DIR``; the class measurement of that, 5 trainings queued across 2 workers
+while 25 students step over the network, is ``benchmarks/classroom.py --workers 2 --trainers 5``
+(docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations
