@@ -265,13 +265,3 @@ class TrainedNetwork:
             out.append((i, int(y), Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).convert("RGB")))
         return out
 
-    # What cnnviz.ui reads today is a dict ("train.export"): the same reads keep working on this
-    # object until it reads the attributes (``export.card``, ``export.weights``).
-    def __getitem__(self, key: str):
-        try:
-            return getattr(self, key)
-        except AttributeError:
-            raise KeyError(key) from None
-
-    def get(self, key: str, default=None):
-        return getattr(self, key, default)

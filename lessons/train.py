@@ -5,7 +5,7 @@ import math
 
 import streamlit as st
 
-from cnnviz import data, figures, images, ui
+from cnnviz import course, data, figures, images, ui
 from cnnviz.errors import CnnvizError
 
 t = ui.t
@@ -353,8 +353,8 @@ if export and export.result is last:
     u2.download_button(t("train.download_card"), json.dumps(export.card, indent=2, ensure_ascii=False),
                        file_name=f"{name}.json", mime="application/json", key="train.dl_card",
                        icon=":material/description:")
-    for col, page, label, icon in ((u3, "lessons/inside_a_cnn.py", "train.open_inside", ":material/layers:"),
-                                   (u4, "lessons/explain.py", "train.open_explain", ":material/visibility:")):
+    for col, url, label in ((u3, "inside-a-cnn", "train.open_inside"), (u4, "explain", "train.open_explain")):
+        page, icon = course.lesson(url).path, course.lesson(url).icon
         if col.button(t(label), key=f"train.{label}", icon=icon):
             st.session_state["model"] = ui.TRAINED     # the sidebar picker of those lessons
             st.switch_page(page)

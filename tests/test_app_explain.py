@@ -153,9 +153,9 @@ def test_corrupt_upload_is_explained():
     assert at.error
 
 
-def trained_export(dataset: str, arch: str, classes: list[str], examples=None) -> dict:
+def trained_export(dataset: str, arch: str, classes: list[str], examples=None):
     """What the Train lesson hands over ("train.export"): weights, card, its first test pictures."""
-    from cnnviz import models
+    from cnnviz import experiment, models
 
     channels, size, mean, std = (1, 28, [0.286], [0.353]) if arch == "FashionCNN" else \
         (3, 32, [0.4914, 0.4822, 0.4465], [0.247, 0.2435, 0.2616])
@@ -163,7 +163,7 @@ def trained_export(dataset: str, arch: str, classes: list[str], examples=None) -
     card = {"name": f"{dataset}-scratch-20", "architecture": arch, "classes": classes, "in_channels": channels,
             "input_size": [size, size], "normalization": {"mean": mean, "std": std},
             "data": {"dataset": dataset}}
-    return {"result": None, "card": card, "weights": models.to_safetensors(model), "examples": examples}
+    return experiment.TrainedNetwork(None, card, models.to_safetensors(model), examples)
 
 
 def test_a_trained_network_opens_on_its_dataset():

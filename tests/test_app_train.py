@@ -167,21 +167,21 @@ def test_the_trained_network_opens_in_the_other_lessons(page, heading):
     small(at)
     at.button(key="train.go").click().run()
     export = at.session_state["train.export"]
-    assert export["card"]["architecture"] == "FashionCNN" and export["card"]["classes"][0] == "T-shirt/top"
+    assert export.card["architecture"] == "FashionCNN" and export.card["classes"][0] == "T-shirt/top"
     # the downloadable weights + card load through the same safe loader as an upload
-    loaded = models.load_user_weights(export["weights"], "x.safetensors", card=export["card"])
-    assert loaded.classes == export["card"]["classes"] and loaded.in_channels == 1
+    loaded = models.load_user_weights(export.weights, "x.safetensors", card=export.card)
+    assert loaded.classes == export.card["classes"] and loaded.in_channels == 1
     at.button(key=f"train.train.open_{page}").click().run()
     assert not at.exception
     assert at.title[0].value == t(heading, "en")
     picker = at.selectbox(key="model")   # the model picker sits at the top of the lesson
     assert picker.value == ui.TRAINED
-    label = t("models.trained_label", "en", name=export["card"]["name"])
+    label = t("models.trained_label", "en", name=export.card["name"])
     assert label in picker.options
     # clearing the runs removes it from the picker, and the picker falls back to a bundled model
     at.switch_page(PAGE).run()
     at.button(key="train.clear").click().run()
-    at.switch_page(f"lessons/{page}.py").run()
+    at.switch_page({"inside": "lessons/inside_a_cnn.py", "explain": "lessons/explain.py"}[page]).run()
     assert not at.exception
     assert label not in at.selectbox(key="model").options
 
@@ -200,7 +200,7 @@ def test_augmentation_preview_and_the_training_step_explained(lang):
     assert ("0,0003" if lang == "pt_BR" else "0.0003") in step
     at.button(key="train.go").click().run()
     assert not at.exception
-    assert at.session_state["train.export"]["card"]["training"]["augment"] is True
+    assert at.session_state["train.export"].card["training"]["augment"] is True
     at.selectbox(key="train.dataset").set_value("mnist").run()
     assert any(c.value == t("train.augment_shift", lang, shift=2) for c in at.caption)     # digits don't
 
@@ -232,7 +232,7 @@ def test_an_imagenet_network_is_a_source_once_its_weights_are_there(tmp_path, mo
     small(at)
     at.button(key="train.go").click().run()
     assert not at.exception
-    assert at.session_state["train.export"]["card"]["architecture"] == "resnet18"
+    assert at.session_state["train.export"].card["architecture"] == "resnet18"
 
 
 def _png(colour, seed) -> bytes:
@@ -271,7 +271,7 @@ def test_your_own_pictures_teachable_machine_style(lang, tmp_path, monkeypatch):
     at.slider(key="train.epochs").set_value(3)
     at.button(key="train.go").click().run()
     assert not at.exception
-    card = at.session_state["train.export"]["card"]
+    card = at.session_state["train.export"].card
     assert card["classes"] == ["tomate", "banana"] and card["architecture"] == "TinyVGG"
     assert at.dataframe[-1].value[t("train.col_dataset", lang)][0] == t("train.ds.own", lang)
     # the network opens in Inside a CNN with the learner's class names

@@ -290,15 +290,12 @@ def test_when_transfer_changes_the_pictures(dataset, strategy, source, want):
     assert experiment.adapted_format(experiment.Experiment(dataset, 10, strategy, source)) == want
 
 
-def test_a_trained_network_is_handed_over_typed_and_reads_like_the_old_dict():
+def test_a_trained_network_is_handed_over_typed():
     split = data.from_pictures([("red", _pictures((1, 0, 0), 6)), ("green", _pictures((0, 1, 0), 6, 1))])
     result, model = experiment.run_experiment(experiment.Experiment("own", 6, epochs=1, patience=None), split)
     export = experiment.TrainedNetwork.from_run(result, model, split, examples=2)
     assert export.result is result and export.card == cards.model_card(result, model)
     assert export.name == export.card["name"] == "own-scratch-6"
-    assert export["card"] is export.card and export["weights"] is export.weights and export.get("nope") is None
-    with pytest.raises(KeyError):
-        export["nope"]
     with pytest.raises(AttributeError):
         export.card = {}                                       # frozen: what a lesson handed over stays
     loaded = models.load_user_weights(export.weights, "trained.safetensors", card=export.card)

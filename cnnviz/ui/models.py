@@ -44,7 +44,7 @@ def model_picker(key: str = "model", *, default: str = "digits", allow_zoo: bool
         del st.session_state[key]          # e.g. the trained network was cleared
     url_seed(key, key, str, lambda v: v in names and v not in (OWN, TRAINED))
     own_label = t("models.group_user")
-    trained_label = t("models.trained_label", name=trained["card"]["name"]) if trained else ""
+    trained_label = t("models.trained_label", name=trained.name) if trained else ""
     current = lang()
 
     def fmt(name):
@@ -111,15 +111,16 @@ def _zoo_model(name: str, key: str):
     return None
 
 
-def _trained_model(export: dict):
-    """The network trained in the Train lesson, through the same safe loader as an upload."""
+def _trained_model(export):
+    """The network trained in the Train lesson (a ``cnnviz.experiment.TrainedNetwork``), through
+    the same safe loader as an upload."""
     from .. import models
 
     memo = st.session_state.get("train.export_loaded")
     if memo and memo[0] is export:
         return memo[1]
     try:
-        loaded = models.load_user_weights(export["weights"], "trained.safetensors", card=export["card"])
+        loaded = models.load_user_weights(export.weights, "trained.safetensors", card=export.card)
     except CnnvizError as err:
         show_error(err)
         return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
 import streamlit as st
 
 from .. import images
@@ -63,19 +62,13 @@ def _dataset_pictures(name: str):
 
 
 def _own_pictures(loaded):
-    """The learner's own pictures a network from the Train lesson was tested on, [(i, class, image)]."""
-    from PIL import Image
-
+    """The learner's own pictures a network from the Train lesson was tested on, [(i, class, image)]
+    (``st.session_state["train.export"]``: a ``cnnviz.experiment.TrainedNetwork``)."""
     export = st.session_state.get("train.export")
     memo = st.session_state.get("train.export_loaded")
-    if not export or not memo or memo[1] is not loaded or export.get("examples") is None:
+    if export is None or not memo or memo[1] is not loaded:
         return []
-    xs, ys = export["examples"]
-    out = []
-    for i, (x, y) in enumerate(zip(xs, ys)):
-        arr = (x.permute(1, 2, 0).float().clamp(0, 1).numpy() * 255).round().astype(np.uint8)
-        out.append((i, int(y), Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).convert("RGB")))
-    return out
+    return export.example_pictures()
 
 
 def model_dataset(loaded) -> str | None:
