@@ -14,6 +14,7 @@ modules say where each one lives:
 - ``heavywork``: heavy work through the server's line, training drawn live.
 - ``stepping``: stepping through positions with Play. ``predict``: predict, then reveal.
 - ``progress``: the course, goals, summaries, the sidebar's progress. ``selfcheck``: the self-checks.
+- ``session_client``: one page opened over Streamlit's protocol (``cnnviz.serve`` warms workers with it).
 """
 
 from .language import lang, t, num, number_format, plot, labels, message, language_picker, show_error  # noqa: F401
