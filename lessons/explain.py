@@ -16,7 +16,6 @@ if loaded is None:
 
 import hashlib  # noqa: E402
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from cnnviz import attribution as attr  # noqa: E402
@@ -36,8 +35,8 @@ x = loaded.preprocess(img)
 size = tuple(x.shape[-2:])
 with torch.no_grad():
     logits = loaded.model(x)[0]
-probs = nn_layers.softmax(logits.numpy()).probs
-top5 = [int(i) for i in np.argsort(-probs, kind="stable")[:min(5, len(labels))]]
+soft = nn_layers.softmax(logits.numpy())
+probs, top5 = soft.probs, soft.top(min(5, len(labels)))
 seen = loaded.to_image(x)
 layers = ui.session_memo("explain.layers", id(loaded.model), lambda: attr.map_layers(loaded.model, x))
 default_layer = attr.default_layer(loaded.model, x, layers=layers)   # no second forward pass
