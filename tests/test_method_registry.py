@@ -9,22 +9,12 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("captum")
 from app_helpers import open_lesson  # noqa: E402
-from PIL import Image  # noqa: E402
+from test_attribution import digit_x, digits  # noqa: E402,F401 - the digits network and its sample 3
 
 from cnnviz import attribution as A  # noqa: E402
-from cnnviz import i18n, models  # noqa: E402
+from cnnviz import i18n  # noqa: E402
 
 warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU")
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return models.load("digits")
-
-
-@pytest.fixture(scope="module")
-def digit_x(digits):
-    return digits.preprocess(Image.open(models.WEIGHTS_DIR.parent / "samples" / "digit.png"))
 
 
 def _input_x_gradient(call: A.Call):
