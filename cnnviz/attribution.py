@@ -291,6 +291,9 @@ def explain(method: str, model: nn.Module, x: torch.Tensor, *, target: int | Non
     other methods are ignored, so one set of settings can be passed to several methods."""
     if method not in REGISTRY:
         raise ValueError(f"unknown method {method!r}; known: {list(REGISTRY)}")
+    known = {o.name for m in REGISTRY.values() for o in m.options}
+    if set(options) - known:               # a typo would otherwise be silently ignored
+        raise TypeError(f"unknown options {sorted(set(options) - known)}; known: {sorted(known)}")
     twin, lock = private_copy(model)
     with lock:
         # a fresh leaf that requires grad: the twin's weights don't, and the layer outputs

@@ -76,6 +76,8 @@ def test_a_registered_method_works_through_explain_and_then_is_gone(toy_method, 
     np.testing.assert_allclose(exp.raw, 3 * ref, rtol=1e-5, atol=1e-7)
     A.explain("input_x_gradient", digits.model, digit_x, gain=50, window=5)   # kept in bounds; others' ignored
     assert toy_method[-1].options == {"gain": 9}
+    with pytest.raises(TypeError, match="unknown options"):
+        A.explain("saliency", digits.model, digit_x, n_step=8)             # a typo is not ignored
     A.unregister("input_x_gradient")
     assert "input_x_gradient" not in A.METHODS
     with pytest.raises(ValueError, match="unknown method"):
