@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from .errors import CnnvizError
+from .numbers import MINUSES, bounded, read_decimal
 
 SIZES = (3, 5, 7, 9, 11)
 MAX_SIZE = 31
@@ -125,17 +126,14 @@ def make(name: str, size: int | None = None) -> np.ndarray:
     return _embed(PRESETS[name], size)
 
 
-_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
-
-
 def parse_value(text: str, name: str) -> float:
     """A single number typed by a learner (a bias, ...): "-1.5" or the Brazilian "-1,5".
     ``name`` says what it is in the message (already in the learner's language)."""
-    clean = str(text).strip().replace("\u2212", "-")
-    if not _NUMBER.match(clean):
+    clean = str(text).strip().translate(MINUSES)
+    value = read_decimal(clean)
+    if value is None:
         raise KernelError("kernels.error.not_a_value", name=name, value=clean[:20])
-    value = float(clean.replace(",", "."))
-    if not math.isfinite(value) or abs(value) > 1e6:
+    if not bounded(value):
         raise KernelError("kernels.error.value_range", name=name, value=clean[:20])
     return value
 
@@ -154,9 +152,9 @@ def parse_cell(cell, row: int, col: int) -> float:
         low = text.lower()
         if low in {"nan", "inf", "+inf", "-inf", "infinity", "-infinity"}:
             raise KernelError("kernels.error.not_finite", row=row + 1, col=col + 1, value=text)
-        if not _NUMBER.match(text):
+        value = read_decimal(text)
+        if value is None:
             raise KernelError("kernels.error.not_a_number", row=row + 1, col=col + 1, value=text[:20])
-        value = float(text.replace(",", "."))
     if not math.isfinite(value):
         raise KernelError("kernels.error.not_finite", row=row + 1, col=col + 1, value=str(cell))
     if abs(value) > 1e6:

@@ -13,12 +13,12 @@ numpy only: no torch, no plotly at import time, so the lesson's first half stays
 
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
 
 from .errors import CnnvizError
+from .numbers import bounded, read_decimal
 
 
 class SignalError(CnnvizError):
@@ -80,16 +80,12 @@ _SEPARATORS = re.compile(r"[\s;]+")
 
 
 def _kernel_number(token: str, position: int) -> float:
-    text = token.replace("\u2212", "-").replace(",", ".")
-    try:
-        if "/" in text:                  # 1/3 reads better than 0.3333
-            num, den = text.split("/", 1)
-            value = float(num) / float(den)
-        else:
-            value = float(text)
-    except (ValueError, ZeroDivisionError):
-        raise SignalError("signals.error.kernel_not_number", position=position, value=token) from None
-    if not math.isfinite(value) or abs(value) > 1e6:
+    num, slash, den = token.partition("/")       # 1/3 reads better than 0.3333
+    value, below = read_decimal(num), read_decimal(den) if slash else 1.0
+    if value is None or not below:               # not a number, or a division by 0
+        raise SignalError("signals.error.kernel_not_number", position=position, value=token)
+    value /= below
+    if not bounded(value):
         raise SignalError("signals.error.kernel_not_finite", position=position, value=token)
     return value
 

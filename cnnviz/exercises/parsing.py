@@ -9,6 +9,7 @@ import re
 import numpy as np
 
 from ..errors import CnnvizError
+from ..numbers import MINUSES
 
 
 class ExerciseError(CnnvizError):
@@ -18,7 +19,7 @@ class ExerciseError(CnnvizError):
 _SPACES = "\u0020\u00a0\u202f\u2009\u2007"
 
 
-_MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2012": "-", "\uff0d": "-"})
+
 
 
 MAX_TEXT = 80
@@ -46,7 +47,7 @@ def parse_number(text, lang: str | None = None) -> float:
         return value
     if text is None:
         raise ExerciseError("exercises.error.empty")
-    s = str(text).translate(_MINUS).strip()
+    s = str(text).translate(MINUSES).strip()
     if not s:
         raise ExerciseError("exercises.error.empty")
     if len(s) > MAX_TEXT:
