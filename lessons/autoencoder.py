@@ -11,9 +11,7 @@ SHOWN = 2000        # test digits drawn in the latent space
 SPAN = 3.0          # the sliders' range and the decoded plane's: -3 .. +3 on both axes
 TILES = 15          # digits per side of the decoded plane
 
-st.title(t("ae.title"))
-st.markdown(t("ae.intro"))
-ui.lesson_goal("autoencoder")
+ui.lesson_start("autoencoder")   # title, introduction, what you will be able to do
 
 import torch  # noqa: E402  (this lesson runs a network)
 

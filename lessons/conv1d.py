@@ -9,9 +9,7 @@ from cnnviz import figures, layers, signal_cnn, signal_csv, signal_figures, sign
 from cnnviz.errors import CnnvizError
 
 t = ui.t
-st.title(t("conv1d.title"))
-st.markdown(t("conv1d.intro"))
-ui.lesson_goal("conv1d")
+ui.lesson_start("conv1d")   # title, introduction, what you will be able to do
 MAX_SHOWN = 1000   # samples on screen at once: plotly stays fast with a class of 30
 
 

@@ -14,9 +14,7 @@ DATASETS = ("fashion", "mnist", "cifar10-subset")
 PER_CLASS = [5, 10, 20, 50, 100, 200, 500]
 MAX_RUNS = 12            # runs remembered per learner for the comparison table
 
-st.title(t("train.title"))
-st.markdown(t("train.intro"))
-ui.lesson_goal("train")
+ui.lesson_start("train")   # title, introduction, what you will be able to do
 
 import torch  # noqa: E402  (after the title: the page shows something while torch loads)
 
