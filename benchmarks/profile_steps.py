@@ -81,11 +81,11 @@ async def main(args) -> None:
     env = {**os.environ, "CNNVIZ_PROFILE_OUT": str(out)}
     log = open(tmp / "server.log", "w")
     # --summary: the plain server, no profiler (yappi's hooks would double the CPU it measures)
-    launch = ["-m", "streamlit", "run", "app.py"] if args.summary else ["-c", SERVER]
-    proc = subprocess.Popen([sys.executable, *launch, "--server.headless", "true", "--server.port",
-                             str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats",
-                             "false", "--server.fileWatcherType", "none"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    sys.path.insert(0, str(ROOT))
+    from cnnviz.serve import streamlit_command
+
+    cmd = streamlit_command("app.py", port, launch=None if args.summary else ["-c", SERVER])
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         import urllib.request

@@ -146,6 +146,14 @@ backend cnnviz_workers
 """
 
 
+def streamlit_command(app, port: int, *extra: str, launch: list[str] | None = None) -> list[str]:
+    """The command of one local Streamlit server of ``app`` on 127.0.0.1:``port``: headless, no
+    usage statistics, no file watcher (``launch``: another way to start it, e.g. under a profiler)."""
+    return [sys.executable, *(launch or ["-m", "streamlit", "run", str(app)]),
+            "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra]
+
+
 def wait_for_health(port: int, proc: subprocess.Popen, timeout: float) -> bool:
     """Whether Streamlit's health check on 127.0.0.1:``port`` answers "ok" within ``timeout``
     seconds (False at once if ``proc``, the process that should answer, has exited)."""
@@ -241,9 +249,7 @@ class Cluster:
 
     def _start_worker(self, w: Worker) -> None:
         w.log = self.run_dir / f"worker-{w.port}.log"
-        cmd = [sys.executable, "-m", "streamlit", "run", str(self.app),
-               "--server.port", str(w.port), "--server.address", "127.0.0.1", "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *self.streamlit_args]
+        cmd = streamlit_command(self.app, w.port, *self.streamlit_args)
         # one secret for all workers: the XSRF cookie of an upload is valid on any of them
         env = {**os.environ, "STREAMLIT_SERVER_COOKIE_SECRET": self._secret}
         # glibc gives each of the ~30 script threads its own malloc arena: 2 arenas keep a worker with

@@ -206,19 +206,19 @@ def test_on_wait_raising_leaves_the_line():
     assert q.running() == []
 
 
-def test_many_threads_no_deadlock_and_never_more_than_the_slots():
-    q = jobs.JobQueue(slots=2)
-    active, peak, lock = [0], [0], threading.Lock()
-    errors = []
+def hammer(queues, *, threads: int, owners: int, seconds: float) -> tuple[int, list]:
+    """``threads`` jobs at once through ``queues`` (thread i uses queue i % len(queues), owner
+    i % ``owners``, so newer requests cancel older ones): the most that ran at once, the errors."""
+    active, peak, lock, errors = [0], [0], threading.Lock(), []
 
     def one(i):
         try:
-            with q.run("x", i % 7, on_wait=lambda t: None, poll=0.001) as ticket:
+            with queues[i % len(queues)].run("x", i % owners, on_wait=lambda t: None, poll=0.001) as ticket:
                 with lock:
                     active[0] += 1
                     peak[0] = max(peak[0], active[0])
                 try:
-                    time.sleep(0.001)
+                    time.sleep(seconds)
                     ticket.check()     # a newer request of the same owner may have cancelled it
                 finally:
                     with lock:
@@ -228,13 +228,19 @@ def test_many_threads_no_deadlock_and_never_more_than_the_slots():
         except Exception as e:  # noqa: BLE001
             errors.append(e)
 
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(40)]
-    for th in threads:
+    pool = [threading.Thread(target=one, args=(i,)) for i in range(threads)]
+    for th in pool:
         th.start()
-    for th in threads:
+    for th in pool:
         th.join(LONG)
-    assert not any(th.is_alive() for th in threads)
-    assert not errors and peak[0] <= 2
+    assert not any(th.is_alive() for th in pool)
+    return peak[0], errors
+
+
+def test_many_threads_no_deadlock_and_never_more_than_the_slots():
+    q = jobs.JobQueue(slots=2)
+    peak, errors = hammer([q], threads=40, owners=7, seconds=0.001)
+    assert not errors and peak <= 2
     assert q.running() == [] and q.waiting() == []
 
 
@@ -312,32 +318,8 @@ def test_first_come_first_served_and_positions_across_workers(machine):
 
 def test_many_threads_in_two_workers_never_exceed_the_machine_slots(machine):
     queues = [jobs.JobQueue(slots=2), jobs.JobQueue(slots=2)]
-    active, peak, lock, errors = [0], [0], threading.Lock(), []
-
-    def one(i):
-        try:
-            with queues[i % 2].run("x", i % 5, on_wait=lambda t: None, poll=0.001) as ticket:
-                with lock:
-                    active[0] += 1
-                    peak[0] = max(peak[0], active[0])
-                try:
-                    time.sleep(0.01)
-                    ticket.check()
-                finally:
-                    with lock:
-                        active[0] -= 1
-        except jobs.Cancelled:
-            pass
-        except Exception as e:  # noqa: BLE001
-            errors.append(e)
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(30)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(LONG)
-    assert not any(th.is_alive() for th in threads)
-    assert not errors and peak[0] == 2          # both machine slots used, never a third
+    peak, errors = hammer(queues, threads=30, owners=5, seconds=0.01)
+    assert not errors and peak == 2          # both machine slots used, never a third
     assert all(q.running() == [] and q.waiting() == [] for q in queues)
 
 
