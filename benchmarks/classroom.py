@@ -869,21 +869,13 @@ def start_server(log_path: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     log = open(log_path, "w")
     sys.path.insert(0, str(ROOT))
-    from cnnviz.serve import streamlit_command
+    from cnnviz.serve import streamlit_command, wait_for_health
 
     proc = subprocess.Popen(streamlit_command("app.py", port), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    for _ in range(600):
-        if proc.poll() is not None:
-            raise SystemExit(f"streamlit exited ({proc.returncode}); see {log_path}")
-        try:
-            if opener.open(url + "/_stcore/health", timeout=2).read() == b"ok":
-                return proc, url
-        except OSError:
-            time.sleep(0.2)
+    if wait_for_health(port, proc, 120):
+        return proc, f"http://127.0.0.1:{port}"
     stop_server(proc)
-    raise SystemExit(f"streamlit did not start in 120 s; see {log_path}")
+    raise SystemExit(f"streamlit did not start in 120 s (exit code {proc.poll()}); see {log_path}")
 
 
 def stop_server(proc: subprocess.Popen) -> None:

@@ -82,19 +82,14 @@ async def main(args) -> None:
     log = open(tmp / "server.log", "w")
     # --summary: the plain server, no profiler (yappi's hooks would double the CPU it measures)
     sys.path.insert(0, str(ROOT))
-    from cnnviz.serve import streamlit_command
+    from cnnviz.serve import streamlit_command, wait_for_health
 
     cmd = streamlit_command("app.py", port, launch=None if args.summary else ["-c", SERVER])
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        import urllib.request
-        for _ in range(600):
-            try:
-                if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.2)
+        if not wait_for_health(port, proc, 120):
+            raise SystemExit(f"streamlit did not start; see {tmp / 'server.log'}")
         passes = (2 if args.warm else 1) if args.passes is None else args.passes
         profile = not args.summary
         for p in range(passes):

@@ -156,11 +156,13 @@ def streamlit_command(app, port: int, *extra: str, launch: list[str] | None = No
 
 def wait_for_health(port: int, proc: subprocess.Popen, timeout: float) -> bool:
     """Whether Streamlit's health check on 127.0.0.1:``port`` answers "ok" within ``timeout``
-    seconds (False at once if ``proc``, the process that should answer, has exited)."""
+    seconds (False at once if ``proc``, the process that should answer, has exited). Never through
+    an HTTP proxy of the environment: the server is on this machine."""
     deadline = time.monotonic() + timeout
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+            with opener.open(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
                 if r.read() == b"ok":
                     return True
         except OSError:

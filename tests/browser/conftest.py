@@ -10,8 +10,6 @@ import os
 import shutil
 import socket
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -45,13 +43,7 @@ def app_url():
     proc = subprocess.Popen(serve.streamlit_command("app.py", port), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
+        if not serve.wait_for_health(port, proc, 120):
             pytest.fail("streamlit did not start; see shots/browser/server.log")
         yield url
     finally:
