@@ -879,12 +879,9 @@ def start_server(log_path: Path) -> tuple[subprocess.Popen, str]:
 
 
 def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    from cnnviz.serve import stop_processes
+
+    stop_processes([proc], 15)
 
 
 # ---------------------------------------------------------------------------- the Chromium check

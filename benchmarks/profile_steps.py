@@ -82,7 +82,7 @@ async def main(args) -> None:
     log = open(tmp / "server.log", "w")
     # --summary: the plain server, no profiler (yappi's hooks would double the CPU it measures)
     sys.path.insert(0, str(ROOT))
-    from cnnviz.serve import streamlit_command, wait_for_health
+    from cnnviz.serve import stop_processes, streamlit_command, wait_for_health
 
     cmd = streamlit_command("app.py", port, launch=None if args.summary else ["-c", SERVER])
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -118,11 +118,7 @@ async def main(args) -> None:
                     print(f"{label}: server CPU {cpu:.2f} s")
             await s.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_processes([proc], 15)
 
 
 if __name__ == "__main__":

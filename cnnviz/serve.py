@@ -154,6 +154,19 @@ def streamlit_command(app, port: int, *extra: str, launch: list[str] | None = No
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra]
 
 
+def stop_processes(procs: list[subprocess.Popen], timeout: float = 10) -> None:
+    """Ask every process to end (SIGTERM), then kill the ones still running after ``timeout`` s."""
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
 def wait_for_health(port: int, proc: subprocess.Popen, timeout: float) -> bool:
     """Whether Streamlit's health check on 127.0.0.1:``port`` answers "ok" within ``timeout``
     seconds (False at once if ``proc``, the process that should answer, has exited). Never through
@@ -346,15 +359,7 @@ class Cluster:
         return restarted
 
     def stop(self) -> None:
-        procs = ([self._proxy] if self._proxy else []) + [w.proc for w in self._workers if w.proc]
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(([self._proxy] if self._proxy else []) + [w.proc for w in self._workers if w.proc])
 
 
 def main(argv: list[str] | None = None) -> int:

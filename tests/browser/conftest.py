@@ -47,11 +47,7 @@ def app_url():
             pytest.fail("streamlit did not start; see shots/browser/server.log")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        serve.stop_processes([proc])
         log.close()
 
 
