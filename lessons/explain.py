@@ -5,9 +5,7 @@ import streamlit as st
 from cnnviz import exercises, figures, ui
 
 t = ui.t
-st.title(t("explain.title"))
-st.markdown(t("explain.intro"))
-ui.lesson_goal("explain")
+ui.lesson_start("explain")   # title, introduction, what you will be able to do
 
 loaded = ui.model_picker("model")
 if loaded is None:
