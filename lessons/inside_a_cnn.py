@@ -1,6 +1,5 @@
 """Lesson: inside a trained CNN, layer by layer (seeds 000 and 003)."""
 
-import math
 
 import streamlit as st
 
@@ -234,21 +233,12 @@ def softmax_section(state: str):
     softmax_formula()
 
 
-def sig(v: float) -> str:
-    """3 significant digits in the learner's format, powers of ten for the very large or small."""
-    if v == 0:
-        return "0"
-    e = math.floor(math.log10(abs(v)))
-    if -3 <= e < 5:
-        return figures.fmt_tex(v, max(0, 2 - e))
-    return rf"{figures.fmt_tex(v / 10 ** e, 2)} \times 10^{{{e}}}"
-
-
 def softmax_formula():
     terms = nnl.softmax_terms(logits.tolist(), show=4)
     name0 = figures.latex_text(labels[terms.target][:18])
     others = t("inside.softmax_others", k=len(terms.rest))
     sym = [rf"e^{{{figures.fmt_tex(z, 2)}}}" for z in terms.logits] + ([rf"\text{{{others}}}"] if terms.rest else [])
+    sig = figures.significant_tex             # 3 significant digits: e^19 and e^-14 side by side
     val = [sig(e) for e in terms.exps] + ([sig(terms.rest_sum)] if terms.rest else [])
     st.latex(rf"p_{{\text{{{name0}}}}} = \dfrac{{e^{{z_{{\text{{{name0}}}}}}}}}{{\sum_j e^{{z_j}}}} = "
              rf"\dfrac{{{sym[0]}}}{{{' + '.join(sym)}}}")

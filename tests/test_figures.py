@@ -106,3 +106,17 @@ def test_legend_of_an_explanation_overlay_runs_through_its_colours():
     drawn = np.asarray(figures.overlay(black, np.array([[0.0, 0.5, 1.0, 1.0]]), alpha=1.0, target=4))[0]
     assert last == tuple(int(c) for c in drawn[-1])            # 1: the map's colour covers the pixel
     assert first == tuple(int(c) for c in figures.HEAT[0])       # 0: the scale's dark end (the picture shows)
+
+
+def test_significant_digits_for_formulas_in_both_formats():
+    from cnnviz import i18n
+    from cnnviz.figures import significant_tex
+
+    with i18n.language("pt_BR"):
+        assert significant_tex(0.000123456) == r"1{,}23 \times 10^{-4}"
+        assert significant_tex(3.14159) == "3{,}14"
+        assert significant_tex(0) == "0"
+    with i18n.language("en"):
+        assert significant_tex(2.1e8) == r"2.10 \times 10^{8}"
+        assert significant_tex(12.345) == "12.3"
+        assert significant_tex(-0.0456) == "-0.0456"

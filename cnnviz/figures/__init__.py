@@ -17,7 +17,7 @@ One module per kind of output; every name is also here (``figures.matrix_html``)
 """
 
 from .markup import WINDOW_BANDS, legend_html, matrix_html, pooling_html, steps_card
-from .numbers import fmt, fmt_tex, latex_text
+from .numbers import fmt, fmt_tex, latex_text, significant_tex
 from .pictures import (channel_image, draw_box, filling_in, filter_tiles, locate, map_grid, mark_point,
                        neighbourhood, overlay, picture, png_bytes, upscale, zoomed)
 from .plots import (confusion_figure, curves_figure, growth_figure, heatmap, latent_figure, log_bars,

@@ -43,6 +43,21 @@ def fmt_tex(value: float, digits: int = 2, *, fixed: bool = True, lang: str | No
     return text.replace(".", "{,}") if (lang or i18n.current()) == "pt_BR" else text
 
 
+def significant_tex(value: float, digits: int = 3) -> str:
+    """``value`` with ``digits`` significant digits for a LaTeX formula, in the learner's format;
+    powers of ten for the very large or small (``1{,}23 \\times 10^{7}``). The softmax's
+    exponentials span many orders of magnitude: e^19 and e^-14 side by side."""
+    import math
+
+    v = float(value)
+    if v == 0 or not np.isfinite(v):
+        return fmt_tex(v, 0)
+    e = math.floor(math.log10(abs(v)))
+    if -3 <= e < 5:
+        return fmt_tex(v, max(0, digits - 1 - e))
+    return rf"{fmt_tex(v / 10 ** e, digits - 1)} \times 10^{{{e}}}"
+
+
 def latex_text(text: str) -> str:
     """A class name made safe for \\text{...} in st.latex (T-shirt/top, jack-o'-lantern, R&D...)."""
     out = text
