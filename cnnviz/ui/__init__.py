@@ -17,6 +17,10 @@ modules say where each one lives:
 - ``session_client``: one page opened over Streamlit's protocol (``cnnviz.serve`` warms workers with it).
 """
 
+from .. import memory as _memory
+
+_memory.tune_malloc()   # before the script threads allocate: 2 arenas, big blocks given back (cnnviz.memory)
+
 from .language import lang, t, num, number_format, plot, labels, message, language_picker, show_error  # noqa: F401
 from .links import (  # noqa: F401
     PRESENT_VALUES, link_start, link_opened, link_end, url_seed, url_keep, encode_kernel, decode_kernel, link_url, copy_link, presenting, PRESENT_CSS, present_mode,

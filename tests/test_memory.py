@@ -1,0 +1,128 @@
+"""A server gives freed memory back (issue 11: <= 1.0 GB per worker): cnnviz.memory.
+
+Each check runs in a fresh Python process (malloc's settings are per process) and reads that
+process's resident memory (RSS) from /proc: Linux with glibc only.
+"""
+
+import platform
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
+                                reason="glibc's malloc on Linux")
+
+# Allocates and frees like a server's page run: one big block (a layer's output) first, then 100
+# blocks of 2 MB touched and freed, all but the last (still in use, as something always is).
+# Prints the RSS (MB) kept after the frees, in a new thread like a Streamlit script run.
+PATTERN = textwrap.dedent("""
+    import ctypes, os, sys, threading
+    sys.path.insert(0, {root!r})
+    libc = ctypes.CDLL("libc.so.6")
+    libc.malloc.restype = ctypes.c_void_p
+    libc.free.argtypes = [ctypes.c_void_p]
+    libc.memset.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]
+    def rss():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    {setup}
+    def run(out):
+        big = libc.malloc(8 << 20); libc.memset(big, 1, 8 << 20); libc.free(big)
+        before = rss()
+        blocks = [libc.malloc({block}) for _ in range({count})]
+        for b in blocks:
+            libc.memset(b, 1, {block})
+        for b in blocks[:-1]:
+            libc.free(b)
+        out.append(rss() - before)
+        {after}
+    out = []
+    th = threading.Thread(target=run, args=(out,)); th.start(); th.join()
+    print("KEPT", *(round(v) for v in out))
+""")
+
+
+def kept(setup: str = "", after: str = "", block: int = 2 << 20, count: int = 100) -> list[int]:
+    code = PATTERN.format(root=str(ROOT), setup=setup, after=after, block=block, count=count)
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}   # no MALLOC_* from the caller's environment
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env,
+                         cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    line = next(x for x in out.stdout.splitlines() if x.startswith("KEPT"))
+    return [int(v) for v in line.split()[1:]]
+
+
+def test_glibcs_defaults_keep_freed_blocks_in_the_heap():
+    """What the tuning is for (and that this machine shows it): ~200 MB freed, still resident."""
+    assert kept()[0] > 150
+
+
+def test_a_tuned_process_gives_freed_big_blocks_back_at_once():
+    assert kept(setup="from cnnviz import memory; print(memory.tune_malloc())")[0] < 20
+
+
+def test_the_app_tunes_malloc_when_it_starts():
+    """``streamlit run app.py`` imports cnnviz.ui: that is enough, no environment variable needed."""
+    assert kept(setup="import cnnviz.ui")[0] < 20
+
+
+def test_give_back_returns_the_free_pages_left_in_the_heap():
+    """Small blocks (under the mmap threshold: Python objects, small tensors) freed in the middle
+    of the heap stay resident until ``give_back``."""
+    first, then = kept(setup="from cnnviz import memory; memory.tune_malloc()",
+                       after="memory.give_back(); out.append(rss() - before)", block=100 << 10, count=2000)
+    assert first > 150 and then < 30
+
+
+def test_the_environment_wins():
+    code = ("import os; os.environ['MALLOC_ARENA_MAX'] = '4'; os.environ['MALLOC_MMAP_THRESHOLD_'] = '65536'\n"
+            "from cnnviz import memory; print(memory.tune_malloc())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert out.stdout.strip() == "{}", out.stdout + out.stderr
+
+
+def test_heavy_work_gives_its_memory_back_when_it_ends():
+    """A heavy job (top images, occlusion, training...) frees hundreds of MB of small blocks when it
+    ends: ``ui.heavy`` gives them back, the server does not keep them."""
+    page = textwrap.dedent("""
+        import ctypes, os
+        import streamlit as st
+        import torch                 # (the line runs jobs on torch threads: imported before we measure)
+        from cnnviz import ui
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc.restype = ctypes.c_void_p
+        libc.free.argtypes = [ctypes.c_void_p]
+        libc.memset.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]
+        def rss():
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        before = rss()
+        with ui.heavy("occlusion", cancel_key="go.cancel"):
+            blocks = [libc.malloc(100 << 10) for _ in range(2000)]
+            for b in blocks:
+                libc.memset(b, 1, 100 << 10)
+            for b in blocks[:-1]:
+                libc.free(b)
+            st.session_state["during"] = rss() - before
+        st.session_state["after"] = rss() - before
+    """)
+    code = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from streamlit.testing.v1 import AppTest
+
+        at = AppTest.from_string({page!r}, default_timeout=60).run()
+        assert not at.exception, at.exception
+        print("KEPT", round(at.session_state["during"]), round(at.session_state["after"]))
+    """)
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180, env=env, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    during, after = (int(v) for v in next(x for x in out.stdout.splitlines() if x.startswith("KEPT")).split()[1:])
+    assert during > 150 and after < 30, (during, after)
+
