@@ -112,14 +112,16 @@ def load_dataset(name: str, *, train: bool, root: Path | None = None, full: bool
     in the data root, unless ``full=True``; ``source(name)`` says which one you get.
     Raises ``DataError`` naming the missing files and the folder they belong in.
     """
-    from torchvision import datasets
-
     if name not in DATASETS:
         raise DataError("models.data_unknown", dataset=name, known=", ".join(DATASETS))
     root = Path(root or data_root())
     if not train and not full and not is_available(name, root) and has_sample(name):
         return load_sample(name)
     _require(name, root)
+    # only now: torchvision's import brings torch._dynamo and sympy, ~150 MB of a server's RSS
+    # (CUDA build; ~80 MB CPU-only) that the bundled sample does not need
+    from torchvision import datasets
+
     cls = {"mnist": datasets.MNIST, "fashion": datasets.FashionMNIST,
            "cifar10": datasets.CIFAR10, "cifar10-subset": None}[name] or _cifar_subset_class()
     try:

@@ -126,3 +126,16 @@ def test_heavy_work_gives_its_memory_back_when_it_ends():
     during, after = (int(v) for v in next(x for x in out.stdout.splitlines() if x.startswith("KEPT")).split()[1:])
     assert during > 150 and after < 30, (during, after)
 
+
+def test_the_bundled_sample_loads_without_torchvision():
+    """On a machine without the datasets (a fresh laptop, Community Cloud), Inside's top images and
+    the confidence references read the bundled sample: torchvision's import (with torch._dynamo and
+    sympy: ~150 MB of RSS, CUDA build) is not paid for it."""
+    code = ("import sys\nfrom cnnviz import data\n"
+            "ds = data.load_dataset('mnist', train=False)\n"
+            "x, y = data.as_tensors(ds, 300)\n"
+            "print(type(ds).__name__, tuple(x.shape), 'torchvision' in sys.modules)")
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "CNNVIZ_DATA": "/nonexistent"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "SampleDataset (300, 1, 28, 28) False", out.stdout
