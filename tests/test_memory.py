@@ -1,7 +1,7 @@
 """A server gives freed memory back (issue 11: <= 1.0 GB per worker): cnnviz.memory.
 
-Each check runs in a fresh Python process (malloc's settings are per process) and reads that
-process's resident memory (RSS) from /proc: Linux with glibc only.
+The malloc checks run in a fresh Python process each (malloc's settings are per process) and read
+that process's resident memory (RSS) from /proc: Linux with glibc only.
 """
 
 import platform
@@ -10,12 +10,13 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
-                                reason="glibc's malloc on Linux")
+glibc = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
+                           reason="glibc's malloc on Linux")
 
 # Allocates and frees like a server's page run: one big block (a layer's output) first, then 100
 # blocks of 2 MB touched and freed, all but the last (still in use, as something always is).
@@ -57,20 +58,24 @@ def kept(setup: str = "", after: str = "", block: int = 2 << 20, count: int = 10
     return [int(v) for v in line.split()[1:]]
 
 
+@glibc
 def test_glibcs_defaults_keep_freed_blocks_in_the_heap():
     """What the tuning is for (and that this machine shows it): ~200 MB freed, still resident."""
     assert kept()[0] > 150
 
 
+@glibc
 def test_a_tuned_process_gives_freed_big_blocks_back_at_once():
     assert kept(setup="from cnnviz import memory; print(memory.tune_malloc())")[0] < 20
 
 
+@glibc
 def test_the_app_tunes_malloc_when_it_starts():
     """``streamlit run app.py`` imports cnnviz.ui: that is enough, no environment variable needed."""
     assert kept(setup="import cnnviz.ui")[0] < 20
 
 
+@glibc
 def test_give_back_returns_the_free_pages_left_in_the_heap():
     """Small blocks (under the mmap threshold: Python objects, small tensors) freed in the middle
     of the heap stay resident until ``give_back``."""
@@ -79,6 +84,7 @@ def test_give_back_returns_the_free_pages_left_in_the_heap():
     assert first > 150 and then < 30
 
 
+@glibc
 def test_the_environment_wins():
     code = ("import os; os.environ['MALLOC_ARENA_MAX'] = '4'; os.environ['MALLOC_MMAP_THRESHOLD_'] = '65536'\n"
             "from cnnviz import memory; print(memory.tune_malloc())")
@@ -86,6 +92,7 @@ def test_the_environment_wins():
     assert out.stdout.strip() == "{}", out.stdout + out.stderr
 
 
+@glibc
 def test_heavy_work_gives_its_memory_back_when_it_ends():
     """A heavy job (top images, occlusion, training...) frees hundreds of MB of small blocks when it
     ends: ``ui.heavy`` gives them back, the server does not keep them."""
@@ -139,3 +146,33 @@ def test_the_bundled_sample_loads_without_torchvision():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "SampleDataset (300, 1, 28, 28) False", out.stdout
+
+
+def test_the_explanation_copy_of_a_model_shares_its_weights():
+    """captum explains on a private copy of a shared model (its own hooks and ReLUs): the copy must
+    not hold a second copy of the weights (ResNet-18: 45 MB, VGG-16: 528 MB per server), and it
+    explains exactly as a full copy does."""
+    import copy
+
+    import torch
+
+    from cnnviz import attribution as A
+    from cnnviz import models
+
+    loaded = models.load("resnet18", pretrained=False)
+    model = loaded.model
+    twin, _ = A.private_copy(model)
+    weights = {p.data_ptr() for p in model.parameters()} | {b.data_ptr() for b in model.buffers()}
+    assert {p.data_ptr() for p in twin.parameters()} | {b.data_ptr() for b in twin.buffers()} <= weights
+    # its own modules: hooks and ReLUs of the copy never touch the shared model
+    assert not any(a is b for a, b in zip(twin.modules(), model.modules()))
+    assert model.relu.inplace and not twin.relu.inplace
+    # the shared model's weights still count as trainable (the lessons' weight counts read that)
+    assert all(p.requires_grad for p in model.parameters())
+    torch.manual_seed(0)
+    x = torch.rand(1, 3, 64, 64)
+    full = copy.deepcopy(model)
+    for method in ("gradcam", "guided_backprop", "saliency"):
+        ours = A.explain(method, model, x, target=3).raw
+        theirs = A.explain(method, full, x, target=3).raw
+        assert np.array_equal(ours, theirs), method
