@@ -20,6 +20,8 @@ step asks the server (SIGUSR1) what its memory is made of:
     python benchmarks/memory_profile.py --trace 15 --only explain
     python benchmarks/memory_profile.py --env MALLOC_ARENA_MAX=2 --students 2
     python benchmarks/memory_profile.py --resnet             # the path, then Inside with ResNet-18
+    python benchmarks/memory_profile.py --resnet --then "python benchmarks/classroom.py --url {url} \\
+        --server-pid {pid} --sessions 30"                    # then a class of 30 on the same server
 
 Only 127.0.0.1. Bounded: each step times out after 180 s.
 """
@@ -325,7 +327,8 @@ async def main(args) -> None:
         k, _, v = kv.partition("=")
         env[k] = v
     log = open(tmp / "server.log", "w")
-    proc = subprocess.Popen(streamlit_command("app.py", port, launch=["-c", SERVER]), cwd=ROOT, env=env,
+    app_dir = Path(args.app_dir).resolve() if args.app_dir else ROOT
+    proc = subprocess.Popen(streamlit_command("app.py", port, launch=["-c", SERVER]), cwd=app_dir, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     results = []
@@ -361,6 +364,13 @@ async def main(args) -> None:
                 prev = r
             if not args.keep_open:
                 await s.close()
+        if args.then:            # e.g. a class of 30 (classroom.py --url {url} --server-pid {pid}), then a report
+            cmd = args.then.format(url=base, pid=proc.pid)
+            print(f"\n$ {cmd}", flush=True)
+            subprocess.run(cmd, shell=True, cwd=ROOT, timeout=3600)
+            r = ask(proc, out)
+            show("after: " + cmd[:60], r, prev, detail=True)
+            results.append(("after", r))
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=1))
         if args.who:
@@ -385,4 +395,6 @@ if __name__ == "__main__":
     ap.add_argument("--no-media", action="store_true", help="do not fetch pictures")
     ap.add_argument("--detail-all", action="store_true", help="the whole report after every step")
     ap.add_argument("--json", help="write every report here")
+    ap.add_argument("--then", metavar="CMD", help="after the steps run this ({url}, {pid} filled in), then report")
+    ap.add_argument("--app-dir", help="serve the app.py of this checkout (e.g. an older commit) instead")
     asyncio.run(main(ap.parse_args()))
