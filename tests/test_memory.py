@@ -176,3 +176,26 @@ def test_the_explanation_copy_of_a_model_shares_its_weights():
         ours = A.explain(method, model, x, target=3).raw
         theirs = A.explain(method, full, x, target=3).raw
         assert np.array_equal(ours, theirs), method
+
+
+def test_layer_outputs_kept_for_the_class_stay_within_their_budget(monkeypatch):
+    """Inside keeps every layer's output of the pictures a class looks at (shared by all learners).
+    Kept by count alone, 8 pictures of VGG-16 would hold 880 MB: the server keeps at most
+    ``SHARED_OUTPUTS_MB`` of them, the oldest going first, and a picture still kept is shared."""
+    import torch
+
+    from cnnviz import inspect as insp
+    from cnnviz import models, ui
+    from cnnviz.ui import memo
+
+    loaded = models.load("resnet18", pretrained=False)
+    xs = [torch.full((1, 3, 64, 64), v) for v in (0.1, 0.2, 0.3, 0.4)]
+    one = sum(t.element_size() * t.nelement() for t in insp.activations(loaded.model, xs[0]).values())
+    monkeypatch.setattr(memo, "SHARED_OUTPUTS_MB", 2.5 * one / 2 ** 20)     # room for 2 pictures
+    outs = [ui.layer_outputs(loaded, x) for x in xs]
+    values, _, _ = memo._outputs_memo()
+    mine = [v for k, v in values.items() if k[0] == "resnet18"]
+    assert len(mine) == 2 and sum(n for _, n in mine) <= 2.5 * one
+    assert ui.layer_outputs(loaded, xs[3].clone()) is outs[3]                 # kept: shared
+    again = ui.layer_outputs(loaded, xs[0].clone())                           # gone: computed again, same numbers
+    assert again is not outs[0] and all(torch.equal(again[k], outs[0][k]) for k in outs[0])

@@ -3,6 +3,7 @@ picture, per-session memos and per-class memos of a network."""
 
 from __future__ import annotations
 
+import threading
 
 import streamlit as st
 
@@ -11,11 +12,40 @@ import streamlit as st
 
 
 # ---------------------------------------------------------------- inside a network
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _shared_outputs(name: str, source: str, pretrained: bool, picture: str, _model, _x):
-    from .. import inspect as insp
+SHARED_OUTPUTS = 8          # pictures whose layer outputs the server keeps for the class...
+SHARED_OUTPUTS_MB = 256     # ...and at most this many MB of them (VGG-16: 110 MB a picture)
 
-    return insp.activations(_model, _x)
+
+@st.cache_resource(show_spinner=False)
+def _outputs_memo():
+    """The server-wide memo of ``layer_outputs``: {key: (outputs, bytes)} (LRU order), a lock per key."""
+    import collections
+    import threading
+
+    return collections.OrderedDict(), {}, threading.Lock()
+
+
+def _shared_outputs(key, compute):
+    values, locks, guard = _outputs_memo()
+    with guard:
+        if key in values:
+            values.move_to_end(key)
+            return values[key][0]
+        lock = locks.setdefault(key, threading.Lock())
+    with lock:                                   # one learner computes, the others wait for it
+        with guard:
+            if key in values:
+                return values[key][0]
+        outputs = compute()
+        size = sum(t.element_size() * t.nelement() for t in outputs.values())
+        with guard:
+            values[key] = (outputs, size)
+            total = sum(n for _, n in values.values())
+            # the oldest go first; the newest stays even alone over the budget (its learner uses it)
+            while len(values) > 1 and (len(values) > SHARED_OUTPUTS or total > SHARED_OUTPUTS_MB * 2 ** 20):
+                total -= values.popitem(last=False)[1][1]
+            locks.pop(key, None)
+    return outputs
 
 
 def layer_outputs(loaded, x):
@@ -23,8 +53,9 @@ def layer_outputs(loaded, x):
 
     A bundled or ImageNet model is the same object for every learner, so its outputs for
     a picture are shared too: a class looking at the same sample costs one copy (VGG-16:
-    110 MB), and at most 8 pictures are kept. A learner's own or trained network stays
-    in their session. Callers must not modify the tensors.
+    110 MB), and the server keeps at most ``SHARED_OUTPUTS`` pictures and ``SHARED_OUTPUTS_MB``
+    MB of them. A learner's own or trained network stays in their session. Callers must not
+    modify the tensors.
     """
     import hashlib
 
@@ -33,7 +64,8 @@ def layer_outputs(loaded, x):
     picture = hashlib.sha256(x.numpy().tobytes()).hexdigest() + str(tuple(x.shape))
     if loaded.source in ("bundled", "zoo"):
         pretrained = bool((loaded.card or {}).get("pretrained", True))
-        return _shared_outputs(loaded.name, loaded.source, pretrained, picture, loaded.model, x)
+        return _shared_outputs((loaded.name, loaded.source, pretrained, picture),
+                               lambda: insp.activations(loaded.model, x))
     return session_memo("own.outputs", (id(loaded.model), picture), lambda: insp.activations(loaded.model, x))
 
 
