@@ -9,12 +9,22 @@ from PIL import Image, ImageDraw
 from cnnviz import data
 
 
+def press_slider(page, key: str, arrow: str, times: int) -> None:
+    slider = keyed(page, key).locator("[role='slider'], input[type='range']").first
+    slider.focus()
+    for _ in range(times):
+        slider.press(arrow)
+    wait_idle(page)
+
+
 @pytest.mark.skipif(not data.is_available("fashion"), reason="Fashion-MNIST not available")
 def test_training_shows_live_progress_stops_on_request_and_finishes(new_page):
     page = new_page("train", locale="pt-BR")
     no_exception(page)
     shoot(page, "train_pt")
-    # a long run, stopped half way: the page keeps working and says so
+    # a long run (500 pictures per class: the default 20 train in a second, and its progress would
+    # flash by), stopped half way: the page keeps working and says so
+    press_slider(page, "train.per_class", "ArrowRight", 4)        # 20 -> 500 per class
     keyed(page, "train.go").locator("button").click()
     page.get_by_text(re.compile(r"Época 1/15")).first.wait_for(state="visible", timeout=90_000)
     shoot(page, "train_live_pt")
@@ -23,11 +33,8 @@ def test_training_shows_live_progress_stops_on_request_and_finishes(new_page):
     assert page.get_by_text("Treino interrompido").first.is_visible()
     no_exception(page)
     # a short run to the end (the trainer's place was given back by the stopped run)
-    slider = keyed(page, "train.epochs").locator("input[type='range']")
-    slider.focus()
-    for _ in range(12):
-        slider.press("ArrowLeft")    # 15 -> 3 epochs
-    wait_idle(page)
+    press_slider(page, "train.per_class", "ArrowLeft", 4)         # back to 20 per class
+    press_slider(page, "train.epochs", "ArrowLeft", 12)           # 15 -> 3 epochs
     keyed(page, "train.go").locator("button").click()
     page.get_by_text(re.compile(r"Pronto: .* % nas imagens de teste")).first.wait_for(state="visible",
                                                                                      timeout=120_000)
