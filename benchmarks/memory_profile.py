@@ -84,7 +84,21 @@ def mallinfo() -> dict:
     libc = ctypes.CDLL("libc.so.6")
     libc.mallinfo2.restype = Mallinfo2
     m = libc.mallinfo2()
-    return {"heap": m.arena / MB, "in use": m.uordblks / MB, "free in heap": m.fordblks / MB,
+    arenas = None
+    try:                                     # malloc_info's XML has one <heap nr=...> per arena
+        import tempfile
+
+        libc.fopen.restype = ctypes.c_void_p
+        libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+        libc.fclose.argtypes = [ctypes.c_void_p]
+        with tempfile.NamedTemporaryFile("r", suffix=".xml") as f:
+            fp = libc.fopen(f.name.encode(), b"w")
+            libc.malloc_info(0, fp)
+            libc.fclose(fp)
+            arenas = f.read().count("<heap nr=")
+    except (OSError, AttributeError):
+        pass
+    return {"arenas": arenas, "heap": m.arena / MB, "in use": m.uordblks / MB, "free in heap": m.fordblks / MB,
             "mmapped blocks": m.hblkhd / MB, "mmapped count": m.hblks}
 
 
@@ -281,7 +295,7 @@ def show(title: str, r: dict, prev: dict | None, *, detail: bool) -> None:
     m = r["malloc"]
     print(f"\n=== {title}: RSS {rss:.0f} MB{delta}; anonymous {r['rss'].get(ANON, 0):.0f}; "
           f"malloc: in use {m['in use']:.0f}, free in heap {m['free in heap']:.0f}, "
-          f"mmapped {m['mmapped blocks']:.0f} MB")
+          f"mmapped {m['mmapped blocks']:.0f} MB; {m.get('arenas')} arenas")
     if "trim" in r:
         print(f"    malloc_trim(0): RSS {r['trim']['rss after']:.0f} MB after it, "
               f"{1000 * r['trim']['seconds']:.1f} ms")
