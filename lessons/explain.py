@@ -195,7 +195,9 @@ def explained():
         ui.url_keep("explain.layer", v.layer, default_layer)
         if v.layer == default_layer:
             st.caption(t("explain.why_last", layer=v.layer))
-        v.alpha = st.slider(t("explain.opacity"), 0.0, 1.0, 0.7, 0.05, key="explain.alpha", bind="query-params")
+        # in percent: a whole number reads the same in both languages (a slider always writes "0.70")
+        v.alpha = st.slider(t("explain.opacity"), 0, 100, 70, 5, format="%d %%", key="explain.opacity",
+                            bind="query-params") / 100
     v.key = (id(loaded.model), x.numpy().tobytes(), v.target, v.layer)
 
     # -------------------------------------------------------------- Grad-CAM

@@ -29,7 +29,10 @@ def _curves_figure(fractions, deletion, insertion, names, xtitle, ytitle, lang):
     fig = go.Figure(layout={"separators": ",." if lang == "pt_BR" else ".,"})
     fig.add_scatter(x=list(fractions), y=list(deletion), name=names[0], mode="lines", line={"color": "#2166ac"})
     fig.add_scatter(x=list(fractions), y=list(insertion), name=names[1], mode="lines", line={"color": "#e07b00"})
-    fig.update_layout(height=250, margin={"l": 4, "r": 4, "t": 40, "b": 4}, legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+    # the legend above the chart, one entry per line (its name may break with <br>): a narrow column
+    # cut a long horizontal entry off
+    fig.update_layout(height=330, margin={"l": 4, "r": 4, "t": 110, "b": 4},
+                      legend={"orientation": "v", "x": 0, "y": 1.02, "yanchor": "bottom", "font": {"size": 13}},
                       xaxis={"title": xtitle, "tickformat": ".0%"}, yaxis={"title": ytitle, "range": [0, 1]})
     return fig
 
