@@ -6,6 +6,8 @@ Groups the resident memory of each mapping: the CUDA libraries torch's default (
 maps even on a machine without a GPU (libtorch_cuda, cuDNN, cuBLAS, NCCL, ... : what a CPU-only
 torch build would not map), torch's CPU library, numba/LLVM, other shared libraries, and
 anonymous memory (Python objects, tensors, model weights, session state). Linux only.
+What the anonymous memory is made of (glibc's heap, our caches, sessions, step by step along the
+class path): ``benchmarks/memory_profile.py``; the numbers: docs/PERFORMANCE.md, "Memory".
 """
 
 from __future__ import annotations
