@@ -18,12 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 glibc = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
                            reason="glibc's malloc on Linux")
 
-# Allocates and frees like a server's page run: one big block (a layer's output) first, then 100
-# blocks of 2 MB touched and freed, all but the last (still in use, as something always is).
-# Prints the RSS (MB) kept after the frees, in a new thread like a Streamlit script run.
-PATTERN = textwrap.dedent("""
-    import ctypes, os, sys, threading
-    sys.path.insert(0, {root!r})
+# glibc's malloc and free, and the process's resident memory (MB), for the scripts below
+LIBC = textwrap.dedent("""
     libc = ctypes.CDLL("libc.so.6")
     libc.malloc.restype = ctypes.c_void_p
     libc.free.argtypes = [ctypes.c_void_p]
@@ -31,6 +27,15 @@ PATTERN = textwrap.dedent("""
     def rss():
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+""").strip()
+
+# Allocates and frees like a server's page run: one big block (a layer's output) first, then 100
+# blocks of 2 MB touched and freed, all but the last (still in use, as something always is).
+# Prints the RSS (MB) kept after the frees, in a new thread like a Streamlit script run.
+PATTERN = textwrap.dedent("""
+    import ctypes, os, sys, threading
+    sys.path.insert(0, {root!r})
+    {libc}
     {setup}
     def run(out):
         big = libc.malloc(8 << 20); libc.memset(big, 1, 8 << 20); libc.free(big)
@@ -49,7 +54,7 @@ PATTERN = textwrap.dedent("""
 
 
 def kept(setup: str = "", after: str = "", block: int = 2 << 20, count: int = 100) -> list[int]:
-    code = PATTERN.format(root=str(ROOT), setup=setup, after=after, block=block, count=count)
+    code = PATTERN.format(root=str(ROOT), libc=LIBC, setup=setup, after=after, block=block, count=count)
     env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}   # no MALLOC_* from the caller's environment
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env,
                          cwd=ROOT)
@@ -101,13 +106,7 @@ def test_heavy_work_gives_its_memory_back_when_it_ends():
         import streamlit as st
         import torch                 # (the line runs jobs on torch threads: imported before we measure)
         from cnnviz import ui
-        libc = ctypes.CDLL("libc.so.6")
-        libc.malloc.restype = ctypes.c_void_p
-        libc.free.argtypes = [ctypes.c_void_p]
-        libc.memset.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]
-        def rss():
-            with open("/proc/self/statm") as f:
-                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        LIBC_PRELUDE
         before = rss()
         with ui.heavy("occlusion", cancel_key="go.cancel"):
             blocks = [libc.malloc(100 << 10) for _ in range(2000)]
@@ -117,7 +116,7 @@ def test_heavy_work_gives_its_memory_back_when_it_ends():
                 libc.free(b)
             st.session_state["during"] = rss() - before
         st.session_state["after"] = rss() - before
-    """)
+    """).replace("LIBC_PRELUDE", LIBC)
     code = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(ROOT)!r})
