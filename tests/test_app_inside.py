@@ -186,3 +186,27 @@ def test_a_channel_whose_top_images_all_tie_is_explained(lang, word):
         assert word in messages and f" {count} " in messages, messages
     at.selectbox(key="inside.channel.conv1").set_value(0).run()
     assert word not in " ".join(i.value for i in at.info)
+
+
+def test_top_image_panels_are_drawn_once_for_everybody_and_bounded(monkeypatch):
+    """The top images' pictures and patches are kept as PNG (the same for every learner): a rerun
+    shows the same pictures without drawing them again, and the store stays within its bound."""
+    from cnnviz.ui import inside as ui_inside
+
+    monkeypatch.setattr(ui_inside, "_PANELS", {})
+    drawn = []
+    encode = ui_inside._png
+    monkeypatch.setattr(ui_inside, "_png", lambda img: drawn.append(img.size) or encode(img))
+    at = open_inside()
+    assert not at.exception
+    kept = dict(ui_inside._PANELS)
+    assert len(kept) == 8 and len(drawn) == 16              # 8 top images of the channel, 8 patches
+    shown = [i.url for e in at.get("image") for i in e.proto.imgs]
+    assert len(shown) >= 16                                 # with the 8 pictures and 8 patches
+    at.run()
+    assert ui_inside._PANELS == kept and len(drawn) == 16   # nothing drawn again
+    assert [i.url for e in at.get("image") for i in e.proto.imgs] == shown
+    monkeypatch.setattr(ui_inside, "PANELS_KEPT", 4)
+    at.session_state["inside.layer"] = "conv2"              # another layer: new panels, the oldest go
+    at.run()
+    assert not at.exception and len(ui_inside._PANELS) == 4

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 
 import numpy as np
 import streamlit as st
@@ -93,6 +94,19 @@ def top_images(name: str, layer: str):
     return None if top is None else (top[0], top[1][layer])
 
 
+PANELS_KEPT = 512                  # top-image panels kept as PNG (~25 KB each): a few layers' worth
+_PANELS: dict = {}                 # (top images id, image, box top, left, size) -> (weakref, png, png, padded)
+_PANELS_LOCK = threading.Lock()
+
+
+def _png(img) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
 def show_top_images(loaded, x, found, channel: int, field, *, per_row: int = 4) -> None:
     """The images (and their patches) that make ``channel`` fire most, Zeiler & Fergus style.
 
@@ -121,17 +135,33 @@ def show_top_images(loaded, x, found, channel: int, field, *, per_row: int = 4) 
                   n=num(searched)), icon=":material/drag_handle:")
     padded = False
 
-    def one(col, idx, value, rc):
-        nonlocal padded
+    def panels(idx, rc):
+        """The picture with its box and the enlarged patch, as PNG bytes (the same for every
+        learner: kept, so a rerun sends them without drawing and encoding them again)."""
+        top, left, size = field.box(int(rc[0]), int(rc[1])) if not field.whole else (0, 0, max(x.shape[-2:]))
+        key = (id(found), int(idx), int(top), int(left), int(size))
+        kept = _PANELS.get(key)
+        if kept is not None and kept[0]() is found:
+            return kept[1:]
         arr = (x[int(idx)].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
         img = Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).convert("RGB")
-        top, left, size = field.box(int(rc[0]), int(rc[1])) if not field.whole else (0, 0, max(img.size))
         framed = ImageOps.expand(figures.draw_box(img, (top, left, size, size), target=168, width=3), 2, "#8a99a8")
-        col.image(framed, width="content")
         patch, outside = insp.padded_patch(np.asarray(img), top, left, size, target=168)
-        padded |= outside > 0
         # a frame: a white patch must not melt into the white page
-        col.image(ImageOps.expand(Image.fromarray(patch), 2, "#e07b00"), width="content")
+        boxed = ImageOps.expand(Image.fromarray(patch), 2, "#e07b00")
+        value = (_png(framed), _png(boxed), bool(outside > 0))
+        with _PANELS_LOCK:
+            _PANELS[key] = (weakref.ref(found), *value)
+            while len(_PANELS) > PANELS_KEPT:
+                _PANELS.pop(next(iter(_PANELS)))
+        return value
+
+    def one(col, idx, value, rc):
+        nonlocal padded
+        framed, boxed, outside = panels(idx, rc)
+        col.image(framed, width="content")
+        padded |= outside
+        col.image(boxed, width="content")
         col.markdown(f"**{num(float(value), 2)}**")
 
     items = list(zip(found.images[channel], values, found.where[channel]))
