@@ -197,8 +197,7 @@ st.header(t("inside.out_header"))
 def guess_the_class() -> str:
     """Predict, then reveal: the learner picks the class the network will say before the softmax
     is shown; then whether it was right. The state: "ask" (softmax hidden), "guessed", "skipped"."""
-    state, guess = ui.predict_state("inside", about)
-    best = int(probs.argmax())
+    state, guess = ui.predict_state("inside", about)   # (``best``: the answer section 1 computed)
     if state == "ask":
         st.markdown(t("exercises.predict.inside_ask"))
         p1, p2, p3 = st.columns([3, 1, 2], vertical_alignment="bottom")

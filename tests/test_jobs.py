@@ -102,14 +102,20 @@ def test_slots_are_respected():
     assert sorted(o for s, o in log if s == "end") == list("abcde")
 
 
+def three_in_line(qa, qb, qc, log):
+    """Learner "a" runs (through ``qa``), then "b" (``qb``) and "c" (``qc``) wait, in that order."""
+    a = Worker(qa, "a", log)
+    wait_until(lambda: ("start", "a") in log)
+    b = Worker(qb, "b", log)
+    b.submitted.wait(LONG)
+    c = Worker(qc, "c", log)
+    c.submitted.wait(LONG)
+    return a, b, c
+
+
 def test_cancel_while_waiting_leaves_the_line():
     q, log = jobs.JobQueue(slots=1), []
-    a = Worker(q, "a", log)
-    wait_until(lambda: ("start", "a") in log)
-    b = Worker(q, "b", log)
-    b.submitted.wait(LONG)
-    c = Worker(q, "c", log)
-    c.submitted.wait(LONG)
+    a, b, c = three_in_line(q, q, q, log)
     assert c.ticket.position == 2
     b.ticket.cancel()
     b.thread.join(LONG)
@@ -326,12 +332,7 @@ def test_many_threads_in_two_workers_never_exceed_the_machine_slots(machine):
 def test_cancel_in_line_and_a_failing_job_across_workers(machine):
     one, two = jobs.JobQueue(slots=1), jobs.JobQueue(slots=1)
     log = []
-    a = Worker(one, "a", log)
-    wait_until(lambda: ("start", "a") in log)
-    b = Worker(two, "b", log)
-    b.submitted.wait(LONG)
-    c = Worker(one, "c", log)
-    c.submitted.wait(LONG)
+    a, b, c = three_in_line(one, two, one, log)
     assert c.ticket.position == 2
     b.ticket.cancel()                          # b leaves the line: c, in the other worker, moves up
     b.thread.join(LONG)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -33,14 +34,8 @@ def _pool_question(kind: str, rng, mode: str):
               explain={}, section="layers.tab_pool", figure={"matrix": x, "window": 2, "stride": 2})
 
 
-@_kind("layers.maxpool", "layers")
-def _layers_maxpool(rng):
-    return _pool_question("layers.maxpool", rng, "max")
-
-
-@_kind("layers.avgpool", "layers")
-def _layers_avgpool(rng):
-    return _pool_question("layers.avgpool", rng, "avg")
+for _mode in ("max", "avg"):           # layers.maxpool, layers.avgpool: one question, two poolings
+    _kind(f"layers.{_mode}pool", "layers")(partial(_pool_question, f"layers.{_mode}pool", mode=_mode))
 
 
 @_kind("layers.softmax", "layers")
@@ -182,14 +177,8 @@ def _rf_trail(kind: str, rng, attr: str):
               explain={"trail": _trail(rows, attr)}, section="rf.stack_header")
 
 
-@_kind("rf.size", "receptive-field")
-def _rf_size(rng):
-    return _rf_trail("rf.size", rng, "size")
-
-
-@_kind("rf.jump", "receptive-field")
-def _rf_jump(rng):
-    return _rf_trail("rf.jump", rng, "jump")
+for _attr in ("size", "jump"):         # rf.size, rf.jump: the same stack, followed by size or by jump
+    _kind(f"rf.{_attr}", "receptive-field")(partial(_rf_trail, f"rf.{_attr}", attr=_attr))
 
 
 @_kind("rf.compare", "receptive-field")

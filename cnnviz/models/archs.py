@@ -146,6 +146,6 @@ ARCHITECTURES: dict[str, type[nn.Module]] = {
 
 def head_name(arch: str) -> str:
     """The last Linear layer, whose out_features is the number of classes (on the model's spec)."""
-    from .specs import BUNDLED
+    from .specs import spec_for_arch
 
-    return next(s.head for s in BUNDLED.values() if s.arch == arch)
+    return spec_for_arch(arch).head

@@ -43,9 +43,10 @@ class LoadedModel:
     def preprocessing(self) -> str:
         """How a picture becomes its input: "digits", "fashion" or "rgb" (the bundled model's spec
         names it; our architectures with other weights share it; torchvision's networks are "rgb")."""
-        from .specs import BUNDLED
+        from .specs import spec_for_arch
 
-        return next((s.preprocess for s in BUNDLED.values() if s.arch == self.arch), "rgb")
+        spec = spec_for_arch(self.arch)
+        return spec.preprocess if spec is not None else "rgb"
 
     def preprocess(self, img) -> torch.Tensor:
         """PIL image (any mode) -> normalized (1, C, H, W) float tensor."""

@@ -11,7 +11,7 @@ from torch import nn
 from .archs import ARCHITECTURES
 from .base import LoadedModel, ModelError
 from .preprocess import digits_preprocess, fashion_preprocess, rgb_preprocess
-from .specs import BUNDLED, BundledSpec
+from .specs import BUNDLED, spec_for_arch
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent.parent / "assets" / "models"
 
@@ -24,10 +24,6 @@ def transform_for(arch: str, input_size, mean, std):
         return lambda img: rgb_preprocess(img, tuple(input_size), mean, std)
     gray = {"digits": digits_preprocess, "fashion": fashion_preprocess}[kind]
     return lambda img: gray(img, mean=mean[0], std=std[0])[0]
-
-
-def spec_for_arch(arch: str) -> BundledSpec:
-    return next(s for s in BUNDLED.values() if s.arch == arch)
 
 
 def build(arch: str, num_classes: int) -> nn.Module:

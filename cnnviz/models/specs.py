@@ -103,3 +103,9 @@ BUNDLED: dict[str, BundledSpec] = {
                "automobile/truck. Input is a tiny 32x32 picture, so photos are shrunk a lot.",
     ),
 }
+
+
+def spec_for_arch(arch: str) -> BundledSpec | None:
+    """The bundled model built on architecture ``arch`` (its preprocessing, head, classes); None
+    for an architecture that isn't ours (torchvision's)."""
+    return next((s for s in BUNDLED.values() if s.arch == arch), None)

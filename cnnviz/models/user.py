@@ -21,7 +21,8 @@ from torch import nn
 
 from .archs import ARCHITECTURES, head_name
 from .base import LoadedModel, ModelError
-from .bundled import build, spec_for_arch, transform_for
+from .bundled import build, transform_for
+from .specs import spec_for_arch
 from .zoo import IMAGENET_MEAN, IMAGENET_STD, ZOO, ZOO_HEADS, build_zoo
 
 MAX_UPLOAD_MB = 50
