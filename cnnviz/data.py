@@ -87,7 +87,9 @@ def _require(name: str, root: Path) -> None:
 
 
 def _cifar_subset_class():
-    from torchvision import datasets
+    from .memory import torchvision
+
+    datasets = torchvision().datasets
 
     class CIFAR10Subset(datasets.CIFAR10):
         """Real CIFAR-10 images in the official format, but only 4,000 + 1,000 of them.
@@ -118,9 +120,11 @@ def load_dataset(name: str, *, train: bool, root: Path | None = None, full: bool
     if not train and not full and not is_available(name, root) and has_sample(name):
         return load_sample(name)
     _require(name, root)
-    # only now: torchvision's import brings torch._dynamo and sympy, ~150 MB of a server's RSS
-    # (CUDA build; ~80 MB CPU-only) that the bundled sample does not need
-    from torchvision import datasets
+    # only now: torchvision (~20 MB of a server's RSS; imported without torch._dynamo, see
+    # cnnviz.memory) is not needed by the bundled sample
+    from .memory import torchvision
+
+    datasets = torchvision().datasets
 
     cls = {"mnist": datasets.MNIST, "fashion": datasets.FashionMNIST,
            "cifar10": datasets.CIFAR10, "cifar10-subset": None}[name] or _cifar_subset_class()

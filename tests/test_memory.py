@@ -147,6 +147,58 @@ def test_the_bundled_sample_loads_without_torchvision():
     assert out.stdout.strip() == "SampleDataset (300, 1, 28, 28) False", out.stdout
 
 
+def test_torchvisions_networks_and_datasets_come_without_torch_dynamo():
+    """ResNet-18 (Inside, Explain) and the full datasets need torchvision; its plain import also
+    imports torch._dynamo and sympy (~150 MB of RSS with the CUDA build) for a function only
+    roi_align calls. Through cnnviz they come without it; roi_align, an optimizer and
+    torch.compile still find the real torch._dynamo afterwards."""
+    code = textwrap.dedent("""
+        import sys, torch
+        from cnnviz.models import zoo
+        net = zoo.build_zoo("resnet18").eval()
+        with torch.no_grad():
+            out = net(torch.rand(1, 3, 64, 64))
+        print("NET", tuple(out.shape), "torch._dynamo" in sys.modules)
+        from torchvision.ops import roi_align
+        boxes = [torch.tensor([[0.0, 0.0, 4.0, 4.0]])]
+        print("ROI", tuple(roi_align(torch.rand(1, 2, 8, 8), boxes, 2).shape))
+        asked = sys.modules["torchvision.ops.roi_align"].is_compile_supported("cpu")
+        print("ASKED", asked, "torch._dynamo" in sys.modules)
+        import torch._dynamo
+        torch.optim.Adam(net.parameters())
+        print("REAL", type(torch._dynamo).__name__, callable(torch.compile(lambda x: x)),
+              hasattr(torch._dynamo, "reset"))
+    """)
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "CNNVIZ_DATA": "/nonexistent"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180, env=env, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.splitlines()
+    assert "NET (1, 1000) False" in lines, out.stdout
+    assert "ROI (1, 2, 2, 2)" in lines, out.stdout
+    assert "ASKED True True" in lines, out.stdout
+    assert "REAL module True True" in lines, out.stdout
+
+
+def test_a_thread_asking_for_torch_dynamo_meanwhile_gets_the_real_one():
+    """While torchvision is being imported, another learner's thread may need torch._dynamo
+    (an optimizer): what it reads from the stand-in is the real module's."""
+    code = textwrap.dedent("""
+        import sys, torch
+        from cnnviz import memory
+        sys.modules.update(memory._STAND_INS)
+        import torch._dynamo as seen
+        print("SEEN", callable(seen.disable), "torch._dynamo" in sys.modules,
+              sys.modules["torch._dynamo"] is not memory._STAND_INS["torch._dynamo"])
+        memory._drop_stand_ins()
+        print("TV", memory.torchvision().__name__)
+    """)
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180, env=env, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "SEEN True True True" in out.stdout.splitlines(), out.stdout
+    assert "TV torchvision" in out.stdout.splitlines(), out.stdout
+
+
 def test_the_explanation_copy_of_a_model_shares_its_weights():
     """captum explains on a private copy of a shared model (its own hooks and ReLUs): the copy must
     not hold a second copy of the weights (ResNet-18: 45 MB, VGG-16: 528 MB per server), and it

@@ -48,7 +48,9 @@ class ZooStatus:
 
 
 def weights_enum(name: str):
-    import torchvision
+    from ..memory import torchvision as _torchvision
+
+    torchvision = _torchvision()
 
     if name not in ZOO:
         raise ModelError("models.unknown", name=name, known=", ".join(ZOO))
@@ -122,7 +124,9 @@ def download(name: str, progress: Callable[[int, int], None] | None = None, *,
 
 def build_zoo(name: str, num_classes: int | None = None):
     """The torchvision architecture with random weights (``weights=None``), no download."""
-    import torchvision
+    from ..memory import torchvision as _torchvision
+
+    torchvision = _torchvision()
 
     kw = {"num_classes": num_classes} if num_classes else {}
     return torchvision.models.get_model(ZOO[name][0], weights=None, **kw)
