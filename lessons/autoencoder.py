@@ -80,14 +80,14 @@ if x is not None:
     trip = ae.round_trip(model, x)
     z = list(trip.mean)
     with c_in:
-        st.image(figures.picture(x[0, 0], 168), caption=t("ae.input", n=ui.num(ae.INPUT_NUMBERS)))
+        ui.image(figures.picture(x[0, 0], 168), caption=t("ae.input", n=ui.num(ae.INPUT_NUMBERS)))
     with c_code:
         st.markdown(t("ae.code_intro"))
         st.metric("z₁", ui.num(z[0], 2), help=t("ae.mean_help"))
         st.metric("z₂", ui.num(z[1], 2), help=t("ae.mean_help"))
         st.caption(t("ae.spread", s1=ui.num(trip.std[0], 2), s2=ui.num(trip.std[1], 2)))
     with c_out:
-        st.image(figures.picture(trip.rebuilt, 168), caption=t("ae.output"))
+        ui.image(figures.picture(trip.rebuilt, 168), caption=t("ae.output"))
         st.caption(t("ae.error", mse=ui.num(trip.error, 4), ratio=ui.num(ae.COMPRESSION)))
 
 # ------------------------------------------------------------------ 2. the latent space
@@ -106,14 +106,14 @@ with g1:
                           format_func=lambda v: number(v, 1))
     z2 = st.select_slider("z₂", steps, round(float(np.clip(z[1], -SPAN, SPAN)), 1), key="ae.z2",
                           format_func=lambda v: number(v, 1))
-    st.image(figures.picture(ae.decode(model, [[z1, z2]])[0], 200), caption=t("ae.generated", z1=ui.num(z1, 1),
+    ui.image(figures.picture(ae.decode(model, [[z1, z2]])[0], 200), caption=t("ae.generated", z1=ui.num(z1, 1),
                                                                          z2=ui.num(z2, 1)))
 with g2:
     # the plane covers the sliders' range, so the chosen point is always on it, marked in orange
     plane = figures.picture(manifold(SPAN), 520)
     tile = plane.size[0] / TILES
     row, col = ae.manifold_position((z1, z2), TILES, SPAN)
-    st.image(figures.mark_point(plane, (col + 0.5) * tile, (row + 0.5) * tile, half=tile / 2),
+    ui.image(figures.mark_point(plane, (col + 0.5) * tile, (row + 0.5) * tile, half=tile / 2),
              caption=t("ae.manifold", span=ui.num(SPAN, 1), z1=ui.num(z1, 1), z2=ui.num(z2, 1)))
 
 with space_slot.container():
@@ -132,7 +132,7 @@ st.header(t("ae.vae_header"))
 st.markdown(t("ae.vae_intro"))
 if x is not None:
     draws = ae.samples(model, x, 8, seed=int(st.session_state.get("ae.seed", 0)))
-    st.image([figures.picture(d, 84) for d in draws], width=84)
+    ui.image([figures.picture(d, 84) for d in draws], width=84)
     if st.button(t("ae.resample"), key="ae.resample_btn", icon=":material/casino:"):
         st.session_state["ae.seed"] = int(st.session_state.get("ae.seed", 0)) + 1
         st.rerun()

@@ -105,16 +105,16 @@ def stepper():
 
     # 1. where the kernel is: the whole picture, the zoom around it, the map so far around it
     v1, v2, v3 = st.columns(3)
-    v1.image(figures.locate(padded, box, target=PANEL, zoom=window), width="content",
+    ui.image(figures.locate(padded, box, target=PANEL, zoom=window), width="content",
              caption=t("conv.where_caption", top=top, bottom=top + bh - 1, left=left, right=left + bw - 1)
-             + (" " + t("conv.stretched", hi=figures.fmt(hi)) if hi < 255 else ""))
-    v2.image(figures.zoomed(padded, window, box, target=PANEL), width="content",
+             + (" " + t("conv.stretched", hi=figures.fmt(hi)) if hi < 255 else ""), where=v1)
+    ui.image(figures.zoomed(padded, window, box, target=PANEL), width="content",
              caption=t("conv.zoom_caption", r0=window[0] - pad, r1=window[0] + window[2] - 1 - pad,
-                       c0=window[1] - pad, c1=window[1] + window[3] - 1 - pad))
+                       c0=window[1] - pad, c1=window[1] + window[3] - 1 - pad), where=v2)
     mwin = figures.neighbourhood((h_out, w_out), (row, col, 1, 1), side=21 if max(h_out, w_out) > 48 else 10**6)
-    v3.image(figures.zoomed(figures.filling_in(full_map, row, col), mwin, (row, col, 1, 1), target=PANEL),
+    ui.image(figures.zoomed(figures.filling_in(full_map, row, col), mwin, (row, col, 1, 1), target=PANEL),
              width="content", caption=t("conv.map_so_far", done=ui.num(idx + 1), total=ui.num(n_pos))
-             + ("" if mwin[2:] == (h_out, w_out) else " · " + t("conv.map_zoomed")))
+             + ("" if mwin[2:] == (h_out, w_out) else " · " + t("conv.map_zoomed")), where=v3)
 
     # 2. the arithmetic: window x kernel = products -> sum, + bias, ReLU
     f1, f2, f3, f4 = st.columns([1, 1, 1, 1.05])
@@ -189,12 +189,12 @@ def whole_map():
     if state == "guessed":        # the strongest answer nearest the click, on the map and on the picture
         peak = min(np.argwhere(result.output == scored.value),
                    key=lambda p: np.hypot(*np.subtract(centre(p), scored.best)))
-        a1.image(ui.mark_guess(figures.colorize(amap), 420, best=tuple(peak)), caption=caption, width="content")
-        a2.image(ui.mark_guess(figures.stretched(shown, hi), 240, click=guess, best=scored.best,
+        ui.image(ui.mark_guess(figures.colorize(amap), 420, best=tuple(peak)), caption=caption, width="content", where=a1)
+        ui.image(ui.mark_guess(figures.stretched(shown, hi), 240, click=guess, best=scored.best,
                                box=result.receptive_box(*peak)),
-                 caption=t("exercises.predict.conv_marked"), width="content")
+                 caption=t("exercises.predict.conv_marked"), width="content", where=a2)
     else:
-        a1.image(figures.upscale(figures.colorize(amap), 420), caption=caption, width="content")
+        ui.image(figures.upscale(figures.colorize(amap), 420), caption=caption, width="content", where=a1)
     a1.html(figures.legend_html(scale, fmt=ui.number_format(), width=420,
                                 label=t("conv.legend_signed" if scale.diverging else "conv.legend_positive")))
     with a2:

@@ -76,10 +76,10 @@ def run(v: View, method, given=None):
 def show(v: View, exp, caption):
     if exp.flat:
         st.warning(t("explain.flat"), icon=":material/blur_off:")
-        st.image(figures.upscale(seen.convert("RGB"), 280), caption=caption, width="content")
+        ui.image(figures.upscale(seen.convert("RGB"), 280), caption=caption, width="content")
         return None
     pic = figures.overlay(seen, exp.map, alpha=v.alpha, target=280)
-    st.image(pic, caption=caption, width="content")
+    ui.image(pic, caption=caption, width="content")
     heat_legend()
     return pic
 
@@ -123,7 +123,7 @@ def where_it_looks(v: View, cam):
         (st.success if hit else st.warning)(exercises.explain_pointing(hit, score, lang), icon=":material/ads_click:")
         pic = figures.overlay(seen, cam.map, alpha=v.alpha, target=280)
         (ph, pw) = pic.size[1], pic.size[0]
-        st.image(ui.mark_guess(pic, pw, click=((guess[0] + 0.5) * ph / h - 0.5, (guess[1] + 0.5) * pw / w - 0.5)),
+        ui.image(ui.mark_guess(pic, pw, click=((guess[0] + 0.5) * ph / h - 0.5, (guess[1] + 0.5) * pw / w - 0.5)),
                  caption=caption + " · " + t("exercises.predict.explain_marked", c=labels[v.target]), width="content")
         heat_legend()
     else:
@@ -170,8 +170,8 @@ def sanity_check(v: View):
     for m in sanity_methods:
         row = st.columns(len(steps))
         for col, s in zip(row, steps):
-            col.image(figures.overlay(seen, s.maps[m], alpha=0.85, target=96), width="content",
-                      caption=f"{t(attr.REGISTRY[m].label_key) if s is steps[0] else ''} ρ={ui.num(s.rank_corr[m], 2)}")
+            ui.image(figures.overlay(seen, s.maps[m], alpha=0.85, target=96), width="content",
+                      caption=f"{t(attr.REGISTRY[m].label_key) if s is steps[0] else ''} ρ={ui.num(s.rank_corr[m], 2)}", where=col)
     st.caption(t("explain.sanity_caption"))
 
 

@@ -28,7 +28,7 @@ with left:
 
 with right:
     hi = figures.display_range(rgb)[1]      # a dim picture (the course's mouse) is shown brighter
-    st.image(figures.draw_box(figures.stretched(img, hi), (top, lft, size, size), target=480), width="content",
+    ui.image(figures.draw_box(figures.stretched(img, hi), (top, lft, size, size), target=480), width="content",
              caption=t("numbers.we_see") + (" " + t("conv.stretched", hi=figures.fmt(hi)) if hi < 255 else ""))
 
 st.subheader(t("numbers.computer_sees", size=size, top=top, left=lft))
@@ -46,13 +46,13 @@ for tab, (name, plane) in zip(tabs, planes):
                                       col0=lft))
         nums.html(figures.legend_html(figures.map_scale(plane, 0, 255), fmt=ui.number_format(),
                                       label=t(f"numbers.legend_{name}"), gray=True if name == "gray" else name))
-        pic.image(figures.upscale(figures.channel_image(plane, name), 300), caption=t("numbers.zoom"),
-                  width="content")
+        ui.image(figures.upscale(figures.channel_image(plane, name), 300), caption=t("numbers.zoom"),
+                  width="content", where=pic)
         if name == "gray":
             st.caption(t("numbers.gray_formula"))
 with tabs[-1]:
     st.caption(t("numbers.all_help"))
-    st.image(figures.upscale(region, 320), caption=t("numbers.zoom"), width="content")
+    ui.image(figures.upscale(region, 320), caption=t("numbers.zoom"), width="content")
     triples = np.array([[f"{r},{g},{b}" for r, g, b in row] for row in region[:8, :8]])
     st.dataframe(triples, hide_index=False)
 

@@ -53,7 +53,7 @@ soft = nnl.softmax(logits.numpy())
 probs = soft.probs
 labels = loaded.class_labels(lang)
 with col_seen:
-    st.image(figures.upscale(loaded.to_image(x), 220),
+    ui.image(figures.upscale(loaded.to_image(x), 220),
              caption=t("inside.network_sees", h=h_in, w=w_in, c=c_in), width="content")
 about = ui.predict_context(loaded.source, loaded.name, x.numpy())   # the guess of section 5 is about this
 best = int(probs.argmax())
@@ -96,8 +96,9 @@ st.caption(t("inside.arch_caption"))
 layer = st.pills(t("inside.pick_layer"), map_layers, default=layer, key="inside.layer",
                  format_func=lambda n: pretty[n]) or layer
 ui.url_keep("inside.layer", layer, map_layers[0])
-with st.expander(t("inside.table_title")):
-    st.dataframe({
+table = st.expander(t("inside.table_title"), key="inside.table", on_change="rerun")   # built when opened
+if table.open:
+    table.dataframe({
         t("inside.col_layer"): [pretty[n] for n in names],
         t("inside.col_kind"): [type(modules[n]).__name__ for n in names],
         t("inside.col_shape"): [" × ".join(map(str, shapes[n][1:] + shapes[n][:1] if len(shapes[n]) == 3
@@ -106,7 +107,7 @@ with st.expander(t("inside.table_title")):
         t("inside.col_rf"): [t("inside.rf_all") if fields[n].whole else f"{fields[n].size} × {fields[n].size}"
                              for n in names],
     }, hide_index=True)
-    st.caption(t("inside.total_params", n=ui.num(loaded.num_params)))
+    table.caption(t("inside.total_params", n=ui.num(loaded.num_params)))
 
 # ------------------------------------------------------------------ 3. the selected layer
 maps_t = acts[layer][0]
@@ -127,7 +128,7 @@ order = list(range(n_ch)) if order_by == "index" else insp.rank_channels(maps_t,
 shown = order[:limit]
 grid_scale = figures.map_scale(maps[shown])            # one scale for the grid, and its legend
 big = len(shown) <= 16                                   # projector-sized tiles (168 px) up to 16 maps
-st.image(figures.map_grid(maps, order=shown, cols=4 if big else 8, cell=168 if big else 96, scale=grid_scale),
+ui.image(figures.map_grid(maps, order=shown, cols=4 if big else 8, cell=168 if big else 96, scale=grid_scale),
          width="content")
 legend(st, grid_scale, "inside.legend_grid", width=420)
 st.caption(t("inside.grid_caption_" + ("signed" if grid_scale.diverging else "positive"), n=len(shown), total=n_ch))
@@ -163,7 +164,7 @@ with flt:
             pair = figures.map_scale([lo, hi])                 # the same colour scale for both
             b1, b2 = st.columns(2)
             for col, m in ((b1, prev[channel]), (b2, maps[channel])):
-                col.image(figures.upscale(figures.colorize(m, scale=pair), 168), width="content")
+                ui.image(figures.upscale(figures.colorize(m, scale=pair), 168), width="content", where=col)
             legend(st, pair, "inside.legend_pair")
             st.caption(t("inside.before_after", before=pretty[before], after=pretty[layer]))
 
@@ -187,7 +188,7 @@ for stage in stages:
     head.markdown(f"**{pretty[stage]}** · {t('inside.stage_rf', rf=fields[stage].size)} · "
                   f"{sm.shape[1]} × {sm.shape[2]} × {sm.shape[0]}")
     legend(key_col, stage_scale, "inside.legend_stage")
-    st.image(figures.map_grid(sm, order=top4, cols=4, cell=168, scale=stage_scale), width="content")
+    ui.image(figures.map_grid(sm, order=top4, cols=4, cell=168, scale=stage_scale), width="content")
 st.caption(t("inside.hier_caption"))
 
 # ------------------------------------------------------------------ 6. output

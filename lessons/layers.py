@@ -56,14 +56,14 @@ with tab_pool:
         gray = images.to_array(images.fit(img, 256), "gray").astype(float)
         cols = st.columns(4)
         current = gray
-        cols[0].image(figures.upscale(current.astype(np.uint8), 220), caption=f"{gray.shape[0]} × {gray.shape[1]}",
-                      width="content")
+        ui.image(figures.upscale(current.astype(np.uint8), 220), caption=f"{gray.shape[0]} × {gray.shape[1]}",
+                      width="content", where=cols[0])
         for col in cols[1:]:
             if min(current.shape) < window:
                 break
             current = layers.pool2d(current, window, stride, mode).output
-            col.image(figures.upscale(np.clip(current, 0, 255).astype(np.uint8), 220),
-                      caption=f"{current.shape[0]} × {current.shape[1]}", width="content")
+            ui.image(figures.upscale(np.clip(current, 0, 255).astype(np.uint8), 220),
+                      caption=f"{current.shape[0]} × {current.shape[1]}", width="content", where=col)
         st.caption(t("layers.pool_image_caption"))
 
 with tab_softmax:
@@ -137,7 +137,7 @@ with tab_block:
             with col.container(key=f"layers.stage{i}"):
                 st.markdown(f"**{label}** · {arr.shape[0]} × {arr.shape[1]}")
                 pic = Image.fromarray(arr.astype(np.uint8)) if scale is None else figures.colorize(arr, scale=scale)
-                st.image(pic.resize((256, 256), Image.Resampling.NEAREST), width="stretch")
+                ui.image(pic.resize((256, 256), Image.Resampling.NEAREST), width="stretch")
                 st.html(figures.legend_html(scale if scale is not None else figures.map_scale(arr, 0, 255),
                                             fmt=num, label=t(f"layers.{legend}"), width=400,
                                             gray=scale is None))

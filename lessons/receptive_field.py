@@ -72,7 +72,7 @@ if img is not None:
             c = st.slider(t("rf.unit_col"), 0, ow - 1, ow // 2, key="rf.col", bind="query-params") if ow > 1 else 0
         top, lft, size = last.box(r, c)
         with right:
-            st.image(figures.draw_box(small, (top, lft, size, size), target=420), width="content",
+            ui.image(figures.draw_box(small, (top, lft, size, size), target=420), width="content",
                      caption=t("rf.box_caption", r=r, c=c, layer=names[-1], size=size, top=top, left=lft))
 
 # ------------------------------------------------------------------ 3. real networks
@@ -98,7 +98,7 @@ if picture is None:
     st.stop()
 x = loaded.preprocess(picture)
 with seen_col:
-    st.image(figures.upscale(loaded.to_image(x), 200), width="content",
+    ui.image(figures.upscale(loaded.to_image(x), 200), width="content",
              caption=t("rf.real_seen", h=h_in, w=w_in, c=c_in))
 layer_list = insp.layer_names(loaded.model)
 acts = ui.layer_outputs(loaded, x)
@@ -118,12 +118,12 @@ grad, (r, c) = receptive.effective_field(loaded.model, x, layer, row=r, col=c)
 top, lft, size = fields[layer].box(r, c)
 seen = loaded.to_image(x)
 e1, e2 = st.columns(2)
-e1.image(figures.draw_box(seen.convert("RGB"), (top, lft, size, size), target=320), width="content",
-         caption=t("rf.theory_caption", layer=pretty[layer], size=size))
+ui.image(figures.draw_box(seen.convert("RGB"), (top, lft, size, size), target=320), width="content",
+         caption=t("rf.theory_caption", layer=pretty[layer], size=size), where=e1)
 heat = grad / grad.max() if grad.max() > 0 else grad
 native = figures.overlay(seen, heat, alpha=0.85, target=max(seen.size))   # one pixel per input pixel
-e2.image(figures.draw_box(native, (top, lft, size, size), target=320), width="content",
-    caption=t("rf.effective_caption", share=ui.num((grad > grad.max() * 0.05).mean() * 100)))
+ui.image(figures.draw_box(native, (top, lft, size, size), target=320), width="content",
+    caption=t("rf.effective_caption", share=ui.num((grad > grad.max() * 0.05).mean() * 100)), where=e2)
 e2.html(figures.legend_html(figures.Scale(0.0, 1.0, False), gray="heat", fmt=ui.number_format(), width=320,
                             label=t("rf.effective_legend")))
 st.caption(t("rf.effective_explain"))

@@ -149,7 +149,7 @@ else:
     if split.source == "sample":
         st.caption(t("train.from_sample", name=t(f"train.ds.{dataset}"), n=data.SAMPLE_TRAIN_PER_CLASS))
 examples = [int((split.train_y == c).nonzero()[0]) for c in range(split.num_classes)]
-st.image([figures.picture(split.train_x[i], 72) for i in examples],
+ui.image([figures.picture(split.train_x[i], 72) for i in examples],
          caption=[names[int(split.train_y[i])] for i in examples], width=74)
 
 # ------------------------------------------------------------------ 2. strategy
@@ -238,8 +238,8 @@ if augment:
     shift, flip = experiment.augmentation(planned)
     first = split.train_x[examples[0]][None].repeat(7, 1, 1, 1)
     moved = fit.augment(first, shift, flip, torch.Generator().manual_seed(seed))
-    a2.image([figures.picture(x, 64) for x in (split.train_x[examples[0]], *moved)],
-             caption=[t("train.original")] + [""] * len(moved), width=64)
+    ui.image([figures.picture(x, 64) for x in (split.train_x[examples[0]], *moved)],
+             caption=[t("train.original")] + [""] * len(moved), width=64, where=a2)
     a2.caption(t("train.augment_flip" if flip else "train.augment_shift", shift=shift))
 with st.expander(t("train.step_title"), icon=":material/school:"):
     st.markdown(t("train.step_text", lr=lr_text(lr), batch=batch, n=len(split.train_y),
@@ -336,7 +336,7 @@ with c2:
     st.markdown(t("train.worst", name=run_names[worst], acc=ui.num(100 * worst_acc, 0), other=run_names[other]))
     if last.wrong:
         st.markdown(t("train.wrong_intro"))
-        st.image([figures.picture(x, 72) for x in last.wrong_images],
+        ui.image([figures.picture(x, 72) for x in last.wrong_images],
                  caption=[t("train.wrong_caption", true=run_names[y], pred=run_names[p]) for _, y, p in last.wrong],
                  width=72)
 

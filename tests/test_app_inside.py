@@ -190,23 +190,50 @@ def test_a_channel_whose_top_images_all_tie_is_explained(lang, word):
 
 def test_top_image_panels_are_drawn_once_for_everybody_and_bounded(monkeypatch):
     """The top images' pictures and patches are kept as PNG (the same for every learner): a rerun
-    shows the same pictures without drawing them again, and the store stays within its bound."""
+    shows the same pictures without drawing them again, and the store stays within its bound.
+    The second row waits until its expander is opened (a class mostly looks at the first)."""
+    from cnnviz import figures
     from cnnviz.ui import inside as ui_inside
 
     monkeypatch.setattr(ui_inside, "_PANELS", {})
     drawn = []
-    encode = ui_inside._png
-    monkeypatch.setattr(ui_inside, "_png", lambda img: drawn.append(img.size) or encode(img))
+    encode = figures.png_bytes
+    monkeypatch.setattr(figures, "png_bytes", lambda img, **kw: drawn.append(img.size) or encode(img, **kw))
     at = open_inside()
     assert not at.exception
+    assert len(ui_inside._PANELS) == 4 and len(drawn) == 8  # the first row: 4 top images, 4 patches
+    first = [i.url for e in at.get("image") for i in e.proto.imgs]
+    at.session_state["inside.top_more"] = True              # the learner opens "4 more"
+    at.run()
     kept = dict(ui_inside._PANELS)
     assert len(kept) == 8 and len(drawn) == 16              # 8 top images of the channel, 8 patches
     shown = [i.url for e in at.get("image") for i in e.proto.imgs]
-    assert len(shown) >= 16                                 # with the 8 pictures and 8 patches
+    assert len(shown) == len(first) + 8 and set(first) < set(shown)
     at.run()
     assert ui_inside._PANELS == kept and len(drawn) == 16   # nothing drawn again
     assert [i.url for e in at.get("image") for i in e.proto.imgs] == shown
+    assert all(url.endswith(".png") for url in shown)       # crisp pixels, not JPEG
     monkeypatch.setattr(ui_inside, "PANELS_KEPT", 4)
     at.session_state["inside.layer"] = "conv2"              # another layer: new panels, the oldest go
     at.run()
     assert not at.exception and len(ui_inside._PANELS) == 4
+
+
+@pytest.mark.parametrize("lang", ["en", "pt_BR"])
+def test_the_layer_table_is_built_when_opened(lang):
+    """Every layer's shape, weights and receptive field: built when the learner opens it (a class
+    rerunning the page doesn't pay for a table nobody opened), then in the learner's numbers."""
+    from cnnviz.i18n import t
+
+    at = open_inside(lang)
+    assert not at.dataframe
+    at.session_state["inside.table"] = True
+    at.run()
+    assert not at.exception and len(at.dataframe) == 1
+    table = at.dataframe[0].value
+    code = lang
+    assert len(table) >= 5, list(table.columns)
+    assert list(table[t("inside.col_kind", code)])[0] == "Conv2d", list(table.columns)
+    total = sum(int(v) for v in table[t("inside.col_params", code)])
+    shown = t("inside.total_params", code, n=f"{total:,}".replace(",", "." if code == "pt_BR" else ","))
+    assert shown in [c.value for c in at.caption], [c.value for c in at.caption]

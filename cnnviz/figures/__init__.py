@@ -19,7 +19,7 @@ One module per kind of output; every name is also here (``figures.matrix_html``)
 from .markup import WINDOW_BANDS, legend_html, matrix_html, pooling_html, steps_card
 from .numbers import fmt, fmt_tex, latex_text, significant_tex
 from .pictures import (channel_image, draw_box, filling_in, filter_tiles, locate, map_grid, mark_point,
-                       neighbourhood, overlay, picture, png_bytes, upscale, zoomed)
+                       neighbourhood, overlay, picture, png_bytes, png_shared, upscale, zoomed)
 from .plots import (confusion_figure, curves_figure, growth_figure, heatmap, latent_figure, log_bars,
                     probability_bars, rank_corr_figure, training_figure)
 from .scale import (CHOSEN, DIVERGING, HEAT, SEQUENTIAL, Scale, colorize, display_range, map_scale,
@@ -31,7 +31,7 @@ __all__ = [
     "channel_image", "colorize", "confusion_figure", "curves_figure", "display_range", "draw_box",
     "filling_in", "filter_tiles", "fmt", "fmt_tex", "growth_figure", "heatmap", "latent_figure",
     "latex_text", "legend_html", "locate", "log_bars", "map_grid", "map_scale", "mark_point",
-    "matrix_html", "neighbourhood", "overlay", "picture", "png_bytes", "pooling_html",
+    "matrix_html", "neighbourhood", "overlay", "picture", "png_bytes", "png_shared", "pooling_html",
     "probability_bars", "rank_corr_figure", "steps_card", "stretched", "training_figure",
     "upscale", "zoomed",
 ]

@@ -3,6 +3,8 @@ matrix and a latent plane."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
@@ -41,11 +43,41 @@ def heatmap(values: np.ndarray, *, hover: str = "row %{y}, col %{x}: %{z:.3f}", 
             scale: "Scale | None" = None):
     """One activation map, large, with its value under the mouse (plotly) and a colour bar
     with numbers, in the same colours as ``colorize``/``map_grid`` (``map_scale``'s rule:
-    blue-white-red around 0 when any value is negative, the sequential scale otherwise)."""
+    blue-white-red around 0 when any value is negative, the sequential scale otherwise).
+
+    Built once per map, scale, hover text and language, and shared (a class looks at the same
+    channel of the same picture; a heatmap costs ~10 ms to build): callers must not modify it.
+    It carries the language's separators, so ``ui.plot`` leaves it as it is."""
+    import hashlib
+
+    v = np.ascontiguousarray(values, dtype=np.float64)
+    sc = scale or map_scale(v)
+    lang = i18n.current()
+    digest = hashlib.blake2b(repr((v.shape, hover, size, sc.lo, sc.hi, sc.diverging, lang)).encode(),
+                             digest_size=20)
+    digest.update(v.tobytes())
+    key = digest.digest()
+    with _heatmaps_lock:
+        fig = _heatmaps.get(key)
+        if fig is not None:
+            _heatmaps.move_to_end(key)
+            return fig
+    fig = _heatmap(v, hover, size, sc, lang)
+    with _heatmaps_lock:
+        _heatmaps[key] = fig
+        while len(_heatmaps) > HEATMAPS_KEPT:
+            _heatmaps.popitem(last=False)
+    return fig
+
+
+HEATMAPS_KEPT = 128          # shared heatmaps (a 56 x 56 map's figure: ~0.2 MB)
+_heatmaps: "OrderedDict[bytes, object]" = OrderedDict()
+_heatmaps_lock = threading.Lock()
+
+
+def _heatmap(v: np.ndarray, hover: str, size: int, sc: Scale, lang: str | None):
     import plotly.graph_objects as go
 
-    v = np.asarray(values, dtype=np.float64)
-    sc = scale or map_scale(v)
     stops = np.linspace(0, 1, 11)
     colorscale = [[float(f), "rgb({},{},{})".format(*(int(c) for c in sc.lut[int(round(f * 255))]))]
                   for f in stops]
@@ -58,6 +90,7 @@ def heatmap(values: np.ndarray, *, hover: str = "row %{y}, col %{x}: %{z:.3f}", 
                                hovertemplate=hover + "<extra></extra>",
                                colorbar={"thickness": 14, "tickfont": {"size": 14}}))
     fig.update_layout(width=size + 70, height=size, margin={"l": 4, "r": 4, "t": 4, "b": 4},
+                      separators=",." if lang == "pt_BR" else ".,",
                       xaxis={"visible": False, "constrain": "domain"},
                       yaxis={"visible": False, "autorange": "reversed", "scaleanchor": "x"})
     return fig

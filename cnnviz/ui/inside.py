@@ -11,6 +11,7 @@ import streamlit as st
 from .heavywork import heavy_memo
 from .language import num, t
 from .models import shared_model
+from .pictures import image
 
 
 
@@ -39,14 +40,14 @@ def show_filters(weight, channel: int, conv_name: str) -> None:
     out_c, in_c, kh, kw = weight.shape
     if in_c == 3 and imgs.ndim == 4 and imgs.shape[-1] == 3:
         one = figures.filter_tiles(imgs[channel:channel + 1], cols=1, cell=168)
-        st.image(one, caption=t("inside.filter_rgb", c=channel, layer=conv_name, k=kh), width=one.width)
+        image(one, caption=t("inside.filter_rgb", c=channel, layer=conv_name, k=kh), width=one.width)
         with st.expander(t("inside.all_filters", n=out_c, layer=conv_name)):
             grid = figures.filter_tiles(imgs, cols=8, cell=48)
-            st.image(grid, width=grid.width)
+            image(grid, width=grid.width)
             st.caption(t("inside.filters_scale"))
     else:
         tiles = figures.filter_tiles(imgs[channel][:64], cols=8, cell=48 if in_c > 1 else 168)
-        st.image(tiles, width=tiles.width,
+        image(tiles, width=tiles.width,
                  caption=t("inside.filter_slices", c=channel, layer=conv_name, k=kh, n=min(in_c, 64), total=in_c))
         st.caption(t("inside.filters_scale"))
 
@@ -99,14 +100,6 @@ _PANELS: dict = {}                 # (top images id, image, box top, left, size)
 _PANELS_LOCK = threading.Lock()
 
 
-def _png(img) -> bytes:
-    import io
-
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return buf.getvalue()
-
-
 def show_top_images(loaded, x, found, channel: int, field, *, per_row: int = 4) -> None:
     """The images (and their patches) that make ``channel`` fire most, Zeiler & Fergus style.
 
@@ -149,7 +142,8 @@ def show_top_images(loaded, x, found, channel: int, field, *, per_row: int = 4) 
         patch, outside = insp.padded_patch(np.asarray(img), top, left, size, target=168)
         # a frame: a white patch must not melt into the white page
         boxed = ImageOps.expand(Image.fromarray(patch), 2, "#e07b00")
-        value = (_png(framed), _png(boxed), bool(outside > 0))
+        value = (figures.png_bytes(framed, compress_level=1), figures.png_bytes(boxed, compress_level=1),
+                 bool(outside > 0))
         with _PANELS_LOCK:
             _PANELS[key] = (weakref.ref(found), *value)
             while len(_PANELS) > PANELS_KEPT:
@@ -159,19 +153,21 @@ def show_top_images(loaded, x, found, channel: int, field, *, per_row: int = 4) 
     def one(col, idx, value, rc):
         nonlocal padded
         framed, boxed, outside = panels(idx, rc)
-        col.image(framed, width="content")
+        image(framed, width="content", where=col)
         padded |= outside
-        col.image(boxed, width="content")
+        image(boxed, width="content", where=col)
         col.markdown(f"**{num(float(value), 2)}**")
 
     items = list(zip(found.images[channel], values, found.where[channel]))
     first, rest = items[:per_row], items[per_row:]
     for col, item in zip(st.columns(per_row), first):
         one(col, *item)
-    if rest:
-        with st.expander(t("inside.top_more", n=len(rest))):
-            for col, item in zip(st.columns(per_row), rest):
-                one(col, *item)
+    if rest:   # drawn only when opened: a class mostly looks at the first row
+        more = st.expander(t("inside.top_more", n=len(rest)), key="inside.top_more", on_change="rerun")
+        if more.open:
+            with more:
+                for col, item in zip(st.columns(per_row), rest):
+                    one(col, *item)
     st.caption(t("inside.top_caption", n=len(items), total=num(searched), rf=field.size))
     if padded:
         st.caption(t("inside.top_padding"))

@@ -16,6 +16,25 @@ log = logging.getLogger("cnnviz")
 WORKING_MAX_SIDE = 1024   # uploads are shrunk to this on arrival: every lesson stays fast
 
 
+# ---------------------------------------------------------------- showing a picture
+def image(pic, *, where=None, **kw) -> None:
+    """``st.image`` for the lessons (same arguments; ``where``: a column or container): every
+    picture is sent as PNG, every pixel kept, and encoded once per content for the whole class
+    (``figures.png_shared``). Streamlit's own choice for a picture without transparency is a
+    JPEG, encoded again on every run: blurred edges on enlarged pixels, and ten times the bytes
+    of a PNG for a grid of maps. ``pic``: an image, a uint8 array, PNG bytes, or a list of them."""
+    from ..figures import png_shared
+
+    def encoded(p):
+        if isinstance(p, (bytes, bytearray)):
+            return p                       # already encoded (PNG: kept panels)
+        data = png_shared(p)
+        return p if data is None else data   # anything else: Streamlit converts it, as PNG
+
+    data = [encoded(p) for p in pic] if isinstance(pic, (list, tuple)) else encoded(pic)
+    (where or st).image(data, output_format="PNG", **kw)
+
+
 # ---------------------------------------------------------------- images
 @st.cache_resource(show_spinner=False)
 def _sample(name: str):
@@ -149,7 +168,7 @@ def image_picker(key: str, *, default: str = "mouse", camera: bool = True, label
         url_keep(f"{key}.example", i, pictures[0][0])
         from ..figures import upscale
 
-        st.image(upscale(by_index[i][1], 112), width="content", caption=t("picker.true_class", c=describe_class(i)))
+        image(upscale(by_index[i][1], 112), width="content", caption=t("picker.true_class", c=describe_class(i)))
         return by_index[i][1]
     if src == "sample":
         names = list(images.SAMPLES)

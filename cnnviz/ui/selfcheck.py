@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from .language import lang, plot, t
+from .pictures import image
 from .progress import _results, lesson_summary, next_lesson
 
 from .. import i18n
@@ -296,6 +297,6 @@ def _exercise_figure(q, base: str, *, revealed: bool) -> None:
                 if isinstance(panel, str):
                     st.html(panel)
                 elif hasattr(panel, "save"):
-                    st.image(panel, width="content")
+                    image(panel, width="content")
                 else:
                     plot(panel, key=f"{base}.fig.{start + j}")
