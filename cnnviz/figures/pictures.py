@@ -108,7 +108,8 @@ def png_bytes(img: Image.Image, *, compress_level: int = 6) -> bytes:
     return buf.getvalue()
 
 
-PNG_KEPT_BYTES = 32 << 20     # the pictures encoded for every learner (PNG bytes, least recently used out)
+PNG_KEPT_BYTES = 16 << 20     # the pictures encoded for everybody (PNG bytes; least recently used out): a page of
+                              # pictures is 0.5-2 MB, so a class on the same pages hits, and RSS stays bounded
 _png_kept: OrderedDict[bytes, bytes] = OrderedDict()
 _png_kept_size = 0
 _png_lock = threading.Lock()

@@ -70,7 +70,7 @@ def heatmap(values: np.ndarray, *, hover: str = "row %{y}, col %{x}: %{z:.3f}", 
     return fig
 
 
-HEATMAPS_KEPT = 128          # shared heatmaps (a 56 x 56 map's figure: ~0.2 MB)
+HEATMAPS_KEPT = 32           # shared heatmaps (a 56 x 56 map's figure: ~0.1 MB)
 _heatmaps: "OrderedDict[bytes, object]" = OrderedDict()
 _heatmaps_lock = threading.Lock()
 
