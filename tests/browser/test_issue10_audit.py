@@ -1,0 +1,109 @@
+"""Issue 10 audit: bullets of "In front of a class" that had no browser test of their own.
+
+The convolution step view on a 1280 x 800 projector: the controls, the window, the kernel, the
+products, the sum, the bias and ReLU on one screen, without scrolling (issue 10, "Fit a
+projector": "Lay it out so that the controls, the window, the kernel, the products and the sum
+(+ bias, ReLU) are visible together at 1280x800").
+"""
+
+import pytest
+from browser_helpers import keyed, no_exception, shoot
+
+SCREEN = 800   # px: the projector's height
+
+
+def _step_view_extent(page) -> tuple[float, float]:
+    """With the step controls scrolled to the top of the screen: (top of the controls, the speed
+    selector's label included; bottom of the card that adds the products, the bias and ReLU)."""
+    page.evaluate("() => document.querySelector('.st-key-conv-first').scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(600)
+    controls = [keyed(page, k).bounding_box() for k in ("conv.first", "conv.play", "conv.speed")]
+    top = min(b["y"] for b in controls if b)
+    card = page.locator(".cnnviz-card").first
+    card.wait_for(state="visible", timeout=90_000)
+    box = card.bounding_box()
+    return top, box["y"] + box["height"]
+
+
+COLOUR_GAP = pytest.mark.xfail(strict=True, reason=(
+    "issue 10 audit GAP: in colour the channel radio and the card's three channel rows push "
+    "'+ bias', '= output' and 'after ReLU' about 170 px below the screen (card bottom ~970 px "
+    "from the controls' top)"))
+
+
+@pytest.mark.parametrize("locale, depth", [
+    ("en-US", "gray"), ("pt-BR", "gray"),
+    pytest.param("en-US", "rgb", marks=COLOUR_GAP), pytest.param("pt-BR", "rgb", marks=COLOUR_GAP)])
+def test_the_step_view_fits_one_projector_screen(new_page, locale, depth):
+    page = new_page(f"convolution?conv.depth={depth}", locale=locale)
+    no_exception(page)
+    top, bottom = _step_view_extent(page)
+    shoot(page, f"audit10_conv_step_{depth}_{locale}")
+    assert bottom - top <= SCREEN, (top, bottom)
+
+
+# ------------------------------------------------------------------ "Tell the truth": a picture from another world
+UNFAMILIAR = {"en-US": "Unfamiliar picture", "pt-BR": "Imagem desconhecida"}
+CONFIDENT = {"en-US": "Confident", "pt-BR": "Confiante"}
+WHY = {"en-US": "Why it always answers", "pt-BR": "Por que ela sempre responde"}
+SAMPLE = {"en-US": "Sample image", "pt-BR": "Imagem de exemplo"}
+
+
+def _reveal_if_asked(page):
+    """Inside hides its answer until a guess (issue 13); a skip may last the session."""
+    from browser_helpers import wait_idle
+
+    button = keyed(page, "inside.predict.skip_button_top").locator("button").first
+    try:
+        button.wait_for(state="visible", timeout=15_000)
+    except Exception:  # noqa: BLE001 - playwright's TimeoutError: nothing asked
+        return
+    button.click()
+    wait_idle(page)
+
+
+def _note(page) -> str:
+    """The confidence note beside the prediction (a warning or a success box)."""
+    boxes = page.locator("[data-testid='stAlertContentWarning'], [data-testid='stAlertContentSuccess']")
+    boxes.first.wait_for(state="visible", timeout=120_000)
+    return " ".join(boxes.all_inner_texts())
+
+
+@pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
+def test_inside_says_a_photo_is_unlike_the_digits_it_learned(new_page, locale):
+    """Issue 10: "a cat photo into the digits net": the note beside Inside's prediction (Explain
+    has an AppTest for it, Inside had none)."""
+    from browser_helpers import choose_option, wait_idle
+
+    page = new_page("inside-a-cnn", locale=locale)
+    keyed(page, "inside.draw").locator("label").first.click()      # a picture instead of a drawing
+    wait_idle(page, 1000)
+    _reveal_if_asked(page)
+    assert CONFIDENT[locale] in _note(page)                         # its own test digit: sure, familiar
+    keyed(page, "inside.src").get_by_text(SAMPLE[locale], exact=True).click()
+    wait_idle(page, 1000)
+    choose_option(page, "inside.sample", {"en-US": "Landscape", "pt-BR": "Paisagem"}[locale])
+    _reveal_if_asked(page)
+    note = _note(page)
+    shoot(page, f"audit10_inside_landscape_{locale}")
+    assert UNFAMILIAR[locale] in note, note
+    assert page.get_by_text(WHY[locale]).first.is_visible()
+    no_exception(page)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10 audit GAP: Tiny VGG calls the checkerboard sample "
+                   "'frog' and the note says 'Confident: 89.9 %' (energy above the reference's low "
+                   "quantile); the digits net says 'Confident' for it too (8, 99.6 %)")
+def test_explain_does_not_call_tiny_vggs_checkerboard_frog_confident(new_page):
+    """The explain browser test's own stand-in for the issue's cat photo ("frog 81 %")."""
+    from browser_helpers import choose_option, wait_idle
+
+    page = new_page("explain")
+    choose_option(page, "model", "Tiny VGG, colour (CIFAR-10)")
+    wait_idle(page, 1000)
+    keyed(page, "explain.src").get_by_text("Sample image", exact=True).click()
+    wait_idle(page, 1000)
+    choose_option(page, "explain.sample", "Checkerboard and stripes")
+    note = _note(page)
+    shoot(page, "audit10_explain_tiny_checkerboard")
+    assert "frog" in note and "Confident" not in note, note
