@@ -10,8 +10,8 @@ step asks the server (SIGUSR1) what its memory is made of:
 - the holders we know, sized by walking them (tensor storages and numpy buffers counted once,
   first holder wins, in this order): the shared models, captum's private copies
   (``cnnviz.attribution._private``), every ``st.cache_resource`` function's entries, the
-  top-images memo (``cnnviz.ui.inside._TOP``), Streamlit's in-memory media files, each
-  session's state;
+  top-images memo (``cnnviz.ui.inside._TOP``) and its panels, the pictures and heatmaps shared
+  by everybody (``cnnviz.figures``), Streamlit's in-memory media files, each session's state;
 - with ``--trace N``: the N biggest Python allocation sites (``tracemalloc``; tensors are not
   seen by it, numpy arrays and Python objects are). Tracing costs CPU: not for timings.
 
@@ -199,6 +199,14 @@ def holders() -> list[tuple[str, object]]:
     if "cnnviz.ui.inside" in sys.modules:
         top = sys.modules["cnnviz.ui.inside"]._TOP
         found.append((f"top images memo ({len(top)})", top))
+        panels = sys.modules["cnnviz.ui.inside"]._PANELS
+        found.append((f"top image panels ({len(panels)})", panels))
+    if "cnnviz.figures.pictures" in sys.modules:
+        kept = sys.modules["cnnviz.figures.pictures"]._png_kept
+        found.append((f"shared PNG pictures ({len(kept)})", dict(kept)))
+    if "cnnviz.figures.plots" in sys.modules:
+        maps = sys.modules["cnnviz.figures.plots"]._heatmaps
+        found.append((f"shared heatmaps ({len(maps)})", dict(maps)))
     rt = Runtime.instance()
     try:
         storage = rt.media_file_mgr._storage
