@@ -107,3 +107,47 @@ def test_explain_does_not_call_tiny_vggs_checkerboard_frog_confident(new_page):
     note = _note(page)
     shoot(page, "audit10_explain_tiny_checkerboard")
     assert "frog" in note and "Confident" not in note, note
+
+
+# ------------------------------------------------------------------ stepping on a real photo
+UPLOAD = {"en-US": "Upload", "pt-BR": "Enviar arquivo"}
+ZOOM = {"en-US": r"Zoom on the dashed frame: rows (\d+)–(\d+), columns (\d+)–(\d+)",
+        "pt-BR": r"Zoom na moldura tracejada: linhas (\d+)–(\d+), colunas (\d+)–(\d+)"}
+BOX = {"en-US": r"Orange box: rows (\d+)–(\d+), columns (\d+)–(\d+)",
+       "pt-BR": r"Caixa laranja: linhas (\d+)–(\d+), colunas (\d+)–(\d+)"}
+
+
+@pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
+def test_stepping_a_512_pixel_photo_shows_a_zoom_around_the_kernel(new_page, locale, tmp_path):
+    """Issue 10: on a 512 px colour photo the 7 x 7 box was invisible and the partial map a grey
+    panel: the step view must show a zoomed neighbourhood holding the box (a few times its size)."""
+    import re
+
+    import numpy as np
+    from browser_helpers import wait_idle
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:512, 0:512]
+    photo = np.stack([xx / 2, yy / 2, 255 - xx / 2], -1) + rng.normal(0, 20, (512, 512, 3))
+    Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8)).save(tmp_path / "photo.png")
+
+    page = new_page("convolution?conv.side=512&conv.depth=rgb", locale=locale)
+    keyed(page, "conv.src").get_by_text(UPLOAD[locale], exact=True).click()
+    wait_idle(page)
+    keyed(page, "conv.upload").locator("input[type='file']").set_input_files(str(tmp_path / "photo.png"))
+    wait_idle(page, 2000)
+    keyed(page, "conv.max").locator("button").first.click()        # somewhere in the middle of the photo
+    wait_idle(page, 1500)
+    captions = " ".join(page.locator("[data-testid='stCaptionContainer']").all_inner_texts())
+    r0, r1, c0, c1 = map(int, re.search(ZOOM[locale], captions).groups())
+    top, bottom, left, right = map(int, re.search(BOX[locale], captions).groups())
+    assert (bottom - top + 1, right - left + 1) == (7, 7)
+    assert r0 <= top and bottom <= r1 and c0 <= left and right <= c1           # the box is in the zoom
+    assert r1 - r0 + 1 <= 4 * 7 and c1 - c0 + 1 <= 4 * 7, captions             # a neighbourhood, not the photo
+    zoom = page.locator("[data-testid='stImage']", has_text=re.compile(ZOOM[locale])).locator("img").first
+    assert zoom.bounding_box()["width"] >= 200                                  # big enough to read on a projector
+    page.evaluate("() => document.querySelector('.st-key-conv-first').scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(500)
+    shoot(page, f"audit10_conv_photo512_{locale}")
+    no_exception(page)
