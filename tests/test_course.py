@@ -1,5 +1,6 @@
 """The lesson registry (cnnviz.course) is the one list of lessons, and the library keeps streamlit
-in cnnviz/ui/ only (issue 12)."""
+in cnnviz/ui/ only (issue 12); torchvision comes through cnnviz.memory and pictures through
+ui.image (issue 11)."""
 
 import ast
 import pkgutil
@@ -80,6 +81,35 @@ def test_only_cnnviz_ui_imports_streamlit_in_the_source():
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
             offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] == "streamlit"]
+    assert not offenders, offenders
+
+
+def _imports(path: Path) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names += [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+    return names
+
+
+def test_torchvision_is_imported_through_cnnviz_memory_only():
+    """torchvision's own import also imports torch._dynamo (~150 MB of a worker's RSS);
+    cnnviz.memory.torchvision() leaves it out. A plain import anywhere else brings it back."""
+    offenders = [f"{path.relative_to(ROOT)}: {n}" for folder in ("cnnviz", "lessons")
+                 for path in (ROOT / folder).rglob("*.py") if path.name != "memory.py"
+                 for n in _imports(path) if n.split(".")[0] == "torchvision"]
+    assert not offenders, offenders
+
+
+def test_lessons_show_pictures_through_ui_image():
+    """ui.image sends PNG encoded once for the class; st.image (or a column's .image) would send
+    a JPEG encoded again on every run."""
+    offenders = []
+    for path in (ROOT / "lessons").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "image" \
+                    and not (isinstance(node.func.value, ast.Name) and node.func.value.id == "ui"):
+                offenders.append(f"{path.name}:{node.lineno}")
     assert not offenders, offenders
 
 
