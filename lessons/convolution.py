@@ -117,22 +117,29 @@ def stepper():
              + ("" if mwin[2:] == (h_out, w_out) else " · " + t("conv.map_zoomed")), where=v3)
 
     # 2. the arithmetic: window x kernel = products -> sum, + bias, ReLU
-    f1, f2, f3, f4 = st.columns([1, 1, 1, 1.05])
-    channel = 0
-    if c_in == 3:
-        channel = f4.radio(t("conv.show_channel"), [0, 1, 2], horizontal=True, key="conv.channel", bind="query-params",
-                           format_func=lambda i: "RGB"[i])
+    channel, of_channel = 0, ""
+    if c_in == 3:   # which channel the matrices show: under the map so far, where the row has room
+        say, pick = v3.columns([1, 1.2], vertical_alignment="center")
+        say.markdown(t("conv.show_channel"))
+        channel = pick.segmented_control(t("conv.show_channel"), [0, 1, 2], default=0, required=True,
+                                         key="conv.channel", bind="query-params", format_func=lambda i: "RGB"[i],
+                                         label_visibility="collapsed")
+        of_channel = " · " + "RGB"[channel]
+    f1, f2, f3, f4 = st.columns([1, 1, 1, 1.3])
     cell = max(16, min(34, 180 // max(kh, kw)))
     hover = t("numbers.hover")
     f1.html(figures.matrix_html(step.field[channel], scale="gray", vmin=lo, vmax=hi, cell=cell, hover=hover,
-                                title=t("conv.m_field"), row0=top, col0=left))
+                                title=t("conv.m_field") + of_channel, row0=top, col0=left))
     f2.html(figures.matrix_html(kernel[channel] if kernel.ndim == 3 else kernel, cell=cell,
-                                title="× " + t("conv.m_kernel"), hover=hover, digits=3))
-    f3.html(figures.matrix_html(step.products[channel], cell=cell, title="= " + t("conv.m_products"), hover=hover))
-    rows = [(t("conv.card_sum", n=step.products.size), figures.fmt(step.total - step.bias))]
-    if c_in == 3:
-        rows += [(t("conv.card_channel", c=c), figures.fmt(v)) for c, v in zip("RGB", step.channel_sums)]
-    rows += [(t("conv.card_bias"), figures.fmt(step.bias)), (t("conv.card_total"), figures.fmt(step.total)),
+                                title="× " + t("conv.m_kernel") + of_channel, hover=hover, digits=3))
+    f3.html(figures.matrix_html(step.products[channel], cell=cell, title="= " + t("conv.m_products") + of_channel,
+                                hover=hover))
+    rows = []
+    if c_in == 3:   # the three channels' sums on one line: the card stays on the projector's screen
+        r, g, b = (figures.fmt(v) for v in step.channel_sums)
+        rows.append((t("conv.card_channels", r=r, g=g, b=b), ""))
+    rows += [(t("conv.card_sum", n=step.products.size), figures.fmt(step.total - step.bias)),
+             (t("conv.card_bias"), figures.fmt(step.bias)), (t("conv.card_total"), figures.fmt(step.total)),
              (t("conv.card_relu"), figures.fmt(step.relu))]
     f4.html(figures.steps_card(rows, title=t("conv.card_title", row=row, col=col)))
     st.markdown(_sum_text(step, c_in))

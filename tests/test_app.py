@@ -96,7 +96,7 @@ def test_numbers_lesson_shows_the_shape_and_count():
 
 
 def card_rows(at) -> dict[str, str]:
-    """The step card (sum, per channel, + bias, output, ReLU) as {label: value}."""
+    """The step card (per channel in colour, sum, + bias, output, ReLU) as {label: value}."""
     body = next(h.proto.body for h in at.get("html") if "cnnviz-card" in h.proto.body)
     pairs = re.findall(r'<span style="font-size:15px">(.*?)</span><span[^>]*>(.*?)</span>', body)
     return {html.unescape(k): html.unescape(v) for k, v in pairs}
@@ -119,7 +119,8 @@ def test_convolution_colour_depth_shows_per_channel_sums():
     no_exception(at)
     assert at.metric[1].value == "7 × 7 × 3"
     card = card_rows(at)
-    sums = [float(card[f"channel {c}"]) for c in "RGB"]
+    line = next(label for label in card if label.startswith("R "))      # "R 6600 + G 6600 + B 6600", one line
+    sums = [float(v) for v in re.fullmatch(r"R (\S+) \+ G (\S+) \+ B (\S+)", line).groups()]
     # the three channel sums add up to the total the card shows (bias 0)
     assert sum(sums) == pytest.approx(float(card["Σ of the 147 products"]))
     assert float(card["= output"]) == pytest.approx(sum(sums))

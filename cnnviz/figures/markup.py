@@ -226,7 +226,7 @@ def steps_card(rows: list[tuple[str, str]], *, title: str = "") -> str:
         last = i == len(rows) - 1
         size = 30 if last else 20
         lines.append(f'<div style="display:flex;justify-content:space-between;align-items:baseline;gap:10px;'
-                     f'padding:4px 0;border-top:{"2px solid #bbb" if last else "0"}">'
+                     f'padding:2px 0;border-top:{"2px solid #bbb" if last else "0"}">'
                      f'<span style="font-size:15px">{html.escape(label)}</span>'
                      f'<span style="font-size:{size}px;font-weight:700;font-variant-numeric:tabular-nums">'
                      f'{html.escape(value)}</span></div>')
