@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from cnnviz import confidence, data, images, models  # noqa: E402
+from cnnviz import confidence, data, images, inspect, models  # noqa: E402
 
 DATASETS = ("mnist", "fashion", "cifar10-subset")
 
@@ -35,9 +35,9 @@ def pictures(name: str, start: int, n: int):
     return [ds[i][0].convert("RGB") for i in range(start, stop)], [int(ds.targets[i]) for i in range(start, stop)]
 
 
-def logits(loaded, imgs) -> torch.Tensor:
-    with torch.no_grad():
-        return loaded.model(torch.cat([loaded.preprocess(im) for im in imgs]))
+def logits(loaded, imgs) -> tuple[torch.Tensor, torch.Tensor]:
+    """The outputs and the penultimate features (what the classifier reads) of each picture."""
+    return inspect.with_features(loaded.model, torch.cat([loaded.preprocess(im) for im in imgs]))
 
 
 def main(argv=None) -> int:
@@ -49,14 +49,17 @@ def main(argv=None) -> int:
     noise = [Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)) for _ in range(50)]
     samples = [images.load_sample(k) for k in images.SAMPLES]
     print(f"unsure: top probability < {confidence.UNSURE_BELOW:.0%}; unfamiliar: energy under the "
-          f"{confidence.REFERENCE_QUANTILE:.0%} quantile of the first {args.n} own test pictures\n")
+          f"{confidence.REFERENCE_QUANTILE:.0%} quantile of the first {args.n} own test pictures, or the "
+          f"nearest of their penultimate features farther than the {confidence.FEATURE_QUANTILE:.0%} quantile "
+          f"of theirs\n")
     print(f"{'network':10s} {'pictures':28s} {'n':>5s} {'confident':>10s} {'unsure':>8s} {'unfamiliar':>11s}"
           f"   accuracy when confident / unsure / unfamiliar")
     for name in ("digits", "fashion", "tiny-rgb"):
         loaded = models.load(name)
         own = data.dataset_for_model(name)
         ref_imgs, _ = pictures(own, 0, args.n)
-        ref = confidence.reference(logits(loaded, ref_imgs))
+        z, f = logits(loaded, ref_imgs)
+        ref = confidence.reference(z, features=f)
         sets = {f"{own} (own, held out)": pictures(own, args.n, args.n)}
         for other in DATASETS:
             if other != own:
@@ -64,8 +67,8 @@ def main(argv=None) -> int:
         sets["app samples"] = (samples, None)
         sets["random noise"] = (noise, None)
         for label, (imgs, truth) in sets.items():
-            z = logits(loaded, imgs)
-            found = [confidence.assess(row, ref) for row in z]
+            z, f = logits(loaded, imgs)
+            found = [confidence.assess(row, ref, features=v) for row, v in zip(z, f)]
             levels = np.array([c.level for c in found])
             share = {lv: 100 * np.mean(levels == lv) for lv in confidence.LEVELS}
             line = (f"{name:10s} {label:28s} {len(imgs):5d} {share['confident']:9.1f}% {share['unsure']:7.1f}%"
@@ -76,7 +79,9 @@ def main(argv=None) -> int:
                        for lv in confidence.LEVELS]
                 line += "   " + " / ".join(acc)
             print(line)
-        print(f"{'':10s} reference: energy 5% quantile {ref.energy_low:.2f}, median {ref.energy_median:.2f}\n")
+        print(f"{'':10s} reference: energy {confidence.REFERENCE_QUANTILE:.0%} quantile {ref.energy_low:.2f}, "
+              f"median {ref.energy_median:.2f}; nearest-feature distance {confidence.FEATURE_QUANTILE:.0%} "
+              f"quantile {ref.distance_high:.3f}\n")
     return 0
 
 

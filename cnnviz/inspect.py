@@ -127,6 +127,30 @@ def capture(model: nn.Module, names: list[str] | None = None, *, detach: bool = 
 
 
 @torch.no_grad()
+def with_features(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(outputs, features) of one forward pass: the network's outputs for ``x`` and what its last
+    ``Linear`` layer (the classifier) reads, flattened to (batch, numbers): the penultimate
+    features. Seen by this thread only (a shared model's other forward passes are not recorded);
+    features None for a network without a Linear layer. The model is not modified."""
+    heads = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not heads:
+        return model(x).detach(), None
+    me = threading.get_ident()
+    seen: list[torch.Tensor] = []
+
+    def read(_module, inputs):
+        if threading.get_ident() == me:
+            seen.append(inputs[0].detach().reshape(inputs[0].shape[0], -1).clone())
+
+    handle = heads[-1].register_forward_pre_hook(read)
+    try:
+        out = model(x).detach()
+    finally:
+        handle.remove()
+    return out, (seen[-1] if seen else None)
+
+
+@torch.no_grad()
 def activations(model: nn.Module, x: torch.Tensor, *, layers: list[str] | None = None
                 ) -> OrderedDict[str, torch.Tensor]:
     """{layer name: output (batch, ...)} for one forward pass, in forward (execution) order.

@@ -188,7 +188,7 @@ def explained():
                                 format_func=lambda i, _n=ui.number_format(): f"{labels[i]} ({_n(probs[i] * 100, 1)} %)",
                                 help=t("explain.target_help"))
         ui.url_keep("explain.class", v.target, options[0])
-        ui.confidence_note(logits, labels, loaded=loaded)
+        ui.confidence_note(logits, labels, loaded=loaded, x=x)
         ui.url_seed("explain.layer", f"explain.layer.{model_key}", str, lambda v: v in layers)
         v.layer = st.selectbox(t("explain.layer"), layers, index=layers.index(default_layer),
                                key=f"explain.layer.{model_key}", help=t("explain.layer_help"))

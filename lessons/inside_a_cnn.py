@@ -64,7 +64,7 @@ with col_pred:
     else:
         st.metric(t("inside.prediction"), labels[best], f"{ui.num(probs[best] * 100, 1)} %", delta_color="off",
                   delta_arrow="off")
-        ui.confidence_note(logits, labels, loaded=loaded)
+        ui.confidence_note(logits, labels, loaded=loaded, x=x)
     st.caption(t("inside.preprocess_" + ("digits" if is_digits else "gray" if c_in == 1 else "rgb"),
                  h=h_in, w=w_in))
 

@@ -77,30 +77,54 @@ def model_reference(loaded):
                         lambda: _dataset_reference(loaded, dataset))
 
 
-def confidence_note(logits, classes, *, loaded=None, where=None):
+def _picture_features(loaded, x):
+    """What the network's last layer reads for the picture ``x`` (one forward pass, kept for the
+    session while the picture stays the same)."""
+    import hashlib
+
+    from .. import inspect as insp
+
+    picture = hashlib.blake2b(x.numpy().tobytes(), digest_size=12).hexdigest() + str(tuple(x.shape))
+    return session_memo("confidence.features", (id(loaded.model), picture),
+                        lambda: insp.with_features(loaded.model, x)[1])
+
+
+def confidence_note(logits, classes, *, loaded=None, x=None, where=None):
     """Beside a prediction: how sure the network is, whether the picture looks like anything it
     learned from, and one sentence on why a softmax always picks a class -> ``Confidence``.
 
     ``logits``: the outputs of one picture before softmax ((classes,) or (1, classes)), ``classes``:
     the class names shown to the learner. With ``loaded`` (the ``LoadedModel``), the network's usual
     evidence on its own test pictures is measured (``model_reference``) and a picture from another
-    world is called "unfamiliar"; without it the note only says "confident" or "unsure".
+    world is called "unfamiliar"; with ``x`` too (the preprocessed picture), what the network's last
+    layer reads of it is compared with its test pictures' as well. Without ``loaded`` the note only
+    says "confident" or "unsure".
     """
     from .. import confidence
 
     ref = model_reference(loaded) if loaded is not None else None
-    c = confidence.assess(logits, ref)
+    features = _picture_features(loaded, x) if ref is not None and ref.features is not None and x is not None \
+        else None
+    c = confidence.assess(logits, ref, features=None if features is None else features[0])
     box = where or st
     kw = {"c": classes[c.top], "p": 100 * c.top_prob, "c2": classes[c.second], "p2": 100 * c.second_prob}
     if c.level == "unfamiliar":
-        dataset = model_dataset(loaded)
-        box.warning(t("confidence.unfamiliar", share=100 * (1 - confidence.REFERENCE_QUANTILE),
-                      data=t(f"picker.world.{dataset}"), **kw), icon=":material/explore_off:")
+        data = t(f"picker.world.{model_dataset(loaded)}")
+        if c.weak_evidence:
+            box.warning(t("confidence.unfamiliar", share=100 * (1 - confidence.REFERENCE_QUANTILE), data=data, **kw),
+                        icon=":material/explore_off:")
+        else:
+            box.warning(t("confidence.unfamiliar_features", share=100 * confidence.FEATURE_QUANTILE, data=data,
+                          n=ref.n, **kw), icon=":material/explore_off:")
     elif c.level == "unsure":
         box.warning(t("confidence.unsure", **kw), icon=":material/help:")
     else:
         box.success(t("confidence.confident", **kw), icon=":material/check_circle:")
     details = t("confidence.details", h=c.entropy, e=c.energy) if ref is None else \
-        t("confidence.details_ref", h=c.entropy, e=c.energy, median=ref.energy_median, low=ref.energy_low)
+        t("confidence.details_ref", h=c.entropy, e=c.energy, median=ref.energy_median, low=ref.energy_low,
+          q=100 * confidence.REFERENCE_QUANTILE)
+    if c.distance is not None:
+        details += " " + t("confidence.details_features", dist=c.distance, high=ref.distance_high,
+                           q=100 * (1 - confidence.FEATURE_QUANTILE))
     box.caption(t("confidence.why", n=len(classes)), help=details)
     return c
