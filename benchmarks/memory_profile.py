@@ -202,10 +202,10 @@ def holders() -> list[tuple[str, object]]:
         panels = sys.modules["cnnviz.ui.inside"]._PANELS
         found.append((f"top image panels ({len(panels)})", panels))
     if "cnnviz.figures.pictures" in sys.modules:
-        kept = sys.modules["cnnviz.figures.pictures"]._png_kept
+        kept = sys.modules["cnnviz.figures.pictures"]._PNG.entries
         found.append((f"shared PNG pictures ({len(kept)})", dict(kept)))
     if "cnnviz.figures.plots" in sys.modules:
-        maps = sys.modules["cnnviz.figures.plots"]._heatmaps
+        maps = sys.modules["cnnviz.figures.plots"]._HEATMAPS.entries
         found.append((f"shared heatmaps ({len(maps)})", dict(maps)))
     rt = Runtime.instance()
     try:

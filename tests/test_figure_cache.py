@@ -50,11 +50,11 @@ def test_a_heatmap_is_built_once_per_map_scale_and_language():
 def test_the_heatmaps_kept_are_bounded(monkeypatch):
     from cnnviz.figures import plots
 
-    monkeypatch.setattr(plots, "HEATMAPS_KEPT", 3)
+    monkeypatch.setattr(plots._HEATMAPS, "max_items", 3)
     first = figures.heatmap(np.full((4, 4), 1.0))
     for k in range(2, 6):
         figures.heatmap(np.full((4, 4), float(k)))
-    assert len(plots._heatmaps) <= 3
+    assert len(plots._HEATMAPS) == 3
     assert figures.heatmap(np.full((4, 4), 1.0)) is not first              # the oldest went first
 
 
@@ -80,8 +80,8 @@ def test_a_picture_is_sent_as_png_with_every_pixel_and_encoded_once():
 def test_the_pictures_kept_are_bounded(monkeypatch):
     from cnnviz.figures import pictures
 
-    monkeypatch.setattr(pictures, "PNG_KEPT_BYTES", 2_000)
+    monkeypatch.setattr(pictures._PNG, "max_bytes", 2_000)
     for k in range(30):
         figures.png_shared(np.random.default_rng(k).integers(0, 255, (20, 20), dtype=np.uint8))
-    assert pictures._png_kept_size <= 2_000 + 500 and len(pictures._png_kept) < 30
-    assert pictures._png_kept_size == sum(len(v) for v in pictures._png_kept.values())
+    assert pictures._PNG.total <= 2_000 and 1 < len(pictures._PNG) < 30
+    assert pictures._PNG.total == sum(len(v) for v in pictures._PNG.entries.values())

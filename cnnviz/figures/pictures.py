@@ -3,14 +3,12 @@ and filters, and the views of a kernel's place (the whole picture, its zoom, the
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+from .kept import Kept, content_key
 from .scale import CHOSEN, HEAT, Scale, map_scale
 
 
@@ -108,11 +106,9 @@ def png_bytes(img: Image.Image, *, compress_level: int = 6) -> bytes:
     return buf.getvalue()
 
 
-PNG_KEPT_BYTES = 16 << 20     # the pictures encoded for everybody (PNG bytes; least recently used out): a page of
-                              # pictures is 0.5-2 MB, so a class on the same pages hits, and RSS stays bounded
-_png_kept: OrderedDict[bytes, bytes] = OrderedDict()
-_png_kept_size = 0
-_png_lock = threading.Lock()
+# the pictures encoded for everybody (PNG bytes): a page of pictures is 0.5-2 MB, so a class on the
+# same pages finds them, and the server's RSS stays bounded
+_PNG = Kept(max_bytes=16 << 20)
 
 
 def png_shared(pic) -> bytes | None:
@@ -126,32 +122,15 @@ def png_shared(pic) -> bytes | None:
     a 672 x 672 grid of maps, 58 KB instead of 669 KB. The fastest zlib level: enlargements
     repeat their rows, so it costs almost nothing in size and half the time of the default.
     """
-    global _png_kept_size
     if isinstance(pic, Image.Image):
-        mode, size, raw = pic.mode, pic.size, pic.tobytes()
+        key = content_key((pic.mode, pic.size), pic.tobytes())
     elif isinstance(pic, np.ndarray) and pic.dtype == np.uint8 and (
             pic.ndim == 2 or (pic.ndim == 3 and pic.shape[2] in (3, 4))):
-        mode, size, raw = f"array{pic.shape}", pic.shape, np.ascontiguousarray(pic).tobytes()
+        key = content_key(("array", pic.shape), np.ascontiguousarray(pic).tobytes())
     else:
         return None
-    digest = hashlib.blake2b(repr((mode, size)).encode(), digest_size=20)
-    digest.update(raw)
-    key = digest.digest()
-    with _png_lock:
-        kept = _png_kept.get(key)
-        if kept is not None:
-            _png_kept.move_to_end(key)
-            return kept
-    img = pic if isinstance(pic, Image.Image) else Image.fromarray(pic)
-    data = png_bytes(img, compress_level=1)
-    with _png_lock:
-        if key not in _png_kept:
-            _png_kept[key] = data
-            _png_kept_size += len(data)
-            while _png_kept_size > PNG_KEPT_BYTES and len(_png_kept) > 1:
-                _, old = _png_kept.popitem(last=False)
-                _png_kept_size -= len(old)
-    return data
+    return _PNG.get_or_make(key, lambda: png_bytes(pic if isinstance(pic, Image.Image) else Image.fromarray(pic),
+                                                   compress_level=1))
 
 
 @lru_cache(maxsize=4096)

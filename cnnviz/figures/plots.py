@@ -3,13 +3,12 @@ matrix and a latent plane."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
 
 from .. import i18n
+from .kept import Kept, content_key
 from .scale import CHOSEN, Scale, map_scale
 
 
@@ -48,31 +47,14 @@ def heatmap(values: np.ndarray, *, hover: str = "row %{y}, col %{x}: %{z:.3f}", 
     Built once per map, scale, hover text and language, and shared (a class looks at the same
     channel of the same picture; a heatmap costs ~10 ms to build): callers must not modify it.
     It carries the language's separators, so ``ui.plot`` leaves it as it is."""
-    import hashlib
-
     v = np.ascontiguousarray(values, dtype=np.float64)
     sc = scale or map_scale(v)
     lang = i18n.current()
-    digest = hashlib.blake2b(repr((v.shape, hover, size, sc.lo, sc.hi, sc.diverging, lang)).encode(),
-                             digest_size=20)
-    digest.update(v.tobytes())
-    key = digest.digest()
-    with _heatmaps_lock:
-        fig = _heatmaps.get(key)
-        if fig is not None:
-            _heatmaps.move_to_end(key)
-            return fig
-    fig = _heatmap(v, hover, size, sc, lang)
-    with _heatmaps_lock:
-        _heatmaps[key] = fig
-        while len(_heatmaps) > HEATMAPS_KEPT:
-            _heatmaps.popitem(last=False)
-    return fig
+    key = content_key((v.shape, hover, size, sc.lo, sc.hi, sc.diverging, lang), v.tobytes())
+    return _HEATMAPS.get_or_make(key, lambda: _heatmap(v, hover, size, sc, lang))
 
 
-HEATMAPS_KEPT = 32           # shared heatmaps (a 56 x 56 map's figure: ~0.1 MB)
-_heatmaps: "OrderedDict[bytes, object]" = OrderedDict()
-_heatmaps_lock = threading.Lock()
+_HEATMAPS = Kept(max_items=32)   # shared heatmaps (a 56 x 56 map's figure: ~0.1 MB)
 
 
 def _heatmap(v: np.ndarray, hover: str, size: int, sc: Scale, lang: str | None):
