@@ -143,3 +143,21 @@ def test_stepping_a_512_pixel_photo_shows_a_zoom_around_the_kernel(new_page, loc
     page.wait_for_timeout(500)
     shoot(page, f"audit10_conv_photo512_{locale}")
     no_exception(page)
+
+
+def test_the_colour_channel_shown_follows_the_picker_and_the_link(new_page):
+    """The channel picker beside "map so far" (moved there to fit the projector): a link opens on
+    the channel it names, the picker changes the matrices, and the address follows."""
+    import re
+
+    from browser_helpers import wait_idle
+
+    page = new_page("convolution?conv.depth=rgb&conv.channel=G")
+    no_exception(page)
+    page.get_by_text(re.compile(r"Receptive field \(pixels\) · G")).first.wait_for(state="attached", timeout=90_000)
+    keyed(page, "conv.channel").get_by_text("B", exact=True).click()
+    wait_idle(page, 1000)
+    page.get_by_text(re.compile(r"Receptive field \(pixels\) · B")).first.wait_for(state="attached", timeout=90_000)
+    assert "conv.channel=B" in page.url
+    assert page.get_by_text(re.compile(r"^R -?[\d.]+ \+ G -?[\d.]+ \+ B -?[\d.]+$")).count() == 1   # one line
+    no_exception(page)
