@@ -50,12 +50,16 @@ def draw_stroke(page, points):
     page.evaluate(_STROKE_JS, [points])
 
 
-def choose_option(page, key: str, label: str, tries: int = 4):
-    """Open the selectbox keyed ``key`` and pick ``label``. A click that lands while the page is
-    still drawing opens nothing (seen under load): open it again."""
+def choose_option(page, key: str | None, label, tries: int = 4, *, box=None, typed: str | None = None):
+    """Open the selectbox keyed ``key`` (or the element ``box``) and pick ``label``. A click that
+    lands while the page is still drawing opens nothing (seen under load): open it again.
+    ``typed``: text typed first, so a long list (64 channels) shows only the wanted option and a
+    list that moves under the pointer can't take the click elsewhere."""
     option = page.get_by_role("option", name=label)
     for _ in range(tries):
-        keyed(page, key).locator("input[role='combobox']").click()
+        (box if box is not None else keyed(page, key)).locator("input[role='combobox']").click()
+        if typed:
+            page.keyboard.type(typed)
         try:
             option.wait_for(state="visible", timeout=8_000)
             break

@@ -2,7 +2,7 @@
 
 import re
 
-from browser_helpers import keyed, no_exception, shoot, wait_idle
+from browser_helpers import choose_option, keyed, no_exception, shoot, wait_idle
 
 
 def metric_values(page):
@@ -38,9 +38,8 @@ def test_gradcam_page_shows_the_overlay_and_follows_the_class(new_page):
     heading = page.get_by_role("heading", name=re.compile("Grad-CAM de “7”"))   # MNIST's first test digit
     assert heading.is_visible()
     shoot(page, "explain_pt")
-    page.locator("[class*='st-key-explain-target-']").first.click()   # keyed by network and picture
-    page.get_by_role("option", name=re.compile(r"^8 ")).click()
-    wait_idle(page, 1500)
+    choose_option(page, None, re.compile(r"^8 "), box=page.locator("[class*='st-key-explain-target-']").first)
+    wait_idle(page, 1500)   # (the class box is keyed by network and picture)
     assert page.get_by_role("heading", name=re.compile("Grad-CAM de “8”")).is_visible()
     assert page.locator("[data-testid='stImage'] img").count() >= 3
     no_exception(page)

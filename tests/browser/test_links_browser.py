@@ -96,7 +96,7 @@ def test_inside_link_opens_the_same_network_layer_and_channel(new_page, open_url
     settle(page)
     keyed(page, "inside.sort").get_by_text("channel number").click()
     settle(page)
-    choose_option(page, "inside.channel.conv2", re.compile(r"^channel 7 "))
+    choose_option(page, "inside.channel.conv2", re.compile(r"^channel 7 "), typed="channel 7 (")
     no_exception(page)
     url = page.url
     for part in ("model=fashion", "inside.layer=conv2", "inside.channel=7", "inside.sort=index"):
