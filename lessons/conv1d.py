@@ -181,6 +181,16 @@ epochs = e1.slider(t("conv1d.epochs"), 2, 20, 8, key="conv1d.epochs", bind="quer
 seed = e2.number_input(t("conv1d.seed"), 0, 9999, 0, key="conv1d.seed", bind="query-params", help=t("conv1d.seed_help"))
 train_clicked = e3.button(t("conv1d.train"), key="conv1d.train", type="primary", icon=":material/model_training:")
 
+
+def _history_rows(history):
+    """The epochs as a table, in the learner's language and number format (drawn when shown, so a
+    change of language after training changes it too)."""
+    return {t("conv1d.col_epoch"): [h["epoch"] for h in history],
+            t("conv1d.col_loss"): [ui.num(h["loss"], 4) for h in history],
+            t("conv1d.col_train_acc"): [ui.num(100 * h["train_acc"], 1) for h in history],
+            t("conv1d.col_val_acc"): [ui.num(100 * h["val_acc"], 1) for h in history]}
+
+
 if train_clicked:
     with ui.training_status("conv1d") as (status, bar):
         table = st.empty()
@@ -192,19 +202,13 @@ if train_clicked:
                 acc=ui.num(100 * h["train_acc"], 1), val=ui.num(100 * h["val_acc"], 1)))
             table.dataframe(_history_rows(state.history), hide_index=True)
 
-        def _history_rows(history):
-            return {t("conv1d.col_epoch"): [h["epoch"] for h in history],
-                    t("conv1d.col_loss"): [round(h["loss"], 4) for h in history],
-                    t("conv1d.col_train_acc"): [round(100 * h["train_acc"], 1) for h in history],
-                    t("conv1d.col_val_acc"): [round(100 * h["val_acc"], 1) for h in history]}
-
         try:
             trained = signal_cnn.train_signal_cnn(int(epochs), int(seed), on_epoch)
         except CnnvizError as err:
             ui.show_error(err)
             trained = None
         if trained is not None:
-            st.session_state["conv1d.model"] = ((int(epochs), int(seed)), trained, _history_rows(trained.history))
+            st.session_state["conv1d.model"] = ((int(epochs), int(seed)), trained)
             status.update(label=t("conv1d.trained", acc=ui.num(100 * trained.test_acc, 1),
                                   secs=ui.num(trained.seconds, 1)), state="complete", expanded=False)
 elif st.session_state.get("conv1d.stop"):
@@ -215,12 +219,12 @@ if memo is None:
     st.caption(t("conv1d.not_trained"))
     ui.lesson_end("conv1d")   # nothing trained yet: the self-check still ends the page
     st.stop()
-(trained_epochs, trained_seed), trained, rows = memo
+(trained_epochs, trained_seed), trained = memo
 st.metric(t("conv1d.test_acc"), f"{ui.num(100 * trained.test_acc, 1)} %",
           help=t("conv1d.test_acc_help", n=ui.num(trained.n_test)))
 st.caption(t("conv1d.trained_with", epochs=trained_epochs, seed=trained_seed, secs=ui.num(trained.seconds, 1)))
 with st.expander(t("conv1d.history")):
-    st.dataframe(rows, hide_index=True)
+    st.dataframe(_history_rows(trained.history), hide_index=True)
 
 # ---- what conv1 learned
 st.subheader(t("conv1d.learned_header"))

@@ -103,7 +103,7 @@ if table.open:
         t("inside.col_kind"): [type(modules[n]).__name__ for n in names],
         t("inside.col_shape"): [" × ".join(map(str, shapes[n][1:] + shapes[n][:1] if len(shapes[n]) == 3
                                                else shapes[n])) for n in names],
-        t("inside.col_params"): [params[n] for n in names],
+        t("inside.col_params"): [ui.num(params[n]) for n in names],
         t("inside.col_rf"): [t("inside.rf_all") if fields[n].whole else f"{fields[n].size} × {fields[n].size}"
                              for n in names],
     }, hide_index=True)

@@ -171,3 +171,18 @@ def test_the_page_opens_without_torch(entry):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "TORCH False" in out.stdout
+
+
+def test_the_epochs_table_follows_the_learners_language(open_lesson):
+    """Issue 10's Portuguese polish: the training history in decimal commas, and in the language
+    chosen now, not the one of the moment it trained."""
+    at = open_lesson("pt_BR")
+    at.slider(key="conv1d.epochs").set_value(2).run()
+    at.button(key="conv1d.train").click().run()
+    no_exception(at)
+    table = at.dataframe[-1].value
+    losses = list(table["Perda"])
+    assert len(losses) == 2 and all("," in v and "." not in v for v in losses), losses   # 0,4321
+    at.selectbox(key="lang_picker").set_value("en").run()
+    table = at.dataframe[-1].value
+    assert "Loss" in table.columns and all("." in v and "," not in v for v in table["Loss"])

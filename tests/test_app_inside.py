@@ -234,6 +234,9 @@ def test_the_layer_table_is_built_when_opened(lang):
     code = lang
     assert len(table) >= 5, list(table.columns)
     assert list(table[t("inside.col_kind", code)])[0] == "Conv2d", list(table.columns)
-    total = sum(int(v) for v in table[t("inside.col_params", code)])
-    shown = t("inside.total_params", code, n=f"{total:,}".replace(",", "." if code == "pt_BR" else ","))
+    sep = "." if code == "pt_BR" else ","
+    weights = list(table[t("inside.col_params", code)])
+    assert "320" in weights and f"18{sep}496" in weights, weights     # in the learner's format: 18.496 / 18,496
+    total = sum(int(v.replace(sep, "")) for v in weights)
+    shown = t("inside.total_params", code, n=f"{total:,}".replace(",", sep))
     assert shown in [c.value for c in at.caption], [c.value for c in at.caption]
