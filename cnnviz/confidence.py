@@ -46,7 +46,7 @@ other dataset, the app's 6 samples, 50 noise pictures; the bundled sample):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -148,8 +148,9 @@ def assess(logits, reference: Reference | None = None, *, features=None,
         distance = float(nearest_distance(_unit(features), reference.features)[0])
     c = Confidence(top, second, top_prob, second_prob, top_prob - second_prob, min(max(entropy, 0.0), 1.0),
                    energy, "confident", reference, distance)
-    level = "unfamiliar" if c.familiar is False else "unsure" if top_prob < unsure_below else "confident"
-    return Confidence(top, second, top_prob, second_prob, c.margin, c.entropy, energy, level, reference, distance)
+    if c.familiar is False:
+        return replace(c, level="unfamiliar")
+    return replace(c, level="unsure") if top_prob < unsure_below else c
 
 
 def _unit(features) -> np.ndarray:

@@ -94,10 +94,11 @@ def blocks(model: nn.Module, names: list[str]) -> dict[str, int]:
 
 
 @contextmanager
-def capture(model: nn.Module, names: list[str] | None = None, *, detach: bool = True):
+def capture(model: nn.Module, names: list[str] | None = None, *, detach: bool = True, inputs: bool = False):
     """Context manager: a dict filled with {layer name: output} during forward passes
     made *by this thread* inside the block. Hooks are gone when the block ends.
-    ``detach=False`` keeps the outputs in the autograd graph (to differentiate them)."""
+    ``detach=False`` keeps the outputs in the autograd graph (to differentiate them);
+    ``inputs=True`` records what each layer reads (its first input) instead."""
     names = layer_names(model) if names is None else names
     modules = dict(model.named_modules())
     missing = [n for n in names if n not in modules]
@@ -107,10 +108,11 @@ def capture(model: nn.Module, names: list[str] | None = None, *, detach: bool = 
     me = threading.get_ident()
 
     def make_hook(name):
-        def hook(_module, _inputs, output):
+        def hook(_module, args, output=None):
             if threading.get_ident() != me:
                 return  # another learner's forward pass through the same shared model
-            out = output[0] if isinstance(output, (tuple, list)) else output
+            seen = args if inputs else output
+            out = seen[0] if isinstance(seen, (tuple, list)) else seen
             if isinstance(out, torch.Tensor):
                 # clone: an in-place layer later in the network must not change what we saw
                 store[name] = out.detach().clone() if detach else out.clone()
@@ -119,7 +121,8 @@ def capture(model: nn.Module, names: list[str] | None = None, *, detach: bool = 
     handles = []
     try:
         for name in names:
-            handles.append(modules[name].register_forward_hook(make_hook(name)))
+            register = modules[name].register_forward_pre_hook if inputs else modules[name].register_forward_hook
+            handles.append(register(make_hook(name)))
         yield store
     finally:
         for h in handles:
@@ -132,22 +135,13 @@ def with_features(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torc
     ``Linear`` layer (the classifier) reads, flattened to (batch, numbers): the penultimate
     features. Seen by this thread only (a shared model's other forward passes are not recorded);
     features None for a network without a Linear layer. The model is not modified."""
-    heads = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    heads = [name for name, m in model.named_modules() if isinstance(m, nn.Linear)]
     if not heads:
         return model(x).detach(), None
-    me = threading.get_ident()
-    seen: list[torch.Tensor] = []
-
-    def read(_module, inputs):
-        if threading.get_ident() == me:
-            seen.append(inputs[0].detach().reshape(inputs[0].shape[0], -1).clone())
-
-    handle = heads[-1].register_forward_pre_hook(read)
-    try:
+    with capture(model, heads[-1:], inputs=True) as store:
         out = model(x).detach()
-    finally:
-        handle.remove()
-    return out, (seen[-1] if seen else None)
+    seen = store.get(heads[-1])
+    return out, (None if seen is None else seen.reshape(seen.shape[0], -1))
 
 
 @torch.no_grad()

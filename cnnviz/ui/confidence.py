@@ -9,7 +9,7 @@ import streamlit as st
 
 from ..errors import CnnvizError
 from .language import t
-from .memo import session_memo
+from .memo import model_memo, session_memo
 from .pictures import _own_pictures, model_dataset
 
 log = logging.getLogger("cnnviz")
@@ -78,15 +78,15 @@ def model_reference(loaded):
 
 
 def _picture_features(loaded, x):
-    """What the network's last layer reads for the picture ``x`` (one forward pass, kept for the
-    session while the picture stays the same)."""
+    """What the network's last layer reads for the picture ``x``: one forward pass per picture,
+    for the whole class on a bundled network (``model_memo``), kept while the picture stays."""
     import hashlib
 
     from .. import inspect as insp
 
     picture = hashlib.blake2b(x.numpy().tobytes(), digest_size=12).hexdigest() + str(tuple(x.shape))
-    return session_memo("confidence.features", (id(loaded.model), picture),
-                        lambda: insp.with_features(loaded.model, x)[1])
+    return model_memo(loaded, "confidence.features", (id(loaded.model), picture),
+                      lambda: insp.with_features(loaded.model, x)[1])
 
 
 def confidence_note(logits, classes, *, loaded=None, x=None, where=None):
