@@ -83,6 +83,9 @@ class BatchNorm:
     running_var: np.ndarray
 
 
+BN_DEMO_BATCH = 8   # the Layers lesson's batch: every value of it is shown, so its μ and σ² can be checked
+
+
 def batch_norm(x: np.ndarray, *, gamma=1.0, beta=0.0, training: bool = True, running_mean=None,
                running_var=None, momentum: float = 0.1, eps: float = 1e-5) -> BatchNorm:
     """``nn.BatchNorm2d`` / ``BatchNorm1d`` by hand for x of shape (N, C, ...).

@@ -75,9 +75,14 @@ with tab_softmax:
         ui.show_error(err)
     else:
         s = layers.softmax(z)
-        rows = np.stack([s.logits, s.exps, s.probs])
-        st.html(figures.matrix_html(rows, scale="sequential", digits=3, cell=64,
-                                    hover=t("layers.softmax_hover")))
+        # one row per quantity, each on its own scale with its colour bar: scores, e^z and
+        # probabilities have different ranges (one scale made the probabilities all pale)
+        for i, (name, row, digits) in enumerate((("z", s.logits, 2), ("exp", s.exps, 3), ("p", s.probs, 3))):
+            scale = figures.map_scale(row)
+            left, right = st.columns([3, 2], vertical_alignment="center")
+            left.html(figures.matrix_html(row[None], scale="auto", digits=digits, cell=64, title=t(f"layers.softmax_row_{name}"),
+                                          hover=t("layers.softmax_hover"), vmin=scale.lo, vmax=scale.hi))
+            right.html(figures.legend_html(scale, fmt=num, digits=digits, width=220))
         st.caption(t("layers.softmax_rows"))
         terms = " + ".join(f"e^{{{figures.fmt_tex(v)}}}" for v in s.logits[:6]) + (r" + \dots" if len(z) > 6 else "")
         st.latex(rf"p_1 = \frac{{e^{{{figures.fmt_tex(s.logits[0])}}}}}{{{terms}}} = {figures.fmt_tex(s.probs[0], 4)}")
@@ -86,23 +91,25 @@ with tab_softmax:
 with tab_bn:
     st.markdown(t("layers.bn_explain"))
     b1, b2, b3, b4 = st.columns(4)
-    mean = b1.slider(t("layers.bn_mean"), -50.0, 50.0, 20.0, key="layers.bn_mean", bind="query-params")
-    std = b2.slider(t("layers.bn_std"), 0.1, 30.0, 8.0, key="layers.bn_std", bind="query-params")
-    gamma = b3.slider("γ (gamma)", -3.0, 3.0, 1.0, 0.1, key="layers.gamma", bind="query-params")
-    beta = b4.slider("β (beta)", -5.0, 5.0, 0.0, 0.1, key="layers.beta", bind="query-params")
-    batch = np.random.default_rng(0).normal(mean, std, size=(16, 1))
+    mean = ui.decimal_slider(b1, t("layers.bn_mean"), -50.0, 50.0, 20.0, 0.5, key="layers.bn_mean", digits=1)
+    std = ui.decimal_slider(b2, t("layers.bn_std"), 0.5, 30.0, 8.0, 0.5, key="layers.bn_std", digits=1)
+    gamma = ui.decimal_slider(b3, "γ (gamma)", -3.0, 3.0, 1.0, 0.1, key="layers.gamma")
+    beta = ui.decimal_slider(b4, "β (beta)", -5.0, 5.0, 0.0, 0.1, key="layers.beta")
+    # the batch is exactly the values shown: μ and σ² below are their mean and variance
+    batch = np.random.default_rng(0).normal(mean, std, size=(layers.BN_DEMO_BATCH, 1))
     train = layers.batch_norm(batch, gamma=gamma, beta=beta, training=True)
     steps = st.slider(t("layers.bn_steps"), 1, 100, 10, key="layers.bn_steps", bind="query-params", help=t("layers.bn_steps_help"))
     rm, rv = np.zeros(1), np.ones(1)
     rng = np.random.default_rng(1)
     for _ in range(steps):   # training batches move the running statistics
-        out = layers.batch_norm(rng.normal(mean, std, size=(16, 1)), training=True, running_mean=rm, running_var=rv)
+        out = layers.batch_norm(rng.normal(mean, std, size=(layers.BN_DEMO_BATCH, 1)), training=True,
+                                running_mean=rm, running_var=rv)
         rm, rv = out.running_mean, out.running_var
     evald = layers.batch_norm(batch, gamma=gamma, beta=beta, training=False, running_mean=rm, running_var=rv)
     c1, c2 = st.columns(2)
-    c1.metric(t("layers.bn_batch_stats"), f"μ = {ui.num(train.mean[0], 2)}; σ² = {ui.num(train.var[0], 1)}")
-    c2.metric(t("layers.bn_running_stats"), f"μ = {ui.num(rm[0], 2)}; σ² = {ui.num(rv[0], 1)}")
-    bn_rows = np.stack([batch[:8, 0], train.output[:8, 0], evald.output[:8, 0]])
+    c1.metric(t("layers.bn_batch_stats"), f"μ = {ui.num(train.mean[0], 2)}; σ² = {ui.num(train.var[0], 2)}")
+    c2.metric(t("layers.bn_running_stats"), f"μ = {ui.num(rm[0], 2)}; σ² = {ui.num(rv[0], 2)}")
+    bn_rows = np.stack([batch[:, 0], train.output[:, 0], evald.output[:, 0]])
     st.html(figures.matrix_html(bn_rows, digits=2, cell=58, scale="signed"))
     st.html(figures.legend_html(figures.map_scale(bn_rows, diverging=True), fmt=num))
     st.caption(t("layers.bn_rows"))

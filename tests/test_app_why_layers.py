@@ -1,5 +1,8 @@
 """AppTest for "Why convolution?" and "The other layers": defaults, bad input, the course's numbers."""
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 from app_helpers import open_lesson
 from streamlit.testing.v1 import AppTest
@@ -78,3 +81,75 @@ def test_charts_write_numbers_the_learners_way(lang, separators):
     for spec in charts:   # 4.294.967.296 in Portuguese, 4,294,967,296 in English
         assert spec["layout"]["separators"] == separators
         assert all("%{text:,}" == trace.get("texttemplate") for trace in spec["data"])
+
+
+def _matrix_rows(body: str, lang: str) -> list[list[float]]:
+    """The numbers of a ``matrix_html`` table as the learner reads them, row by row."""
+    import re
+
+    def read(text):
+        text = text.replace("−", "-")
+        return float(text.replace(".", "").replace(",", ".") if lang == "pt_BR" else text.replace(",", ""))
+
+    return [[read(cell) for cell in re.findall(r"<td[^>]*>([^<]*)</td>", row)]
+            for row in re.findall(r"<tr>(.*?)</tr>", body)]
+
+
+@pytest.mark.parametrize("lang", ["en", "pt_BR"])
+@pytest.mark.parametrize("mean, gamma, beta", [(20.0, 1.0, 0.0), (-7.5, 2.0, 1.5)])
+def test_batch_norm_numbers_add_up(lang, mean, gamma, beta):
+    """What the batch-norm tab shows is what it computes: μ and σ² are the mean and (biased)
+    variance of the input values on screen, the training-mode row is (x − μ)/√(σ² + ε)·γ + β of
+    them (so it averages β), recomputed with torch's BatchNorm1d."""
+    import torch
+
+    at = open_page("lessons/layers.py", lang)
+    at.select_slider(key="layers.bn_mean").set_value(mean).run()
+    at.select_slider(key="layers.gamma").set_value(gamma).run()
+    at.select_slider(key="layers.beta").set_value(beta).run()
+    assert not at.exception
+    tables = [h.proto.body for h in at.get("html") if "cnnviz-matrix" in h.proto.body]
+    shown = [_matrix_rows(b, lang) for b in tables]
+    bn = next(rows for rows in shown if len(rows) == 3 and len(rows[0]) >= 8)
+    x, trained = np.array(bn[0]), np.array(bn[1])
+    metric = at.metric[0].value           # "μ = 22.82; σ² = 19.83"
+    import re
+    mu_text, var_text = re.findall(r"= (-?[\d.,−]+)", metric)
+    read = (lambda s: float(s.replace("−", "-").replace(".", "").replace(",", "."))) if lang == "pt_BR" else \
+        (lambda s: float(s.replace("−", "-").replace(",", "")))
+    assert read(mu_text) == pytest.approx(x.mean(), abs=0.01)
+    assert read(var_text) == pytest.approx(x.var(), rel=0.01, abs=0.02)
+    ref = torch.nn.BatchNorm1d(1, eps=1e-5)
+    with torch.no_grad():
+        ref.weight.fill_(gamma)
+        ref.bias.fill_(beta)
+        expected = ref.train()(torch.tensor(x, dtype=torch.float64).reshape(-1, 1).float()).numpy().ravel()
+    assert trained == pytest.approx(expected, abs=0.02)
+    assert trained.mean() == pytest.approx(beta, abs=0.01)
+
+
+def test_batch_norm_sliders_write_decimal_commas():
+    """Portuguese sliders show "20,0" (printf formats always wrote "20.00")."""
+    at = open_page("lessons/layers.py", "pt_BR")
+    slider = at.select_slider(key="layers.bn_mean")
+    assert slider.format_func(slider.value) == "20,0"
+    assert at.select_slider(key="layers.gamma").format_func(1.0) == "1,0"
+    assert not [s for s in at.slider if isinstance(s.value, float)]     # no printf-formatted decimal slider left
+
+
+@pytest.mark.parametrize("raw, shown, kept, warned", [("-7.5", -7.5, "-7.5", False), ("-7,5", -7.5, "-7.5", False),
+                                                      ("7.3", 7.5, "7.5", False), ("abc", 20.0, None, True),
+                                                      ("999", 20.0, None, True), ("nan", 20.0, None, True)])
+def test_batch_norm_link_is_language_neutral(raw, shown, kept, warned):
+    """A link carries the decimal slider's value with a point in every language; a value between
+    two steps goes to the nearest one; a tampered one is reported once, the default kept."""
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=240)
+    at.query_params["lang"] = "pt_BR"
+    at.query_params["layers.bn_mean"] = raw
+    at.run()
+    at.switch_page("lessons/layers.py").run()
+    assert not at.exception
+    assert at.select_slider(key="layers.bn_mean").value == shown
+    assert at.query_params.get("layers.bn_mean") == kept
+    warnings = [w.value for w in at.warning if "layers.bn_mean" in w.value]
+    assert len(warnings) == (1 if warned else 0) and (not warned or warnings[0].count("layers.bn_mean=") == 1)

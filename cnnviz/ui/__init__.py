@@ -25,7 +25,7 @@ from .language import lang, t, num, number_format, plot, labels, message, langua
 from .links import (  # noqa: F401
     PRESENT_VALUES, link_start, link_opened, link_end, url_seed, url_keep, encode_kernel, decode_kernel, link_url, copy_link, presenting, PRESENT_CSS, present_mode,
 )
-from .inputs import decimal_input, keep_in_range  # noqa: F401
+from .inputs import decimal_input, decimal_slider, keep_in_range  # noqa: F401
 from .pictures import WORKING_MAX_SIDE, WORLD_PICTURES, image, model_dataset, image_picker  # noqa: F401
 from .memo import layer_outputs, session_memo, CLASS_MEMO_ENTRIES, model_memo  # noqa: F401
 from .confidence import REFERENCE_PICTURES, LEARNER_REFERENCE_PICTURES, model_reference, confidence_note  # noqa: F401

@@ -67,7 +67,10 @@ def link_end() -> None:
 
 def _link_bad(param: str, raw) -> None:
     bad = st.session_state.setdefault(_LINK_BAD, [])
-    bad.append(f"{param}={str(raw)[:40]}")
+    entry = f"{param}={str(raw)[:40]}"
+    if entry in bad:          # seen by url_seed before the page ran and by link_end after it: said once
+        return
+    bad.append(entry)
     slot = st.session_state.get("link.slot")
     if slot is not None:
         slot.warning(t("app.link_bad", params=", ".join(bad)), icon=":material/link_off:")
