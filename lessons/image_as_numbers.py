@@ -53,7 +53,8 @@ for tab, (name, plane) in zip(tabs, planes):
 with tabs[-1]:
     st.caption(t("numbers.all_help"))
     ui.image(figures.upscale(region, 320), caption=t("numbers.zoom"), width="content")
-    triples = np.array([[f"{r},{g},{b}" for r, g, b in row] for row in region[:8, :8]])
+    triples = np.array([[t("numbers.rgb_triple", r=int(r), g=int(g), b=int(b)) for r, g, b in row]
+                        for row in region[:8, :8]])
     st.dataframe(triples, hide_index=False)
 
 st.download_button(t("numbers.download"), data="\n".join(",".join(str(v) for v in row) for row in

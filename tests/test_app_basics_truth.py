@@ -68,3 +68,23 @@ def test_autoencoder_marks_the_sliders_point_on_the_latent_map(lang):
     assert trace["x"] == [-2.0] and trace["y"] == [1.5]
     assert trace["name"] == ("decoded point (-2.0, 1.5)" if lang == "en" else "ponto decodificado (-2,0; 1,5)")
 
+
+
+@pytest.mark.parametrize("lang", ["en", "pt_BR"])
+def test_colour_triples_are_unambiguous(lang):
+    """Image as numbers' (R, G, B) table: three whole numbers per pixel that read back as the
+    pixel's values. In Portuguese the comma is the decimal mark, so "220,40,40" would read as one
+    number: the triple is "(220; 40; 40)"."""
+    import re
+
+    import numpy as np
+
+    at = open_lesson("lessons/image_as_numbers.py", lang)
+    assert not at.exception
+    table = at.dataframe[-1].value
+    cells = [str(v) for v in np.asarray(table).ravel()]
+    sep = ";" if lang == "pt_BR" else ","
+    for cell in cells:
+        match = re.fullmatch(rf"\((\d{{1,3}}){sep} (\d{{1,3}}){sep} (\d{{1,3}})\)", cell)
+        assert match, cell
+        assert all(0 <= int(v) <= 255 for v in match.groups())

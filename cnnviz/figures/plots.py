@@ -12,6 +12,23 @@ from .kept import Kept, content_key
 from .scale import CHOSEN, Scale, map_scale
 
 
+def separators(lang: str) -> str:
+    """Plotly's decimal mark and thousands separator for ``lang``: "12.288,5" in Portuguese."""
+    return ",." if lang == "pt_BR" else ".,"
+
+
+def localize(fig, lang: str):
+    """``fig`` with numbers the learner's way: the language's separators, and axis ticks written
+    out (12.000, not plotly's "12k"; "10B" and "100M" mean nothing in Portuguese), powers of ten
+    (10⁹) on log axes. Called on a figure before it is shared, or by ``ui.plot`` on a fresh one."""
+    fig.update_layout(separators=separators(lang))
+    for axis in (*fig.select_xaxes(), *fig.select_yaxes()):
+        if axis.exponentformat is None:
+            axis.exponentformat = "power" if axis.type == "log" else "none"
+            axis.separatethousands = True
+    return fig
+
+
 def curves_figure(fractions, deletion, insertion, *, names: tuple[str, str], xtitle: str, ytitle: str):
     """Deletion and insertion curves of one explanation (probability of the class vs pixels changed).
 
@@ -27,7 +44,7 @@ def curves_figure(fractions, deletion, insertion, *, names: tuple[str, str], xti
 def _curves_figure(fractions, deletion, insertion, names, xtitle, ytitle, lang):
     import plotly.graph_objects as go
 
-    fig = go.Figure(layout={"separators": ",." if lang == "pt_BR" else ".,"})
+    fig = go.Figure()
     fig.add_scatter(x=list(fractions), y=list(deletion), name=names[0], mode="lines", line={"color": "#2166ac"})
     fig.add_scatter(x=list(fractions), y=list(insertion), name=names[1], mode="lines", line={"color": "#e07b00"})
     # the legend above the chart, one entry per line (its name may break with <br>): a narrow column
@@ -35,7 +52,7 @@ def _curves_figure(fractions, deletion, insertion, names, xtitle, ytitle, lang):
     fig.update_layout(height=330, margin={"l": 4, "r": 4, "t": 110, "b": 4},
                       legend={"orientation": "v", "x": 0, "y": 1.02, "yanchor": "bottom", "font": {"size": 13}},
                       xaxis={"title": xtitle, "tickformat": ".0%"}, yaxis={"title": ytitle, "range": [0, 1]})
-    return fig
+    return localize(fig, lang)
 
 
 def heatmap(values: np.ndarray, *, hover: str = "row %{y}, col %{x}: %{z:.3f}", size: int = 360,
@@ -72,7 +89,7 @@ def _heatmap(v: np.ndarray, hover: str, size: int, sc: Scale, lang: str | None):
                                hovertemplate=hover + "<extra></extra>",
                                colorbar={"thickness": 14, "tickfont": {"size": 14}}))
     fig.update_layout(width=size + 70, height=size, margin={"l": 4, "r": 4, "t": 4, "b": 4},
-                      separators=",." if lang == "pt_BR" else ".,",
+                      separators=separators(lang),
                       xaxis={"visible": False, "constrain": "domain"},
                       yaxis={"visible": False, "autorange": "reversed", "scaleanchor": "x"})
     return fig
@@ -117,7 +134,7 @@ def log_bars(groups: dict[str, list[tuple[str, int]]], *, ytitle: str):
                     texttemplate="%{text:,}", textposition="outside", cliponaxis=False)
     fig.update_layout(height=340, margin={"l": 4, "r": 4, "t": 30, "b": 4}, yaxis={"type": "log", "title": ytitle},
                       legend={"orientation": "h", "y": 1.1}, uniformtext={"minsize": 9, "mode": "hide"})
-    return fig
+    return localize(fig, i18n.current())
 
 
 def growth_figure(layers: list[str], sizes: list[int], jumps: list[int], *, names: tuple[str, str]):
@@ -177,8 +194,10 @@ def confusion_figure(counts: np.ndarray, labels: list[str], *, xtitle: str, ytit
                                texttemplate="%{text}", colorscale="Blues", zmin=0, zmax=1,
                                showscale=False, hovertemplate=hover + "<extra></extra>"))
     fig.update_layout(height=120 + 34 * len(labels), margin={"l": 4, "r": 4, "t": 10, "b": 4},
-                      xaxis={"title": xtitle, "side": "bottom", "tickangle": -35},
-                      yaxis={"title": ytitle, "autorange": "reversed"})
+                      xaxis={"title": xtitle, "side": "bottom", "tickangle": -35, "type": "category",
+                             "tickmode": "array", "tickvals": list(labels), "ticktext": list(labels)},
+                      yaxis={"title": ytitle, "autorange": "reversed", "type": "category",
+                             "tickmode": "array", "tickvals": list(labels), "ticktext": list(labels)})
     return fig
 
 

@@ -59,9 +59,10 @@ def number_format():
 def plot(fig, *, key: str, where=None) -> None:
     """A plotly chart in the learner's language: 12.288,5 in Portuguese, 12,288.5 in English,
     without plotly's toolbar (a class doesn't need the zoom buttons)."""
-    separators = ",." if lang() == "pt_BR" else ".,"
-    if fig.layout.separators != separators:     # a shared (cached) figure comes with them: not modified
-        fig.update_layout(separators=separators)
+    from ..figures import plots
+
+    if fig.layout.separators != plots.separators(lang()):   # a shared (cached) figure comes localized: not modified
+        plots.localize(fig, lang())
     (where or st).plotly_chart(fig, config={"displayModeBar": False}, key=key)
 
 
