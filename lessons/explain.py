@@ -18,6 +18,7 @@ import torch  # noqa: E402
 
 from cnnviz import attribution as attr  # noqa: E402
 from cnnviz import layers as nn_layers  # noqa: E402
+from cnnviz import models  # noqa: E402
 
 lang = ui.lang()
 labels = loaded.class_labels(lang)
@@ -25,8 +26,24 @@ c_in = loaded.in_channels
 
 # ------------------------------------------------------------------ input (a new picture: the whole page)
 left, right = st.columns([2, 3], gap="large")
+model_key = f"{loaded.source}-{loaded.name}-{id(loaded.model)}"
 with left:
     img = ui.image_picker("explain", default="digit" if c_in == 1 else "landscape", model=loaded)
+    # A new network opens on a picture of its own world (ui.image_picker): a photo the learner gave
+    # the network before is replaced. Said so, in the learner's language, while that picture is on screen.
+    src = st.session_state.get("explain.src")
+    before = st.session_state.get("explain.picked")
+    if before and before[0] != model_key and before[1] in ("upload", "camera") and before[2] \
+            and src not in ("upload", "camera"):
+        st.session_state["explain.replaced"] = (model_key, before[1])
+    replaced = st.session_state.get("explain.replaced")
+    if replaced and replaced[0] == model_key and src not in ("upload", "camera"):
+        st.info(t(f"explain.replaced_{replaced[1]}",
+                  net=models.label(loaded.name, lang) if loaded.source != "user" else loaded.name),
+                icon=":material/swap_horiz:")
+    else:
+        st.session_state.pop("explain.replaced", None)
+    st.session_state["explain.picked"] = (model_key, src, img is not None)
 if img is None:
     st.stop()
 x = loaded.preprocess(img)
@@ -42,7 +59,6 @@ default_layer = attr.default_layer(loaded.model, x, layers=layers)   # no second
 # (class names with this picture's probabilities) change with them, and a widget kept across such a
 # change shows one class while returning another. A new key starts them at this picture's prediction.
 picture = hashlib.blake2b(x.numpy().tobytes(), digest_size=6).hexdigest()
-model_key = f"{loaded.source}-{loaded.name}-{id(loaded.model)}"
 MAIN = "gradcam"                                              # the method of the lesson's first section
 others = [m.name for m in attr.REGISTRY.values() if m.compare and m.name != MAIN]
 first_shown = [m for m in others if attr.REGISTRY[m].shown]
@@ -102,9 +118,11 @@ def faithfulness(v: View, exp):
     st.caption(t("explain.auc", deletion=ui.num(deletion.auc, 2), insertion=ui.num(insertion.auc, 2)))
 
 
-def where_it_looks(v: View, cam):
+def where_it_looks(v: View, cam) -> bool:
     """Predict, then reveal: the learner clicks where they think the network looks, then Grad-CAM
-    is shown with the click marked and a pointing-game score (a flat map has nothing to find)."""
+    is shown with the click marked and a pointing-game score (a flat map has nothing to find).
+    True once revealed (guessed or skipped): until then the rest of the page keeps every map,
+    curve and check that shows where the network looks hidden too (issue 17)."""
     about = ui.predict_context(model_key, picture, v.target, v.layer)
     state, guess = ui.predict_state("explain", about)
     if state == "ask" and not cam.flat:
@@ -115,7 +133,8 @@ def where_it_looks(v: View, cam):
         if click is not None:
             ui.predict_set("explain", about, click)
             st.rerun()
-        return
+        return False
+    st.session_state.setdefault("explain.revealed", set()).add(about)
     caption = t("explain.gradcam_caption", c=labels[v.target], layer=v.layer)
     if state == "guessed" and not cam.flat:
         (mh, mw), (w, h) = cam.map.shape, seen.size          # the click, in the map's pixels (x, y)
@@ -133,6 +152,20 @@ def where_it_looks(v: View, cam):
                            mime="image/png", icon=":material/download:")
     if not cam.flat:
         ui.predict_buttons("explain", state)
+    return True
+
+
+def hidden_until_guessed():
+    """In place of what would show where the network looks, before the learner's guess."""
+    st.info(t("explain.hidden_until_guess"), icon=":material/visibility_off:")
+
+
+def answer_revealed() -> bool:
+    """Whether the self-check may ask about the real map of the network's answer (at the usual
+    layer): only once the learner has seen it in the lesson (guessed or skipped), or the question
+    below would show the map the lesson asks them to predict. Before that it asks about a made-up map."""
+    about = ui.predict_context(model_key, picture, answer, default_layer)
+    return ui.predict_state("explain", about)[0] != "ask" or about in st.session_state.get("explain.revealed", ())
 
 
 def method_settings(chosen) -> dict:
@@ -150,9 +183,12 @@ def method_settings(chosen) -> dict:
     return settings
 
 
-def sanity_check(v: View):
+def sanity_check(v: View, revealed: bool):
     st.header(t("explain.sanity_header"))
     st.markdown(t("explain.sanity_explain"))
+    if not revealed:
+        hidden_until_guessed()
+        return
     run_it = st.button(t("explain.sanity_run"), key="explain.sanity_run", icon=":material/science:")
     memo_key = ("sanity", v.key)
     steps = None
@@ -184,9 +220,15 @@ def explained():
         options = top5 + [i for i in range(len(labels)) if i not in top5]
         target_key = f"explain.target.{model_key}.{picture}.{lang}"
         ui.url_seed("explain.class", target_key, int, lambda i: 0 <= i < len(labels))   # ?explain.class=3
+        # The box is new in each language (its labels are); the learner's class is not: kept per
+        # network and picture, it is where a box in the other language starts (issue 17: 3 became 7).
+        kept_key = f"explain.class_kept.{model_key}.{picture}"
+        if target_key not in st.session_state and st.session_state.get(kept_key) in options:
+            st.session_state[target_key] = st.session_state[kept_key]
         v.target = st.selectbox(t("explain.target"), options, key=target_key,
                                 format_func=lambda i, _n=ui.number_format(): f"{labels[i]} ({_n(probs[i] * 100, 1)} %)",
                                 help=t("explain.target_help"))
+        st.session_state[kept_key] = v.target
         ui.url_keep("explain.class", v.target, options[0])
         ui.confidence_note(logits, labels, loaded=loaded, x=x)
         ui.url_seed("explain.layer", f"explain.layer.{model_key}", str, lambda v: v in layers)
@@ -205,10 +247,13 @@ def explained():
     g1, g2 = st.columns([3, 2], gap="large")
     cam = run(v, MAIN)
     with g1:
-        where_it_looks(v, cam)
+        revealed = where_it_looks(v, cam)
     with g2:
         st.markdown(t("explain.gradcam_explain"))
-        faithfulness(v, cam)
+        if revealed:
+            faithfulness(v, cam)
+    if answer_revealed() != st.session_state.get("explain.selfcheck_real"):
+        st.rerun()          # a skip in this part: the self-check below (outside it) may now show the real map
 
     # -------------------------------------------------------------- other methods
     st.header(t("explain.compare_header"))
@@ -219,6 +264,9 @@ def explained():
     chosen = st.multiselect(t("explain.methods"), others, format_func=ui.labels("explain.m."), key="explain.methods")
     ui.url_keep("explain.methods", chosen, first_shown, fmt=",".join)
     settings = method_settings(chosen)
+    if not revealed:
+        hidden_until_guessed()
+        chosen = []
     cols = st.columns(max(1, len(chosen)))
     for col, method in zip(cols, chosen):
         with col:
@@ -229,13 +277,19 @@ def explained():
                 faithfulness(v, exp)
 
     # -------------------------------------------------------------- sanity check
-    sanity_check(v)
+    sanity_check(v, revealed)
 
 
+answer = top5[0]
+st.session_state["explain.selfcheck_real"] = answer_revealed()   # what the self-check below is drawn with
 explained()
 # The self-check asks about the map of the network's own answer (at the usual layer), whatever class is
-# explained above: it stays out of the part a class change reruns, and its question stays put.
-answer = top5[0]
-answer_map = ui.model_memo(loaded, "explain.selfcheck_map", (id(loaded.model), x.numpy().tobytes(), answer, default_layer),
-                           lambda: attr.explain(MAIN, loaded.model, x, target=answer, layer=default_layer))
-ui.lesson_end("explain", context={"heatmap": answer_map.map, "target": labels[answer]})
+# explained above: it stays out of the part a class change reruns, and its question stays put. Before the
+# learner has seen that map (guessed or skipped), the question is about a made-up map (issue 17).
+context = {"target": labels[answer]}
+if st.session_state["explain.selfcheck_real"]:
+    answer_map = ui.model_memo(loaded, "explain.selfcheck_map",
+                               (id(loaded.model), x.numpy().tobytes(), answer, default_layer),
+                               lambda: attr.explain(MAIN, loaded.model, x, target=answer, layer=default_layer))
+    context["heatmap"] = answer_map.map
+ui.lesson_end("explain", context=context)

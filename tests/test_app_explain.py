@@ -11,13 +11,110 @@ def open_explain(lang="en") -> AppTest:
     return open_lesson("lessons/explain.py", lang, timeout=300)
 
 
+def skip_the_guess(at: AppTest) -> AppTest:
+    """Grad-CAM and everything else that shows where the network looks wait for a guess (issues 13, 17)."""
+    at.button(key="explain.predict.skip_button").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def test_defaults_show_gradcam_with_curves():
     at = open_explain("pt_BR")
     assert not at.error, [e.value for e in at.error]
     assert any("Grad-CAM" in h.value for h in at.header)
+    assert not any("Área sob a curva" in c.value for c in at.caption)   # the curves wait for the guess too
+    skip_the_guess(at)
     assert any("Área sob a curva" in c.value for c in at.caption)
-    at.button(key="explain.predict.skip_button").click().run()   # Grad-CAM waits for a guess (issue 13): skip
     assert any(b.label == "Baixar a sobreposição (PNG)" for b in at.get("download_button"))
+
+
+def pointing_question(at: AppTest):
+    """The self-check's pointing-game question on screen (its map is ``q.figure["heatmap"]``)."""
+    from cnnviz import exercises
+
+    i = exercises.KINDS["explain"].index("explain.pointing")
+    return at.session_state[f"sc.explain.{i}.question"][1]
+
+
+def answer_map():
+    """Grad-CAM of the digits network's answer (a 7) on MNIST's first test picture, at its usual layer."""
+    from cnnviz import attribution as attr
+    from cnnviz import data, models
+
+    loaded = models.load("digits")
+    x = loaded.preprocess(data.example_image("mnist", 0))
+    return attr.explain("gradcam", loaded.model, x, target=7, layer=attr.default_layer(loaded.model, x)).map
+
+
+def curves(at: AppTest) -> list:
+    """The lesson's deletion/insertion charts (not the self-check's made-up ones)."""
+    return [c for c in at.get("plotly_chart") if (c.key or "").startswith("explain.curve.")]
+
+
+def method_maps(at: AppTest) -> list[str]:
+    """Captions of the maps of "Other ways to ask" on the page (each is its method's about text)."""
+    from cnnviz import attribution as attr
+    from cnnviz.i18n import LANGUAGES, t
+
+    about = {t(m.about_key, code) for m in attr.REGISTRY.values() for code in LANGUAGES}
+    return [i.caption for e in at.get("image") for i in e.proto.imgs if i.caption in about]
+
+
+def shown_maps(at: AppTest) -> list[str]:
+    """Captions of every picture on the page that shows where the network looks: Grad-CAM's map,
+    the other methods' maps and the sanity check's."""
+    return [i.caption for e in at.get("image") for i in e.proto.imgs
+            if i.caption.startswith(("Grad-CAM of", "Grad-CAM de")) or "ρ=" in i.caption] + method_maps(at)
+
+
+@pytest.mark.parametrize("lang, hidden", [("en", "Hidden until you have guessed"), ("pt_BR", "Escondido até")])
+def test_nothing_shows_where_it_looks_before_the_guess(lang, hidden):
+    """Issue 17: before the learner's guess, Guided Grad-CAM and saliency ("Other ways to ask"),
+    the deletion/insertion curves, the sanity check and the self-check's map showed the answer."""
+    import numpy as np
+
+    at = open_explain(lang)
+    at.multiselect(key="explain.methods").set_value(["guided_gradcam", "saliency"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert shown_maps(at) == [], shown_maps(at)
+    assert not curves(at), "no deletion / insertion curve before the guess"
+    assert not [b for b in at.button if b.key == "explain.sanity_run"]
+    assert len([i for i in at.info if hidden in i.value]) == 2           # other methods, sanity check
+    assert not at.subheader or all(s.value not in ("Guided Grad-CAM", "Saliency (gradient)", "Saliência (gradiente)")
+                                   for s in at.subheader)
+    # the self-check asks about a made-up map, not the map the learner is asked to predict
+    real = answer_map()
+    assert "explain.selfcheck_map" not in at.session_state
+    assert not np.allclose(pointing_question(at).figure["heatmap"], real)
+
+    skip_the_guess(at)
+    assert any(c.startswith("Grad-CAM") for c in shown_maps(at))
+    assert len(method_maps(at)) == 2                                       # Guided Grad-CAM, saliency
+    assert len(curves(at)) == 3                                # a deletion/insertion chart per map
+    assert [b for b in at.button if b.key == "explain.sanity_run"]
+    assert not [i for i in at.info if hidden in i.value]
+    assert np.allclose(pointing_question(at).figure["heatmap"], real)     # now the real one
+
+
+def test_a_guess_reveals_everything_and_try_again_keeps_the_self_check():
+    """A click (the guess) shows the maps and curves; "Try again" asks again, the self-check's real map stays."""
+    import numpy as np
+
+    at = open_explain()
+    real = answer_map()
+    # the learner's click, as the clickable picture gives it: the guess is kept for this network/picture/class/layer
+    guess_context = next(k.split(".")[-1] for k in at.session_state if str(k).startswith("explain.predict.click."))
+    at.session_state["explain.predict.guess"] = (guess_context, (14.0, 14.0))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Your click" in c for c in shown_maps(at))
+    assert any(s.value.startswith(("A hit", "A miss")) for s in [*at.success, *at.warning])
+    assert curves(at) and [b for b in at.button if b.key == "explain.sanity_run"]
+    assert np.allclose(pointing_question(at).figure["heatmap"], real)
+    at.button(key="explain.predict.again_button").click().run()           # "Try again": asked again
+    assert not at.exception
+    assert not any("Your click" in c for c in shown_maps(at)) and not curves(at)
+    assert np.allclose(pointing_question(at).figure["heatmap"], real)     # the learner has seen it: kept
 
 
 def target_box(at: AppTest):
@@ -62,7 +159,7 @@ def assert_one_class(at: AppTest, browser: Browser):
 
 
 def test_every_method_and_another_class():
-    at = open_explain()
+    at = skip_the_guess(open_explain())
     at.multiselect(key="explain.methods").set_value(
         ["guided_gradcam", "guided_backprop", "saliency", "integrated_gradients", "occlusion"]).run()
     assert not at.exception, [e.value for e in at.exception]
@@ -130,7 +227,7 @@ def test_confidence_note_beside_the_prediction():
 
 
 def test_sanity_check_runs():
-    at = open_explain()
+    at = skip_the_guess(open_explain())
     at.button(key="explain.sanity_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
     steps = at.session_state["explain.sanity"][1]
