@@ -183,3 +183,48 @@ def test_a_1d_kernel_is_written_back_in_the_learners_format_and_reads_the_same()
     np.testing.assert_allclose(signals.parse_kernel(text), kernel, rtol=1e-3)
     with i18n.language("pt_BR"):   # a lone "0,5" would read as two weights, 0 and 5
         assert signals.parse_kernel(signals.kernel_text(np.array([0.5]))).tolist() == [0.5]
+
+
+# words that follow a count in the catalogs but are not plural nouns (verbs, articles, adjectives)
+NOT_NOUNS = {"en": {"is", "has", "s", "starts", "sees", "gives", "takes", "slides", "shows", "goes", "does",
+                    "contains", "becomes", "others", "class", "was", "fits", "keeps", "needs", "means", "less",
+                    "this", "its", "plus", "minus", "turns", "moves", "reads", "as", "us", "ms", "vs", "fires",
+                    "writes", "makes", "runs", "uses", "wins", "its", "sums", "answers", "holds", "works"},
+             "pt_BR": {"s", "das", "dos", "nos", "deles", "outras", "outros", "primeiras", "primeiros", "mostradas",
+                       "maiores", "menores", "juntas", "juntos", "certas", "certos", "as", "os", "mais", "menos",
+                       "vs", "ms", "pelas", "pelos", "às", "aos", "novas", "novos", "erradas", "errados", "seguidas",
+                       "seguidos", "iguais", "usadas", "usados"}}
+
+
+@pytest.mark.parametrize("lang", list(i18n.LANGUAGES))
+def test_every_counted_noun_has_its_singular(lang):
+    """A count followed by a plural noun ("{n} neurons") must say "1 neuron" for one: every such
+    noun in the catalogs is in i18n/plurals.toml (or known not to be a noun)."""
+    import re
+
+    table = i18n.plurals(lang)
+    missing = set()
+    for key, msg in i18n.catalog(lang).items():
+        for word in re.findall(r"\{\w+(?:![rsa])?(?::[^{}]*)?\} (\w+)", msg):
+            if word.endswith("s") and word not in table and word not in NOT_NOUNS[lang]:
+                missing.add((key, word))
+    assert not missing, sorted(missing)
+
+
+@pytest.mark.parametrize("lang, key, kw, want, unwanted", [
+    ("en", "why.same_width_help", {"n": 1}, "1 neuron,", "1 neurons"),
+    ("pt_BR", "why.same_width_help", {"n": 1}, "1 neurônio,", "1 neurônios"),
+    ("en", "why.same_width_help", {"n": 2}, "2 neurons", None),
+    ("en", "why.inputs", {"h": 1, "w": 1, "c": 1, "n": 1}, "**1 number**", "1 numbers"),
+    ("pt_BR", "why.inputs", {"h": 1, "w": 1, "c": 1, "n": "1"}, "**1 número**", "1 números"),
+    ("en", "why.inputs", {"h": 1, "w": 1, "c": 1, "n": 1.5}, "1.5 numbers", None)])
+def test_one_is_singular(lang, key, kw, want, unwanted):
+    text = i18n.t(key, lang, **kw)
+    assert want in text, text
+    assert unwanted is None or unwanted not in text
+
+
+def test_one_as_the_last_factor_of_a_product_stays_plural():
+    """"28 × 1 pixels" is 28 pixels: only a bare count of one is singular."""
+    assert i18n._singular("{h} × {w} pixels", "en", {"h": 28, "w": 1}) == "{h} × {w} pixels"
+    assert i18n._singular("{w} pixels", "en", {"w": 1}) == "{w} pixel"

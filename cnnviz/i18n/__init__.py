@@ -12,6 +12,7 @@ script run under way) so that number formatting deep in the library
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from contextlib import contextmanager
@@ -56,15 +57,47 @@ def placeholders(message: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(message) if field}
 
 
+@lru_cache(maxsize=None)
+def plurals(lang: str) -> dict[str, str]:
+    """{plural noun: singular} of ``lang`` (``i18n/plurals.toml``): what follows a count."""
+    with (_HERE / "plurals.toml").open("rb") as f:
+        return dict(tomllib.load(f).get(lang, {}))
+
+
+# a placeholder and the word after it; not the last factor of a product ("3 × {w} pixels")
+_COUNTED = re.compile(r"(?<!× )(?<!x )(\{(\w+)(?:![rsa])?(?::[^{}]*)?\}) (\w+)")
+
+
+def _singular(message: str, lang: str, kw: dict) -> str:
+    """``message`` with the noun after each placeholder whose value is 1 made singular:
+    "{n} neurons" -> "1 neuron" (also "1 neurônio", "1 imagem")."""
+    ones = {k for k, v in kw.items()          # a number, or a number already written ("1")
+            if (isinstance(v, (int, float)) and not isinstance(v, bool) and v == 1) or (isinstance(v, str) and v == "1")}
+    if not ones or "{" not in message:
+        return message
+    table = plurals(lang)
+
+    def one(m):
+        noun = m.group(3)
+        if m.group(2) in ones and noun in table:
+            return f"{m.group(1)} {table[noun]}"
+        return m.group(0)
+
+    return _COUNTED.sub(one, message)
+
+
 def t(key: str, lang: str = DEFAULT, /, **kw) -> str:
     """The message ``key`` in ``lang``, formatted with ``kw``.
 
     A key missing from a catalog falls back to English, then to the key itself,
     so a gap shows up as text on screen instead of a crash in front of a class.
+    A noun after a count of 1 is singular ("{n} neurons" with n=1: "1 neuron").
     """
     message = catalog(lang).get(key) if lang in LANGUAGES else None
     if message is None:
         message = catalog(DEFAULT).get(key, key)
+    if kw:
+        message = _singular(message, lang if lang in LANGUAGES else DEFAULT, kw)
     if lang == "pt_BR":   # "{mb:.1f} MB" -> 2,5 MB; "{n:,}" -> 12.288
         kw = {k: _Localized(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
               for k, v in kw.items()}
