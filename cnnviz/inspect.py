@@ -51,22 +51,25 @@ def layer_names(model: nn.Module) -> list[str]:
 
 
 def display_names(model: nn.Module, names: list[str]) -> dict[str, str]:
-    """Names a learner knows from papers. VGG-style ``features.N`` layers become conv1_1,
-    conv1_2, pool1, ... (the numbering of the VGG paper); other names stay as they are."""
+    """Names a learner knows from papers, for ``features.N`` layers (torchvision's VGG and AlexNet).
+    VGG's are numbered by block, a pooling closing each: conv1_1, conv1_2, pool1, ... conv5_3, pool5.
+    Any other network's (AlexNet) are numbered in order, conv1 ... conv5, and a pooling takes the
+    number of the convolution before it: pool1, pool2, pool5, as in the AlexNet paper.
+    Other names stay as they are."""
     modules = dict(model.named_modules())
-    pretty, block, conv_in_block, relu_of = {}, 1, 0, None
-    for name in names:
+    shown = [n for n in names if n.startswith("features.") and isinstance(modules[n], (nn.Conv2d, nn.ReLU, nn.MaxPool2d))]
+    flat = type(model).__name__ != "VGG"
+    pretty, block, conv_in_block, total, relu_of = {n: n for n in names}, 1, 0, 0, None
+    for name in shown:
         m = modules[name]
-        if not name.startswith("features.") or not isinstance(m, (nn.Conv2d, nn.ReLU, nn.MaxPool2d)):
-            pretty[name] = name
-            continue
         if isinstance(m, nn.Conv2d):
-            conv_in_block += 1
-            pretty[name] = relu_of = f"conv{block}_{conv_in_block}"
+            conv_in_block, total = conv_in_block + 1, total + 1
+            relu_of = str(total) if flat else f"{block}_{conv_in_block}"
+            pretty[name] = f"conv{relu_of}"
         elif isinstance(m, nn.ReLU):
-            pretty[name] = f"relu{relu_of[4:]}" if relu_of else name
+            pretty[name] = f"relu{relu_of}" if relu_of else name
         else:
-            pretty[name] = f"pool{block}"
+            pretty[name] = f"pool{total if flat else block}"
             block, conv_in_block = block + 1, 0
     return pretty
 
