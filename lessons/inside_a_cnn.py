@@ -31,6 +31,11 @@ def legend(where, scale, label_key: str, width: int = 320) -> None:
     where.html(figures.legend_html(scale, fmt=number, label=t(label_key), width=width))
 
 
+def guess_about(pic) -> str:
+    """What the learner's guess of section 5 is about: this network and this picture."""
+    return ui.predict_context(loaded.source, loaded.name, loaded.preprocess(pic).numpy())
+
+
 # ------------------------------------------------------------------ 1. input
 st.header(t("inside.input_header"))
 col_in, col_seen, col_pred = st.columns([5, 3, 4], gap="large")
@@ -40,8 +45,9 @@ with col_in:
         img = ui.digit_canvas("inside.canvas")
         if img is None:
             st.info(t("inside.draw_hint"), icon=":material/draw:")
-    else:
-        img = ui.image_picker("inside", default="digit" if c_in == 1 else "landscape", model=loaded)
+    else:   # a test picture's true class waits with the network's answer (issue 17)
+        img = ui.image_picker("inside", default="digit" if c_in == 1 else "landscape", model=loaded,
+                              class_hidden=lambda pic: ui.predict_state("inside", guess_about(pic))[0] == "ask")
 if img is None:
     ui.lesson_end("inside-a-cnn")   # nothing drawn yet: the self-check still ends the page
     st.stop()
@@ -55,7 +61,7 @@ labels = loaded.class_labels(lang)
 with col_seen:
     ui.image(figures.upscale(loaded.to_image(x), 220),
              caption=t("inside.network_sees", h=h_in, w=w_in, c=c_in), width="content")
-about = ui.predict_context(loaded.source, loaded.name, x.numpy())   # the guess of section 5 is about this
+about = guess_about(img)   # the guess of section 5 is about this
 best = int(probs.argmax())
 with col_pred:
     if ui.predict_state("inside", about)[0] == "ask":    # the answer waits for the learner's guess

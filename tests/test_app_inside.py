@@ -240,3 +240,35 @@ def test_the_layer_table_is_built_when_opened(lang):
     total = sum(int(v.replace(sep, "")) for v in weights)
     shown = t("inside.total_params", code, n=f"{total:,}".replace(",", sep))
     assert shown in [c.value for c in at.caption], [c.value for c in at.caption]
+
+
+def true_class_captions(at: AppTest) -> list[str]:
+    return [i.caption for e in at.get("image") for i in e.proto.imgs if i.caption.startswith(("True class", "Classe"))]
+
+
+@pytest.mark.parametrize("lang, true7, hidden, option7", [
+    ("en", "True class: 7", "True class: ?", "“7”, test image 0"),
+    ("pt_BR", "Classe verdadeira: 7", "Classe verdadeira: ?", "“7”, imagem de teste 0")])
+def test_the_true_class_waits_with_the_answer(lang, true7, hidden, option7):
+    """Issue 17: "True class: 7" and the test picture's label "“7”, test image 0" were shown beside
+    "The network's answer is hidden". Hidden until the learner guesses (or skips), then shown."""
+    at = open_lesson("lessons/inside_a_cnn.py", lang, state={"inside.draw": False})
+    assert not at.metric                                          # the answer is hidden...
+    example = at.selectbox(key="inside.example")
+    assert example.value == 0 and all("“?”" in o for o in example.options), example.options
+    assert true_class_captions(at) == [hidden]                    # ... and so is the true class
+    assert not any("7" in o for o in example.options[:1])
+    # the learner guesses 4 (wrong): the network's answer and the picture's true class appear
+    pick = next(s for s in at.selectbox if (s.key or "").startswith("inside.predict.pick."))
+    pick.set_value(4).run()
+    at.button(key="inside.predict.reveal").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.metric[0].value == "7"
+    assert true_class_captions(at) == [true7]
+    assert at.selectbox(key="inside.example").options[0] == option7
+    # another picture: asked again, its class hidden again
+    at.selectbox(key="inside.example").set_value(1).run()
+    assert not at.metric and true_class_captions(at) == [hidden]
+    at.button(key="inside.predict.skip_button_top").click().run()  # "Skip": shown for the session
+    assert not at.exception
+    assert at.metric and true_class_captions(at) == [true7.replace("7", "2")]

@@ -115,7 +115,7 @@ def _world(loaded):
 
 
 def image_picker(key: str, *, default: str = "mouse", camera: bool = True, label: str | None = None,
-                 model=None):
+                 model=None, class_hidden=None):
     """Sample / upload / camera -> RGB PIL image, or None (with a message) when there is none.
 
     With ``model`` (a ``LoadedModel``), a first source is offered: a test picture of the network's
@@ -124,6 +124,9 @@ def image_picker(key: str, *, default: str = "mouse", camera: bool = True, label
     pictures for a network from the Train lesson). It is the default whenever the lesson opens or
     the network changes: every network opens on a picture from its own world. ImageNet networks
     have no such source and open on the sample ``default``.
+
+    ``class_hidden``: a function of a test picture, True while its true class must not show (a
+    lesson that asks the learner to guess the network's answer first): its class reads "?".
     """
     world = _world(model)
     ident = (getattr(model, "name", None), id(getattr(model, "model", None)), default)
@@ -156,9 +159,11 @@ def image_picker(key: str, *, default: str = "mouse", camera: bool = True, label
         chosen = st.session_state.get(f"{key}.example")
         st.session_state[f"{key}.example"] = chosen if chosen in by_index else pictures[0][0]
 
+        hidden = class_hidden is not None and class_hidden(by_index[st.session_state[f"{key}.example"]][1])
+
         def describe_class(i):
             y = by_index[i][0]
-            return classes[y] if y < len(classes) else str(y)
+            return "?" if hidden else classes[y] if y < len(classes) else str(y)
 
         def describe(i):
             return option(c=describe_class(i), i=i)
