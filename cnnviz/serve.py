@@ -18,6 +18,10 @@ browsers are re-hashed to a living one and start a new session; the supervisor r
 All workers share one line of heavy work (``CNNVIZ_JOBS_DIR``, a folder of this run; see
 ``cnnviz.jobs``): two workers on a 2-core laptop run one training at a time, not one each.
 
+All workers share one file of learners' progress (``CNNVIZ_PROGRESS_DB``, ``progress.db`` in the run
+folder unless given; see ``cnnviz.progress_store``): a browser re-hashed to another worker, or back
+after a restart, finds its progress. ``--progress-db PATH`` keeps it across runs of ``serve``.
+
 Each worker is warmed before the proxy sends it anybody (``warm``): one session opens the lessons
 of the class's path and then the others, so the imports, the bundled models, their layer outputs
 and the compiled convolution are ready for the first learner. Bounded in time; a failure is
@@ -252,11 +256,18 @@ class Cluster:
     warm: bool = True                 # open the lessons once on each worker before the proxy starts
     warm_budget: float = WARM_BUDGET
     streamlit_args: list[str] = field(default_factory=list)
+    progress_db: Path | None = None   # learners' progress: this file, else CNNVIZ_PROGRESS_DB, else the run folder's
     run_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cnnviz-serve-")))
     _workers: list[Worker] = field(default_factory=list)
     _proxy: subprocess.Popen | None = None
     _secret: str = field(default_factory=lambda: secrets.token_hex(16))
     warmed: dict = field(default_factory=dict)        # port -> Warmed (the last warm-up of that worker)
+
+    @property
+    def progress_path(self) -> Path:
+        """The file of learners' progress every worker uses."""
+        given = self.progress_db or os.environ.get("CNNVIZ_PROGRESS_DB", "").strip()
+        return Path(given).expanduser().resolve() if given else self.run_dir / "progress.db"
 
     @property
     def url(self) -> str:
@@ -273,6 +284,9 @@ class Cluster:
         # one line of heavy work for the machine, not one per worker (cnnviz.jobs); a folder given
         # in the environment is kept (several `serve`s on one machine can share it)
         env.setdefault("CNNVIZ_JOBS_DIR", str(self.run_dir / "jobs"))
+        # one progress file for all workers (cnnviz.progress_store): a browser keeps its progress
+        # whichever worker serves it, and when its worker restarts
+        env["CNNVIZ_PROGRESS_DB"] = str(self.progress_path)
         w.proc = subprocess.Popen(cmd, cwd=self.app.parent, stdout=w.log.open("ab"), stderr=subprocess.STDOUT,
                                   start_new_session=True, env=env)
 
@@ -376,6 +390,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="host:port of a worker on another machine (with --print-config)")
     ap.add_argument("--no-warm", action="store_true",
                     help="do not open the lessons once on each worker before the proxy starts")
+    ap.add_argument("--progress-db", type=Path, metavar="PATH",
+                    help="SQLite file of learners' progress, kept across runs (default: CNNVIZ_PROGRESS_DB, "
+                         "else progress.db in this run's folder: the next run starts without it)")
     ap.add_argument("--debug-header", action="store_true",
                     help="add X-Cnnviz-Upstream (the worker's address) to every response")
     args = ap.parse_args(argv)
@@ -393,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers < 1:
         ap.error("--workers must be at least 1")
     cluster = Cluster(workers=args.workers, host=args.host, port=args.port, proxy=args.proxy,
-                      debug_header=args.debug_header, warm=not args.no_warm)
+                      debug_header=args.debug_header, warm=not args.no_warm, progress_db=args.progress_db)
     stopping = False
 
     def on_signal(*_):
@@ -408,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"cnnviz: {result.summary()}", flush=True)
         print(f"cnnviz: {args.workers} workers behind {args.proxy} at {cluster.url} "
               f"(worker pids {', '.join(map(str, cluster.worker_pids()))}; logs in {cluster.run_dir})", flush=True)
+        print(f"cnnviz: learners' progress in {cluster.progress_path}", flush=True)
         while not stopping:
             time.sleep(1)
             for port in cluster.supervise_once():

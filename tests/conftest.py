@@ -4,7 +4,11 @@ Browser tests (``-m browser``) start ``streamlit run app.py`` and drive Debian's
 Chromium through Playwright; they live in tests/browser/ with their fixtures.
 """
 
+import atexit
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +16,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# Learners' progress (cnnviz.progress_store) never goes into the repo from a test: one file per test
+# run in a temporary folder, for the AppTests and the Streamlit servers the browser tests start
+# (they inherit this environment). Set here, before any test imports the app.
+_PROGRESS_DIR = tempfile.mkdtemp(prefix="cnnviz-test-progress-")
+os.environ["CNNVIZ_PROGRESS_DB"] = str(Path(_PROGRESS_DIR) / "progress.db")
+atexit.register(shutil.rmtree, _PROGRESS_DIR, ignore_errors=True)
 
 
 

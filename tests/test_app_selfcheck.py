@@ -204,3 +204,59 @@ def test_which_picture_fires_most_has_exactly_one_answer():
         acts = np.asarray(q.figure["activations"])
         assert np.sum(acts == acts.max()) == 1, (seed, acts)
         assert ex.check(q, int(acts.argmax())).correct
+
+
+# ---------------------------------------------------------------- _record: the first check counts (issue 17)
+def _reports(monkeypatch, lang):
+    """The reports the sidebar's download button keeps, in the order drawn (the last: what a click gets)."""
+    saved = []
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def keep(self, path_or_data, mimetype, kind, filename=None):
+        if filename == t("course.report_file", lang):
+            saved.append(path_or_data.decode() if isinstance(path_or_data, bytes) else path_or_data)
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
+    return saved
+
+
+@pytest.mark.parametrize("lang", ["en", "pt_BR"])
+def test_a_right_answer_typed_after_the_answer_was_shown_does_not_count(lang, monkeypatch):
+    """A wrong Check shows the right answer; typing it then and checking again says "Right!" but the
+    question stays wrong in the progress (it counted as right before)."""
+    reports = _reports(monkeypatch, lang)
+    at = open_lesson("lessons/image_as_numbers.py", lang)
+    url = "image-as-numbers"
+    q = question(at, url, 0)
+    answer(at, url, 0, q, lang, right=False)
+    answer(at, url, 0, q, lang, right=True)
+    box = block(at, f"selfcheck-{url}")
+    assert len(box.success) == 1                         # the verdict itself is still "Right!"
+    assert list(at.session_state["course.results"][url].values()) == [False]
+    assert at.sidebar.get("progress")[0].proto.text == t("course.progress", lang, opened=1, total=10, right=0)
+    assert t("course.report_totals", lang, opened=1, total=10, answered=1, right=0) in reports[-1]
+    assert any(c.value.endswith(t("course.not_counted", lang)) for c in box.caption)   # and says why
+    # a question answered right at once counts, and checking it again changes nothing
+    q1 = question(at, url, 1)
+    answer(at, url, 1, q1, lang, right=True)
+    answer(at, url, 1, q1, lang, right=False)
+    assert list(at.session_state["course.results"][url].values()) == [False, True]
+    assert at.sidebar.get("progress")[0].proto.text == t("course.progress", lang, opened=1, total=10, right=1)
+    assert not any(c.value.endswith(t("course.not_counted", lang)) for c in block(at, f"sc-{url}-1").caption)
+    assert any(c.value.endswith(t("course.not_counted", lang)) for c in block(at, f"sc-{url}-0").caption)
+
+
+def test_the_report_includes_a_wrong_answer_right_after_check(monkeypatch):
+    """The download button keeps the report it was drawn with: after a wrong first Check (not only a
+    right one) the whole page is drawn again, so a report downloaded at once has that answer."""
+    reports = _reports(monkeypatch, "en")
+    at = open_lesson("lessons/convolution.py", "en")
+    url = "convolution"
+    answer(at, url, 0, question(at, url, 0), "en", right=True)
+    assert t("course.report_totals", "en", opened=1, total=10, answered=1, right=1) in reports[-1]
+    answer(at, url, 1, question(at, url, 1), "en", right=False)
+    assert t("course.report_totals", "en", opened=1, total=10, answered=2, right=1) in reports[-1]
+    answer(at, url, 2, question(at, url, 2), "en", right=True)
+    assert t("course.report_totals", "en", opened=1, total=10, answered=3, right=2) in reports[-1]
+    assert at.sidebar.get("progress")[0].proto.text == t("course.progress", "en", opened=1, total=10, right=2)

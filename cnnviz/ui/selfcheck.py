@@ -9,7 +9,7 @@ import streamlit as st
 
 from .language import lang, plot, t
 from .pictures import image
-from .progress import _results, lesson_summary, next_lesson
+from .progress import _results, lesson_summary, next_lesson, record_answer
 
 from .. import i18n
 
@@ -110,11 +110,11 @@ def _new_question(base: str, kind: str, ctx: dict) -> None:
 
 
 def _record(lesson_url: str, qid: str, correct: bool) -> bool:
-    """Note an answer; True when it is a new right one (the sidebar's count changes)."""
-    per = _results().setdefault(lesson_url, {})
-    before = bool(per.get(qid))
-    per[qid] = before or correct
-    return per[qid] and not before
+    """Note a question's first check (a readable answer), right or wrong, for good: a wrong Check
+    shows the right answer, so typing it afterwards is not counted as right, and a second Check of
+    a question answered right changes nothing. True when this was the first check: the sidebar's
+    count and its report change (the caller redraws the whole page)."""
+    return record_answer(lesson_url, qid, correct)
 
 
 @st.fragment
@@ -151,7 +151,9 @@ def _self_check_question(lesson_url: str, i: int, kind: str, ctx: dict) -> None:
             st.session_state[base + ".result"] = result = (sig, given)
             checked = True
             if verdict.problem is None and _record(lesson_url, f"{i}:{sig}", verdict.correct):
-                st.rerun()   # the whole page: the sidebar's count of right answers, outside this fragment
+                # the whole page: the sidebar's count and the report its download button keeps (both
+                # outside this fragment) are drawn again with this answer, right or wrong
+                st.rerun(scope="app")
         b2.button(t("exercises.new_question"), key=base + ".new", icon=":material/casino:", width="stretch",
                   on_click=_new_question, args=(base, kind, ctx))
         if checked:
@@ -162,6 +164,8 @@ def _self_check_question(lesson_url: str, i: int, kind: str, ctx: dict) -> None:
                            icon=":material/edit:")
             elif verdict.correct:
                 st.success(t("exercises.correct", answer=verdict.expected_text), icon=":material/check_circle:")
+                if _results().get(lesson_url, {}).get(f"{i}:{sig}") is False:   # its first check was wrong
+                    st.caption(":material/info: " + t("course.not_counted"))
                 st.markdown(verdict.explanation)
             else:
                 st.error(t("exercises.wrong", answer=verdict.expected_text), icon=":material/cancel:")
