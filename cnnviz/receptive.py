@@ -188,6 +188,34 @@ def fields(model: nn.Module, layers: list[str], input_size: int | tuple[int, int
     return out
 
 
+@dataclass(frozen=True)
+class Adaptive:
+    """What an adaptive pooling does at one input size: ``kind`` is "same" (the identity), "global"
+    (the whole map into one unit), "pool" (a ``kernel`` x ``kernel`` pooling of stride ``kernel``) or
+    "uneven" (windows of different widths, the widest ``kernel`` units)."""
+    layer: str
+    before: tuple[int, int]     # the map it gets (rows, columns)
+    after: tuple[int, int]      # the map it gives
+    kind: str
+    kernel: int
+
+
+def adaptive_pools(model: nn.Module, layers: list[str], found: dict[str, Field]) -> list[Adaptive]:
+    """The adaptive poolings among ``layers`` and what each is at the size ``found`` (from ``fields``
+    with an input size) was computed for."""
+    modules, out, before = dict(model.named_modules()), [], None
+    for name in layers:
+        f = found[name]
+        if isinstance(modules[name], (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)) and before is not None:
+            n, m = (len(before.rows), len(before.cols)), (len(f.rows), len(f.cols))
+            widths = [b - a for a, b in _bins(n[0], m[0])] + [b - a for a, b in _bins(n[1], m[1])]
+            kind = ("same" if n == m else "global" if m == (1, 1) else
+                    "pool" if n[0] % m[0] == 0 and n[1] % m[1] == 0 and n[0] // m[0] == n[1] // m[1] else "uneven")
+            out.append(Adaptive(name, n, m, kind, max(widths)))
+        before = f
+    return out
+
+
 def stack(layers: list[tuple[str, int, int, int, int]]) -> list[tuple[str, Field]]:
     """A learner's own stack of (name, kernel, stride, padding, dilation) -> fields, layer by layer."""
     field, rows = Field(), []

@@ -78,7 +78,7 @@ with col_pred:
 st.header(t("inside.arch_header"))
 names = [n for n in acts if n != "output"]
 pretty = insp.display_names(model, names)
-fields = receptive.fields(model, names)
+fields = receptive.fields(model, names, (h_in, w_in))   # adaptive poolings as they are at this size (issue 17)
 modules = dict(model.named_modules())
 params = {n: cnnparams.count(modules[n]) for n in names}
 shapes = {n: tuple(acts[n].shape[1:]) for n in names}

@@ -104,10 +104,25 @@ layer_list = insp.layer_names(loaded.model)
 acts = ui.layer_outputs(loaded, x)
 map_layers = [n for n in layer_list if n in acts and acts[n].ndim == 4]
 pretty = insp.display_names(loaded.model, layer_list)
-fields = receptive.fields(loaded.model, layer_list)
+fields = receptive.fields(loaded.model, layer_list, (h_in, w_in))   # at the size this network sees
+
+
+def field_text(f: receptive.Field) -> str:
+    if f.whole:
+        return t("rf.whole")
+    return t("rf.square" if f.uniform else "rf.at_most", size=ui.num(f.size))
+
+
 st.dataframe({t("rf.col_layer"): [pretty[n] for n in layer_list],
-              t("rf.size"): [t("rf.whole") if fields[n].whole else f"{fields[n].size} × {fields[n].size}" for n in layer_list],
-              t("rf.jump"): [fields[n].jump for n in layer_list]}, hide_index=True, height=240)
+              t("rf.size"): [field_text(fields[n]) for n in layer_list],
+              t("rf.jump"): [t("rf.one_unit") if len(fields[n].rows) * len(fields[n].cols) == 1 else
+                             ui.num(fields[n].jump, 0 if float(fields[n].jump).is_integer() else 1) for n in layer_list]},
+             hide_index=True, height=240)
+notes = [t("rf.whole_note", h=h_in, w=w_in)]
+for a in receptive.adaptive_pools(loaded.model, layer_list, fields):
+    notes.append(t(f"rf.adaptive_{a.kind}", layer=pretty[a.layer], nh=a.before[0], nw=a.before[1],
+                   mh=a.after[0], mw=a.after[1], k=a.kernel))
+st.caption(" ".join(notes))
 layer = st.selectbox(t("rf.layer"), map_layers, index=len(map_layers) // 2, key=f"rf.layer.{loaded.name}",
                      format_func=lambda n: pretty[n])
 _, _, lh, lw = acts[layer].shape
@@ -115,14 +130,16 @@ u1, u2 = st.columns(2)
 r = u1.slider(t("rf.unit_row"), 0, lh - 1, lh // 2, key=f"rf.real_row.{loaded.name}.{layer}") if lh > 1 else 0
 c = u2.slider(t("rf.unit_col"), 0, lw - 1, lw // 2, key=f"rf.real_col.{loaded.name}.{layer}") if lw > 1 else 0
 grad, (r, c) = receptive.effective_field(loaded.model, x, layer, row=r, col=c)
-top, lft, size = fields[layer].box(r, c)
+field = fields[layer]
+# the arithmetic's square (it may hang over the border); after uneven adaptive windows, the unit's own pixels
+box = (*field.box(r, c)[:2], field.size, field.size) if field.uniform else field.seen(r, c)
 seen = loaded.to_image(x)
 e1, e2 = st.columns(2)
-ui.image(figures.draw_box(seen.convert("RGB"), (top, lft, size, size), target=320), width="content",
-         caption=t("rf.theory_caption", layer=pretty[layer], size=size), where=e1)
+ui.image(figures.draw_box(seen.convert("RGB"), box, target=320), width="content",
+         caption=t("rf.theory_caption", layer=pretty[layer], size=field_text(field)), where=e1)
 heat = grad / grad.max() if grad.max() > 0 else grad
 native = figures.overlay(seen, heat, alpha=0.85, target=max(seen.size))   # one pixel per input pixel
-ui.image(figures.draw_box(native, (top, lft, size, size), target=320), width="content",
+ui.image(figures.draw_box(native, box, target=320), width="content",
     caption=t("rf.effective_caption", share=ui.num((grad > grad.max() * 0.05).mean() * 100)), where=e2)
 e2.html(figures.legend_html(figures.Scale(0.0, 1.0, False), gray="heat", fmt=ui.number_format(), width=320,
                             label=t("rf.effective_legend")))

@@ -70,3 +70,28 @@ def test_a_colour_network_can_take_the_picture_of_section_2():
     at.toggle(key="rf.real_yours").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]
     assert "colour photos" in " ".join(m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("name, lang, last_pool, size, whole", [
+    ("vgg16", "en", "pool5", "212 × 212", "whole image"),
+    ("alexnet", "pt_BR", "pool5", "195 × 195", "imagem inteira"),
+])
+def test_an_adaptive_pool_that_is_the_identity_is_not_the_whole_image(tmp_path, monkeypatch, name, lang, last_pool,
+                                                                       size, whole):
+    """Issue 17: at 224 px VGG-16's AdaptiveAvgPool2d((7, 7)) and AlexNet's (6, 6) leave the map as it
+    is, so their units see what pool5's see, and only the fully connected layers see every pixel."""
+    pytest.importorskip("torchvision")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    at = open_rf(lang, model=name)
+    at.toggle(key=f"model.random.{name}").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[-1].value
+    by_layer = {row[0]: str(row[1]) for row in table.itertuples(index=False)}
+    assert by_layer[last_pool] == by_layer["avgpool"] == size
+    assert [k for k, v in by_layer.items() if v == whole] == [k for k in by_layer if k.startswith("classifier")]
+    if name == "alexnet":     # named after its own structure, not VGG's blocks
+        assert [k for k in by_layer if k.startswith(("conv", "pool"))] == [
+            "conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5"]
+    note = " ".join(c.value for c in at.caption)
+    n = "7" if name == "vgg16" else "6"
+    assert f"avgpool {'turns' if lang == 'en' else 'transforma'} " in note and f"{n} × {n}" in note, note
