@@ -95,3 +95,19 @@ def test_an_adaptive_pool_that_is_the_identity_is_not_the_whole_image(tmp_path, 
     note = " ".join(c.value for c in at.caption)
     n = "7" if name == "vgg16" else "6"
     assert f"avgpool {'turns' if lang == 'en' else 'transforma'} " in note and f"{n} × {n}" in note, note
+
+
+def test_inside_s_layer_table_gives_vgg16_s_avgpool_its_real_field(tmp_path, monkeypatch):
+    """Inside a CNN's layer table reads the same fields at the network's input size."""
+    from cnnviz.i18n import t
+
+    pytest.importorskip("torchvision")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    at = open_lesson("lessons/inside_a_cnn.py", "en", state={"model": "vgg16", "inside.predict.skip": True})
+    at.toggle(key="model.random.vgg16").set_value(True).run()
+    at.session_state["inside.table"] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    rf = dict(zip(table[t("inside.col_layer", "en")], table[t("inside.col_rf", "en")]))
+    assert rf["pool5"] == rf["avgpool"] == "212 × 212" and rf["classifier.0"] == t("inside.rf_all", "en")
