@@ -281,6 +281,96 @@ def test_explain_questions_with_the_lessons_maps_and_curves():
     assert ex.render_choice(q, q.answer, "en") == "Grad-CAM"
 
 
+# ---------------------------------------------------------------- one winner, as the learner sees it (issue 17)
+def _alone(values, digits, best=max):
+    shown = [round(float(v), digits) for v in values]
+    return shown.count(best(shown)) == 1
+
+
+def test_made_up_scores_never_tie_for_the_largest_as_written():
+    """inside.predict_class: ~4 % of the questions showed "6: 1.7; 7: 1.7" and marked 7 wrong."""
+    for seed in range(1000):
+        q = generate("inside.predict_class", seed)
+        z = q.figure["logits"]
+        assert _alone(z, 1), (seed, ex.render_prompt(q))
+        assert ex.render_choice(q, q.answer) == str(q.figure["classes"][int(np.argmax(z))])
+
+
+def test_the_best_epoch_stands_out_on_the_chart():
+    """train.best_epoch: the best validation accuracy beats every other epoch by half a point (as
+    drawn, one decimal): two epochs at 87.3 % made the first one right and the other wrong."""
+    from cnnviz.exercises.training import BEST_MARGIN
+    for seed in range(500):
+        q = generate("train.best_epoch", seed)
+        val = np.asarray(q.figure["val"])
+        second, first = np.sort(val)[-2:]
+        assert first - second >= BEST_MARGIN - 1e-9 and q.answer == int(np.argmax(val)) + 1, (seed, val)
+
+
+@pytest.mark.parametrize("kind, values, digits, best", [
+    ("inside.top_image", lambda q: q.figure["activations"], 1, max),           # revealed with one decimal
+    ("rf.compare", lambda q: [q.explain_params["sa"], q.explain_params["sb"]], 0, max),
+    ("ae.kl", lambda q: q.explain_params["kls"], 2, min),
+    ("explain.faithful", lambda q: q.explain_params["aucs"], 2, min),
+    ("explain.sanity", lambda q: q.explain_params["last"], 2, min),
+])
+def test_every_best_of_question_has_one_winner_as_shown(kind, values, digits, best):
+    for seed in range(150):
+        q = generate(kind, seed)
+        v = values(q)
+        assert _alone(v, digits, best), (kind, seed, v)
+        assert int(q.answer) == [round(float(x), digits) for x in v].index(best(round(float(x), digits) for x in v))
+
+
+def test_a_tie_among_the_lessons_values_gives_a_made_up_question():
+    fr = np.linspace(0, 1, 11)
+    same = np.exp(-3 * fr)
+    q = generate("explain.faithful", 1, fractions=fr, curves=[same, same.copy()], names=["Saliency", "Grad-CAM"])
+    assert [ex.render_choice(q, i) for i in range(2)] == ["Map A", "Map B"]
+    q = generate("explain.sanity", 1, correlations=[[1, 0.3], [1, 0.3]], names=["GBP", "Grad-CAM"])
+    assert [ex.render_choice(q, i) for i in range(2)] == ["Method A", "Method B"]
+    q = generate("inside.top_image", 1, images=[np.zeros((4, 4))] * 3, activations=[1.04, 0.96, 0.2],
+                 channel=5, layer="conv2")
+    assert "kernel" in q.figure and q.prompt_key.endswith(".prompt")
+    q = generate("inside.predict_class", 1, logits=[2.001, 2.004, 0.5], classes=["cat", "dog", "frog"])
+    assert q.prompt_key.endswith(".prompt") and len(q.choices) == 10
+    q = generate("inside.predict_class", 1, logits=[2.0, 2.01, 0.5], classes=["cat", "dog", "frog"])
+    assert q.prompt_key.endswith("prompt_network") and q.answer == 1        # told apart by the lesson's 2 decimals
+
+
+def _check_pointing(q, seed):
+    hm = np.asarray(q.figure["heatmap"], dtype=np.float64)
+    pts, best = q.figure["points"], int(q.answer)
+    norm = (hm - hm.min()) / np.ptp(hm)
+    x, y = pts[best]
+    assert hm[y, x] >= np.quantile(hm, 0.97) and norm[y, x] >= 0.85, (seed, "the right point is not on the peak")
+    far = max(hm.shape) / 6
+    for i, (px, py) in enumerate(pts):
+        if i == best:
+            continue
+        assert hm[py, px] <= np.quantile(hm, 0.5) and norm[py, px] <= 0.4, (seed, i, "a wrong point is bright")
+        least = min(far, 2.0) if min(hm.shape) < 12 else far
+        assert np.hypot(px - x, py - y) >= least, (seed, i, "too close")
+    assert len(set(map(tuple, pts))) == 4
+
+
+def test_the_pointing_answer_is_where_the_map_is_strongest():
+    """explain.pointing: the right point sat on a dark pixel (86th percentile) with no point on the
+    bright stroke. Now it is on the map's brightest 3 %, the others dark (at most the median) and
+    well away from it, on made-up maps and on the lesson's."""
+    for seed in range(300):
+        _check_pointing(generate("explain.pointing", seed), seed)
+    rng = np.random.default_rng(5)
+    for seed in range(60):
+        size = int(rng.choice([7, 14, 28, 56]))
+        hm = np.clip(rng.normal(0, 1, (size, size)), 0, None) ** 2      # a noisy Grad-CAM, zeros included
+        _check_pointing(generate("explain.pointing", seed, heatmap=hm, target="cat"), seed)
+    bright = np.ones((20, 20))
+    bright[0, 0] = 0.0                     # nothing dark to point at: a made-up map instead
+    q = generate("explain.pointing", 0, heatmap=bright, target="cat")
+    assert q.figure["heatmap"].shape == (28, 28)
+
+
 # ---------------------------------------------------------------- predict, then reveal
 def test_a_click_on_the_curve_detectors_strongest_answer_beats_an_empty_corner():
     from cnnviz import conv, images, kernels

@@ -31,11 +31,15 @@ def _grey_of(r: int, g: int, b: int) -> int:
     return int(to_array(Image.fromarray(np.array([[[r, g, b]]], dtype=np.uint8)), "gray")[0, 0])
 
 
+GREY_WEIGHTS = (0.299, 0.587, 0.114)     # ITU-R 601-2 luma: Pillow's convert("L"), the lesson's formula
+
+
 @_kind("numbers.gray", "image-as-numbers")
 def _numbers_gray(rng):
     r, g, b = (int(v) for v in rng.integers(0, 256, 3))
     grey = _grey_of(r, g, b)      # Pillow's convert("L"), as the lesson computes it
-    return _q("numbers.gray", {"r": r, "g": g, "b": b}, "number", grey, tolerance=1.0,
+    wr, wg, wb = GREY_WEIGHTS     # the prompt states the weights: a plain mean would be another answer
+    return _q("numbers.gray", {"r": r, "g": g, "b": b, "wr": wr, "wg": wg, "wb": wb}, "number", grey, tolerance=1.0,
               explain={"r": r, "g": g, "b": b}, section="numbers.channel_gray")
 
 
@@ -249,8 +253,9 @@ def _why_which_more(rng):
         if cmp.more != "equal":
             break
     choices = [Choice(Label("why.mlp_header")), Choice(Label("why.cnn_header"))]
+    # cparams.cnn_weights: 'same' padding (k // 2), 2 x 2 pooling with stride 2, no biases: all stated
     return _q("why.which_more", {"n": n, "picture": Label("exercises.grey_picture" if c == 1 else "exercises.colour_picture"),
-                                 "hidden": hidden, "convs": convs, "k": k},
+                                 "hidden": hidden, "convs": convs, "k": k, "p": k // 2},
               "choice", 0 if cmp.more == "mlp" else 1, choices=choices,
               explain={"mlp": mlp, "cnn": cnn, "factor": fmt(round(cmp.factor, cmp.digits)),
                        "more": Label("why.mlp_header" if cmp.more == "mlp" else "why.cnn_header")},

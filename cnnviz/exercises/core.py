@@ -251,6 +251,13 @@ CONTEXT: dict[str, tuple[str, ...]] = {
 }
 
 
+def unique_best(values, digits: int, best=max) -> bool:
+    """Is the best of ``values`` alone as displayed, written with ``digits`` decimals? A question that
+    asks for a maximum (or a minimum: ``best=min``) must never show two winners ("6: 1.7; 7: 1.7")."""
+    shown = [round(float(v), digits) for v in np.ravel(values)]
+    return len(shown) > 0 and shown.count(best(shown)) == 1
+
+
 def _pick(rng, values):
     return values[int(rng.integers(len(values)))]
 

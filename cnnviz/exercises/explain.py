@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import Choice, Label, ScoreList, _kind, _letters, _q
-from .reveal import POINTING_TOP, pointing_score
+from .core import Choice, Label, ScoreList, _kind, _letters, _q, unique_best
+from .reveal import pointing_score
 
 
 def _blob_map(rng, size: int = 28) -> np.ndarray:
@@ -19,39 +19,64 @@ def _blob_map(rng, size: int = 28) -> np.ndarray:
     return hm / hm.max()
 
 
+POINT_TOP = 0.03           # the right point: on one of the map's brightest 3 % of pixels ...
+POINT_NEAR_PEAK = 0.85     # ... and at least 85 % of the way from the map's lowest value to its peak
+POINT_LOW = 0.5            # the other three: at most the map's median, and below 40 % of its range
+POINT_LOW_RANGE = 0.4
+
+
+def _apart(p, q) -> float:
+    return float(np.hypot(p[0] - q[0], p[1] - q[1]))
+
+
+def _pointing_points(rng, hm: np.ndarray):
+    """Four (x, y) points on ``hm`` and the right one: one where the map is strongest (its peak or
+    next to it, top 3 %), three clearly elsewhere (dark: at most the median and below 40 % of the
+    range), far from the right one (a quarter of the map) and from each other. None when the map
+    has no such places (almost all of it bright)."""
+    h, w = hm.shape
+    lo, span = float(hm.min()), float(np.ptp(hm))
+    norm = (hm - lo) / span
+    margin = 1 if min(h, w) >= 10 else 0            # keep the markers off the edge of a large map
+    inner = np.zeros_like(hm, dtype=bool)
+    inner[margin:h - margin, margin:w - margin] = True
+    bright = np.argwhere(inner & (hm >= np.quantile(hm, 1 - POINT_TOP)) & (norm >= POINT_NEAR_PEAK))
+    if len(bright) == 0:
+        bright = np.argwhere(hm == hm.max())
+    dark = np.argwhere(inner & (hm <= np.quantile(hm, POINT_LOW)) & (norm <= POINT_LOW_RANGE))
+    r, c = bright[int(rng.integers(len(bright)))]
+    right = (int(c), int(r))
+    for far, between in ((max(h, w) / 4, max(h, w) / 8), (max(h, w) / 6, 1.5), (2.0, 1.0)):
+        candidates = dark[np.hypot(dark[:, 1] - right[0], dark[:, 0] - right[1]) >= far]   # (row, col)
+        others: list = []
+        for i in rng.permutation(len(candidates)):    # a big map: stops after a few dark pixels
+            p = (int(candidates[i][1]), int(candidates[i][0]))
+            if all(_apart(p, o) >= between for o in others):
+                others.append(p)
+                if len(others) == 3:
+                    break
+        if len(others) == 3:
+            pts = [right] + others
+            order = [int(i) for i in rng.permutation(4)]
+            return [pts[i] for i in order], order.index(0)
+    return None
+
+
 @_kind("explain.pointing", "explain")
 def _explain_pointing(rng, heatmap=None, target=None):
     """Which of four points would the pointing game count as a hit? ``heatmap``: the lesson's
-    Grad-CAM (else, or when it is flat, a made-up map: draw ``figure["heatmap"]``, always the
-    map asked about); ``target``: the class it explains (for the section title)."""
+    Grad-CAM (else, or when it is flat or has no dark place far from its peak, a made-up map: draw
+    ``figure["heatmap"]``, always the map asked about); ``target``: the class it explains (for the
+    section title). The right point sits where the map is strongest, the others clearly elsewhere."""
     hm = None if heatmap is None else np.asarray(heatmap, dtype=np.float64)
     if hm is None or hm.ndim != 2 or min(hm.shape) < 4 or not np.isfinite(hm).all() or np.ptp(hm) <= 0:
-        hm = _blob_map(rng)        # no map, or a flat one (nothing to point at): a made-up map, drawn as such
-    h, w = hm.shape
-    radius = 0.0                   # the four points are judged exactly where they are
-    top = float(np.quantile(hm, 1 - POINTING_TOP))
-
-    def judged(p):                 # == pointing_score(hm, p, radius=0) for a pixel of the map, without
-        value = float(hm[p[1], p[0]])    # its quantile each time (up to 800 calls: 0.2 s on a class change)
-        return value >= top, round(100.0 * float((hm <= value).mean()), 1)
-    for _ in range(200):
-        pts = [(int(rng.integers(1, max(2, w - 1))), int(rng.integers(1, max(2, h - 1)))) for _ in range(4)]
-        res = [judged(p) for p in pts]
-        hits = [i for i, (hit, _) in enumerate(res) if hit]
-        if len(hits) == 1 and all(res[i][1] < 60 for i in range(4) if i != hits[0]):
-            break
-    else:   # a map with one small bright place: put one point on its peak, three far below
-        r, c = np.unravel_index(int(hm.argmax()), hm.shape)
-        low = np.argwhere(hm < min(np.quantile(hm, 0.5), np.quantile(hm, 1 - POINTING_TOP)))
-        if len(low) < 3:           # almost all of the map is its peak: nothing to tell apart
-            return _explain_pointing(rng, None, target)
-        picks = low[rng.choice(len(low), 3, replace=False)]
-        pts = [(int(c), int(r))] + [(int(p[1]), int(p[0])) for p in picks]
-        order = [int(i) for i in rng.permutation(4)]
-        pts = [pts[i] for i in order]
-        res = [pointing_score(hm, p, radius=radius) for p in pts]
-        hits = [i for i, (hit, _) in enumerate(res) if hit][:1]
-    best = hits[0]
+        hm = None
+    picked = _pointing_points(rng, hm) if hm is not None else None
+    while picked is None:      # no map, a flat one, or nothing dark to tell apart: a made-up map, drawn as such
+        hm = _blob_map(rng)
+        picked = _pointing_points(rng, hm)
+    pts, best = picked
+    res = [pointing_score(hm, p, radius=0.0) for p in pts]      # judged exactly where the points are
     section = ("explain.gradcam_header", {"c": str(target)}) if target is not None else ("explain.compare_header", {})
     return _q("explain.pointing", {}, "choice", best, choices=_letters(4),
               explain={"letter": chr(ord("A") + best), "score": res[best][1],
@@ -77,6 +102,8 @@ def _explain_faithful(rng, fractions=None, curves=None, names=None):
         curves = [np.round(p0 * np.exp(-r * fractions) + 0.02 * rng.random(25), 3) for r in rates]
         names = None
     aucs = [_deletion_auc(fractions, c) for c in curves]
+    if not unique_best(aucs, 2, best=min):
+        return _explain_faithful(rng)      # the maps tie (areas as the answer shows them): made-up curves
     best = int(np.argmin(aucs))
     labels = ([Choice(Label("exercises.map", {"letter": chr(ord("A") + i)})) for i in range(len(curves))]
               if names is None else [Choice(Label("exercises.class_name", {"name": str(n)})) for n in names])
@@ -96,6 +123,8 @@ def _explain_sanity(rng, correlations=None, names=None):
         good = int(rng.integers(2))
         correlations = [fall, stay] if good == 0 else [stay, fall]
     corr = [np.asarray(c, dtype=np.float64) for c in correlations]
+    if not unique_best([c[-1] for c in corr], 2, best=min):
+        return _explain_sanity(rng)        # the lesson's methods tie (as the answer shows them): made-up ones
     best = int(np.argmin([c[-1] for c in corr]))
     labels = ([Choice(Label("exercises.method", {"letter": chr(ord("A") + i)})) for i in range(len(corr))]
               if names is None else [Choice(Label("exercises.class_name", {"name": str(n)})) for n in names])

@@ -12,7 +12,7 @@ import numpy as np
 from ..conv import ConvError, convolve2d, output_size
 from ..i18n import t
 from .basics import _sample_crop
-from .core import LESSON_OF, Choice, Label, Question, ScoreList, _kind, _letters, _pick, _q
+from .core import LESSON_OF, Choice, Label, Question, ScoreList, _kind, _letters, _pick, _q, unique_best
 
 
 @_kind("layers.relu", "layers")
@@ -64,7 +64,7 @@ def _inside_shape(rng):
         except ConvError:
             continue
     answer = np.array([final, final, cout], dtype=np.float64)
-    return _q("inside.shape", {"h": h, "cin": cin, "cout": cout, "k": k, "s": s, "p": p,
+    return _q("inside.shape", {"h": h, "cin": cin, "cout": cout, "k": k, "s": s, "p": p, "d": 1,
                                "pool": Label("exercises.then_pool" if pool else "exercises.no_pool")},
               "vector", answer,
               explain={"h": h, "k": k, "s": s, "p": p, "after": after, "cout": cout,
@@ -78,13 +78,25 @@ DIGITS = tuple(str(i) for i in range(10))
 @_kind("inside.predict_class", "inside-a-cnn")
 def _inside_predict_class(rng, logits=None, classes=None):
     """With the network's ``logits`` and ``classes`` (the lesson's), the learner guesses from
-    the picture before the softmax is shown; without them, from a made-up set of scores."""
+    the picture before the softmax is shown; without them, from a made-up set of scores.
+
+    The winner is always alone as the learner sees it: made-up scores are drawn again until their
+    largest (written with one decimal) is unique; the network's, when its two best classes show the
+    same score as the lesson writes them (two decimals), give way to a made-up question."""
     from ..layers import softmax
     given = logits is not None
     classes = list(classes) if classes is not None else list(DIGITS)
-    z = np.asarray(logits, dtype=np.float64).ravel() if given else np.round(rng.normal(0, 2, len(classes)), 1)
-    if len(z) != len(classes):
-        raise ValueError(f"{len(z)} logits for {len(classes)} classes")
+    if given:
+        z = np.asarray(logits, dtype=np.float64).ravel()
+        if len(z) != len(classes):
+            raise ValueError(f"{len(z)} logits for {len(classes)} classes")
+        if not unique_best(z, 2):
+            return _inside_predict_class(rng)
+    else:
+        while True:
+            z = np.round(rng.normal(0, 2, len(classes)), 1)
+            if unique_best(z, 1):
+                break
     probs = softmax(z).probs
     best = int(probs.argmax())
     if len(classes) <= 10:
@@ -110,33 +122,39 @@ def _scores_label(classes, z) -> Label:
 def _inside_top_image(rng, images=None, activations=None, channel=None, layer=None):
     """Which of these images makes a channel fire most? With the lesson's ``images`` and the
     channel's ``activations`` on them (e.g. each map's maximum); without them, four crops of
-    the bundled samples and a channel that is a known filter (its strongest ReLU answer)."""
+    the bundled samples and a channel that is a known filter (its strongest ReLU answer, the
+    kernel sliding without padding, as the prompt says). The activations are revealed with one
+    decimal: the most must be alone at that rounding (the lesson's, else a made-up question)."""
     from ..kernels import make
     from ..layers import relu
+    if activations is not None and not unique_best(activations, 1):
+        activations = None              # the lesson's pictures tie as shown: ask about made-up ones
     if activations is None:
         name = _pick(rng, ["sobel_x", "sobel_y", "curve_detector"])
         kernel = make(name)
         for _ in range(20):      # one picture must fire most: saturated crops often tie for first
             crops = [_sample_crop(rng, 32)[1] for _ in range(4)]
             activations = [float(relu(convolve2d(c, kernel, engine="numpy").output).max()) for c in crops]
-            if activations.count(max(activations)) == 1:
+            if unique_best(activations, 1):
                 break
         else:                    # still tied: keep the first of them, blank the others (a blank never fires)
-            top = max(activations)
-            for i in [i for i, a in enumerate(activations) if a == top][1:]:
+            top = max(round(a, 1) for a in activations)
+            for i in [i for i, a in enumerate(activations) if round(a, 1) == top][1:]:
                 crops[i] = np.zeros_like(crops[i])
                 activations[i] = 0.0
-        images, channel_label = crops, Label(f"kernel.presets.{name}")
+        images, channel_label, prompt = crops, Label(f"kernel.presets.{name}"), "prompt"
         fig = {"images": crops, "kernel": kernel}
     else:
         channel_label = Label("exercises.channel_of", {"c": str(channel), "layer": str(layer)})
-        fig = {"images": list(images) if images is not None else None}
+        fig, prompt = {"images": list(images) if images is not None else None}, "prompt_network"
     acts = np.asarray(activations, dtype=np.float64)
     best = int(acts.argmax())
-    return _q("inside.top_image", {"channel": channel_label}, "choice", best, choices=_letters(len(acts)),
-              explain={"value": round(float(acts[best]), 2), "letter": chr(ord("A") + best),
-                       "values": np.round(acts, 1)},
-              section="inside.hier_header", figure={**fig, "activations": acts})
+    q = _q("inside.top_image", {"channel": channel_label}, "choice", best, choices=_letters(len(acts)),
+           explain={"value": round(float(acts[best]), 1), "letter": chr(ord("A") + best),
+                    "values": np.round(acts, 1)},
+           section="inside.hier_header", figure={**fig, "activations": acts})
+    q.prompt_key = f"exercises.inside.top_image.{prompt}"
+    return q
 
 
 _RF_LAYERS = {                      # name: (kernel, stride, padding, dilation)
