@@ -7,7 +7,6 @@ times. A file that can't be used is logged and the app keeps each session's prog
 """
 
 import logging
-import os
 import sqlite3
 import subprocess
 import sys
@@ -373,3 +372,18 @@ def test_a_corrupt_progress_file_leaves_the_app_working_for_this_session(tmp_pat
         assert _count(at) == t("course.progress", "pt_BR", opened=1, total=10, right=0)
     finally:
         ps.reset_shared()
+
+
+def test_a_store_that_fails_during_a_session_leaves_the_app_working(own_store, monkeypatch, caplog):
+    """The file worked when the session began, then fails (closed here; a full disk, a file replaced):
+    the answer still counts for this session, the sidebar says it won't last, a warning is logged."""
+    _as_browser(monkeypatch, ps.new_id())
+    at = open_lesson("lessons/layers.py", "en")
+    assert not at.sidebar.caption or all(
+        not c.value.endswith(t("course.progress_session_only", "en")) for c in at.sidebar.caption)
+    ps.shared().close()
+    with caplog.at_level(logging.WARNING, logger="cnnviz"):
+        _answer_first_right(at, "layers")
+    assert _count(at) == t("course.progress", "en", opened=1, total=10, right=1)
+    assert any(c.value.endswith(t("course.progress_session_only", "en")) for c in at.sidebar.caption)
+    assert any("closed" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
