@@ -144,7 +144,7 @@ def _keep_id_in_browser() -> None:
         return
     cookie = (f"{progress_store.COOKIE}={learner()}; path=/; max-age={progress_store.COOKIE_MAX_AGE}; "
               "SameSite=Lax")
-    with st.container(key="course-keep-id", height=1, border=False):   # takes no room in the sidebar
+    with st.container(key="course-keep-id", height=1, border=False):   # 1 px: next to no room in the sidebar
         st.html(f"<script>document.cookie = {json.dumps(cookie)} + "
                 "(location.protocol === 'https:' ? '; Secure' : '');</script>", unsafe_allow_javascript=True)
 
