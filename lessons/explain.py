@@ -28,9 +28,11 @@ c_in = loaded.in_channels
 left, right = st.columns([2, 3], gap="large")
 model_key = f"{loaded.source}-{loaded.name}-{id(loaded.model)}"
 with left:
+    note = st.empty()     # above the picker: the first thing read after changing the network
     img = ui.image_picker("explain", default="digit" if c_in == 1 else "landscape", model=loaded)
     # A new network opens on a picture of its own world (ui.image_picker): a photo the learner gave
-    # the network before is replaced. Said so, in the learner's language, while that picture is on screen.
+    # the network before is replaced. Said so, in the learner's language, until the learner uploads
+    # (or takes) a picture again or changes the network.
     src = st.session_state.get("explain.src")
     before = st.session_state.get("explain.picked")
     if before and before[0] != model_key and before[1] in ("upload", "camera") and before[2] \
@@ -38,7 +40,7 @@ with left:
         st.session_state["explain.replaced"] = (model_key, before[1])
     replaced = st.session_state.get("explain.replaced")
     if replaced and replaced[0] == model_key and src not in ("upload", "camera"):
-        st.info(t(f"explain.replaced_{replaced[1]}",
+        note.info(t(f"explain.replaced_{replaced[1]}",
                   net=models.label(loaded.name, lang) if loaded.source != "user" else loaded.name),
                 icon=":material/swap_horiz:")
     else:
@@ -204,10 +206,13 @@ def sanity_check(v: View, revealed: bool):
                                      ytitle=t("explain.rank_corr")),
             key="explain.sanity_chart")
     for m in sanity_methods:
+        # the method's name over its row, not in its first caption: a long caption widened the first
+        # tile ("content" width), and every tile of a row must be the same size to compare (issue 17)
+        st.markdown(f"**{t(attr.REGISTRY[m].label_key)}**")
         row = st.columns(len(steps))
         for col, s in zip(row, steps):
-            ui.image(figures.overlay(seen, s.maps[m], alpha=0.85, target=96), width="content",
-                      caption=f"{t(attr.REGISTRY[m].label_key) if s is steps[0] else ''} ρ={ui.num(s.rank_corr[m], 2)}", where=col)
+            tile = figures.overlay(seen, s.maps[m], alpha=0.85, target=96)
+            ui.image(tile, width=tile.width, caption=f"ρ={ui.num(s.rank_corr[m], 2)}", where=col)
     st.caption(t("explain.sanity_caption"))
 
 

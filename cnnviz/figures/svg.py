@@ -4,6 +4,22 @@ from __future__ import annotations
 
 import html
 
+# Advance widths (share of the font size) of DejaVu Sans, the widest common "sans-serif" (Debian's,
+# and many Linux browsers'): text measured with them fits its box in Arial or Helvetica too.
+_WIDTHS = {**dict.fromkeys("0123456789", 0.637), " ": 0.318, ",": 0.318, ".": 0.318, "×": 0.838,
+           "+": 0.838, "(": 0.39, ")": 0.39, "-": 0.361, "_": 0.5, ":": 0.337, "/": 0.337,
+           "a": 0.613, "b": 0.635, "c": 0.55, "d": 0.635, "e": 0.615, "f": 0.352, "g": 0.635, "h": 0.634,
+           "i": 0.278, "j": 0.278, "k": 0.579, "l": 0.278, "m": 0.974, "n": 0.634, "o": 0.612, "p": 0.635,
+           "q": 0.635, "r": 0.411, "s": 0.521, "t": 0.392, "u": 0.634, "v": 0.592, "w": 0.818, "x": 0.592,
+           "y": 0.592, "z": 0.525}
+
+
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """How wide ``text`` is drawn at ``size`` px in a sans-serif font, at most (see ``_WIDTHS``;
+    capitals and other letters 0.78, bold 12 % wider)."""
+    em = sum(_WIDTHS.get(ch, 0.78) for ch in text)
+    return em * size * (1.12 if bold else 1.0)
+
 
 def architecture_svg(layers: list[dict], selected: str | None = None) -> str:
     """The network as the course draws it: each layer a volume H x W x C, left to right.
@@ -38,8 +54,9 @@ def architecture_svg(layers: list[dict], selected: str | None = None) -> str:
         return 22 + 88 * math.sqrt(shape[0] / max_n), 4.0, 8.0
 
     top_room = max(dims(l["shape"])[0] + dims(l["shape"])[1] * 0.45 for l in layers) + 8
-    n_lines = max(len(item) for item in items) + 2
-    height = int(top_room + 6 + 17 * n_lines)
+    # the lowest baseline (layer names 14 px, the shape 13, the weights 12, each + 3) and room below
+    # it for the letters' descent ("g" of "weights"): no line is cut at the bottom
+    height = int(top_room + 6 + 17 * max(len(item) for item in items) + 16 + 15 + 9)
     parts = []
     for item in items:
         last = item[-1]
@@ -52,8 +69,8 @@ def architecture_svg(layers: list[dict], selected: str | None = None) -> str:
                   "#b35900" if l["name"] == selected else "#222") for l in item]
         lines.append((dims_text, 13, 400, "#444"))
         lines.append((" + ".join(captions), 12, 400, "#666"))
-        text_w = max(len(t) * size * 0.5 for t, size, _, _ in lines)
-        width = int(max(w + dx + 12, text_w + 6, 56))
+        text_w = max(text_width(t, size, weight >= 700) for t, size, weight, _ in lines)
+        width = int(max(w + dx + 12, text_w + 8, 56)) + 1   # every line inside its box (issue 17: "401,536 weights")
         x = (width - w - dx) / 2
         base = top_room
         top = base - face

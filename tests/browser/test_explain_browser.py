@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 from browser_helpers import choose_option, keyed, no_exception, shoot, wait_idle
 
 SAMPLES = Path(__file__).resolve().parents[2] / "assets" / "samples"
@@ -107,3 +109,72 @@ def test_the_chosen_test_picture_survives_a_language_switch(new_page):
     assert heading_class(page) == "4"
     methods = keyed(page, "explain.methods").inner_text()
     assert "Saliência (gradiente)" in methods and "Saliency" not in methods, methods
+
+
+LANGUAGES = {"en-US": ("English", "Português (Brasil)"), "pt-BR": ("Português (Brasil)", "English")}
+
+
+def switch_language(page, name: str):
+    choose_option(page, "lang_picker", name)
+    wait_idle(page, 1000)
+
+
+@pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
+def test_the_chosen_class_survives_a_language_switch(new_page, locale):
+    """Issue 17: the learner explains class 3 of the test 7, switches the language: it was 7 again."""
+    page = new_page("explain", locale=locale)
+    skip_the_guess(page)
+    assert shown_class(page) == "7"
+    choose_option(page, None, re.compile(r"^3 \("), box=class_box(page), typed="3")
+    skip_the_guess(page)
+    assert shown_class(page) == heading_class(page) == "3"
+    switch_language(page, LANGUAGES[locale][1])
+    assert_one_class(page)
+    assert shown_class(page) == heading_class(page) == caption_class(page) == "3"
+    assert "explain.class=3" in page.url
+    switch_language(page, LANGUAGES[locale][0])                # and back
+    assert shown_class(page) == heading_class(page) == "3"
+    no_exception(page)
+
+
+@pytest.mark.parametrize("locale, replaced, network", [
+    ("en-US", "your uploaded photo was replaced", "Clothes (Fashion-MNIST)"),
+    ("pt-BR", "a sua foto enviada foi substituída", "Roupas (Fashion-MNIST)")])
+def test_a_photo_replaced_by_another_network_is_said_so(new_page, locale, replaced, network):
+    """Issue 17: switching to the clothes network silently replaced an uploaded photo with a test
+    picture. The photo survives a language switch; a new network says why it is gone."""
+    page = new_page("explain", locale=locale)
+    upload(page, SAMPLES / "checkerboard.png")
+    assert_one_class(page)
+    photo = heading_class(page)
+    switch_language(page, LANGUAGES[locale][1])                # the photo stays through a language switch
+    assert heading_class(page) == photo
+    switch_language(page, LANGUAGES[locale][0])
+    note = page.locator("[data-testid='stAlert']", has_text=replaced)
+    assert note.count() == 0
+    pick_model(page, network)
+    note.first.wait_for(state="visible")
+    assert network in note.first.inner_text()
+    shoot(page, f"explain_photo_replaced_{locale}")
+    keyed(page, "explain.src").get_by_text(re.compile("^(Upload|Enviar arquivo)$")).click()   # uploading again
+    wait_idle(page)
+    assert note.count() == 0
+    no_exception(page)
+
+
+@pytest.mark.parametrize("locale, present", [("en-US", ""), ("pt-BR", "?present=1")])
+def test_every_tile_of_the_sanity_check_is_the_same_size(new_page, locale, present):
+    """Issue 17: the first tile of each row (its caption also named the method) was wider than the
+    others (104 to 151 px against 84) at 1280 x 800."""
+    page = new_page("explain" + present, locale=locale)
+    skip_the_guess(page)
+    keyed(page, "explain.sanity_run").locator("button").first.click()
+    wait_idle(page, 1000)
+    tiles = page.locator("[data-testid='stImage']", has_text="ρ=")
+    tiles.first.wait_for(state="visible", timeout=180_000)
+    sizes = [tiles.nth(i).locator("img").bounding_box() for i in range(tiles.count())]
+    assert len(sizes) >= 6
+    assert {(round(b["width"]), round(b["height"])) for b in sizes} == {(84, 84)}, sizes
+    tiles.first.scroll_into_view_if_needed()
+    shoot(page, f"explain_sanity_tiles_{locale}{'_present' if present else ''}")
+    no_exception(page)

@@ -1,5 +1,6 @@
 """Inside a CNN in a real browser: draw a digit, watch the prediction change, pick a layer."""
 
+import pytest
 from browser_helpers import draw_stroke, keyed, no_exception, reveal_prediction, shoot, wait_idle
 
 
@@ -45,4 +46,31 @@ def test_draw_digits_and_select_a_layer(new_page):
     heading.scroll_into_view_if_needed()
     assert heading.is_visible()
     shoot(page, "inside_conv2")
+    no_exception(page)
+
+
+TEXT_BOXES = """() => [...document.querySelectorAll('svg.cnnviz-arch-item')].flatMap(svg => {
+    const s = svg.getBoundingClientRect();
+    return [...svg.querySelectorAll('text')].filter(t => t.textContent).map(t => {
+        const r = t.getBoundingClientRect();
+        return {text: t.textContent, left: r.left - s.left, right: s.right - r.right,
+                top: r.top - s.top, bottom: s.bottom - r.bottom};
+    });
+})"""
+
+
+@pytest.mark.parametrize("locale, weights, present", [("en-US", "401,536 weights", ""),
+                                                      ("pt-BR", "401.536 pesos", "&present=1")])
+def test_every_word_of_the_architecture_fits_its_drawing(new_page, locale, weights, present):
+    """Issue 17: the drawing clipped "401,536 weights" (its width guessed at half the font size a
+    letter). Every text's box, read in Chromium at 1280 x 800, lies inside its SVG's box."""
+    page = new_page("inside-a-cnn?inside.draw=false" + present, locale=locale)
+    drawing = page.locator(".cnnviz-arch").first
+    drawing.wait_for(state="visible", timeout=120_000)
+    boxes = page.evaluate(TEXT_BOXES)
+    assert weights in [b["text"] for b in boxes], [b["text"] for b in boxes]
+    outside = [b for b in boxes if min(b["left"], b["right"], b["top"], b["bottom"]) < 0]
+    assert not outside, outside
+    drawing.scroll_into_view_if_needed()
+    shoot(page, f"inside_architecture_{locale}{'_present' if present else ''}")
     no_exception(page)
