@@ -387,3 +387,25 @@ def test_a_store_that_fails_during_a_session_leaves_the_app_working(own_store, m
     assert _count(at) == t("course.progress", "en", opened=1, total=10, right=1)
     assert any(c.value.endswith(t("course.progress_session_only", "en")) for c in at.sidebar.caption)
     assert any("closed" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+
+
+def _cookie_scripts(at) -> list[str]:
+    return [h.proto.body for h in at.sidebar.get("html") if ps.COOKIE in h.proto.body]
+
+
+def test_the_page_writes_the_cookie_only_when_the_browser_lacks_this_id(own_store, monkeypatch):
+    """A first visit (no cookie) and the visit after Forget get a script writing the id for the whole
+    site, 400 days, SameSite=Lax (Secure over https); a browser that sent its id gets none."""
+    _as_browser(monkeypatch, None)
+    at = open_lesson("lessons/home.py", "en")
+    me = at.session_state["course.learner"]
+    (script,) = _cookie_scripts(at)
+    for part in (f"{ps.COOKIE}={me}; path=/", f"max-age={400 * 24 * 3600}", "SameSite=Lax", "'; Secure'"):
+        assert part in script, (part, script)
+    _as_browser(monkeypatch, me)
+    assert _cookie_scripts(open_lesson("lessons/home.py", "en")) == []      # it came back: nothing to write
+    at = open_lesson("lessons/layers.py", "en")
+    at.button(key="course.forget").click().run()
+    new = at.session_state["course.learner"]
+    (script,) = _cookie_scripts(at)
+    assert f"{ps.COOKIE}={new};" in script and me not in script
