@@ -69,7 +69,8 @@ st.code(conv.torch_line(c_in, 1, kh if kh == kw else (kh, kw), int(stride), int(
 
 # ------------------------------------------------------------------ step by step
 st.subheader(t("conv.step_header"))
-st.caption(t("conv.step_help"))
+lo, hi = figures.display_range(pixels)     # a dim picture (the course's mouse) is shown stretched
+st.caption(t("conv.step_help") + (" " + t("conv.stretched", hi=figures.fmt(hi)) if hi < 255 else ""))
 n_pos = result.positions
 if "conv.t" not in st.session_state:
     # Start where the article starts, on our mouse: its 7x7 receptive field at the tail's tip.
@@ -81,10 +82,15 @@ ticking = ui.playing("conv")
 about = ui.predict_context(result.output, kernel)    # the question under the map: where will it fire most?
 asking = ui.predict_state("conv", about)[0] == "ask"
 full_map = figures.colorize(result.output)   # coloured once; each step only greys out the rest
+full_scale = figures.map_scale(result.output)
 shown = small if depth == "rgb" else small.convert("L")
-lo, hi = figures.display_range(pixels)     # a dim picture (the course's mouse) is shown stretched
 padded = ImageOps.expand(figures.stretched(shown, hi), border=int(padding), fill=0)
-PANEL = 210                                 # px: three pictures side by side, under the controls
+presenting = ui.presenting()
+# px: three pictures and the card side by side under the controls, the three matrices under them;
+# the whole step view fits a 1280 x 800 projector, with or without presentation mode
+PANEL = 170 if presenting else 160
+CARD = 300 if presenting else 250
+MAP_COLUMN = PANEL + 40                    # its caption and colour bar need a little more width
 
 
 @st.fragment(run_every=ui.PLAY_TICK if ticking else None)
@@ -95,7 +101,9 @@ def stepper():
                            speed_label=lambda v: row_label if v == w_out and v > 8 else f"×{v}",
                            # the strongest answer is the question's answer: pressing it skips the guess
                            on_strongest=(lambda: ui.predict_skip("conv")) if asking else None,
-                           strongest_help=t("exercises.predict.conv_strongest_help") if asking else None)
+                           strongest_help=t("exercises.predict.conv_strongest_help") if asking else None,
+                           # while the question is open, where the kernel is stays hidden: no position
+                           show_position=not asking, compact=presenting)
     row, col = divmod(idx, w_out)
     step = result.step(row, col)
     top, left, bh, bw = result.receptive_box(row, col)
@@ -103,37 +111,48 @@ def stepper():
     box = (top + pad, left + pad, bh, bw)            # in the padded picture
     window = figures.neighbourhood((padded.size[1], padded.size[0]), box, side=max(21, 3 * max(bh, bw)))
 
-    # 1. where the kernel is: the whole picture, the zoom around it, the map so far around it
-    v1, v2, v3 = st.columns(3)
-    ui.image(figures.locate(padded, box, target=PANEL, zoom=window), width="content",
-             caption=t("conv.where_caption", top=top, bottom=top + bh - 1, left=left, right=left + bw - 1)
-             + (" " + t("conv.stretched", hi=figures.fmt(hi)) if hi < 255 else ""), where=v1)
-    ui.image(figures.zoomed(padded, window, box, target=PANEL), width="content",
-             caption=t("conv.zoom_caption", r0=window[0] - pad, r1=window[0] + window[2] - 1 - pad,
-                       c0=window[1] - pad, c1=window[1] + window[3] - 1 - pad), where=v2)
-    mwin = figures.neighbourhood((h_out, w_out), (row, col, 1, 1), side=21 if max(h_out, w_out) > 48 else 10**6)
-    ui.image(figures.zoomed(figures.filling_in(full_map, row, col), mwin, (row, col, 1, 1), target=PANEL),
-             width="content", caption=t("conv.map_so_far", done=ui.num(idx + 1), total=ui.num(n_pos))
-             + ("" if mwin[2:] == (h_out, w_out) else " · " + t("conv.map_zoomed")), where=v3)
+    # 1. where the kernel is: the whole picture, the zoom around it, the map so far around it; the card
+    if asking:      # predict, then reveal: the opening view (the tail, 6600) would answer the question
+        where, v4 = st.columns([3 * PANEL + 40, CARD])
+        where.info(t("conv.where_hidden"), icon=":material/visibility_off:")
+        if where.button(t("conv.show_where"), key="conv.predict.skip_step", icon=":material/visibility:",
+                        help=t("exercises.predict.skip_help")):
+            ui.predict_skip("conv")
+            st.rerun()          # the map below is outside this fragment
+    else:
+        v1, v2, v3, v4 = st.columns([PANEL, PANEL, MAP_COLUMN, CARD])
+        ui.image(figures.locate(padded, box, target=2 * PANEL, zoom=window), width=PANEL,
+                 caption=t("conv.where_caption", top=top, bottom=top + bh - 1, left=left, right=left + bw - 1),
+                 where=v1)
+        ui.image(figures.zoomed(padded, window, box, target=2 * PANEL), width=PANEL,
+                 caption=t("conv.zoom_caption", r0=window[0] - pad, r1=window[0] + window[2] - 1 - pad,
+                           c0=window[1] - pad, c1=window[1] + window[3] - 1 - pad), where=v2)
+        mwin = figures.neighbourhood((h_out, w_out), (row, col, 1, 1), side=21 if max(h_out, w_out) > 48 else 10**6)
+        ui.image(figures.zoomed(figures.filling_in(full_map, row, col), mwin, (row, col, 1, 1), target=2 * PANEL),
+                 width=PANEL, caption=t("conv.map_so_far", done=ui.num(idx + 1), total=ui.num(n_pos))
+                 + ("" if mwin[2:] == (h_out, w_out) else " · " + t("conv.map_zoomed")), where=v3)
+        v3.html(figures.legend_html(full_scale, fmt=ui.number_format(), width=MAP_COLUMN))   # the map's numbers
 
     # 2. the arithmetic: window x kernel = products -> sum, + bias, ReLU
     channel, of_channel = 0, ""
-    if c_in == 3:   # which channel the matrices show: under the map so far, where the row has room
-        say, pick = v3.columns([1, 1.2], vertical_alignment="center")
-        say.markdown(t("conv.show_channel"))
-        channel = pick.segmented_control(t("conv.show_channel"), [0, 1, 2], default=0, required=True,
+    if c_in == 3:   # which channel the matrices show: just above them, under the picture
+        channel = (where if asking else v1).segmented_control(t("conv.show_channel"), [0, 1, 2], default=0, required=True,
                                          key="conv.channel", bind="query-params", format_func=lambda i: "RGB"[i],
-                                         label_visibility="collapsed")
+                                         label_visibility="collapsed", help=t("conv.show_channel"))
         of_channel = " · " + "RGB"[channel]
-    f1, f2, f3, f4 = st.columns([1, 1, 1, 1.3])
     cell = max(16, min(34, 180 // max(kh, kw)))
-    hover = t("numbers.hover")
-    f1.html(figures.matrix_html(step.field[channel], scale="gray", vmin=lo, vmax=hi, cell=cell, hover=hover,
-                                title=t("conv.m_field") + of_channel, row0=top, col0=left))
-    f2.html(figures.matrix_html(kernel[channel] if kernel.ndim == 3 else kernel, cell=cell,
-                                title="× " + t("conv.m_kernel") + of_channel, hover=hover, digits=3))
-    f3.html(figures.matrix_html(step.products[channel], cell=cell, title="= " + t("conv.m_products") + of_channel,
-                                hover=hover))
+    hover = t("numbers.hover") if not asking else t("conv.hover_window")   # image rows, or the window's own
+    at = (top, left) if not asking else (0, 0)
+    matrices = [
+        figures.matrix_html(step.field[channel], scale="gray", vmin=lo, vmax=hi, cell=cell, hover=hover,
+                            title=t("conv.m_field") + of_channel, row0=at[0], col0=at[1]),
+        figures.matrix_html(kernel[channel] if kernel.ndim == 3 else kernel, cell=cell,
+                            title="× " + t("conv.m_kernel") + of_channel, hover=hover, digits=3),
+        figures.matrix_html(step.products[channel], cell=cell, title="= " + t("conv.m_products") + of_channel,
+                            hover=hover)]
+    # one row that wraps: three 7 x 7 matrices of 20 px digits don't always fit side by side
+    st.html('<div class="cnnviz-step-matrices" style="display:flex;flex-wrap:wrap;gap:0 28px;'
+            'align-items:flex-start">' + "".join(f"<div>{m}</div>" for m in matrices) + "</div>")
     rows = []
     if c_in == 3:   # the three channels' sums on one line: the card stays on the projector's screen
         r, g, b = (figures.fmt(v) for v in step.channel_sums)
@@ -141,16 +160,18 @@ def stepper():
     rows += [(t("conv.card_sum", n=step.products.size), figures.fmt(step.total - step.bias)),
              (t("conv.card_bias"), figures.fmt(step.bias)), (t("conv.card_total"), figures.fmt(step.total)),
              (t("conv.card_relu"), figures.fmt(step.relu))]
-    f4.html(figures.steps_card(rows, title=t("conv.card_title", row=row, col=col)))
+    v4.html(figures.steps_card(rows, title=t("conv.card_title", row=row, col=col) if not asking
+                               else t("conv.card_title_hidden")))
     st.markdown(_sum_text(step, c_in))
 
 
 def _sum_text(step, c_in):
     terms = [(f, k) for f, k in zip(step.field.ravel(), np.tile(kernel.ravel(), 1 if kernel.ndim == 3 else c_in))
              if f * k != 0]
-    shown = " + ".join(f"({figures.fmt(f)}×{figures.fmt(k)})" for f, k in terms[:8])
-    if len(terms) > 8:
-        shown += " + " + t("conv.more_terms", n=len(terms) - 8)
+    first = 4 if presenting else 8      # larger type: fewer terms, so the line stays on the screen
+    shown = " + ".join(f"({figures.fmt(f)}×{figures.fmt(k)})" for f, k in terms[:first])
+    if len(terms) > first:
+        shown += " + " + t("conv.more_terms", n=len(terms) - first)
     return t("conv.sum_line", terms=shown or "0", n=step.products.size, zero=step.products.size - len(terms),
              total=figures.fmt(step.total - step.bias))
 

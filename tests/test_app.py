@@ -76,6 +76,8 @@ def test_good_upload_is_used(path, key):
     assert not at.error
     if key == "numbers":
         assert at.metric[0].value == "30 × 40 × 3"
+    if key == "conv":        # its step view shows where the kernel is once the question is answered or skipped
+        at.session_state["conv.predict.skip"] = True
     # another upload, other pictures on screen (streamlit names a picture by a hash of its bytes)
     shown = []
     for name, box in (("across.png", (4, 12, 36, 18)), ("down.png", (17, 2, 23, 28))):   # a bar, then another
@@ -98,7 +100,7 @@ def test_numbers_lesson_shows_the_shape_and_count():
 def card_rows(at) -> dict[str, str]:
     """The step card (per channel in colour, sum, + bias, output, ReLU) as {label: value}."""
     body = next(h.proto.body for h in at.get("html") if "cnnviz-card" in h.proto.body)
-    pairs = re.findall(r'<span style="font-size:15px">(.*?)</span><span[^>]*>(.*?)</span>', body)
+    pairs = re.findall(r'<span class="cnnviz-card-label"[^>]*>(.*?)</span><span[^>]*>(.*?)</span>', body)
     return {html.unescape(k): html.unescape(v) for k, v in pairs}
 
 
@@ -128,12 +130,60 @@ def test_convolution_colour_depth_shows_per_channel_sums():
 
 def test_stepping_changes_the_position():
     at = open_lesson("lessons/convolution.py")
-    before = at.slider(key="conv.t").value
+    before = at.session_state["conv.t"]
+    assert "conv.t" not in [s.key for s in at.slider]      # hidden while the question is open (below)
     at.button(key="conv.next").click().run()
+    assert at.session_state["conv.t"] == before + 1          # stepping works all the same
+    at.button(key="conv.predict.skip_step").click().run()   # "Skip: show where": the slider is back
     assert at.slider(key="conv.t").value == before + 1
     at.button(key="conv.first").click().run()
     assert at.slider(key="conv.t").value == 0
     no_exception(at)
+
+
+def _step_view_text(at) -> str:
+    """What the step view and the map show a learner: pictures' captions, the matrices (their numbers
+    and hover titles), the card, colour bars, metrics, sliders (the self-check's fresh numbers left out)."""
+    parts = [i.caption for e in at.get("image") for i in e.proto.imgs] + [m.value for m in at.metric]
+    parts += [f"{w.label} {w.value}" for w in at.slider]
+    for h in at.get("html"):
+        body = h.proto.body
+        if any(k in body for k in ("cnnviz-step-matrices", "cnnviz-card", "cnnviz-legend")):
+            body = re.sub(r"<(style|script)>.*?</\1>", "", body, flags=re.S)
+            parts += re.findall(r'title="([^"]*)"', body) + re.findall(r'data-(?:lo|hi)="([^"]*)"', body)
+            parts.append(re.sub(r"<[^>]+>", " ", body))
+    return html.unescape("\n".join(parts))
+
+
+def _click(at, row: float, col: float, side: int = 64, shown: int = 420):
+    """A click on pixel (row, col) of the lesson's clickable picture (the component's value)."""
+    comp = at.get("component_instance")[0].proto.id.split("-", 2)[2]
+    k = shown / side
+    at.session_state[comp] = {"x": (col + 0.5) * k, "y": (row + 0.5) * k, "width": shown, "height": shown,
+                              "unix_time": 1}
+    return at.run()
+
+
+@pytest.mark.parametrize("lang, title, where", [("en", "Output of this window", "Orange box: rows 44–50"),
+                                                 ("pt_BR", "Saída desta janela", "Caixa laranja: linhas 44–50")])
+def test_convolution_hides_where_the_kernel_is_until_the_guess(lang, title, where):
+    """Issue 17: the page opens on the mouse's tail (6600), one row from the strongest answer (9000):
+    until the learner clicks where the kernel fires most, nothing on the page says where it is."""
+    at = open_lesson("lessons/convolution.py", lang)
+    no_exception(at)
+    card = card_rows(at)
+    assert list(card.values())[-1] == "6600"                        # the article's opening, kept
+    body = next(h.proto.body for h in at.get("html") if "cnnviz-card" in h.proto.body)
+    assert title in body
+    text = _step_view_text(at)
+    assert not re.search(r"\b(44|56|2602|2[.,]?603)\b", text), "the position"
+    assert not re.search(r"\b9[.,]?000\b", text), "the strongest answer"
+    assert where.split(":")[0] not in text and "conv.t" not in [s.key for s in at.slider]   # no picture of it
+    _click(at, 48, 53)                                               # the tail: the guess is made
+    no_exception(at)
+    text = _step_view_text(at)
+    assert where in text and at.slider(key="conv.t").value == 44 * 58 + 50
+    assert any("cnnviz-legend" in h.proto.body and "data-hi=\"9000.0\"" in h.proto.body for h in at.get("html"))
 
 
 def numbers_tab(at):

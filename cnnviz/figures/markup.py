@@ -13,6 +13,11 @@ from .numbers import fmt
 from .scale import HEAT, Scale, map_scale
 
 
+MIN_FONT = 14        # px: the smallest matrix digit, on any screen
+PRESENT_SMALL = 7    # matrices up to this many rows and columns get 20 px digits in presentation mode
+                     # (``ui.links.PRESENT_CSS``: ``.cnnviz-matrix-small``)
+
+
 def _cell_colours(vals: np.ndarray, scale: str, vmin: float | None, vmax: float | None) -> np.ndarray:
     """(h, w, 3) background colours for a matrix shown with ``scale``."""
     if scale in ("signed", "sequential", "auto"):
@@ -42,30 +47,37 @@ def matrix_html(values: np.ndarray, *, scale: str = "signed", vmin: float | None
     decides). ``cell_class(i, j)`` / ``cell_style(i, j)``: extra class / CSS of a cell
     (e.g. pooling windows, ``pooling_html``).
     """
-    vals = np.asarray(values, dtype=np.float64)
+    vals = np.atleast_2d(np.asarray(values, dtype=np.float64))
     lang = i18n.current()   # once per matrix, not per cell
     colours = _cell_colours(vals, scale, vmin, vmax)
-    font = max(9, min(15, int(cell * 0.40)))
+    font = max(MIN_FONT, min(15, int(cell * 0.40)))    # never below 14 px: read from the back of a room
+    texts = [[fmt(v, digits, lang) for v in row] for row in vals]
+    widest = max((len(x) for row in texts for x in row), default=1)
+    # a cell is as wide as its longest number at the font the page gives it (em: presentation mode's
+    # larger digits widen the cells with them), and at least ``cell`` px
+    size = f"width:max({cell}px,{0.5 * widest + 0.35:.2f}em);height:max({cell}px,1.35em)"
     rows = []
     for i, row in enumerate(vals):
         tds = []
         for j, v in enumerate(row):
             r, g, b = (int(c) for c in colours[i, j])
             ink = "#111" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#fff"
-            text = fmt(v, digits, lang)
+            text = texts[i][j]
             tip = html.escape(hover.format(row=i + row0, col=j + col0, value=text))
             klass = f' class="{cell_class(i, j)}"' if cell_class else ""
             extra = cell_style(i, j) if cell_style else ""
             tds.append(f'<td{klass} title="{tip}" style="background:rgb({r},{g},{b});color:{ink};'
-                       f'width:{cell}px;height:{cell}px;{extra}">{text}</td>')
+                       f'{size};{extra}">{text}</td>')
         rows.append("<tr>" + "".join(tds) + "</tr>")
     caption = f"<caption>{html.escape(title)}</caption>" if title else ""
-    return (f'<table class="cnnviz-matrix" style="border-collapse:collapse;font-size:{font}px;'
-            f'font-variant-numeric:tabular-nums;text-align:center;margin:0 0 .5rem 0">'
+    # up to 7 x 7 (a course kernel and its window): presentation mode writes the digits at 20 px
+    klass = "cnnviz-matrix" + (" cnnviz-matrix-small" if max(vals.shape) <= PRESENT_SMALL else "")
+    return (f'<table class="{klass}" style="border-collapse:collapse;font-size:{font}px;'
+            f'font-variant-numeric:tabular-nums;text-align:center;line-height:1.2;margin:0 0 .5rem 0">'
             f'{caption}{"".join(rows)}</table>'
-            '<style>.cnnviz-matrix td{border:1px solid #fff;padding:0;white-space:nowrap;overflow:hidden}'
+            '<style>.cnnviz-matrix td{border:1px solid #fff;padding:0 2px;white-space:nowrap;overflow:hidden}'
             '.cnnviz-matrix caption{caption-side:top;text-align:left;font-weight:600;padding:0 0 4px 0;'
-            'font-size:14px}</style>')
+            'font-size:14px;white-space:nowrap}</style>')
 
 
 def _tick_digits(span: float) -> int:
@@ -227,9 +239,10 @@ def steps_card(rows: list[tuple[str, str]], *, title: str = "") -> str:
         size = 30 if last else 20
         lines.append(f'<div style="display:flex;justify-content:space-between;align-items:baseline;gap:10px;'
                      f'padding:2px 0;border-top:{"2px solid #bbb" if last else "0"}">'
-                     f'<span style="font-size:15px">{html.escape(label)}</span>'
-                     f'<span style="font-size:{size}px;font-weight:700;font-variant-numeric:tabular-nums">'
-                     f'{html.escape(value)}</span></div>')
-    head = f'<div style="font-weight:600;font-size:14px;margin-bottom:4px">{html.escape(title)}</div>' if title else ""
+                     f'<span class="cnnviz-card-label" style="font-size:15px">{html.escape(label)}</span>'
+                     f'<span class="cnnviz-card-{"answer" if last else "value"}" style="font-size:{size}px;'
+                     f'font-weight:700;font-variant-numeric:tabular-nums">{html.escape(value)}</span></div>')
+    head = (f'<div class="cnnviz-card-title" style="font-weight:600;font-size:14px;margin-bottom:4px">'
+            f'{html.escape(title)}</div>') if title else ""
     return (f'<div class="cnnviz-card" style="border:1px solid #ddd;border-radius:8px;padding:8px 12px;'
             f'background:#fafafa">{head}{"".join(lines)}</div>')

@@ -196,10 +196,30 @@ PRESENT_CSS = """
   h1 { font-size: 3rem !important; }
   h2 { font-size: 2.3rem !important; }
   h3 { font-size: 1.8rem !important; }
-  [data-testid="stMetricValue"] { font-size: 2.6rem !important; }
+  /* headline numbers (shapes, weight counts): as much larger than the text as without presentation
+     mode (2.25 x the body); their markdown paragraph would otherwise take the body size */
+  [data-testid="stMetricValue"], [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p {
+    font-size: 2.25rem !important; line-height: 1.25 !important; }
+  /* a long widget label wraps instead of ending in "..." */
+  [data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"], [data-testid="stWidgetLabel"] p {
+    white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+  [data-testid="stSidebarNavLink"] span { white-space: normal !important; text-overflow: clip !important; }
+  /* a picture's caption: 18 px, not 23 (three pictures side by side under the step controls) */
+  [data-testid="stImage"] [data-testid="stCaptionContainer"], [data-testid="stImageCaption"] {
+    font-size: 0.9rem !important; line-height: 1.3 !important; }
+  /* numbers in the lessons' matrices, legends and cards: up to 7 x 7, 20 px digits (14 px beyond) */
+  .cnnviz-matrix.cnnviz-matrix-small { font-size: 20px !important; }
+  .cnnviz-matrix caption { font-size: 18px !important; }
+  .cnnviz-legend { font-size: 18px !important; }
+  .cnnviz-card .cnnviz-card-label { font-size: 18px !important; }
+  .cnnviz-card .cnnviz-card-value { font-size: 24px !important; }
+  .cnnviz-card .cnnviz-card-answer { font-size: 36px !important; }
+  .cnnviz-card .cnnviz-card-title { font-size: 18px !important; }
   [data-testid="stSelectbox"] input, [data-testid="stNumberInput"] input, [data-testid="stTextInput"] input,
   [data-testid="stCode"] code { font-size: 1.05rem !important; }
   .block-container, [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
+  /* the folded sidebar's header: no white band over the top 75 px of the projector's 800 */
+  [data-testid="stHeader"] { background: transparent !important; }
 </style>
 """
 

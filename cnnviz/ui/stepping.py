@@ -23,7 +23,8 @@ def playing(prefix: str) -> bool:
 
 def step_controls(prefix: str, pos_key: str, n: int, strongest: int, *, ticking: bool,
                   speeds: list[int] | None = None, speed_label=None, on_strongest=None,
-                  strongest_help: str | None = None) -> int:
+                  strongest_help: str | None = None, show_position: bool = True,
+                  compact: bool = False) -> int:
     """First / back / forward / last / strongest buttons, Play and a position slider -> the position.
 
     Call it inside a fragment whose timer runs when ``ticking`` (see ``playing``): each timer
@@ -33,6 +34,9 @@ def step_controls(prefix: str, pos_key: str, n: int, strongest: int, *, ticking:
     ``{prefix}.first``, ``.prev``, ``.next``, ``.last``, ``.goto_max``, ``.play``, ``.speed``,
     ``.position``. ``on_strongest()`` runs too when the strongest button is pressed (e.g. it
     answers a question the lesson asks below: the guess is skipped), ``strongest_help`` says so.
+    ``show_position=False``: no slider (its number would say where the kernel is while a lesson
+    hides it); the position is kept all the same. ``compact``: the speed and the slider without
+    their labels above them (presentation mode: two lines of large type less on a projector).
     """
     # the position is always in the link (?conv.t=168): a lesson may start elsewhere than 0
     url_seed(pos_key, pos_key, int, lambda v: 0 <= v < n)
@@ -68,10 +72,14 @@ def step_controls(prefix: str, pos_key: str, n: int, strongest: int, *, ticking:
     if speeds:
         if st.session_state.get(speed_key) not in speeds:  # the map changed size under us
             st.session_state[speed_key] = speeds[0]
-        b[6].select_slider(t(f"{prefix}.speed"), speeds, key=speed_key, format_func=speed_label)
+        b[6].select_slider(t(f"{prefix}.speed"), speeds, key=speed_key, format_func=speed_label,
+                           label_visibility="collapsed" if compact else "visible")
     if st.session_state[play_key] != ticking or st.session_state.pop(f"{prefix}.max.rerun", False):
         st.rerun()  # the whole page, so the fragment is defined again with its timer on or off
-    if n > 1:
-        st.slider(t(f"{prefix}.position"), 0, n - 1, key=pos_key)
+    if n > 1 and show_position:
+        st.slider(t(f"{prefix}.position"), 0, n - 1, key=pos_key,
+                  label_visibility="collapsed" if compact else "visible")
+    else:       # kept as the learner's own value: a slider not drawn would take its state with it
+        st.session_state[pos_key] = st.session_state[pos_key]
     url_keep(pos_key, st.session_state[pos_key], None)
     return st.session_state[pos_key]
