@@ -11,7 +11,8 @@ ui.language_picker()
 t = ui.t
 
 # The sidebar: cnnviz.course's lessons in their groups (DESIGN.md's order). A page's URL is the
-# same in both languages so a teacher's link works for everyone.
+# same in both languages so a teacher's link works for everyone. Their paths are absolute (cnnviz.course),
+# so they resolve from the hosted demo's entrypoint too (hosted/streamlit_app.py).
 nav = st.navigation({
     t(f"nav.{group}"): [st.Page(x.path, title=t(x.title_key), icon=x.icon, url_path=None if x is course.HOME else x.url,
                                 default=x is course.HOME) for x in pages]

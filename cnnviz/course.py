@@ -28,7 +28,9 @@ class Lesson:
 
     # the page's URL path is the same in both languages (a teacher's link works for everyone)
     url = property(lambda self: self.name.replace("_", "-"))
-    path = property(lambda self: f"lessons/{self.name}.py")
+    # the page's script, absolute: st.Page, st.page_link and st.switch_page read a relative path from the
+    # entrypoint's folder, which is hosted/ for the hosted demo (hosted/streamlit_app.py, docs/DEPLOY.md)
+    path = property(lambda self: str(REPO / "lessons" / f"{self.name}.py"))
     catalog_file = property(lambda self: f"{self.name}.toml")
     title_key = property(lambda self: f"nav.page.{self.catalog}")      # the sidebar's and the card's name
     goal_key = property(lambda self: f"course.{self.name}.goal")       # what you will be able to do

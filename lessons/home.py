@@ -34,6 +34,6 @@ PRESET_LINKS = [
 with st.expander(t("home.teachers_title")):
     st.markdown(t("home.teachers"))
     st.markdown(t("links.presets_intro"))
-    for page, label, params in PRESET_LINKS:
-        st.page_link(page, label=t(label), icon=":material/link:", query_params={**params, "lang": ui.lang()})
+    for page, label, params in PRESET_LINKS:   # paths from the repository's root, whatever the entrypoint's folder
+        st.page_link(str(course.REPO / page), label=t(label), icon=":material/link:", query_params={**params, "lang": ui.lang()})
 st.caption(t("home.footer"))

@@ -16,7 +16,7 @@ def entry(tmp_path_factory) -> tuple[str, bool]:
     """The real app once it lists the lesson (cnnviz.course); until then a one-page app around it."""
     from cnnviz import course
 
-    if any(lesson.path == PAGE for lesson in course.LESSONS):
+    if any(lesson.path == str(ROOT / PAGE) for lesson in course.LESSONS):
         return str(ROOT / "app.py"), True
     app = tmp_path_factory.mktemp("conv1d_app") / "app.py"
     app.write_text(
