@@ -18,9 +18,10 @@ browsers are re-hashed to a living one and start a new session; the supervisor r
 All workers share one line of heavy work (``CNNVIZ_JOBS_DIR``, a folder of this run; see
 ``cnnviz.jobs``): two workers on a 2-core laptop run one training at a time, not one each.
 
-All workers share one file of learners' progress (``CNNVIZ_PROGRESS_DB``, ``progress.db`` in the run
-folder unless given; see ``cnnviz.progress_store``): a browser re-hashed to another worker, or back
-after a restart, finds its progress. ``--progress-db PATH`` keeps it across runs of ``serve``.
+All workers share one file of learners' progress (``--progress-db PATH``, else ``CNNVIZ_PROGRESS_DB``,
+else the app's own ``var/progress.db``, as under ``streamlit run``; see ``cnnviz.progress_store``): a
+browser re-hashed to another worker, back after a worker restart, or in next week's class after
+``serve`` itself restarted, finds its progress.
 
 Each worker is warmed before the proxy sends it anybody (``warm``): one session opens the lessons
 of the class's path and then the others, so the imports, the bundled models, their layer outputs
@@ -60,6 +61,15 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def _writable_dir(folder: Path) -> bool:
+    """Whether ``folder`` exists or can be made, and files can be written in it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK)
 
 
 def _check_upstream(addr: str) -> str:
@@ -256,7 +266,7 @@ class Cluster:
     warm: bool = True                 # open the lessons once on each worker before the proxy starts
     warm_budget: float = WARM_BUDGET
     streamlit_args: list[str] = field(default_factory=list)
-    progress_db: Path | None = None   # learners' progress: this file, else CNNVIZ_PROGRESS_DB, else the run folder's
+    progress_db: Path | None = None   # learners' progress: this file, else CNNVIZ_PROGRESS_DB, else the app's default
     run_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cnnviz-serve-")))
     _workers: list[Worker] = field(default_factory=list)
     _proxy: subprocess.Popen | None = None
@@ -265,9 +275,14 @@ class Cluster:
 
     @property
     def progress_path(self) -> Path:
-        """The file of learners' progress every worker uses."""
-        given = self.progress_db or os.environ.get("CNNVIZ_PROGRESS_DB", "").strip()
-        return Path(given).expanduser().resolve() if given else self.run_dir / "progress.db"
+        """The file of learners' progress every worker uses (the same after a restart of ``serve``)."""
+        from . import progress_store
+
+        given = self.progress_db or os.environ.get(progress_store.ENV, "").strip()
+        if given:
+            return Path(given).expanduser().resolve()
+        return progress_store.DEFAULT_PATH if _writable_dir(progress_store.DEFAULT_PATH.parent) \
+            else progress_store.fallback_path()
 
     @property
     def url(self) -> str:
@@ -391,8 +406,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-warm", action="store_true",
                     help="do not open the lessons once on each worker before the proxy starts")
     ap.add_argument("--progress-db", type=Path, metavar="PATH",
-                    help="SQLite file of learners' progress, kept across runs (default: CNNVIZ_PROGRESS_DB, "
-                         "else progress.db in this run's folder: the next run starts without it)")
+                    help="SQLite file of learners' progress (default: CNNVIZ_PROGRESS_DB, else var/progress.db "
+                         "beside the app, as under streamlit run: kept from one run to the next)")
     ap.add_argument("--debug-header", action="store_true",
                     help="add X-Cnnviz-Upstream (the worker's address) to every response")
     args = ap.parse_args(argv)

@@ -273,19 +273,21 @@ class _Started:
         _Started.env = kw["env"]
 
 
-@pytest.mark.parametrize("given", ["run folder", "environment", "option"])
+@pytest.mark.parametrize("given", ["default", "environment", "option"])
 def test_serve_gives_every_worker_one_progress_file(given, tmp_path, monkeypatch):
     monkeypatch.setattr(serve.subprocess, "Popen", _Started)
     monkeypatch.delenv(ps.ENV, raising=False)
     if given == "environment":
         monkeypatch.setenv(ps.ENV, str(tmp_path / "env.db"))
+    if given == "default":         # as under streamlit run: the next run of serve finds the same file
+        monkeypatch.setattr(ps, "DEFAULT_PATH", tmp_path / "app" / "var" / "progress.db")
     cluster = serve.Cluster(run_dir=tmp_path / "run", progress_db=tmp_path / "opt.db" if given == "option" else None)
     (tmp_path / "run").mkdir()
     seen = set()
     for port in (1, 2):
         cluster._start_worker(serve.Worker(port))
         seen.add(_Started.env[ps.ENV])
-    want = {"run folder": tmp_path / "run" / "progress.db", "environment": tmp_path / "env.db",
+    want = {"default": tmp_path / "app" / "var" / "progress.db", "environment": tmp_path / "env.db",
             "option": tmp_path / "opt.db"}[given]
     assert seen == {str(want)}
 
