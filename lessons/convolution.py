@@ -88,9 +88,9 @@ padded = ImageOps.expand(figures.stretched(shown, hi), border=int(padding), fill
 presenting = ui.presenting()
 # px: three pictures and the card side by side under the controls, the three matrices under them;
 # the whole step view fits a 1280 x 800 projector, with or without presentation mode
-PANEL = 170 if presenting else 160
+PANEL = 170 if presenting else 150
 CARD = 300 if presenting else 250
-MAP_COLUMN = PANEL + 40                    # its caption and colour bar need a little more width
+MAP_COLUMN = 270 if presenting else 220    # "Mapa até aqui: 2.603/3.364 · zoom" on one line, over its colour bar
 
 
 @st.fragment(run_every=ui.PLAY_TICK if ticking else None)
@@ -129,9 +129,11 @@ def stepper():
                            c0=window[1] - pad, c1=window[1] + window[3] - 1 - pad), where=v2)
         mwin = figures.neighbourhood((h_out, w_out), (row, col, 1, 1), side=21 if max(h_out, w_out) > 48 else 10**6)
         ui.image(figures.zoomed(figures.filling_in(full_map, row, col), mwin, (row, col, 1, 1), target=2 * PANEL),
-                 width=PANEL, caption=t("conv.map_so_far", done=ui.num(idx + 1), total=ui.num(n_pos))
-                 + ("" if mwin[2:] == (h_out, w_out) else " · " + t("conv.map_zoomed")), where=v3)
-        v3.html(figures.legend_html(full_scale, fmt=ui.number_format(), width=MAP_COLUMN))   # the map's numbers
+                 width=PANEL, where=v3)
+        # its caption over its colour bar (the map's numbers), as wide as the column, not the picture
+        v3.html(figures.legend_html(full_scale, fmt=ui.number_format(), width=MAP_COLUMN,
+                                    caption=t("conv.map_so_far", done=ui.num(idx + 1), total=ui.num(n_pos))
+                                    + ("" if mwin[2:] == (h_out, w_out) else " · " + t("conv.map_zoomed"))))
 
     # 2. the arithmetic: window x kernel = products -> sum, + bias, ReLU
     channel, of_channel = 0, ""

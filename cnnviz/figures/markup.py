@@ -92,7 +92,7 @@ def _tick_digits(span: float) -> int:
 
 
 def legend_html(scale, *, fmt=None, label: str = "", width: int = 260, digits: int | None = None,
-                gray: bool | str = False) -> str:
+                gray: bool | str = False, caption: str = "") -> str:
     """A colour bar with numbers under it, for the map drawn with ``scale``.
 
     ``scale``: a ``Scale`` (from ``map_scale``), or the map's values. The bar runs from
@@ -102,7 +102,8 @@ def legend_html(scale, *, fmt=None, label: str = "", width: int = 260, digits: i
     ``label`` says what the numbers are. Text is 15 px: readable on a projector. ``gray``: a
     picture's own grey (black at ``lo``, white at ``hi``) instead of the map colours;
     "R"/"G"/"B": that channel's own light (black to pure red, green or blue), as ``matrix_html``;
-    "heat": the colours ``overlay`` lays an explanation map over a picture with.
+    "heat": the colours ``overlay`` lays an explanation map over a picture with. ``caption``: a
+    line in normal type above the bar (what the map above it is), instead of a picture's caption.
     """
     sc = scale if isinstance(scale, Scale) else map_scale(scale)
     fmt = fmt or (lambda value, d=0: i18n.number(value, i18n.current(), d))
@@ -134,6 +135,8 @@ def legend_html(scale, *, fmt=None, label: str = "", width: int = 260, digits: i
                      f'<span style="position:absolute;left:{f * 100:.2f}%;top:-6px;height:5px;'
                      f'border-left:1px solid #333"></span>')
     title = (f'<div style="font-weight:600;margin:0 0 3px 0">{html.escape(label)}</div>' if label else "")
+    if caption:
+        title = f'<div class="cnnviz-legend-caption" style="margin:0 0 4px 0">{html.escape(caption)}</div>' + title
     kind = (gray if isinstance(gray, str) else "gray") if gray else ("diverging" if sc.diverging else "sequential")
     return (f'<div class="cnnviz-legend" data-kind="{kind}" data-lo="{sc.lo!r}" data-hi="{sc.hi!r}" '
             f'style="font-size:15px;line-height:1.25;width:{width}px;max-width:100%;margin:2px 0 10px 0;'

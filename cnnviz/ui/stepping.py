@@ -34,8 +34,8 @@ def step_controls(prefix: str, pos_key: str, n: int, strongest: int, *, ticking:
     ``{prefix}.first``, ``.prev``, ``.next``, ``.last``, ``.goto_max``, ``.play``, ``.speed``,
     ``.position``. ``on_strongest()`` runs too when the strongest button is pressed (e.g. it
     answers a question the lesson asks below: the guess is skipped), ``strongest_help`` says so.
-    ``show_position=False``: no slider (its number would say where the kernel is while a lesson
-    hides it); the position is kept all the same. ``compact``: the speed and the slider without
+    ``show_position=False``: the slider is not shown (its number would say where the kernel is
+    while a lesson hides it); it stays a widget, so the position and a link's value are kept. ``compact``: the speed and the slider without
     their labels above them (presentation mode: two lines of large type less on a projector).
     """
     # the position is always in the link (?conv.t=168): a lesson may start elsewhere than 0
@@ -76,10 +76,12 @@ def step_controls(prefix: str, pos_key: str, n: int, strongest: int, *, ticking:
                            label_visibility="collapsed" if compact else "visible")
     if st.session_state[play_key] != ticking or st.session_state.pop(f"{prefix}.max.rerun", False):
         st.rerun()  # the whole page, so the fragment is defined again with its timer on or off
-    if n > 1 and show_position:
-        st.slider(t(f"{prefix}.position"), 0, n - 1, key=pos_key,
-                  label_visibility="collapsed" if compact else "visible")
-    else:       # kept as the learner's own value: a slider not drawn would take its state with it
-        st.session_state[pos_key] = st.session_state[pos_key]
+    if n > 1:
+        where = st
+        if not show_position:   # still a widget (a link's ?conv.t= keeps working), but not on the screen
+            where = st.container(key=f"{pos_key}.hidden")
+            where.html(f"<style>.st-key-{pos_key.replace('.', '-')}-hidden{{display:none !important}}</style>")
+        where.slider(t(f"{prefix}.position"), 0, n - 1, key=pos_key,
+                     label_visibility="collapsed" if compact else "visible")
     url_keep(pos_key, st.session_state[pos_key], None)
     return st.session_state[pos_key]
