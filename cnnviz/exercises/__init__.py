@@ -27,8 +27,15 @@ a wrong answer. ``q.figure`` holds what to draw with the prompt:
   ``activations`` (reveal after checking), and ``kernel`` when the channel is a known filter
 - train.overfit: ``runs`` = two dicts of ``train``/``val`` accuracy (%) per epoch;
   train.best_epoch: ``train``, ``val``
-- explain.pointing: ``heatmap`` and four ``points`` (x, y) labelled A–D;
-  explain.faithful: ``fractions``, two ``curves``; explain.sanity: ``correlations``
+- explain.pointing: ``heatmap`` and four ``points`` (x, y) labelled A–D (the right one on the map's
+  brightest 3 %, the others dark and well away); explain.faithful: ``fractions``, two ``curves``;
+  explain.sanity: ``correlations``
+
+Every question can be answered from what it shows and says (``tests/test_exercise_solvers.py``
+solves each kind from the rendered prompt, the drawn figure and the options alone): a prompt states
+whatever its answer depends on (padding, biases, stride, dilation, pooling), and a question that asks
+for the best of several never shows two of them equal as the learner reads them (``core.unique_best``:
+made-up values are drawn again; a lesson's tied values give way to a made-up question).
 
 The package: ``core`` (the data model, rendering, ``check`` and the registry of kinds),
 ``parsing`` (reading answers), ``reveal`` (``click_score``, ``pointing_score``), and the
