@@ -121,8 +121,8 @@ def through_module(field: Field, module: nn.Module) -> Field:
     """The field after ``module`` (a leaf layer or a block such as ResNet's BasicBlock).
 
     ``field.rows`` / ``.cols`` known (``fields`` with an input size): sizes of maps are followed, so an
-    adaptive pooling is computed as the pooling it is at that size. Unknown: as before sizes
-    were known, a fully connected or adaptive layer is assumed to see the whole image.
+    adaptive pooling is computed as the pooling it is at that size. Unknown: a fully connected or
+    adaptive layer is assumed to see the whole image (the arithmetic alone can't tell).
     """
     exact = field.rows is not None
     if isinstance(module, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
