@@ -228,3 +228,48 @@ def test_one_as_the_last_factor_of_a_product_stays_plural():
     """"28 × 1 pixels" is 28 pixels: only a bare count of one is singular."""
     assert i18n._singular("{h} × {w} pixels", "en", {"h": 28, "w": 1}) == "{h} × {w} pixels"
     assert i18n._singular("{w} pixels", "en", {"w": 1}) == "{w} pixel"
+
+
+def _glossary_rows():
+    """The rows of docs/GLOSSARY.md's table: (idea, {lang: [words never to use]})."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "GLOSSARY.md").read_text(encoding="utf-8")
+    rows = []
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 5 or cells[0] in ("idea", "---") or set(cells[0]) <= {"-"}:
+            continue
+        never = {"pt_BR": [w.strip() for w in cells[3].split(",") if w.strip()],
+                 "en": [w.strip() for w in cells[4].split(",") if w.strip()]}
+        rows.append((cells[0], never))
+    return rows
+
+
+def test_glossary_has_rows():
+    rows = _glossary_rows()
+    assert len(rows) >= 10 and any(never["pt_BR"] for _, never in rows)
+
+
+@pytest.mark.parametrize("lang", list(i18n.LANGUAGES))
+def test_catalogs_use_the_glossary_terms(lang):
+    import re
+
+    found = []
+    for idea, never in _glossary_rows():
+        for word in never[lang]:
+            pattern = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)
+            for key, msg in i18n.catalog(lang).items():
+                plain = re.sub(r"`[^`]*`|\{[^{}]*\}", " ", msg)        # code and placeholders are not text
+                if pattern.search(plain):
+                    found.append((idea, word, key))
+    assert not found, found
+
+
+def test_portuguese_asks_de_quantos_with_precisar():
+    """"precisar" takes "de": "De quantos pesos essa camada precisa?", never "Quantos pesos ... precisa"."""
+    import re
+
+    bad = [k for k, msg in i18n.catalog("pt_BR").items()
+           if re.search(r"(?<![Dd]e )\bQuantos\b[^?.]*\bprecisa", msg)]
+    assert not bad, bad
