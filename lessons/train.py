@@ -217,12 +217,12 @@ number = ui.number_format()
 
 def lr_text(v: float) -> str:
     """0.0003 / 0,0003: as many decimals as the rate needs, in the learner's format."""
-    return number(v, max(0, -math.floor(math.log10(v))))
+    return number(v, 6, trim=True)
 
 
 def points(v: float) -> str:
     """50 / 33,3: whole numbers without decimals, others with one."""
-    return number(v, 0 if float(v).is_integer() else 1)
+    return number(v, 1, trim=True)
 
 
 lr = h3.select_slider(t("train.lr"), [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], value=1e-3, key="train.lr", bind="query-params",

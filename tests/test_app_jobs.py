@@ -158,4 +158,4 @@ def test_inside_first_top_images_take_their_turn_then_everybody_gets_them_at_onc
     assert q.waiting() == [] and q.running() == [again]      # it never stood in line
     again.release()
     assert not [c.value for c in other.caption if "in line" in c.value]
-    assert [c.value for c in other.caption if c.value.startswith("The 8 test images (out of the first 1,000)")]
+    assert [c.value for c in other.caption if c.value.startswith("The 8 test images (out of the first 1000)")]

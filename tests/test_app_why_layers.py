@@ -1,5 +1,6 @@
 """AppTest for "Why convolution?" and "The other layers": defaults, bad input, the course's numbers."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -78,9 +79,15 @@ def test_charts_write_numbers_the_learners_way(lang, separators):
     at = open_page("lessons/why_convolution.py", lang)
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert charts
-    for spec in charts:   # 4.294.967.296 in Portuguese, 4,294,967,296 in English
+    big = "4.294.967.296" if lang == "pt_BR" else "4,294,967,296"
+    texts = []
+    for spec in charts:   # every bar's label written by i18n.number: 4.294.967.296 in Portuguese
         assert spec["layout"]["separators"] == separators
-        assert all("%{text:,}" == trace.get("texttemplate") for trace in spec["data"])
+        for trace in spec["data"]:
+            assert trace.get("texttemplate") == "%{text}"
+            texts += trace["text"]
+    assert big in texts
+    assert all(re.fullmatch(r"\d{1,4}|\d{1,3}([.,]\d{3})+", x) for x in texts), texts   # grouped from 5 digits
 
 
 def _matrix_rows(body: str, lang: str) -> list[list[float]]:

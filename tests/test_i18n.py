@@ -64,6 +64,27 @@ def test_numbers_follow_the_language():
     assert i18n.number(0.5, "pt_BR", 1) == "0,5"
 
 
+@pytest.mark.parametrize("value, digits, en, pt", [
+    (6600, None, "6600", "6600"), (9000, 0, "9000", "9000"), (9999, None, "9999", "9999"),
+    (10000, None, "10,000", "10.000"), (-12288, None, "-12,288", "-12.288"), (1377.8, 1, "1377.8", "1377,8"),
+    (1234.5, 1, "1234.5", "1234,5"), (123456.789, None, "123,456.789", "123.456,789"), (0.5, 2, "0.50", "0,50"),
+    (-0.0001, 2, "0.00", "0,00"), (-0.0001, None, "0", "0")])
+def test_one_number_style(value, digits, en, pt):
+    """Every number a learner reads is written by i18n.number: digits grouped from five digits
+    on (6600 and 9000 as the course writes them, 12,288), the language's decimal mark, no -0."""
+    from cnnviz.exercises import fmt as exercise_fmt
+    from cnnviz.figures import fmt as figure_fmt
+
+    assert (i18n.number(value, "en", digits), i18n.number(value, "pt_BR", digits)) == (en, pt)
+    if digits is None:
+        assert (exercise_fmt(value, "en"), exercise_fmt(value, "pt_BR")) == (en, pt)
+    # a catalog's "{n:,}" follows the same rule
+    if float(value).is_integer():
+        assert i18n.t("course.progress", "pt_BR", opened=1, total=10, right=int(value)).endswith(pt)
+        assert i18n.t("course.progress", "en", opened=1, total=10, right=int(value)).endswith(en)
+    assert figure_fmt(value, 3, "pt_BR") == i18n.number(value, "pt_BR", 3, trim=True)
+
+
 def test_numbers_in_messages_follow_the_language():
     from cnnviz.i18n import number, t
 
@@ -71,7 +92,7 @@ def test_numbers_in_messages_follow_the_language():
     assert "25.3 MB" in t("images.error.too_big_file", "en", mb=25.3, max_mb=20.0)
     assert "12.000 milhões" in t("images.error.bomb", "pt_BR", mp=12000.4, max_mp=40.0)
     assert "12,000 million" in t("images.error.bomb", "en", mp=12000.4, max_mp=40.0)
-    assert number(1234.5, "pt_BR", 1) == "1.234,5" and number(1234.5, "en", 1) == "1,234.5"
+    assert number(12345.5, "pt_BR", 1) == "12.345,5" and number(12345.5, "en", 1) == "12,345.5"
     # already formatted text and plain integers pass through untouched
     assert t("train.split", "pt_BR", train="1.234", val=5, test="2.000", classes=10).startswith("**1.234**")
 
@@ -87,7 +108,7 @@ def test_library_numbers_follow_the_current_language():
         assert fmt(1377.8, 1) == "1377,8"
         assert fmt(-0.25) == "-0,25"
         assert fmt(6600) == "6600" and fmt(-2) == "-2"
-        assert fmt(123456.7) == "1,23e+05"
+        assert fmt(123456.7) == "123.456,7"
         assert i18n.number(0, i18n.current(), 2) == "0,00"
         assert i18n.number(1, i18n.current(), 4) == "1,0000"
         assert i18n.number(4294967296, i18n.current()) == "4.294.967.296"

@@ -71,22 +71,13 @@ class Verdict:
 
 # ---------------------------------------------------------------- writing numbers, rendering, checking
 def fmt(value, lang: str = i18n.DEFAULT, digits: int | None = None) -> str:
-    """A number the learner's way: 4,294,967,296 / 4.294.967.296; 0.66 / 0,66.
+    """A number the learner's way (``i18n.number``): 4,294,967,296 / 4.294.967.296; 0.66 / 0,66.
 
     ``digits=None``: integers whole, other values with up to 3 decimals (no trailing zeros).
     """
     if isinstance(value, (bool, np.bool_)):
         return str(value)
-    v = float(value)
-    if not math.isfinite(v):
-        return str(v)
-    if digits is None:
-        if v == int(v) and abs(v) < 1e15:
-            return i18n.number(int(v), lang, 0)
-        text = f"{v:,.3f}".rstrip("0").rstrip(".")
-        return i18n.localize("0" if text in ("-0", "") else text, lang)
-    v = round(v, digits) + 0.0               # no "-0.00"
-    return i18n.number(v, lang, digits)
+    return i18n.number(value, lang, digits)
 
 
 @dataclass(frozen=True)

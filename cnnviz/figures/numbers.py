@@ -8,21 +8,10 @@ from .. import i18n
 
 
 def fmt(value: float, digits: int = 2, lang: str | None = None) -> str:
-    """Short, exact-looking numbers: 30, -2, 0.11, 6600, 1.2e+04 only when huge.
-
-    Written in the learner's format (``i18n.current()``, or ``lang``): 0,11 and
-    1,2e+04 in Portuguese. No thousands separator: these fill small matrix cells.
-    """
-    v = float(value)
-    if not np.isfinite(v):
-        return str(v)
-    if v == int(v) and abs(v) < 1e7:
-        return str(int(v))
-    if abs(v) >= 1e5:
-        text = f"{v:.3g}"
-    else:
-        text = f"{v:.{digits}f}".rstrip("0").rstrip(".")
-    return i18n.localize(text, lang)
+    """Short, exact-looking numbers for matrix cells and cards: 30, -2, 0.11, 6600, 12,288
+    (``i18n.number``: up to ``digits`` decimals, no trailing zeros; the learner's format)."""
+    return i18n.number(value, lang, digits if float(value) != int(float(value)) else 0, trim=True) \
+        if np.isfinite(float(value)) else str(float(value))
 
 
 def fmt_tex(value: float, digits: int = 2, *, fixed: bool = True, lang: str | None = None) -> str:

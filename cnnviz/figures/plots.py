@@ -20,12 +20,12 @@ def separators(lang: str) -> str:
 def localize(fig, lang: str):
     """``fig`` with numbers the learner's way: the language's separators, and axis ticks written
     out (12.000, not plotly's "12k"; "10B" and "100M" mean nothing in Portuguese), powers of ten
-    (10⁹) on log axes. Called on a figure before it is shared, or by ``ui.plot`` on a fresh one."""
+    (10⁹) on log axes. Plotly groups digits from five on, as ``i18n.number`` does. Called on a
+    figure before it is shared, or by ``ui.plot`` on a fresh one."""
     fig.update_layout(separators=separators(lang))
     for axis in (*fig.select_xaxes(), *fig.select_yaxes()):
         if axis.exponentformat is None:
-            axis.exponentformat = "power" if axis.type == "log" else "none"
-            axis.separatethousands = True
+            axis.exponentformat = "power" if axis.type == "log" else "none"   # grouped from 5 digits, as i18n.number
     return fig
 
 
@@ -130,8 +130,8 @@ def log_bars(groups: dict[str, list[tuple[str, int]]], *, ytitle: str):
     fig = go.Figure()
     for name, rows in groups.items():
         fig.add_bar(x=[f"{name}: {layer}" if len(groups) > 1 else layer for layer, _ in rows],
-                    y=[max(n, 1) for _, n in rows], name=name, text=[n for _, n in rows],
-                    texttemplate="%{text:,}", textposition="outside", cliponaxis=False)
+                    y=[max(n, 1) for _, n in rows], name=name, text=[i18n.number(n) for _, n in rows],
+                    texttemplate="%{text}", textposition="outside", cliponaxis=False)
     fig.update_layout(height=340, margin={"l": 4, "r": 4, "t": 30, "b": 4}, yaxis={"type": "log", "title": ytitle},
                       legend={"orientation": "h", "y": 1.1}, uniformtext={"minsize": 9, "mode": "hide"})
     return localize(fig, i18n.current())

@@ -12,6 +12,7 @@ script run under way) so that number formatting deep in the library
 
 from __future__ import annotations
 
+import math
 import re
 import string
 import tomllib
@@ -98,9 +99,9 @@ def t(key: str, lang: str = DEFAULT, /, **kw) -> str:
         message = catalog(DEFAULT).get(key, key)
     if kw:
         message = _singular(message, lang if lang in LANGUAGES else DEFAULT, kw)
-    if lang == "pt_BR":   # "{mb:.1f} MB" -> 2,5 MB; "{n:,}" -> 12.288
-        kw = {k: _Localized(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
-              for k, v in kw.items()}
+    # numbers write themselves the learner's way: "{mb:.1f} MB" -> 2,5 MB; "{n:,}" -> 12.288, but 6600
+    kw = {k: _Localized(v, lang) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+          for k, v in kw.items()}
     try:
         return message.format(**kw)  # always: "{{" in a catalog is a literal brace
     except (KeyError, IndexError, ValueError):
@@ -109,25 +110,57 @@ def t(key: str, lang: str = DEFAULT, /, **kw) -> str:
 
 _SWAP = str.maketrans({",": ".", ".": ","})
 
+# Digits are grouped in threes from five digits on: 6600, 9000, 12,288 (12.288), as ISO 80000-1 and
+# Brazil's ABNT write them, and as the course writes its 6600. One rule for every number a learner
+# reads: text, matrices, cards, charts (plotly's own rule is the same: ``figures.plots.localize``).
+GROUP_FROM = 10_000
+
+
+def _grouped(text: str, value: float) -> str:
+    """``text`` (written with "," thousands separators) without them below ``GROUP_FROM``."""
+    return text.replace(",", "") if abs(value) < GROUP_FROM else text
+
 
 class _Localized:
-    """A number that formats itself the Brazilian way: decimal comma, thousands dot."""
+    """A number in a catalog message that formats itself the learner's way (``number``'s rules:
+    the decimal mark of the language, digits grouped from five digits on)."""
 
-    __slots__ = ("value",)
+    __slots__ = ("value", "lang")
 
-    def __init__(self, value):
+    def __init__(self, value, lang: str = DEFAULT):
         self.value = value
+        self.lang = lang
 
     def __format__(self, spec: str) -> str:
-        return format(self.value, spec).translate(_SWAP)
+        text = format(self.value, spec)
+        if "," in spec:
+            text = _grouped(text, self.value)
+        return text.translate(_SWAP) if self.lang == "pt_BR" else text
 
     def __str__(self) -> str:
         return format(self)
 
 
-def number(value: float, lang: str = DEFAULT, digits: int = 0) -> str:
-    """12,288 in English, 12.288 in Portuguese (and 0.5 / 0,5 for decimals)."""
-    text = f"{value:,.{digits}f}"
+def number(value: float, lang: str | None = None, digits: int | None = None, *, trim: bool = False) -> str:
+    """The one way a number is written for a learner (every other formatter calls this one).
+
+    ``lang``: "pt_BR" writes a decimal comma and groups with dots (12.288,5), English 12,288.5;
+    None: the learner's language now (``current()``). Digits are grouped from five digits on
+    (6600, 12,288). ``digits=None``: whole numbers whole, others with up to 3 decimals, no
+    trailing zeros; ``digits=k``: exactly k decimals, or up to k with ``trim`` (0.5, not 0.50).
+    """
+    lang = lang or current()
+    v = float(value)
+    if not math.isfinite(v):
+        return str(v)
+    if digits is None:
+        digits, trim = (0, False) if v == int(v) and abs(v) < 1e15 else (3, True)
+    text = f"{v:,.{digits}f}"
+    if trim and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text.lstrip("-").strip("0.,") == "":      # no "-0" or "-0.00"
+        text = text.lstrip("-")
+    text = _grouped(text, v)
     return text.translate(_SWAP) if lang == "pt_BR" else text
 
 

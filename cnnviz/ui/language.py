@@ -44,16 +44,16 @@ def t(key: str, **kw) -> str:
     return i18n.t(key, lang(), **kw)
 
 
-def num(value: float, digits: int = 0) -> str:
-    """A count formatted for the learner's language (12,288 / 12.288)."""
-    return i18n.number(value, lang(), digits)
+def num(value: float, digits: int = 0, *, trim: bool = False) -> str:
+    """A number in the learner's language (``i18n.number``: 12,288 / 12.288; 6600 stays whole)."""
+    return i18n.number(value, lang(), digits, trim=trim)
 
 
 def number_format():
     """``fmt(value, digits)`` bound to the learner's language, for ``format_func`` lambdas
     (they run outside the session, so they can't call ``num``)."""
     current = lang()
-    return lambda value, digits=0: i18n.number(value, current, digits)
+    return lambda value, digits=0, *, trim=False: i18n.number(value, current, digits, trim=trim)
 
 
 def plot(fig, *, key: str, where=None) -> None:

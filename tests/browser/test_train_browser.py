@@ -42,8 +42,8 @@ def test_training_shows_live_progress_stops_on_request_and_finishes(new_page):
     values = [v.inner_text() for v in page.locator("[data-testid='stMetricValue']").all()]
     assert "3 / 3" in values, values
     assert page.locator("[data-testid='stPlotlyChart']").count() >= 2   # curves + confusion matrix
-    # 2.000 test images: the accuracy comes with its 95 % interval, and no small-test warning
-    interval = page.get_by_text(re.compile(r"de 2\.000 imagens de teste certas\. Intervalo de 95 %: \d+–\d+ %"))
+    # 2000 test images: the accuracy comes with its 95 % interval, and no small-test warning
+    interval = page.get_by_text(re.compile(r"de 2000 imagens de teste certas\. Intervalo de 95 %: \d+–\d+ %"))
     interval.first.scroll_into_view_if_needed()
     assert interval.first.is_visible()
     assert not page.get_by_text(re.compile(r"Só \d+ imagens de teste")).count()
