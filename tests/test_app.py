@@ -76,8 +76,8 @@ def test_good_upload_is_used(path, key):
     assert not at.error
     if key == "numbers":
         assert at.metric[0].value == "30 × 40 × 3"
-    if key == "conv":        # its step view shows where the kernel is once the question is answered or skipped
-        at.session_state["conv.predict.skip"] = True
+    if key in ("conv", "explain"):   # they show where the kernel is / where it looks once the guess is made or skipped
+        at.session_state[f"{key}.predict.skip"] = True
     # another upload, other pictures on screen (streamlit names a picture by a hash of its bytes)
     shown = []
     for name, box in (("across.png", (4, 12, 36, 18)), ("down.png", (17, 2, 23, 28))):   # a bar, then another
