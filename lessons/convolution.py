@@ -88,9 +88,10 @@ padded = ImageOps.expand(figures.stretched(shown, hi), border=int(padding), fill
 presenting = ui.presenting()
 # px: three pictures and the card side by side under the controls, the three matrices under them;
 # the whole step view fits a 1280 x 800 projector, with or without presentation mode
-PANEL = 170 if presenting else 150
-CARD = 300 if presenting else 250
-MAP_COLUMN = 270 if presenting else 220    # "Mapa até aqui: 2.603/3.364 · zoom" on one line, over its colour bar
+PANEL = 170 if presenting else 140         # the whole picture with the box, and the map so far
+ZOOM = 200                                 # the zoom around the kernel: a 7x7 box readable on a 512 px photo
+MAP_COLUMN = 270 if presenting else 215    # "Mapa até aqui: 2.603/3.364 · zoom" on one line, over its colour bar
+CARD = 300 if presenting else 240
 
 
 @st.fragment(run_every=ui.PLAY_TICK if ticking else None)
@@ -113,18 +114,18 @@ def stepper():
 
     # 1. where the kernel is: the whole picture, the zoom around it, the map so far around it; the card
     if asking:      # predict, then reveal: the opening view (the tail, 6600) would answer the question
-        where, v4 = st.columns([3 * PANEL + 40, CARD])
+        where, v4 = st.columns([PANEL + ZOOM + MAP_COLUMN, CARD], gap="xsmall")
         where.info(t("conv.where_hidden"), icon=":material/visibility_off:")
         if where.button(t("conv.show_where"), key="conv.predict.skip_step", icon=":material/visibility:",
                         help=t("exercises.predict.skip_help")):
             ui.predict_skip("conv")
             st.rerun()          # the map below is outside this fragment
     else:
-        v1, v2, v3, v4 = st.columns([PANEL, PANEL, MAP_COLUMN, CARD])
+        v1, v2, v3, v4 = st.columns([PANEL, ZOOM, MAP_COLUMN, CARD], gap="xsmall")
         ui.image(figures.locate(padded, box, target=2 * PANEL, zoom=window), width=PANEL,
                  caption=t("conv.where_caption", top=top, bottom=top + bh - 1, left=left, right=left + bw - 1),
                  where=v1)
-        ui.image(figures.zoomed(padded, window, box, target=2 * PANEL), width=PANEL,
+        ui.image(figures.zoomed(padded, window, box, target=2 * ZOOM), width=ZOOM,
                  caption=t("conv.zoom_caption", r0=window[0] - pad, r1=window[0] + window[2] - 1 - pad,
                            c0=window[1] - pad, c1=window[1] + window[3] - 1 - pad), where=v2)
         mwin = figures.neighbourhood((h_out, w_out), (row, col, 1, 1), side=21 if max(h_out, w_out) > 48 else 10**6)

@@ -200,10 +200,11 @@ PRESENT_CSS = """
      mode (2.25 x the body); their markdown paragraph would otherwise take the body size */
   [data-testid="stMetricValue"], [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p {
     font-size: 2.25rem !important; line-height: 1.25 !important; }
-  /* a long widget label wraps instead of ending in "..." */
-  [data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"], [data-testid="stWidgetLabel"] p {
+  /* a long label (a toggle's, a lesson's name in the sidebar) wraps instead of ending in "..." */
+  [data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"], [data-testid="stWidgetLabel"] p,
+  .stMarkdownEllipsis, .stMarkdownEllipsis p, [data-testid="stSidebarNavLink"] span {
     white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
-  [data-testid="stSidebarNavLink"] span { white-space: normal !important; text-overflow: clip !important; }
+  [data-testid="stSidebarNavLink"] { height: auto !important; min-height: 2rem; }
   /* a picture's caption: 18 px, not 23 (three pictures side by side under the step controls) */
   [data-testid="stImage"] [data-testid="stCaptionContainer"], [data-testid="stImageCaption"] {
     font-size: 0.9rem !important; line-height: 1.3 !important; }

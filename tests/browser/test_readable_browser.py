@@ -94,8 +94,8 @@ def test_a_long_toggle_label_wraps_in_presentation_mode(new_page, locale):
     assert "(" in label.inner_text() and label.inner_text().rstrip().endswith(")")
 
 
-LEGEND = {"en-US": ("Map so far: 2,603/3,364 · zoom", "9,000", "Output of this window", "Skip: show where"),
-          "pt-BR": ("Mapa até aqui: 2.603/3.364 · zoom", "9.000", "Saída desta janela", "Pular: mostrar onde")}
+LEGEND = {"en-US": ("Map so far: 2603/3364 · zoom", "9000", "Output of this window", "Skip: show where"),
+          "pt-BR": ("Mapa até aqui: 2603/3364 · zoom", "9000", "Saída desta janela", "Pular: mostrar onde")}
 
 
 @pytest.mark.parametrize("present", [False, True], ids=["normal", "present"])
