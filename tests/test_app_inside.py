@@ -272,3 +272,23 @@ def test_the_true_class_waits_with_the_answer(lang, true7, hidden, option7):
     at.button(key="inside.predict.skip_button_top").click().run()  # "Skip": shown for the session
     assert not at.exception
     assert at.metric and true_class_captions(at) == [true7.replace("7", "2")]
+
+
+@pytest.mark.parametrize("lang", ["en", "pt_BR"])
+def test_the_learned_filter_has_a_colour_bar_with_its_weights(lang):
+    """The filter behind the enlarged map comes with a grey colour bar whose ends are ± the
+    filter's largest weight (mid-grey = 0), read back from the network's own conv layer."""
+    import re
+
+    from cnnviz.i18n import t
+
+    at = open_inside(lang)
+    legends = [h.proto.body for h in at.get("html")
+               if "cnnviz-legend" in h.proto.body and t("inside.filter_legend", lang) in h.proto.body]
+    assert len(legends) == 1, "one colour bar under the filter"
+    lo, hi = (float(v) for v in re.search(r'data-lo="([^"]+)" data-hi="([^"]+)"', legends[0]).groups())
+    assert lo == pytest.approx(-hi) and hi > 0
+    loaded = models.load("digits")
+    convs = [m.weight.detach() for m in loaded.model.modules() if isinstance(m, torch.nn.Conv2d)]
+    reaches = [float(w[c].abs().max()) for w in convs for c in range(w.shape[0])]
+    assert any(abs(r - hi) < 1e-6 for r in reaches)

@@ -260,3 +260,19 @@ def test_the_report_includes_a_wrong_answer_right_after_check(monkeypatch):
     answer(at, url, 2, question(at, url, 2), "en", right=True)
     assert t("course.report_totals", "en", opened=1, total=10, answered=3, right=2) in reports[-1]
     assert at.sidebar.get("progress")[0].proto.text == t("course.progress", "en", opened=1, total=10, right=2)
+
+
+def test_a_self_check_map_has_a_colour_bar_with_its_numbers():
+    """Explain's pointing question draws a map in colours: under it, a colour bar from the map's
+    smallest to its largest value (the numbers on the bar are the map's own)."""
+    import re
+
+    at = open_lesson("lessons/explain.py", "en", timeout=300)
+    assert not at.exception
+    questions = [at.session_state[f"sc.explain.{i}.question"][1] for i in range(len(ex.KINDS["explain"]))]
+    maps = [np.asarray(q.figure["heatmap"], dtype=float) for q in questions if q.figure and "heatmap" in q.figure]
+    assert maps, "the pointing question draws a map"
+    bars = [tuple(float(v) for v in re.search(r'data-lo="([^"]+)" data-hi="([^"]+)"', h.proto.body).groups())
+            for h in at.get("html") if "cnnviz-legend" in h.proto.body]
+    for m in maps:
+        assert any(lo == pytest.approx(m.min()) and hi == pytest.approx(m.max()) for lo, hi in bars), bars

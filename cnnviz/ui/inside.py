@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from .heavywork import heavy_memo
-from .language import num, t
+from .language import num, number_format, t
 from .models import shared_model
 from .pictures import image
 
@@ -38,9 +38,14 @@ def show_filters(weight, channel: int, conv_name: str) -> None:
 
     imgs = insp.filter_images(weight)
     out_c, in_c, kh, kw = weight.shape
+    # the colour bar of this filter's own scale (filter_images: mid-grey = 0, white = its largest |w|)
+    reach = float(weight[channel].detach().abs().max())
+    legend = figures.legend_html(figures.map_scale([-reach, reach], -reach, reach), fmt=number_format(),
+                                 label=t("inside.filter_legend"), gray=True)
     if in_c == 3 and imgs.ndim == 4 and imgs.shape[-1] == 3:
         one = figures.filter_tiles(imgs[channel:channel + 1], cols=1, cell=168)
         image(one, caption=t("inside.filter_rgb", c=channel, layer=conv_name, k=kh), width=one.width)
+        st.html(legend)
         with st.expander(t("inside.all_filters", n=out_c, layer=conv_name)):
             grid = figures.filter_tiles(imgs, cols=8, cell=48)
             image(grid, width=grid.width)
@@ -49,6 +54,7 @@ def show_filters(weight, channel: int, conv_name: str) -> None:
         tiles = figures.filter_tiles(imgs[channel][:64], cols=8, cell=48 if in_c > 1 else 168)
         image(tiles, width=tiles.width,
                  caption=t("inside.filter_slices", c=channel, layer=conv_name, k=kh, n=min(in_c, 64), total=in_c))
+        st.html(legend)
         st.caption(t("inside.filters_scale"))
 
 

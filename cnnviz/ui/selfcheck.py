@@ -216,10 +216,13 @@ def _exercise_figure(q, base: str, *, revealed: bool) -> None:
 
     def picture(arr, name, points=None):
         a = np.asarray(arr, dtype=np.float64)
+        legend = None
         if name == "image" or (name == "images" and a.min() >= 0 and a.max() <= 255):
             img = figures.upscale(Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).convert("RGB"), 200)
-        else:
-            img = figures.upscale(figures.colorize(a), 200)
+        else:                     # a map in colours: its colour bar with numbers goes under it
+            scale = figures.map_scale(a)
+            img = figures.upscale(figures.colorize(a, scale=scale), 200)
+            legend = figures.legend_html(scale, fmt=lambda v, d=0: ex.fmt(v, current, d), width=200)
         if points:
             s = img.size[0] / a.shape[1]
             d = ImageDraw.Draw(img)
@@ -230,7 +233,10 @@ def _exercise_figure(q, base: str, *, revealed: bool) -> None:
                 d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(0, 230, 255), outline=(0, 0, 0), width=2)
                 d.text((cx + r + 2, cy), chr(ord("A") + k), fill=(255, 255, 255), font=font, anchor="lm",
                        stroke_width=3, stroke_fill=(0, 0, 0))
-        return ImageOps.expand(img, border=2, fill=(150, 150, 150))   # a white picture keeps its edge
+        framed = ImageOps.expand(img, border=2, fill=(150, 150, 150))   # a white picture keeps its edge
+        if legend:
+            framed.info["cnnviz.legend"] = legend
+        return framed
 
     if "runs" in f:        # train.overfit: one chart per run
         for k, run in enumerate(f.pop("runs")):
@@ -302,5 +308,7 @@ def _exercise_figure(q, base: str, *, revealed: bool) -> None:
                     st.html(panel)
                 elif hasattr(panel, "save"):
                     image(panel, width="content")
+                    if panel.info.get("cnnviz.legend"):
+                        st.html(panel.info["cnnviz.legend"])
                 else:
                     plot(panel, key=f"{base}.fig.{start + j}")
