@@ -90,7 +90,7 @@ presenting = ui.presenting()
 # the whole step view fits a 1280 x 800 projector, with or without presentation mode
 PANEL = 170 if presenting else 140         # the whole picture with the box, and the map so far
 ZOOM = 200                                 # the zoom around the kernel: a 7x7 box readable on a 512 px photo
-MAP_COLUMN = 270 if presenting else 215    # "Mapa até aqui: 2.603/3.364 · zoom" on one line, over its colour bar
+MAP_COLUMN = 270 if presenting else 215    # "Mapa até aqui: 2603/3364 · zoom" on one line, over its colour bar
 CARD = 300 if presenting else 240
 
 
@@ -139,9 +139,9 @@ def stepper():
     # 2. the arithmetic: window x kernel = products -> sum, + bias, ReLU
     channel, of_channel = 0, ""
     if c_in == 3:   # which channel the matrices show: just above them, under the picture
-        channel = (where if asking else v1).segmented_control(t("conv.show_channel"), [0, 1, 2], default=0, required=True,
-                                         key="conv.channel", bind="query-params", format_func=lambda i: "RGB"[i],
-                                         label_visibility="collapsed", help=t("conv.show_channel"))
+        channel = (where if asking else v1).segmented_control(
+            t("conv.show_channel"), [0, 1, 2], default=0, required=True, key="conv.channel", bind="query-params",
+            format_func=lambda i: "RGB"[i], label_visibility="collapsed", help=t("conv.show_channel"))
         of_channel = " · " + "RGB"[channel]
     cell = max(16, min(34, 180 // max(kh, kw)))
     hover = t("numbers.hover") if not asking else t("conv.hover_window")   # image rows, or the window's own
