@@ -1,5 +1,7 @@
 """The pictures that show where the kernel is while stepping: findable on any picture, honest numbers."""
 
+import re
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -72,3 +74,25 @@ def test_the_step_card_writes_every_row_and_escapes():
     html = figures.steps_card([("Σ", "6600"), ("+ bias <b>", "0"), ("after ReLU", "6600")], title="Output (44, 50)")
     assert html.count("6600") == 2 and "&lt;b&gt;" in html and "Output (44, 50)" in html
     assert html.index("font-size:30px") > html.index("+ bias")   # the last row, the answer, is the large one
+
+
+def test_matrix_digits_are_never_below_14_px_and_small_matrices_get_20_in_presentation_mode():
+    """Issue 17: the convolution's 7 x 7 window, kernel and products were written at 10 px (cell 25)."""
+    from cnnviz.ui.links import PRESENT_CSS
+
+    seven = figures.matrix_html(np.full((7, 7), 1500.0), cell=25)
+    eleven = figures.matrix_html(np.zeros((11, 11)), cell=16)
+    assert "font-size:14px" in seven and "font-size:14px" in eleven
+    assert "cnnviz-matrix-small" in seven and "cnnviz-matrix-small" not in eleven
+    assert re.search(r"\.cnnviz-matrix\.cnnviz-matrix-small \{ font-size: 20px !important", PRESENT_CSS)
+    # a cell is as wide as its longest number in em (it widens with presentation mode's digits)
+    (width,) = set(re.findall(r"width:max\(25px,([\d.]+)em\)", seven))
+    assert float(width) * 14 >= 4 * 0.5 * 14 + 4          # "1500": four digits of about half an em
+
+
+def test_the_map_so_far_colour_bar_says_what_it_is_and_its_numbers():
+    html = figures.legend_html(figures.map_scale(np.array([0.0, 6600.0, 9000.0])), caption="Map so far: 2603/3364",
+                               fmt=lambda v, d=0: f"{v:.{d}f}")
+    assert 'class="cnnviz-legend-caption"' in html and "Map so far: 2603/3364" in html
+    assert html.index("cnnviz-legend-caption") < html.index("cnnviz-legend-bar")      # over the bar
+    assert re.findall(r'class="cnnviz-legend-tick"[^>]*>([^<]*)<', html) == ["0", "9000"]
