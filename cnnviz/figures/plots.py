@@ -24,6 +24,10 @@ def localize(fig, lang: str):
     figure before it is shared, or by ``ui.plot`` on a fresh one."""
     fig.update_layout(separators=separators(lang))
     for axis in (*fig.select_xaxes(), *fig.select_yaxes()):
+        if axis.tickfont.size is None:         # tick numbers a class reads from the back: 14 px at least
+            axis.tickfont.size = 14
+        if axis.type == "log" and axis.dtick is None:   # a label per power of ten, no small "2" and "5" between
+            axis.dtick = 1
         if axis.exponentformat is None:
             axis.exponentformat = "power" if axis.type == "log" else "none"   # grouped from 5 digits, as i18n.number
     return fig
@@ -131,9 +135,9 @@ def log_bars(groups: dict[str, list[tuple[str, int]]], *, ytitle: str):
     for name, rows in groups.items():
         fig.add_bar(x=[f"{name}: {layer}" if len(groups) > 1 else layer for layer, _ in rows],
                     y=[max(n, 1) for _, n in rows], name=name, text=[i18n.number(n) for _, n in rows],
-                    texttemplate="%{text}", textposition="outside", cliponaxis=False)
+                    texttemplate="%{text}", textposition="outside", cliponaxis=False, textfont={"size": 14})
     fig.update_layout(height=340, margin={"l": 4, "r": 4, "t": 30, "b": 4}, yaxis={"type": "log", "title": ytitle},
-                      legend={"orientation": "h", "y": 1.1}, uniformtext={"minsize": 9, "mode": "hide"})
+                      legend={"orientation": "h", "y": 1.1}, uniformtext={"minsize": 14, "mode": "hide"})
     return localize(fig, i18n.current())
 
 

@@ -49,3 +49,21 @@ def test_weight_bars_ticks_read_in_every_language(chromium, tmp_path, lang):
     assert exponents == sorted(exponents) and exponents[-1] >= 9, ticks
     texts = _ticks(chromium, tmp_path, fig, "x")
     assert texts == ["conv1", "fc1", "fc2"]
+
+
+def test_chart_numbers_are_readable_from_the_back(chromium, tmp_path):
+    """Tick numbers and the bars' counts are drawn at 14 px or more (digits a class must read)."""
+    rows = [("conv1", 144), ("conv2", 4608), ("fc1", 655_360)]
+    with i18n.language("pt_BR"):
+        fig = figures.log_bars({"CNN": rows}, ytitle="pesos")
+    page = chromium.new_page(viewport={"width": 1280, "height": 800})
+    path = tmp_path / "chart.html"
+    path.write_text(fig.to_html(include_plotlyjs=True, full_html=True), encoding="utf-8")
+    page.goto(path.as_uri())
+    page.locator(".ytick text").first.wait_for(state="attached")
+    sizes = page.evaluate("""() => [...document.querySelectorAll('.xtick text, .ytick text, text.bartext')]
+        .map(e => parseFloat(getComputedStyle(e).fontSize))""")
+    bars = page.locator("text.bartext").all_text_contents()
+    page.close()
+    assert sizes and min(sizes) >= 14, sizes
+    assert bars == ["144", "4608", "655.360"], bars
