@@ -70,6 +70,15 @@ def choose_option(page, key: str | None, label, tries: int = 4, *, box=None, typ
     wait_idle(page)
 
 
+def skip_explain_guess(page):
+    """*Where does it look?* hides every map until the learner guesses where the network looks
+    (issues 13, 17): its "Skip" shows them, for tests about the maps."""
+    button = keyed(page, "explain.predict.skip_button").locator("button").first
+    button.wait_for(state="visible", timeout=120_000)
+    button.click()
+    wait_idle(page)
+
+
 def reveal_prediction(page):
     """Inside a CNN hides the network's answer until the learner guesses it (issue 13): "Skip: show
     the answer" at the top shows it, for tests about what comes after."""

@@ -2,7 +2,7 @@
 
 import re
 
-from browser_helpers import choose_option, keyed, no_exception, shoot, wait_idle
+from browser_helpers import choose_option, keyed, no_exception, shoot, skip_explain_guess, wait_idle
 
 
 def metric_values(page):
@@ -37,6 +37,7 @@ def test_gradcam_page_shows_the_overlay_and_follows_the_class(new_page):
     no_exception(page)
     heading = page.get_by_role("heading", name=re.compile("Grad-CAM de “7”"))   # MNIST's first test digit
     assert heading.is_visible()
+    skip_explain_guess(page)
     shoot(page, "explain_pt")
     choose_option(page, None, re.compile(r"^8 "), box=page.locator("[class*='st-key-explain-target-']").first)
     wait_idle(page, 1500)   # (the class box is keyed by network and picture)
