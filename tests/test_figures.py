@@ -120,3 +120,17 @@ def test_significant_digits_for_formulas_in_both_formats():
         assert significant_tex(2.1e8) == r"2.10 \times 10^{8}"
         assert significant_tex(12.345) == "12.3"
         assert significant_tex(-0.0456) == "-0.0456"
+
+
+def test_pooling_html_is_the_same_in_every_process():
+    """The same pooling drawn by two workers (two Python processes, each with its own str-hash
+    salt) gives the same HTML."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np; from cnnviz import figures, layers; "
+            "m = np.arange(36.).reshape(6, 6); p = layers.pool2d(m, 2, 2, 'max'); "
+            "print(figures.pooling_html(m, p, titles=('a', 'b')))")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**__import__("os").environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(outs) == 1

@@ -4,6 +4,7 @@ instant, and hovering a cell names its row and column."""
 
 from __future__ import annotations
 
+import hashlib
 import html
 
 import numpy as np
@@ -176,7 +177,8 @@ def pooling_html(values: np.ndarray, pooled, *, titles: tuple[str, str] = ("", "
         used[top:top + k, left:left + k] = True
         if pooled.mode == "max" and pooled.argmax is not None:
             winner[n] = tuple(int(v) for v in pooled.argmax[r, c])
-    uid = f"p{abs(hash((vals.tobytes(), k, pooled.stride, pooled.mode))) % 10**8}"
+    # a stable id (not hash(): Python salts str hashes per process, so two workers wrote different HTML)
+    uid = "p" + hashlib.sha1(vals.tobytes() + f"{k}:{pooled.stride}:{pooled.mode}".encode()).hexdigest()[:10]
 
     def edges(i, j, top, left, colour, width=4):
         parts = []
