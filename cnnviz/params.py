@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 from .errors import CnnvizError
 
@@ -140,17 +139,3 @@ def parse_int_list(text: str, *, low: int, high: int) -> list[int]:
             raise CnnvizError("why.error.out_of_range", value=value, low=low, high=high)
         out.append(value)
     return out
-
-
-@lru_cache(maxsize=16)
-def layer_counts(name: str) -> tuple[tuple[str, str, int], ...]:
-    """(layer, type, weights) of a named network's architecture (bundled or torchvision's zoo):
-    built with random weights, so no weights file or download is needed."""
-    from . import models
-
-    if name in models.ZOO:
-        from .models.zoo import build_zoo
-
-        return tuple(model_counts(build_zoo(name)))
-    spec = models.BUNDLED[name]
-    return tuple(model_counts(models.ARCHITECTURES[spec.arch](num_classes=len(spec.classes))))

@@ -88,7 +88,7 @@ st.subheader(t("why.real_header"))
 from cnnviz import models  # noqa: E402  (imports torch: only now, below the calculator)
 
 name = st.selectbox(t("why.real_model"), models.available(), key="why.model", format_func=ui.labels("models.name."))
-counts = params.layer_counts(name)
+counts = models.layer_counts(name)
 total = sum(n for _, _, n in counts)
 ui.plot(figures.log_bars({name: [(layer, n) for layer, _, n in counts]}, ytitle=t("why.weights_log")),
                 key="why.real_bars")

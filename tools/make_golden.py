@@ -145,7 +145,7 @@ def number_entries() -> dict:
     out["params.compare"] = canonical([params.compare(1000, 1004), params.compare(mlp, 1000)])
     from cnnviz import models
 
-    out["params.layer_counts"] = {name: canonical(params.layer_counts(name)) for name in models.BUNDLED}
+    out["params.layer_counts"] = {name: canonical(models.layer_counts(name)) for name in models.BUNDLED}
     out["receptive"] = _receptive()
     return out
 

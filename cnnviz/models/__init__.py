@@ -16,14 +16,17 @@ This package never imports streamlit: ``cnnviz.ui`` wraps ``load`` in
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..i18n import t
+from ..params import model_counts
 from .archs import ARCHITECTURES, DigitsCNN, FashionCNN, TinyVGG
 from .base import LoadedModel, ModelError
 from .bundled import WEIGHTS_DIR, load_bundled
 from .preprocess import digits_preprocess, fashion_preprocess, rgb_preprocess
 from .specs import BUNDLED
 from .user import MAX_UPLOAD_MB, load_user_weights, read_card, to_safetensors
-from .zoo import ZOO, ZooStatus, download, load_zoo, zoo_status
+from .zoo import ZOO, ZooStatus, build_zoo, download, load_zoo, zoo_status
 
 BUNDLED_NAMES: list[str] = list(BUNDLED)          # digits, fashion, tiny-rgb
 ZOO_NAMES: list[str] = list(ZOO)                  # resnet18, vgg16, alexnet, mobilenet_v3_large
@@ -33,7 +36,7 @@ __all__ = [
     "LoadedModel", "ModelError", "ZooStatus", "zoo_status", "download",
     "load_user_weights", "read_card", "to_safetensors", "digits_preprocess",
     "fashion_preprocess", "rgb_preprocess", "ARCHITECTURES", "DigitsCNN", "FashionCNN",
-    "TinyVGG", "BUNDLED_NAMES", "ZOO_NAMES", "WEIGHTS_DIR", "MAX_UPLOAD_MB",
+    "TinyVGG", "BUNDLED_NAMES", "ZOO_NAMES", "WEIGHTS_DIR", "MAX_UPLOAD_MB", "layer_counts",
 ]
 
 
@@ -74,3 +77,15 @@ def label(name: str, lang: str = "en") -> str:
 def description(name: str, lang: str = "en") -> str:
     """One-sentence description of a model for the model picker."""
     return t(f"models.description.{name}", lang)
+
+
+@lru_cache(maxsize=16)
+def layer_counts(name: str) -> tuple[tuple[str, str, int], ...]:
+    """(layer, type, weights) of a named network's architecture (bundled or torchvision's zoo):
+    built with random weights, so no weights file or download is needed. Counted by
+    ``cnnviz.params.model_counts``, the one place that counts a model's weights (it lived in
+    ``params`` until issue 18: params is maths, below the networks, and must not import them)."""
+    if name in ZOO:
+        return tuple(model_counts(build_zoo(name)))
+    spec = BUNDLED[name]
+    return tuple(model_counts(ARCHITECTURES[spec.arch](num_classes=len(spec.classes))))
