@@ -1,9 +1,9 @@
 """Model cards: what a network was trained on, how, and how well, as JSON beside its weights.
 
-``model_card`` describes a network the learner trained in the Train lesson (the format
-``cnnviz.models.load_user_weights`` reads: with it, the weights open in every lesson as
-"your own model"); ``bundled_card`` describes a bundled model rebuilt by
-``python -m cnnviz.train`` (``assets/models/<name>.json``).
+``bundled_card`` describes a bundled model rebuilt by ``python -m cnnviz.train``
+(``assets/models/<name>.json``). The card of a network the learner trained in the Train lesson,
+``model_card``, is built where its result is, in ``cnnviz.experiment`` (the format
+``cnnviz.models.load_user_weights`` reads), and is reachable from here too.
 """
 
 from __future__ import annotations
@@ -16,43 +16,10 @@ from datetime import datetime, timezone
 import torch
 from torch import nn
 
-from .experiment import ExperimentResult, input_format
+from .experiment import model_card  # noqa: F401  (built where the result is; still reachable as cards.model_card)
 from .fit import FitConfig, FitState
 from .models.specs import BUNDLED, PREPROCESSING
 from .params import count
-from .transfer import ZOO_SOURCES, model_trained_on
-
-def model_card(result: ExperimentResult, model: nn.Module) -> dict:
-    """A model card for a network trained in the lesson, in the format ``models.load_user_weights``
-    reads: with it, the weights open in every lesson as "your own model"."""
-    exp = result.experiment
-    channels, size, mean, std = input_format(exp)
-    classes = result.classes or BUNDLED[model_trained_on(exp.dataset)].classes
-    how = {"scratch": "from scratch", "transfer": f"transfer learning from {exp.source}",
-           "fine_tune": f"fine-tuning {exp.source} from {exp.train_from}"}[exp.strategy]
-    return {
-        "name": f"{exp.dataset}-{exp.strategy}-{exp.per_class}",
-        # a torchvision network keeps its zoo name: that is how the upload loader rebuilds it
-        "architecture": exp.source if exp.strategy != "scratch" and exp.source in ZOO_SOURCES
-        else type(model).__name__,
-        "classes": list(classes),
-        "in_channels": channels,
-        "input_size": list(size),
-        "normalization": {"mean": list(mean), "std": list(std)},
-        "data": {"dataset": exp.dataset, "images_per_class": exp.per_class,
-                 "train_images": result.train_images, "val_images": result.val_images,
-                 "test_images": result.test_images},
-        "training": {"how": how, "strategy": exp.strategy, "source": exp.source, "augment": exp.augment,
-                     "train_from": exp.train_from, "seed": exp.seed, "max_epochs": exp.epochs,
-                     "epochs_run": len(result.history), "best_epoch": result.best_epoch,
-                     "patience": exp.patience, "lr": exp.lr, "batch_size": exp.batch_size,
-                     "stop_reason": result.stop_reason, "seconds": round(result.seconds, 1)},
-        "metrics": {"test_accuracy": round(result.test_acc, 5)},
-        "params": {"trainable": result.trainable, "frozen": result.frozen},
-        "limits": f"Trained in the cnnviz lesson on only {result.train_images} images; "
-                  "expect many mistakes on anything unlike them.",
-    }
-
 
 def bundled_card(name: str, model: nn.Module, *, dataset: str, images: tuple[int, int, int],
                  config: FitConfig, state: FitState, batch_size: int, test_acc: float,

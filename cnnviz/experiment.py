@@ -5,7 +5,8 @@ network, and what the lesson hands to the other lessons.
 ``cnnviz.fit.fit`` on a few images per class (``cnnviz.splits.SmallSplit``), tests it and
 returns an ``ExperimentResult``: its history, confusion matrix, mistakes and the numbers
 the lesson reads off them (per-class accuracy, the hardest class, the overfitting gap).
-``TrainedNetwork`` is the last trained network, ready for *Inside a CNN* and *Where does
+``model_card`` describes a trained network (``cnnviz.cards`` has the bundled models' cards);
+``TrainedNetwork`` is the last trained network with its card, ready for *Inside a CNN* and *Where does
 it look?*.
 """
 
@@ -21,8 +22,8 @@ from . import data as cdata
 from .splits import OWN_SIZE, SmallSplit, adapt
 from .fit import Callback, FitConfig, accuracy_interval, fit
 from .models.specs import BUNDLED
-from .transfer import (OWN_LIKE, STRATEGIES, ZOO_INPUT, ZOO_SOURCES, LayerPlan, param_split, scratch_model,
-                       transfer_model)
+from .transfer import (OWN_LIKE, STRATEGIES, ZOO_INPUT, ZOO_SOURCES, LayerPlan, model_trained_on, param_split,
+                       scratch_model, transfer_model)
 
 
 @dataclass
@@ -224,13 +225,45 @@ def run_experiment(exp: Experiment, split: SmallSplit, source: nn.Module | None 
     return result, model
 
 
+def model_card(result: ExperimentResult, model: nn.Module) -> dict:
+    """A model card for a network trained in the lesson, in the format ``models.load_user_weights``
+    reads: with it, the weights open in every lesson as "your own model"."""
+    exp = result.experiment
+    channels, size, mean, std = input_format(exp)
+    classes = result.classes or BUNDLED[model_trained_on(exp.dataset)].classes
+    how = {"scratch": "from scratch", "transfer": f"transfer learning from {exp.source}",
+           "fine_tune": f"fine-tuning {exp.source} from {exp.train_from}"}[exp.strategy]
+    return {
+        "name": f"{exp.dataset}-{exp.strategy}-{exp.per_class}",
+        # a torchvision network keeps its zoo name: that is how the upload loader rebuilds it
+        "architecture": exp.source if exp.strategy != "scratch" and exp.source in ZOO_SOURCES
+        else type(model).__name__,
+        "classes": list(classes),
+        "in_channels": channels,
+        "input_size": list(size),
+        "normalization": {"mean": list(mean), "std": list(std)},
+        "data": {"dataset": exp.dataset, "images_per_class": exp.per_class,
+                 "train_images": result.train_images, "val_images": result.val_images,
+                 "test_images": result.test_images},
+        "training": {"how": how, "strategy": exp.strategy, "source": exp.source, "augment": exp.augment,
+                     "train_from": exp.train_from, "seed": exp.seed, "max_epochs": exp.epochs,
+                     "epochs_run": len(result.history), "best_epoch": result.best_epoch,
+                     "patience": exp.patience, "lr": exp.lr, "batch_size": exp.batch_size,
+                     "stop_reason": result.stop_reason, "seconds": round(result.seconds, 1)},
+        "metrics": {"test_accuracy": round(result.test_acc, 5)},
+        "params": {"trainable": result.trainable, "frozen": result.frozen},
+        "limits": f"Trained in the cnnviz lesson on only {result.train_images} images; "
+                  "expect many mistakes on anything unlike them.",
+    }
+
+
 EXAMPLES = 12   # test pictures handed over with a trained network: the other lessons open on one
 
 
 @dataclass(frozen=True, eq=False)
 class TrainedNetwork:
     """The last network a learner trained in the Train lesson, for the other lessons (this session
-    only, ~0.5-1.7 MB): its result, its model card (``cnnviz.cards.model_card``), its weights as
+    only, ~0.5-1.7 MB): its result, its model card (``model_card``), its weights as
     ``.safetensors`` bytes (read back through the same safe loader as an upload) and its first test
     pictures with their classes ((N, C, H, W) in [0, 1], (N,)). Compared by identity."""
 
@@ -242,7 +275,6 @@ class TrainedNetwork:
     @classmethod
     def from_run(cls, result: ExperimentResult, model: nn.Module, split: SmallSplit,
                  examples: int = EXAMPLES) -> TrainedNetwork:
-        from .cards import model_card
         from .models import to_safetensors
 
         return cls(result, model_card(result, model), to_safetensors(model),
