@@ -190,7 +190,7 @@ def train(x: torch.Tensor, *, epochs: int = 8, batch: int = 128, lr: float = 2e-
 def main(argv: list[str] | None = None) -> int:
     from safetensors.torch import save_file
 
-    from . import data as cdata
+    from . import datasets as cdata
     from .fit import Progress
 
     ap = argparse.ArgumentParser(prog="python -m cnnviz.autoencoder",

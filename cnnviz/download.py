@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .data import DATASETS, DataError, data_root
+from .datasets import DATASETS, DataError, data_root
 
 
 # ------------------------------------------------------------------ optional download (MNIST, Fashion-MNIST)

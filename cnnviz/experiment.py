@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from . import data as cdata
+from . import datasets as cdata
 from .splits import OWN_SIZE, SmallSplit, adapt
 from .fit import Callback, FitConfig, accuracy_interval, fit
 from .models.specs import BUNDLED
@@ -30,7 +30,7 @@ from .transfer import (OWN_LIKE, STRATEGIES, ZOO_INPUT, ZOO_SOURCES, LayerPlan, 
 class Experiment:
     """One training run of the lesson: which data, which strategy, which settings."""
 
-    dataset: str                   # key of cnnviz.data.DATASETS
+    dataset: str                   # key of cnnviz.datasets.DATASETS
     per_class: int                 # training images per class (before the validation split)
     strategy: str = "scratch"      # one of STRATEGIES
     source: str | None = None      # bundled model to transfer from

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .data import (DATASETS, SAMPLE_TRAIN_PER_CLASS, DataError, as_tensors, data_root, load_dataset,
+from .datasets import (DATASETS, SAMPLE_TRAIN_PER_CLASS, DataError, as_tensors, data_root, load_dataset,
                    load_sample, source)
 
 

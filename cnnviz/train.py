@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader, Subset
 
-from . import data as cdata
+from . import datasets as cdata
 from .fit import Callback, FitConfig, evaluate, fit
 from .models.archs import ARCHITECTURES
 from .models.specs import BUNDLED, Recipe

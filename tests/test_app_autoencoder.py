@@ -6,7 +6,7 @@ import app_helpers
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import data
+from cnnviz import data, datasets
 from cnnviz.i18n import t
 
 PAGE = "lessons/autoencoder.py"
@@ -54,7 +54,7 @@ def test_a_test_digit_goes_through_two_numbers_and_back(lang):
 
 def test_without_data_drawing_and_generating_still_work(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path))
-    monkeypatch.setattr(data, "has_sample", lambda name: False)     # not even the bundled sample
+    monkeypatch.setattr(datasets, "has_sample", lambda name: False)     # not even the bundled sample
     at = open_lesson("pt_BR")
     assert any(i.value == t("ae.no_data", "pt_BR", folder=str(tmp_path)) for i in at.info)
     assert any(i.value == t("ae.draw_hint", "pt_BR") for i in at.info)

@@ -4,7 +4,7 @@ import app_helpers
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import data
+from cnnviz import data, datasets
 from cnnviz.i18n import number, t
 
 PAGE = "lessons/train.py"
@@ -89,7 +89,7 @@ def test_colour_dataset_and_grey_source_adapt_the_images():
 @pytest.mark.parametrize("lang", ["en", "pt_BR"])
 def test_without_data_the_lesson_says_where_to_put_it(lang, tmp_path, monkeypatch):
     monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path))
-    monkeypatch.setattr(data, "has_sample", lambda name: False)     # not even the bundled samples
+    monkeypatch.setattr(datasets, "has_sample", lambda name: False)     # not even the bundled samples
     at = open_lesson(lang)
     assert not at.exception
     assert at.warning[0].value == t("train.no_data", lang, folder=str(tmp_path))

@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from cnnviz import data
+from cnnviz import data, datasets
 from cnnviz.data import DataError
 from cnnviz.models import bundled, load
 from cnnviz.models.specs import BUNDLED
@@ -122,7 +122,7 @@ def test_source_says_full_or_none(monkeypatch, tmp_path):
     if data.is_available("mnist"):
         assert data.source("mnist") == "full"
     monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path))
-    monkeypatch.setattr(data, "SAMPLE_DIR", tmp_path / "no-samples")
+    monkeypatch.setattr(datasets, "SAMPLE_DIR", tmp_path / "no-samples")
     assert data.source("mnist") is None
     with pytest.raises(DataError) as info:
         data.load_dataset("mnist", train=False)
@@ -131,8 +131,8 @@ def test_source_says_full_or_none(monkeypatch, tmp_path):
 
 def test_damaged_sample_is_a_learner_error(monkeypatch, tmp_path):
     (tmp_path / "mnist-sample.npz").write_bytes(b"not a zip")
-    monkeypatch.setattr(data, "SAMPLE_DIR", tmp_path)
-    monkeypatch.setattr(data, "_SAMPLES", {})
+    monkeypatch.setattr(datasets, "SAMPLE_DIR", tmp_path)
+    monkeypatch.setattr(datasets, "_SAMPLES", {})
     with pytest.raises(DataError) as info:
         data.load_sample("mnist")
     assert "make_data_sample" in str(info.value) and "make_data_sample" in info.value.message("pt_BR")

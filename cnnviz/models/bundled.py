@@ -87,16 +87,16 @@ def measure_card(name: str, weights_dir: Path | None = None, *, dataset: str | N
     """The app-path accuracy of bundled model ``name`` on the full test set (when it is in
     the data root) and on the bundled sample: the numbers its card's ``metrics`` record.
     ``dataset``: the one it was trained on if not its spec's (the full CIFAR-10)."""
-    from .. import data
+    from .. import datasets
 
     loaded = load_bundled(name, weights_dir)
     dataset = dataset or BUNDLED[name].dataset
     out: dict = {"test_path": APP_PATH}
-    if data.is_available(dataset, root):
-        correct, total = app_path_accuracy(loaded, data.load_dataset(dataset, train=False, root=root, full=True))
+    if datasets.is_available(dataset, root):
+        correct, total = app_path_accuracy(loaded, datasets.load_dataset(dataset, train=False, root=root, full=True))
         out.update(test_accuracy=round(correct / total, 5), test_images=total)
-    if data.has_sample(dataset):
-        correct, total = app_path_accuracy(loaded, data.load_sample(dataset))
+    if datasets.has_sample(dataset):
+        correct, total = app_path_accuracy(loaded, datasets.load_sample(dataset))
         out.update(test_accuracy_sample=round(correct / total, 5), sample_images=total)
     return out
 

@@ -9,13 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-DIGITS = tuple(str(d) for d in range(10))
-# torchvision's FashionMNIST.classes
-FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-           "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
-# batches.meta of CIFAR-10
-CIFAR10 = ("airplane", "automobile", "bird", "cat", "deer",
-           "dog", "frog", "horse", "ship", "truck")
+from ..datasets import CIFAR10, DATASETS, DIGITS, FASHION  # noqa: F401  (the class names are the datasets')
 
 
 @dataclass(frozen=True)
@@ -49,7 +43,7 @@ PREPROCESSING = {
 class BundledSpec:
     name: str
     arch: str               # key of cnnviz.models.archs.ARCHITECTURES
-    dataset: str            # key of cnnviz.data.DATASETS (its mean and std normalize the input)
+    dataset: str            # key of cnnviz.datasets.DATASETS (its mean and std normalize the input)
     classes: tuple[str, ...]
     in_channels: int
     input_size: tuple[int, int]
@@ -60,14 +54,12 @@ class BundledSpec:
     limits: str = ""
     extra: dict = field(default_factory=dict)
 
-    # the normalization is the dataset's, stated once in cnnviz.data.DATASETS
+    # the normalization is the dataset's, stated once in cnnviz.datasets.DATASETS
     mean = property(lambda self: _dataset(self.dataset).mean, doc="per-channel mean of its dataset")
     std = property(lambda self: _dataset(self.dataset).std, doc="per-channel std of its dataset")
 
 
 def _dataset(name: str):
-    from ..data import DATASETS
-
     return DATASETS[name]
 
 

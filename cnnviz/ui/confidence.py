@@ -30,10 +30,10 @@ def _measure_reference(loaded, pictures):
 
 
 def _dataset_reference(loaded, dataset: str):
-    from .. import data
+    from .. import datasets
 
     try:
-        ds = data.load_dataset(dataset, train=False)
+        ds = datasets.load_dataset(dataset, train=False)
         n = min(LEARNER_REFERENCE_PICTURES, len(ds))
         return _measure_reference(loaded, [ds[i][0].convert("RGB") for i in range(n)])
     except (CnnvizError, OSError) as err:
@@ -48,10 +48,10 @@ def _shared_reference(name: str, dataset: str, _loaded):
     (the digits network's per-picture path costs 3.4 s for 300 pictures, this 0.6 s)."""
     import torch
 
-    from .. import confidence, data
+    from .. import confidence, datasets
 
     try:
-        x, _ = data.as_tensors(data.load_dataset(dataset, train=False), REFERENCE_PICTURES)
+        x, _ = datasets.as_tensors(datasets.load_dataset(dataset, train=False), REFERENCE_PICTURES)
     except (CnnvizError, OSError) as err:
         log.warning("no reference for %s on %s: %s", name, dataset, err)
         return None

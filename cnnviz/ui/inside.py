@@ -71,14 +71,14 @@ def _top_images_for(name: str, progress=None):
     which a cached function may not do. Two first requests at once: the second waits for the first."""
     import torch
 
-    from .. import data, models
+    from .. import datasets, models
     from .. import inspect as insp
 
     with _TOP_LOCK:
         if name not in _TOP:
             loaded = shared_model(name)
-            dataset = data.load_dataset(models.BUNDLED[name].dataset, train=False)
-            x, _ = data.as_tensors(dataset, TOP_IMAGES_N)
+            dataset = datasets.load_dataset(models.BUNDLED[name].dataset, train=False)
+            x, _ = datasets.as_tensors(dataset, TOP_IMAGES_N)
             mean = torch.tensor(loaded.mean).view(1, -1, 1, 1)
             std = torch.tensor(loaded.std).view(1, -1, 1, 1)
             acts = insp.activations(loaded.model, ((x[:1] - mean) / std))

@@ -65,16 +65,16 @@ WORLD_PICTURES = 10   # test pictures offered per network: the first one of each
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _dataset_pictures(name: str):
     """[(test index, true class, RGB image)]: the first test picture of each class of dataset
-    ``name`` (``cnnviz.data.example_image``: the bundled sample, so it works offline). [] if none."""
-    from .. import data
+    ``name`` (``cnnviz.datasets.example_image``: the bundled sample, so it works offline). [] if none."""
+    from .. import datasets
 
     first: dict[int, int] = {}
     try:
         for i in range(200):
-            first.setdefault(data.example_label(name, i), i)
+            first.setdefault(datasets.example_label(name, i), i)
             if len(first) == WORLD_PICTURES:
                 break
-        return [(i, y, data.example_image(name, i)) for i, y in sorted((i, y) for y, i in first.items())]
+        return [(i, y, datasets.example_image(name, i)) for i, y in sorted((i, y) for y, i in first.items())]
     except (CnnvizError, IndexError, OSError) as err:
         log.warning("no test pictures of %s: %s", name, err)
         return []
@@ -102,12 +102,12 @@ def model_dataset(loaded) -> str | None:
 
 def _world(loaded):
     """(dataset, [(index, true class, image)]) of the pictures ``loaded`` learned from, or None."""
-    from .. import data
+    from .. import datasets
 
     dataset = model_dataset(loaded)
     if dataset == "own":
         pictures = _own_pictures(loaded)
-    elif dataset in data.DATASETS:
+    elif dataset in datasets.DATASETS:
         pictures = _dataset_pictures(dataset)
     else:
         return None
