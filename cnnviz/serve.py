@@ -230,7 +230,7 @@ def warm(port: int, *, first: tuple[str, ...] = WARM_FIRST, budget: float = WARM
             out.problems.append(f"time budget of {budget:.0f} s spent before /{path}")
             break
         try:
-            from .ui.session_client import open_page   # speaks Streamlit's protocol: lives in ui
+            from .session_client import open_page   # speaks Streamlit's protocol (docs/ARCHITECTURE.md)
 
             secs, exceptions, pages = open_page(port, path, timeout=left)
             out.pages[path] = secs

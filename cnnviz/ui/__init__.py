@@ -14,7 +14,6 @@ modules say where each one lives:
 - ``heavywork``: heavy work through the server's line, training drawn live.
 - ``stepping``: stepping through positions with Play. ``predict``: predict, then reveal.
 - ``progress``: the course, goals, summaries, the sidebar's progress. ``selfcheck``: the self-checks.
-- ``session_client``: one page opened over Streamlit's protocol (``cnnviz.serve`` warms workers with it).
 """
 
 from .. import memory as _memory

@@ -1,6 +1,11 @@
 """A browser session over Streamlit's own protocol, for ``cnnviz.serve`` to warm a worker before
-learners arrive: open one page, wait for its run, report what it showed. Streamlit's protobuf
-messages make this part of the streamlit-aware package."""
+learners arrive: open one page, wait for its run, report what it showed.
+
+Beside ``cnnviz.serve``, not in ``cnnviz.ui``: the library never imports the UI. It is the library's one
+documented exception to "no streamlit outside ``cnnviz.ui``" (docs/ARCHITECTURE.md,
+``tests/test_architecture.py``): it imports Streamlit's protobuf messages (``streamlit.proto``), which
+loads the ``streamlit`` package, only inside ``open_page``, and only ``cnnviz.serve`` calls it, in its
+own process; none of streamlit's runtime runs here."""
 
 from __future__ import annotations
 
