@@ -219,7 +219,7 @@ def test_the_picture_is_drawn_from_the_layers():
     assert drawn == picture(layers()), "docs/ARCHITECTURE.md's picture is stale; draw it again:\n" + picture(layers())
 
 
-def test_the_graph_reader_sees_imports_inside_functions(tmp_path):
+def test_the_graph_reader_sees_imports_inside_functions():
     """The reader itself: relative imports resolved, ``from . import x`` as module x, imports
     inside functions counted."""
     g = graph()
