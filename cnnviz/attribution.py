@@ -34,6 +34,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .layers import probabilities
+
 MAX_IG_STEPS = 64
 _private: "weakref.WeakKeyDictionary[nn.Module, tuple[nn.Module, threading.Lock]]" = weakref.WeakKeyDictionary()
 _private_lock = threading.Lock()
@@ -355,8 +357,8 @@ def deletion_insertion(model: nn.Module, x: torch.Tensor, saliency: np.ndarray, 
         insert.append(base * (1 - mask) + x * mask)
     twin, lock = private_copy(model)
     with lock:
-        p_del = torch.softmax(twin(torch.cat(delete)), dim=1)[:, target].numpy()
-        p_ins = torch.softmax(twin(torch.cat(insert)), dim=1)[:, target].numpy()
+        p_del = probabilities(twin(torch.cat(delete)), axis=1)[:, target].numpy()
+        p_ins = probabilities(twin(torch.cat(insert)), axis=1)[:, target].numpy()
     frac = counts / (h * w)
     return (Curve(frac, p_del, float(np.trapezoid(p_del, frac))),
             Curve(frac, p_ins, float(np.trapezoid(p_ins, frac))))

@@ -50,6 +50,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .layers import probabilities
+
 LEVELS = ("confident", "unsure", "unfamiliar")
 UNSURE_BELOW = 0.6          # top probability under this: "unsure"
 REFERENCE_QUANTILE = 0.05   # energy under this quantile of the network's own test pictures: "unfamiliar"
@@ -118,13 +120,6 @@ def _logsumexp(z: np.ndarray, axis=-1) -> np.ndarray:
     return (top + np.log(np.exp(z - top).sum(axis=axis, keepdims=True))).squeeze(axis)
 
 
-def softmax(logits) -> np.ndarray:
-    """Probabilities that add up to 1, whatever the logits (a numerically safe softmax)."""
-    z = _as_vector(logits)
-    e = np.exp(z - z.max())
-    return e / e.sum()
-
-
 def assess(logits, reference: Reference | None = None, *, features=None,
            unsure_below: float = UNSURE_BELOW) -> Confidence:
     """The confidence of one prediction from its logits (the outputs before softmax).
@@ -135,7 +130,7 @@ def assess(logits, reference: Reference | None = None, *, features=None,
     (``inspect.with_features``), compared with the reference's when it has them.
     """
     z = _as_vector(logits)
-    p = softmax(z)
+    p = probabilities(z)   # the one softmax: cnnviz.layers
     order = np.argsort(-p, kind="stable")
     top, second = int(order[0]), int(order[1] if len(order) > 1 else order[0])
     n = len(p)

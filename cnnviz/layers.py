@@ -67,11 +67,31 @@ class Softmax:
         return [int(i) for i in np.argsort(-self.probs, kind="stable")[:k]]
 
 
+def _softmax(z, axis: int):
+    """(e^(z - max z), p) along ``axis``: the softmax's maths, the one place it is written.
+
+    ``z`` is a numpy array or a torch tensor (kept as one, in its dtype: a network's outputs)."""
+    if hasattr(z, "detach"):   # a torch tensor (this module never imports torch)
+        e = (z - z.amax(dim=axis, keepdim=True)).exp()
+    else:
+        e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e, e / e.sum(axis, keepdims=True)
+
+
 def softmax(logits) -> Softmax:
     """p_i = e^{z_i} / sum_j e^{z_j}. Subtracting max(z) first changes nothing but avoids overflow."""
     z = np.asarray(logits, dtype=np.float64)
-    e = np.exp(z - z.max())
-    return Softmax(z, e, float(e.sum()), e / e.sum())
+    e, p = _softmax(z, -1)
+    return Softmax(z, e, float(e.sum()), p)
+
+
+def probabilities(logits, axis: int = -1):
+    """The softmax's probabilities only, along ``axis`` (a batch of outputs: ``axis=1``).
+
+    A torch tensor in gives a tensor of the same dtype out (what ``torch.softmax`` gives, to
+    float rounding); anything else gives float64 numpy."""
+    z = logits if hasattr(logits, "detach") else np.asarray(logits, dtype=np.float64)
+    return _softmax(z, axis)[1]
 
 
 @dataclass

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .layers import probabilities
 from .signals import KINDS, MIN_LENGTH, SignalError, make
 
 # ---------------------------------------------------------------- a labelled dataset
@@ -164,4 +165,4 @@ def predict(model, signal) -> np.ndarray:
 
     x = torch.from_numpy(prepare(signal))[None, None, :]
     with torch.no_grad():
-        return torch.softmax(model(x), dim=1)[0].numpy().astype(np.float64)
+        return probabilities(model(x), axis=1)[0].numpy().astype(np.float64)

@@ -10,6 +10,7 @@ from torch import nn
 
 from ..errors import CnnvizError
 from ..i18n import catalog, t
+from ..layers import probabilities
 
 
 class ModelError(CnnvizError):
@@ -78,7 +79,7 @@ class LoadedModel:
         """Softmax class probabilities (num_classes,) for a PIL image or a (1, C, H, W) tensor."""
         if not isinstance(x, torch.Tensor):
             x = self.preprocess(x)
-        return torch.softmax(self.model(x), dim=1)[0]
+        return probabilities(self.model(x), axis=1)[0]
 
     def predict(self, x, top: int = 5, lang: str = "en") -> list[tuple[int, str, float]]:
         """The ``top`` most likely classes: [(index, label in ``lang``, probability), ...]."""

@@ -1,0 +1,71 @@
+"""One softmax (cnnviz.layers): every caller gives what torch.softmax gave it before, to 1e-6."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from PIL import Image  # noqa: E402
+
+from cnnviz import attribution, confidence, layers, models, signal_cnn, signals  # noqa: E402
+import cnnviz.models.base as base  # noqa: E402
+
+
+def _torch_softmax(z, axis=-1):
+    """The maths each caller used before (torch's own), in place of layers.probabilities."""
+    return torch.softmax(z, dim=axis) if isinstance(z, torch.Tensor) else \
+        torch.softmax(torch.as_tensor(np.asarray(z, dtype=np.float64)), dim=axis).numpy()
+
+
+def test_probabilities_numpy_and_torch_match_torch_softmax():
+    rng = np.random.default_rng(0)
+    z = rng.normal(scale=8, size=(5, 10))
+    np.testing.assert_allclose(layers.probabilities(z, axis=1), _torch_softmax(z, 1), atol=1e-12)
+    np.testing.assert_allclose(layers.probabilities(z[0]), layers.softmax(z[0]).probs, atol=0)
+    t = torch.tensor(z, dtype=torch.float32)
+    p = layers.probabilities(t, axis=1)
+    assert isinstance(p, torch.Tensor) and p.dtype == torch.float32
+    torch.testing.assert_close(p, torch.softmax(t, dim=1), atol=1e-6, rtol=0)
+    assert np.isfinite(layers.probabilities([1000.0, -1000.0, 3.0])).all()
+
+
+def test_confidence_is_unchanged():
+    for z in ([0.0, 5.0, 1.0], [1000.0, -1000.0, 3.0], np.linspace(-4, 4, 10)):
+        c = confidence.assess(z)
+        p = _torch_softmax(z)
+        assert c.top_prob == pytest.approx(p[c.top], abs=1e-6)
+        assert c.margin == pytest.approx(p[c.top] - (p[c.second] if c.second != c.top else 0), abs=1e-6)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return models.load("digits")
+
+
+@pytest.fixture(scope="module")
+def digit_x(digits):
+    return digits.preprocess(Image.open(models.WEIGHTS_DIR.parent / "samples" / "digit.png"))
+
+
+def test_a_loaded_networks_probabilities_are_unchanged(digits, digit_x):
+    ours = digits.probabilities(digit_x)
+    torch.testing.assert_close(ours, torch.softmax(digits.model(digit_x), dim=1)[0].detach(), atol=1e-6, rtol=0)
+
+
+def test_deletion_insertion_curves_are_unchanged(digits, digit_x, monkeypatch):
+    cam = attribution.grad_cam(digits.model, digit_x, target=3)
+    ours = attribution.deletion_insertion(digits.model, digit_x, cam, 3, steps=6)
+    monkeypatch.setattr(attribution, "probabilities", _torch_softmax)
+    before = attribution.deletion_insertion(digits.model, digit_x, cam, 3, steps=6)
+    for a, b in zip(ours, before):
+        np.testing.assert_allclose(a.probs, b.probs, atol=1e-6)
+        assert a.auc == pytest.approx(b.auc, abs=1e-6)
+
+
+def test_signal_prediction_is_unchanged(monkeypatch):
+    torch.manual_seed(0)
+    model = signal_cnn.signal_cnn().eval()
+    signal = signals.make("square", 300, freq=4, seed=5)
+    ours = signal_cnn.predict(model, signal)
+    monkeypatch.setattr(signal_cnn, "probabilities", _torch_softmax)
+    np.testing.assert_allclose(ours, signal_cnn.predict(model, signal), atol=1e-6)
