@@ -9,7 +9,9 @@ import math
 
 import numpy as np
 
-SIGNAL_COLOUR, WINDOW_COLOUR, OUTPUT_COLOUR, PAD_COLOUR = "#3b6ea5", "#e07b00", "#2a9d5c", "#9aa0a6"
+from .figures.scale import ACCENT
+
+SIGNAL_COLOUR, WINDOW_COLOUR, OUTPUT_COLOUR, PAD_COLOUR = "#3b6ea5", ACCENT, "#2a9d5c", "#9aa0a6"
 
 
 def centres(result) -> np.ndarray:

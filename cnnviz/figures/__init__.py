@@ -22,12 +22,12 @@ from .pictures import (channel_image, draw_box, filling_in, filter_tiles, locate
                        neighbourhood, overlay, picture, png_bytes, png_shared, upscale, zoomed)
 from .plots import (confusion_figure, curves_figure, growth_figure, heatmap, latent_figure, log_bars,
                     probability_bars, rank_corr_figure, training_figure)
-from .scale import (CHOSEN, DIVERGING, HEAT, SEQUENTIAL, Scale, colorize, display_range, map_scale,
-                    stretched)
+from .scale import (ACCENT, CHOSEN, DIVERGING, HEAT, MUTED, SECOND, SEQUENTIAL, Scale, colorize, display_range,
+                    map_scale, stretched)
 from .svg import architecture_svg
 
 __all__ = [
-    "CHOSEN", "DIVERGING", "HEAT", "SEQUENTIAL", "WINDOW_BANDS", "Scale", "architecture_svg",
+    "ACCENT", "CHOSEN", "DIVERGING", "HEAT", "MUTED", "SECOND", "SEQUENTIAL", "WINDOW_BANDS", "Scale", "architecture_svg",
     "channel_image", "colorize", "confusion_figure", "curves_figure", "display_range", "draw_box",
     "filling_in", "filter_tiles", "fmt", "fmt_tex", "growth_figure", "heatmap", "latent_figure",
     "latex_text", "legend_html", "locate", "log_bars", "map_grid", "map_scale", "mark_point",

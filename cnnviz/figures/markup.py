@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import i18n
 from .numbers import fmt
-from .scale import HEAT, Scale, map_scale
+from .scale import CHOSEN, HEAT, Scale, map_scale
 
 
 MIN_FONT = 14        # px: the smallest matrix digit, on any screen
@@ -223,11 +223,11 @@ def pooling_html(values: np.ndarray, pooled, *, titles: tuple[str, str] = ("", "
         cells = [(i, j) for i in range(top, top + k) for j in range(left, left + k)]
         when = [f".{uid}:has(.o{n}:hover)"] + ([f".{uid}:not(:has(.o:hover))"] if n == 0 and not separate else [])
         for i, j in cells:
-            shadow = edges(i, j, top, left, "#e65100", 5)
+            shadow = edges(i, j, top, left, CHOSEN, 5)
             bold = "font-weight:800;text-decoration:underline;" if winner.get(n) == (i, j) else ""
             rules.append(",".join(f"{w} .c{i}_{j}" for w in when)
                          + f"{{box-shadow:{shadow} !important;{bold}}}")
-        rules.append(",".join(f"{w} .o{n}" for w in when) + "{box-shadow:inset 0 0 0 5px #e65100 !important}")
+        rules.append(",".join(f"{w} .o{n}" for w in when) + f"{{box-shadow:inset 0 0 0 5px {CHOSEN} !important}}")
     css = (f"<style>.{uid}{{display:flex;gap:28px;align-items:center;flex-wrap:wrap}}"
            f".{uid} .unused{{opacity:.3}}.{uid} .arrow{{font-size:30px;color:#555}}"
            f".{uid} .cnnviz-matrix td{{border:2px solid #fff}}{''.join(rules)}</style>")

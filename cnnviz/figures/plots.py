@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import i18n
 from .kept import Kept, content_key
-from .scale import CHOSEN, Scale, map_scale
+from .scale import ACCENT, CHOSEN, SECOND, Scale, map_scale
 
 
 def separators(lang: str) -> str:
@@ -49,8 +49,8 @@ def _curves_figure(fractions, deletion, insertion, names, xtitle, ytitle, lang):
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    fig.add_scatter(x=list(fractions), y=list(deletion), name=names[0], mode="lines", line={"color": "#2166ac"})
-    fig.add_scatter(x=list(fractions), y=list(insertion), name=names[1], mode="lines", line={"color": "#e07b00"})
+    fig.add_scatter(x=list(fractions), y=list(deletion), name=names[0], mode="lines", line={"color": SECOND})
+    fig.add_scatter(x=list(fractions), y=list(insertion), name=names[1], mode="lines", line={"color": ACCENT})
     # the legend above the chart, one entry per line (its name may break with <br>): a narrow column
     # cut a long horizontal entry off
     fig.update_layout(height=330, margin={"l": 4, "r": 4, "t": 110, "b": 4},
@@ -106,7 +106,7 @@ def probability_bars(labels: list[str], probs: list[float]):
     fig = go.Figure(go.Bar(x=[p * 100 for p in probs][::-1], y=labels[::-1], orientation="h",
                            text=[p * 100 for p in probs][::-1], texttemplate="%{text:.1f} %",
                            textposition="auto",
-                           marker={"color": (["#e07b00"] + ["#9fb3c8"] * (len(probs) - 1))[::-1]},
+                           marker={"color": ([ACCENT] + ["#9fb3c8"] * (len(probs) - 1))[::-1]},
                            hovertemplate="%{y}: %{x:.2f} %<extra></extra>"))
     fig.update_layout(height=60 + 36 * len(labels), margin={"l": 4, "r": 4, "t": 4, "b": 24},
                       xaxis={"range": [0, 100], "ticksuffix": " %"}, yaxis={"type": "category"})
@@ -146,8 +146,8 @@ def growth_figure(layers: list[str], sizes: list[int], jumps: list[int], *, name
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    fig.add_bar(x=layers, y=sizes, name=names[0], text=sizes, textposition="outside", marker={"color": "#e07b00"})
-    fig.add_scatter(x=layers, y=jumps, name=names[1], mode="lines+markers", line={"color": "#2166ac"})
+    fig.add_bar(x=layers, y=sizes, name=names[0], text=sizes, textposition="outside", marker={"color": ACCENT})
+    fig.add_scatter(x=layers, y=jumps, name=names[1], mode="lines+markers", line={"color": SECOND})
     fig.update_layout(height=280, margin={"l": 4, "r": 4, "t": 30, "b": 4}, legend={"orientation": "h", "y": 1.12},
                       xaxis={"type": "category"}, yaxis={"title": "pixels"})
     return fig
@@ -165,7 +165,7 @@ def training_figure(history: list[dict], *, names: dict[str, str], best_epoch: i
     epochs = [h["epoch"] for h in history]
     fig = make_subplots(rows=1, cols=2, subplot_titles=(names["loss"], names["accuracy"]),
                         horizontal_spacing=0.12)
-    style = {"train": {"color": "#2166ac"}, "val": {"color": "#e07b00"}}
+    style = {"train": {"color": SECOND}, "val": {"color": ACCENT}}
     for col, (train_key, val_key) in ((1, ("loss", "val_loss")), (2, ("train_acc", "val_acc"))):
         scale = 100 if col == 2 else 1
         for which, key in (("train", train_key), ("val", val_key)):

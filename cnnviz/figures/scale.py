@@ -28,7 +28,13 @@ HEAT = _lut([(0, (0, 0, 4)), (0.25, (87, 16, 110)), (0.5, (188, 55, 84)), (0.75,
              (1, (252, 255, 164))])   # inferno-like: dark = ignored, bright yellow = looked at
 
 
-CHOSEN = "#e65100"   # the point a learner chose (latent plane, decoded plane): one orange everywhere
+# The palette, by role: the one place these colours are written (tests/test_one_home.py).
+ACCENT = "#e07b00"   # what the eye should go to: the top class, the selected layer, the sliding window,
+                     # validation beside training (the app's theme colour, .streamlit/config.toml)
+SECOND = "#2166ac"   # the series drawn beside ACCENT (training, deletion, the jump): DIVERGING's blue end
+CHOSEN = "#e65100"   # the point a learner chose (latent plane, decoded plane), the window under the
+                     # mouse: one deeper orange everywhere
+MUTED = "#8a99a8"    # what only connects or frames (arrows between layers, a picture's frame)
 
 
 @dataclass(frozen=True)

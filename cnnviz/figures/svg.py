@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 
+from .scale import ACCENT, MUTED
+
 # Advance widths (share of the font size) of DejaVu Sans, the widest common "sans-serif" (Debian's,
 # and many Linux browsers'): text measured with them fits its box in Arial or Helvetica too.
 _WIDTHS = {**dict.fromkeys("0123456789", 0.637), " ": 0.318, ",": 0.318, ".": 0.318, "×": 0.838,
@@ -75,7 +77,7 @@ def architecture_svg(layers: list[dict], selected: str | None = None) -> str:
         base = top_room
         top = base - face
         sel = any(l["name"] == selected for l in item)
-        stroke = "#e07b00" if sel else "#5b6b7a"
+        stroke = ACCENT if sel else "#5b6b7a"
         sw = 3 if sel else 1.2
         fill = "#fde3c4" if sel else ("#dbe7f3" if len(shape) == 3 else "#e6e0f3")
         side = "#b8c9da" if len(shape) == 3 else "#c9c0e0"
@@ -96,6 +98,6 @@ def architecture_svg(layers: list[dict], selected: str | None = None) -> str:
         parts.append(f'<svg xmlns="http://www.w3.org/2000/svg" class="cnnviz-arch-item" data-layers="{names}" '
                      f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
                      f'font-family="sans-serif" style="flex:none">{"".join(body)}</svg>')
-    arrow = '<span style="align-self:center;color:#8a99a8;font-size:16px;flex:none">→</span>'
+    arrow = f'<span style="align-self:center;color:{MUTED};font-size:16px;flex:none">→</span>'
     return (f'<div class="cnnviz-arch" style="display:flex;flex-wrap:wrap;align-items:flex-start;'
             f'gap:4px 2px;width:100%;max-width:100%;overflow:hidden">{arrow.join(parts)}</div>')

@@ -144,10 +144,10 @@ def show_top_images(loaded, x, found, channel: int, field, *, per_row: int = 4) 
             return kept[1:]
         arr = (x[int(idx)].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
         img = Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).convert("RGB")
-        framed = ImageOps.expand(figures.draw_box(img, (top, left, size, size), target=168, width=3), 2, "#8a99a8")
+        framed = ImageOps.expand(figures.draw_box(img, (top, left, size, size), target=168, width=3), 2, figures.MUTED)
         patch, outside = insp.padded_patch(np.asarray(img), top, left, size, target=168)
         # a frame: a white patch must not melt into the white page
-        boxed = ImageOps.expand(Image.fromarray(patch), 2, "#e07b00")
+        boxed = ImageOps.expand(Image.fromarray(patch), 2, figures.ACCENT)
         value = (figures.png_bytes(framed, compress_level=1), figures.png_bytes(boxed, compress_level=1),
                  bool(outside > 0))
         with _PANELS_LOCK:
