@@ -82,7 +82,7 @@ def map_layers(model: nn.Module, x: torch.Tensor) -> list[str]:
 
 def default_layer(model: nn.Module, x: torch.Tensor, *, layers: list[str] | None = None) -> str:
     """The usual Grad-CAM layer: the last stack of maps before the classifier, after its
-    activation (relu2 of the digits net, layer4 of ResNet-18), skipping a final pooling.
+    activation (relu2 of the digits net, layer4.1 of ResNet-18), skipping a final pooling.
     Deep enough to know what the class looks like, still spatial enough to say where.
     ``layers``: the result of ``map_layers`` when the caller has it (saves a forward pass)."""
     modules = dict(model.named_modules())
@@ -326,7 +326,8 @@ def _explain(method: Method, model, x, target, layer, progress, options) -> Expl
 
 
 def grad_cam(model: nn.Module, x: torch.Tensor, *, target: int | None = None, layer: str | None = None) -> np.ndarray:
-    """Grad-CAM of ``target`` at ``layer`` (default: the last conv), (H, W) in [0, 1]."""
+    """Grad-CAM of ``target`` at ``layer`` (default: ``default_layer``, the last stack of maps after
+    its activation, not the last conv), (H, W) in [0, 1]."""
     return explain("gradcam", model, x, target=target, layer=layer).map
 
 

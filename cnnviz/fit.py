@@ -1,7 +1,7 @@
 """The one training loop: ``fit`` a network, report its progress through callbacks, stop early.
 
 Every network trained here goes through ``fit``: the Train lesson's experiments
-(``cnnviz.transfer.run_experiment``), the bundled models' command (``python -m cnnviz.train``),
+(``cnnviz.experiment.run_experiment``), the bundled models' command (``python -m cnnviz.train``),
 the tiny 1D CNN of the signals lesson (``cnnviz.signal_cnn``) and the digits VAE
 (``cnnviz.autoencoder.train``). What differs between them is said, not re-written:
 
