@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .conv import output_size
 from .layers import probabilities
 
 MAX_IG_STEPS = 64
@@ -266,7 +267,7 @@ def _occlusion(c: Call):
     network needed it."""
     from captum.attr import Occlusion
     (h, w), window, stride = c.x.shape[-2:], c.options["window"], c.options["stride"]
-    positions = ((h - window) // stride + 1) * ((w - window) // stride + 1)
+    positions = output_size(h, window, stride) * output_size(w, window, stride)
     per_eval = 16
     occ = Occlusion(_counting(c.model, -(-positions // per_eval) + 1, c.progress))
     channels = c.x.shape[1]

@@ -27,6 +27,12 @@ class ConvError(CnnvizError):
     """Settings that make the convolution impossible (stride 0, kernel too big...)."""
 
 
+def kernel_span(kernel: int, dilation: int = 1) -> int:
+    """How many input pixels (samples) a kernel of ``kernel`` weights covers along one axis:
+    d(k-1) + 1 (dilation spreads the same weights apart). The one place this is computed."""
+    return dilation * (kernel - 1) + 1
+
+
 def output_size(n: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
     """How many positions a kernel fits along one axis of length ``n``.
 
@@ -34,11 +40,22 @@ def output_size(n: int, kernel: int, stride: int = 1, padding: int = 0, dilation
     in the ``torch.nn.Conv2d`` documentation.
     """
     _check_settings(kernel, stride, padding, dilation)
-    span = dilation * (kernel - 1) + 1  # how many input pixels the kernel covers
+    span = kernel_span(kernel, dilation)
     room = n + 2 * padding - span
     if room < 0:
         raise ConvError("conv.error.kernel_too_big", span=span, size=n + 2 * padding)
     return room // stride + 1
+
+
+def output_size_tex(axis: str, n: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1, *,
+                    general: bool = True) -> str:
+    """``output_size`` written out in LaTeX with its numbers filled in, for one axis named ``axis``
+    ("H", "W", "N"): ``general`` first writes the formula with letters."""
+    out = output_size(n, kernel, stride, padding, dilation)
+    letters = rf"\left\lfloor \frac{{{axis} + 2p - d(k-1) - 1}}{{s}} \right\rfloor + 1 = " if general else ""
+    return (rf"{axis}_{{out}} = {letters}"
+            rf"\left\lfloor \frac{{{n} + 2\cdot{padding} - {dilation}\cdot({kernel}-1) - 1}}{{{stride}}} \right\rfloor"
+            rf" + 1 = {out}")
 
 
 def _check_settings(kernel: int, stride: int, padding: int, dilation: int) -> None:
@@ -124,7 +141,7 @@ class Convolution:
         """(top, left, height, width) of the receptive field in unpadded input pixels."""
         _, kh, kw = self.kernel.shape
         top, left = row * self.stride - self.padding, col * self.stride - self.padding
-        return top, left, self.dilation * (kh - 1) + 1, self.dilation * (kw - 1) + 1
+        return top, left, kernel_span(kh, self.dilation), kernel_span(kw, self.dilation)
 
 
 def _as_chw(image, kernel) -> tuple[np.ndarray, np.ndarray]:
@@ -346,7 +363,7 @@ def convolve1d(signal, kernel, *, stride: int = 1, padding: int = 0, dilation: i
         raise ConvError("conv.error.not_finite")
     n_out = output_size(len(sig), len(ker), stride, padding, dilation)
     padded = np.pad(sig, padding)
-    span = dilation * (len(ker) - 1) + 1
+    span = kernel_span(len(ker), dilation)
     windows = np.lib.stride_tricks.sliding_window_view(padded, span)[::stride, ::dilation][:n_out]
     out = windows @ ker + bias
     return Convolution1D(sig, ker, stride, padding, dilation, float(bias), windows, out)

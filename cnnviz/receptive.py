@@ -25,6 +25,8 @@ from dataclasses import dataclass, replace
 
 from torch import nn
 
+from .conv import kernel_span
+
 Span = tuple[tuple[int, int], ...]      # per unit along one axis: (first, last) input pixel it reaches
 
 
@@ -39,7 +41,7 @@ class Field:
     cols: Span | None = None   # ... and columns
 
     def through(self, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> "Field":
-        span = dilation * (kernel - 1) + 1
+        span = kernel_span(kernel, dilation)
         return replace(self, size=self.size + (span - 1) * self.jump, jump=self.jump * stride,
                        start=self.start + ((span - 1) / 2 - padding) * self.jump)
 
@@ -60,7 +62,7 @@ def _one(v) -> int:
 
 def _out_len(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool = False) -> int:
     """Units along one axis after a convolution or pooling (torch's formula)."""
-    reach = n + 2 * p - d * (k - 1) - 1
+    reach = n + 2 * p - kernel_span(k, d)
     out = (-(-reach // s) if ceil_mode else reach // s) + 1
     if ceil_mode and (out - 1) * s >= n + p:      # the last window must start inside the map or its left padding
         out -= 1
@@ -106,7 +108,7 @@ def _geometry(module: nn.Module, axis: int) -> tuple[int, int, int, int]:
     if p == "valid":
         p = 0
     elif p == "same":                                   # torch pads d(k-1) in all, the smaller half first
-        p = d * (k - 1) // 2
+        p = (kernel_span(k, d) - 1) // 2
     return int(k), int(s or k), int(_pair(p, axis)), int(d)
 
 

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from .conv import kernel_span
 from .figures.scale import ACCENT
 
 SIGNAL_COLOUR, WINDOW_COLOUR, OUTPUT_COLOUR, PAD_COLOUR = "#3b6ea5", ACCENT, "#2a9d5c", "#9aa0a6"
@@ -20,7 +21,7 @@ def centres(result) -> np.ndarray:
     Drawing the output there (not at 0, 1, 2...) shows *which part of the signal*
     each value answers to; with stride 2 they are two samples apart.
     """
-    span = result.dilation * (len(result.kernel) - 1) + 1
+    span = kernel_span(len(result.kernel), result.dilation)
     return np.arange(len(result.output)) * result.stride - result.padding + (span - 1) / 2
 
 

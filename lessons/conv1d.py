@@ -5,7 +5,7 @@ import html
 import numpy as np
 import streamlit as st
 
-from cnnviz import figures, layers, signal_cnn, signal_csv, signal_figures, signals, ui
+from cnnviz import conv, figures, layers, signal_cnn, signal_csv, signal_figures, signals, ui
 from cnnviz.errors import CnnvizError
 
 t = ui.t
@@ -106,9 +106,7 @@ except CnnvizError as err:
 # ------------------------------------------------------------------ sizes
 n, k, n_out = len(signal), len(kernel), len(result.output)
 st.subheader(t("conv1d.sizes_header"))
-st.latex(rf"N_{{out}} = \left\lfloor \frac{{N + 2p - d(k-1) - 1}}{{s}} \right\rfloor + 1 = "
-         rf"\left\lfloor \frac{{{n} + 2\cdot{padding} - {dilation}\cdot({k}-1) - 1}}{{{stride}}} \right\rfloor + 1"
-         rf" = {n_out}")
+st.latex(conv.output_size_tex("N", n, k, int(stride), int(padding), int(dilation)))
 m1, m2, m3 = st.columns(3)
 m1.metric(t("conv1d.input_len"), ui.num(n))
 m2.metric(t("conv1d.kernel_len"), k)
@@ -140,7 +138,7 @@ def stepper():
     left = step.left
     cell = max(30, min(56, 560 // k))
     window, products = step.field[0, 0], step.products[0, 0]
-    st.html(labelled(t("conv1d.m_window", a=left, b=left + result.dilation * (k - 1)), window[None], cell=cell,
+    st.html(labelled(t("conv1d.m_window", a=left, b=left + conv.kernel_span(k, result.dilation) - 1), window[None], cell=cell,
                      hover=t("conv1d.hover_window"), col0=1)
             + labelled(t("conv1d.m_kernel"), kernel[None], cell=cell, digits=3, hover=t("conv1d.hover_weight"), col0=1)
             + labelled(t("conv1d.m_products"), products[None], cell=cell, hover=t("conv1d.hover_product"), col0=1))

@@ -51,13 +51,9 @@ c_in, h, w = result.image.shape
 kh, kw = kernel.shape
 h_out, w_out = result.shape
 st.subheader(t("conv.sizes_header"))
-st.latex(
-    rf"H_{{out}} = \left\lfloor \frac{{H + 2p - d(k-1) - 1}}{{s}} \right\rfloor + 1 = "
-    rf"\left\lfloor \frac{{{h} + 2\cdot{padding} - {dilation}\cdot({kh}-1) - 1}}{{{stride}}} \right\rfloor + 1 = {h_out}"
-)
+st.latex(conv.output_size_tex("H", h, kh, stride, padding, dilation))
 if (h, kh) != (w, kw):
-    st.latex(rf"W_{{out}} = \left\lfloor \frac{{{w} + 2\cdot{padding} - {dilation}\cdot({kw}-1) - 1}}{{{stride}}}"
-             rf" \right\rfloor + 1 = {w_out}")
+    st.latex(conv.output_size_tex("W", w, kw, stride, padding, dilation, general=False))
 m1, m2, m3 = st.columns(3)
 m1.metric(t("conv.input_shape"), f"{h} × {w} × {c_in}")
 m2.metric(t("conv.kernel_shape"), f"{kh} × {kw} × {c_in}", help=t("conv.kernel_depth_help"))

@@ -239,3 +239,16 @@ def test_torch_line_builds_an_equivalent_layer():
     layer = eval(line, {"torch": torch})
     assert isinstance(layer, torch.nn.Conv2d)
     assert layer(torch.zeros(1, 3, 32, 32)).shape == (1, 1, 15, 15)  # floor((32 + 2 - 5) / 2) + 1
+
+
+def test_kernel_span_and_the_output_size_written_out():
+    """One home for d(k-1)+1 and for the output-size formula in TeX (read by both convolution lessons)."""
+    assert [conv.kernel_span(k, d) for k, d in ((1, 1), (3, 1), (3, 2), (5, 3))] == [1, 3, 5, 13]
+    n, k, s, p, d = 28, 3, 2, 1, 2
+    out = conv.output_size(n, k, s, p, d)
+    assert out == torch.nn.Conv1d(1, 1, k, s, p, d)(torch.zeros(1, 1, n)).shape[-1]
+    assert conv.output_size_tex("H", n, k, s, p, d) == (
+        r"H_{out} = \left\lfloor \frac{H + 2p - d(k-1) - 1}{s} \right\rfloor + 1 = "
+        rf"\left\lfloor \frac{{28 + 2\cdot1 - 2\cdot(3-1) - 1}}{{2}} \right\rfloor + 1 = {out}")
+    assert conv.output_size_tex("W", n, k, s, p, d, general=False) == (
+        rf"W_{{out}} = \left\lfloor \frac{{28 + 2\cdot1 - 2\cdot(3-1) - 1}}{{2}} \right\rfloor + 1 = {out}")

@@ -73,3 +73,11 @@ def test_every_cnnviz_name_the_docs_write_exists():
             except (ImportError, AttributeError):
                 missing.append(f"{doc.name}: {name}")
     assert not missing, missing
+
+
+def test_the_kernels_span_is_computed_only_by_conv_kernel_span():
+    """d(k-1)+1 (and d(k-1)) is written once, in cnnviz.conv.kernel_span; the rest calls it."""
+    span = re.compile(r"(\bd|dilation)\s*\*\s*\(\s*[\w.()]+?\s*-\s*1\s*\)")
+    found = [f"{_rel(path)}:{i}" for path in SOURCES if _rel(path) != "cnnviz/conv.py"
+             for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if span.search(line)]
+    assert not found, found

@@ -8,7 +8,7 @@ from functools import lru_cache
 import numpy as np
 
 from .. import params as cparams
-from ..conv import ConvError, convolve2d, output_size
+from ..conv import ConvError, convolve2d, kernel_span, output_size
 from .core import Choice, Label, Terms, _kind, _pick, _q, fmt
 
 
@@ -78,7 +78,7 @@ def _conv_output_size(rng):
     n, k, s, p, d, out = _valid_conv_settings(rng, list(range(5, 65)), [1, 3, 3, 5, 5, 7],
                                               [1, 1, 2, 3], [0, 0, 1, 2, 3], [1, 1, 1, 2])
     return _q("conv.output_size", {"n": n, "k": k, "s": s, "p": p, "d": d}, "number", out,
-              explain={"n": n, "k": k, "s": s, "p": p, "d": d, "inside": n + 2 * p - d * (k - 1) - 1},
+              explain={"n": n, "k": k, "s": s, "p": p, "d": d, "inside": n + 2 * p - kernel_span(k, d)},
               section="conv.sizes_header")
 
 
@@ -157,7 +157,7 @@ def _conv1d_output_length(rng):
     n, k, s, p, d, out = _valid_conv_settings(rng, list(range(10, 201)), [3, 5, 7, 9], [1, 1, 2, 4],
                                               [0, 0, 1, 2, 3], [1, 1, 2])
     return _q("conv1d.output_length", {"n": n, "k": k, "s": s, "p": p, "d": d}, "number", out,
-              explain={"n": n, "k": k, "s": s, "p": p, "d": d, "inside": n + 2 * p - d * (k - 1) - 1},
+              explain={"n": n, "k": k, "s": s, "p": p, "d": d, "inside": n + 2 * p - kernel_span(k, d)},
               section="conv1d.sizes_header")
 
 
