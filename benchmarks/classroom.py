@@ -68,6 +68,8 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from cnnviz import course  # noqa: E402  (the lessons' URLs; no torch, no streamlit)
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 MAX_SESSIONS = 200
 MAX_DURATION = 3600.0
@@ -504,18 +506,18 @@ class Step:
 
 def lesson_path() -> list[Step]:
     return [
-        Step("open convolution", lambda s: s.open("convolution"), expect="6600"),
+        Step("open convolution", lambda s: s.open(course.url("convolution")), expect="6600"),
         Step("conv: scroll down", lambda s: s.scroll(), optional=True),
         Step("conv: next", lambda s: s.click("conv.next"), expect="8400"),
         Step("conv: strongest", lambda s: s.click("conv.max"), expect="9000"),
         # predict-then-reveal (issue 13): the whole map waits for a guess; the class skips it
         Step("conv: skip the guess", lambda s: s.click("conv.predict.skip_button"), optional=True),
         Step("conv: ReLU on", lambda s: s.toggle("conv.relu", True), show=lambda o: o["metrics"][3]),
-        Step("open inside", lambda s: s.open("inside-a-cnn")),
+        Step("open inside", lambda s: s.open(course.url("inside_a_cnn"))),
         Step("inside: digit sample", lambda s: s.toggle("inside.draw", False), optional=True),
-        Step("open explain", lambda s: s.open("explain")),
+        Step("open explain", lambda s: s.open(course.url("explain"))),
         Step("explain: 2nd class", lambda s: s.choose("explain.target", 1)),
-        Step("open image-as-numbers", lambda s: s.open("image-as-numbers")),
+        Step("open image-as-numbers", lambda s: s.open(course.url("image_as_numbers"))),
     ]
 
 
@@ -526,7 +528,7 @@ PLACE_RE = re.compile(r"(?:number|número) (\d+)")      # "Waiting in line: you 
 def train_path(query: str = TRAIN_QUERY) -> list[Step]:
     """A student who trains (--trainers): opens Train by a link, presses Train once, waits for it."""
     return [
-        Step("open train", lambda s: s.open("train", query)),
+        Step("open train", lambda s: s.open(course.url("train"), query)),
         Step("train: run (line)", lambda s: s.click("train.go"), same=False,
              show=lambda o: "place in line " + (str(o["place"]) if o.get("place") else "- (ran at once)")),
     ]
@@ -913,7 +915,7 @@ def chromium_path(base: str, lang: str, chromium: str) -> list[dict]:
                 ws.on("framesent", lambda payload: sent.append(payload))
 
             page.on("websocket", on_ws)
-            page.goto(f"{base}/convolution")
+            page.goto(f"{base}/{course.url('convolution')}")
             _chromium_idle(page)
             marks.append((len(frames), len(sent)))
             page.mouse.move(640, 400)
@@ -961,7 +963,7 @@ async def tool_path(base: str, lang: str, timeout: float) -> list[dict]:
     s.ws.send = send
     out = []
     try:
-        for name, act in zip(PHASES, (lambda: s.open("convolution"), s.scroll, lambda: s.click("conv.next"))):
+        for name, act in zip(PHASES, (lambda: s.open(course.url("convolution")), s.scroll, lambda: s.click("conv.next"))):
             n = len(sent)
             await act()
             out.append(_phase(name, s.page, [BackMsg.FromString(b).rerun_script.fragment_id != "" for b in sent[n:]]))

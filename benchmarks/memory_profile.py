@@ -363,9 +363,9 @@ async def main(args) -> None:
         steps = [s for s in cr.lesson_path() if not args.only or args.only in s.name]
         extra = [cr.Step(f"open {p}", (lambda p: lambda s: s.open(p))(p)) for p in args.open]
         if args.resnet:          # Inside with ResNet-18 (random weights: none are downloaded here)
-            from cnnviz import models
+            from cnnviz import course, models
 
-            extra += [cr.Step("open inside", lambda s: s.open("inside-a-cnn")),
+            extra += [cr.Step("open inside", lambda s: s.open(course.url("inside_a_cnn"))),
                       cr.Step("inside: resnet18", lambda s: s.choose("model", len(models.BUNDLED_NAMES))),
                       cr.Step("inside: random weights", lambda s: s.toggle("model.random.resnet18", True))]
         for k in range(args.students):

@@ -55,6 +55,23 @@ LESSONS: tuple[Lesson, ...] = (
 )
 
 BY_URL = {lesson.url: lesson for lesson in LESSONS}
+BY_NAME = {lesson.name: lesson for lesson in (HOME, *LESSONS)}
+
+
+def named(name: str) -> Lesson:
+    """The lesson (or the home page) called ``name``, its file's name (``"inside_a_cnn"``);
+    ``ValueError`` for any other, so a renamed lesson fails where it is named."""
+    if name not in BY_NAME:
+        raise ValueError(f"no lesson is called {name!r}; the lessons: {', '.join(BY_NAME)}")
+    return BY_NAME[name]
+
+
+def url(name: str, query: str = "") -> str:
+    """The URL path of the lesson called ``name`` (``"inside_a_cnn"`` -> ``"inside-a-cnn"``), with
+    ``query`` after a "?" when given. The one way code outside this module writes a lesson's URL
+    (``tests/test_one_home.py``)."""
+    path = named(name).url
+    return f"{path}?{query}" if query else path
 
 
 def lesson(url: str) -> Lesson:

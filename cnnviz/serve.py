@@ -49,11 +49,14 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import course
+
 ROOT = Path(__file__).resolve().parent.parent
 COOKIE = "cnnviz_worker"
 MAX_BODY_MB = 60          # the largest upload: a 50 MB model file (images stop at 20 MB)
 # the lessons of the class's path first (issue 11), then every other page of the navigation
-WARM_FIRST = ("convolution", "inside-a-cnn", "inside-a-cnn?inside.draw=false", "explain", "image-as-numbers")
+WARM_FIRST = (course.url("convolution"), course.url("inside_a_cnn"), course.url("inside_a_cnn", "inside.draw=false"),
+              course.url("explain"), course.url("image_as_numbers"))
 WARM_BUDGET = 150.0       # seconds, at most, to warm one worker
 
 

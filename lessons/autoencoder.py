@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from cnnviz import data, figures, ui
+from cnnviz import course, data, figures, ui
 
 t = ui.t
 lang = ui.lang()
@@ -11,7 +11,8 @@ SHOWN = 2000        # test digits drawn in the latent space
 SPAN = 3.0          # the sliders' range and the decoded plane's: -3 .. +3 on both axes
 TILES = 15          # digits per side of the decoded plane
 
-ui.lesson_start("autoencoder")   # title, introduction, what you will be able to do
+URL = course.url("autoencoder")
+ui.lesson_start(URL)   # title, introduction, what you will be able to do
 
 import torch  # noqa: E402  (this lesson runs a network)
 
@@ -146,4 +147,4 @@ if ae.WEIGHTS.with_suffix(".json").is_file():
                  bce=ui.num(info["metrics"]["test_reconstruction_bce"], 1),
                  params=ui.num(info["params"])))
 
-ui.lesson_end("autoencoder")
+ui.lesson_end(URL)

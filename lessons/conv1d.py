@@ -5,11 +5,12 @@ import html
 import numpy as np
 import streamlit as st
 
-from cnnviz import conv, figures, layers, signal_cnn, signal_csv, signal_figures, signals, ui
+from cnnviz import conv, course, figures, layers, signal_cnn, signal_csv, signal_figures, signals, ui
 from cnnviz.errors import CnnvizError
 
 t = ui.t
-ui.lesson_start("conv1d")   # title, introduction, what you will be able to do
+URL = course.url("conv1d")
+ui.lesson_start(URL)   # title, introduction, what you will be able to do
 MAX_SHOWN = 1000   # samples on screen at once: plotly stays fast with a class of 30
 
 
@@ -215,7 +216,7 @@ elif st.session_state.get("conv1d.stop"):
 memo = st.session_state.get("conv1d.model")
 if memo is None:
     st.caption(t("conv1d.not_trained"))
-    ui.lesson_end("conv1d")   # nothing trained yet: the self-check still ends the page
+    ui.lesson_end(URL)   # nothing trained yet: the self-check still ends the page
     st.stop()
 (trained_epochs, trained_seed), trained = memo
 st.metric(t("conv1d.test_acc"), f"{ui.num(100 * trained.test_acc, 1)} %",
@@ -261,4 +262,4 @@ with p2:
         st.markdown(t("conv1d.you_picked", kind=t(f"signals.kind.{signal_name}")))
     st.caption(t("conv1d.predict_note", n=signal_cnn.LENGTH))
 
-ui.lesson_end("conv1d")
+ui.lesson_end(URL)

@@ -4,11 +4,12 @@ import numpy as np
 import streamlit as st
 from PIL import ImageOps
 
-from cnnviz import conv, exercises, figures, images, kernels, layers, ui
+from cnnviz import conv, course, exercises, figures, images, kernels, layers, ui
 from cnnviz.errors import CnnvizError
 
 t = ui.t
-ui.lesson_start("convolution")   # title, introduction, what you will be able to do
+URL = course.url("convolution")
+ui.lesson_start(URL)   # title, introduction, what you will be able to do
 
 # ------------------------------------------------------------------ inputs
 col_img, col_kernel = st.columns(2, gap="large")
@@ -249,4 +250,4 @@ with st.expander(t("conv.article_header"), expanded=False):
     c.html(figures.matrix_html(kernels.COURSE_NO_CURVE_FIELD, scale="gray", vmin=0, vmax=255, cell=32,
                                title=t("conv.article_no_curve")))
 
-ui.lesson_end("convolution")
+ui.lesson_end(URL)

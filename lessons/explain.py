@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from cnnviz import exercises, figures, ui
+from cnnviz import course, exercises, figures, ui
 
 t = ui.t
-ui.lesson_start("explain")   # title, introduction, what you will be able to do
+URL = course.url("explain")
+ui.lesson_start(URL)   # title, introduction, what you will be able to do
 
 loaded = ui.model_picker("model")
 if loaded is None:
@@ -297,4 +298,4 @@ if st.session_state["explain.selfcheck_real"]:
                                (id(loaded.model), x.numpy().tobytes(), answer, default_layer),
                                lambda: attr.explain(MAIN, loaded.model, x, target=answer, layer=default_layer))
     context["heatmap"] = answer_map.map
-ui.lesson_end("explain", context=context)
+ui.lesson_end(URL, context=context)

@@ -3,10 +3,11 @@
 import numpy as np
 import streamlit as st
 
-from cnnviz import figures, images, ui
+from cnnviz import course, figures, images, ui
 
 t = ui.t
-ui.lesson_start("image-as-numbers")   # title, introduction, what you will be able to do
+URL = course.url("image_as_numbers")
+ui.lesson_start(URL)   # title, introduction, what you will be able to do
 
 left, right = st.columns([2, 3], gap="large")
 with left:
@@ -63,4 +64,4 @@ st.download_button(t("numbers.download"), data="\n".join(",".join(str(v) for v i
 with st.expander(t("numbers.why_title")):
     st.markdown(t("numbers.why", h=h, w=w, n=ui.num(rgb.size)))
 
-ui.lesson_end("image-as-numbers")
+ui.lesson_end(URL)

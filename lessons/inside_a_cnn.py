@@ -3,10 +3,11 @@
 
 import streamlit as st
 
-from cnnviz import figures, ui
+from cnnviz import course, figures, ui
 
 t = ui.t
-ui.lesson_start("inside-a-cnn")   # title, introduction, what you will be able to do
+URL = course.url("inside_a_cnn")
+ui.lesson_start(URL)   # title, introduction, what you will be able to do
 
 # the network first, in the page (not below the sidebar's fold): the class sees which one it is
 loaded = ui.model_picker("model")
@@ -49,7 +50,7 @@ with col_in:
         img = ui.image_picker("inside", default="digit" if c_in == 1 else "landscape", model=loaded,
                               class_hidden=lambda pic: ui.predict_state("inside", guess_about(pic))[0] == "ask")
 if img is None:
-    ui.lesson_end("inside-a-cnn")   # nothing drawn yet: the self-check still ends the page
+    ui.lesson_end(URL)   # nothing drawn yet: the self-check still ends the page
     st.stop()
 
 x = loaded.preprocess(img)
@@ -258,4 +259,4 @@ guess_state = guess_the_class()
 if guess_state != "ask":
     softmax_section(guess_state)
 
-ui.lesson_end("inside-a-cnn", context={"logits": logits.detach().numpy(), "classes": labels})
+ui.lesson_end(URL, context={"logits": logits.detach().numpy(), "classes": labels})

@@ -4,12 +4,13 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz import conv, figures, images, kernels, layers, ui
+from cnnviz import conv, course, figures, images, kernels, layers, ui
 from cnnviz.errors import CnnvizError
 
 t = ui.t
 num = ui.number_format()
-ui.lesson_start("layers")   # title, introduction, what you will be able to do
+URL = course.url("layers")
+ui.lesson_start(URL)   # title, introduction, what you will be able to do
 tab_relu, tab_pool, tab_softmax, tab_bn, tab_block = st.tabs(
     [t("layers.tab_relu"), t("layers.tab_pool"), t("layers.tab_softmax"), t("layers.tab_bn"), t("layers.tab_block")])
 
@@ -152,4 +153,4 @@ with tab_block:
         st.code(f"nn.Sequential(nn.Conv2d(1, 1, {k.shape[0]}, padding={k.shape[0] // 2}), nn.BatchNorm2d(1), "
                 "nn.ReLU(), nn.MaxPool2d(2))", language="python", wrap_lines=True)
 
-ui.lesson_end("layers")
+ui.lesson_end(URL)

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from cnnviz import figures, images, receptive, ui
+from cnnviz import course, figures, images, receptive, ui
 
 t = ui.t
-ui.lesson_start("receptive-field")   # title, introduction, what you will be able to do
+URL = course.url("receptive_field")
+ui.lesson_start(URL)   # title, introduction, what you will be able to do
 
 # ------------------------------------------------------------------ 1. compose a stack
 st.header(t("rf.stack_header"))
@@ -145,4 +146,4 @@ e2.html(figures.legend_html(figures.Scale(0.0, 1.0, False), gray="heat", fmt=ui.
                             label=t("rf.effective_legend")))
 st.caption(t("rf.effective_explain"))
 
-ui.lesson_end("receptive-field")
+ui.lesson_end(URL)

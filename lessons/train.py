@@ -14,7 +14,8 @@ DATASETS = ("fashion", "mnist", "cifar10-subset")
 PER_CLASS = [5, 10, 20, 50, 100, 200, 500]
 MAX_RUNS = 12            # runs remembered per learner for the comparison table
 
-ui.lesson_start("train")   # title, introduction, what you will be able to do
+URL = course.url("train")
+ui.lesson_start(URL)   # title, introduction, what you will be able to do
 
 import torch  # noqa: E402  (after the title: the page shows something while torch loads)
 
@@ -289,7 +290,7 @@ elif st.session_state.get("train.stop"):
 
 if not runs:
     st.caption(t("train.not_trained"))
-    ui.lesson_end("train")   # nothing trained yet: the self-check still ends the page
+    ui.lesson_end(URL)   # nothing trained yet: the self-check still ends the page
     st.stop()
 
 # ------------------------------------------------------------------ 4. the last run
@@ -351,8 +352,8 @@ if export and export.result is last:
     u2.download_button(t("train.download_card"), json.dumps(export.card, indent=2, ensure_ascii=False),
                        file_name=f"{name}.json", mime="application/json", key="train.dl_card",
                        icon=":material/description:")
-    for col, url, label in ((u3, "inside-a-cnn", "train.open_inside"), (u4, "explain", "train.open_explain")):
-        page, icon = course.lesson(url).path, course.lesson(url).icon
+    for col, name, label in ((u3, "inside_a_cnn", "train.open_inside"), (u4, "explain", "train.open_explain")):
+        page, icon = course.named(name).path, course.named(name).icon
         if col.button(t(label), key=f"train.{label}", icon=icon):
             st.session_state["model"] = ui.TRAINED     # the sidebar picker of those lessons
             st.switch_page(page)
@@ -384,4 +385,4 @@ if st.button(t("train.clear"), key="train.clear", icon=":material/delete:"):
     st.session_state.pop("train.export", None)
     st.rerun()
 
-ui.lesson_end("train")
+ui.lesson_end(URL)

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from cnnviz import figures, params, ui
+from cnnviz import course, figures, params, ui
 from cnnviz.errors import CnnvizError
 
 t = ui.t
-ui.lesson_start("why-convolution")   # title, introduction, what you will be able to do
+URL = course.url("why_convolution")
+ui.lesson_start(URL)   # title, introduction, what you will be able to do
 
 # ------------------------------------------------------------------ the image
 c1, c2, c3 = st.columns(3)
@@ -95,4 +96,4 @@ ui.plot(figures.log_bars({name: [(layer, n) for layer, _, n in counts]}, ytitle=
 v, u = params.human_bytes(params.memory_bytes(total))
 st.caption(t("why.real_total", n=ui.num(total), mem=f"{ui.num(v, 1)} {u}"))
 
-ui.lesson_end("why-convolution")
+ui.lesson_end(URL)

@@ -30,9 +30,9 @@ def test_defaults_show_gradcam_with_curves():
 
 def pointing_question(at: AppTest):
     """The self-check's pointing-game question on screen (its map is ``q.figure["heatmap"]``)."""
-    from cnnviz import exercises
+    from cnnviz import course, exercises
 
-    i = exercises.KINDS["explain"].index("explain.pointing")
+    i = exercises.KINDS[course.url("explain")].index("explain.pointing")
     return at.session_state[f"sc.explain.{i}.question"][1]
 
 

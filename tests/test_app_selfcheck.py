@@ -14,6 +14,7 @@ import pytest
 from app_helpers import open_lesson
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
+from cnnviz import course
 from cnnviz import exercises as ex
 from cnnviz import ui
 from cnnviz.i18n import t
@@ -22,9 +23,9 @@ LESSONS = [(path, url) for path, url, _ in ui.course()]
 
 
 def test_the_course_is_the_navigation_order_without_home():
-    assert [url for _, url in LESSONS] == [
-        "image-as-numbers", "convolution", "conv1d", "why-convolution", "layers",
-        "inside-a-cnn", "receptive-field", "train", "autoencoder", "explain"]
+    assert [url for _, url in LESSONS] == [course.url(name) for name in (
+        "image_as_numbers", "convolution", "conv1d", "why_convolution", "layers", "inside_a_cnn", "receptive_field",
+        "train", "autoencoder", "explain")]
 
 
 def block(at, key: str):
@@ -141,7 +142,7 @@ def test_self_check_in_portuguese(path, url):
 
 def test_an_unreadable_answer_is_a_problem_not_a_wrong_answer():
     at = open_lesson("lessons/why_convolution.py", "en")
-    url = "why-convolution"
+    url = course.url("why_convolution")
     at.text_input(key=f"sc.{url}.0.answer").input("lots")
     at.button(key=f"sc.{url}.0.check").click().run()
     box = block(at, f"selfcheck-{url}")
@@ -161,7 +162,7 @@ def test_progress_counts_lessons_and_right_answers_and_the_report_says_so(lang, 
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
     at = open_lesson("lessons/image_as_numbers.py", lang)
-    url = "image-as-numbers"
+    url = course.url("image_as_numbers")
     for i in (0, 1):
         answer(at, url, i, question(at, url, i), lang, right=True)
     answer(at, url, 2, question(at, url, 2), lang, right=False)
@@ -227,7 +228,7 @@ def test_a_right_answer_typed_after_the_answer_was_shown_does_not_count(lang, mo
     question stays wrong in the progress (it counted as right before)."""
     reports = _reports(monkeypatch, lang)
     at = open_lesson("lessons/image_as_numbers.py", lang)
-    url = "image-as-numbers"
+    url = course.url("image_as_numbers")
     q = question(at, url, 0)
     answer(at, url, 0, q, lang, right=False)
     answer(at, url, 0, q, lang, right=True)
@@ -252,7 +253,7 @@ def test_the_report_includes_a_wrong_answer_right_after_check(monkeypatch):
     right one) the whole page is drawn again, so a report downloaded at once has that answer."""
     reports = _reports(monkeypatch, "en")
     at = open_lesson("lessons/convolution.py", "en")
-    url = "convolution"
+    url = course.url("convolution")
     answer(at, url, 0, question(at, url, 0), "en", right=True)
     assert t("course.report_totals", "en", opened=1, total=10, answered=1, right=1) in reports[-1]
     answer(at, url, 1, question(at, url, 1), "en", right=False)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cnnviz import course
 from cnnviz import exercises as ex
 from cnnviz import i18n
 from cnnviz.exercises import ExerciseError, check, expected_text, generate, parse_matrix, parse_number
@@ -16,8 +17,9 @@ from cnnviz.exercises.layers_inside import _rf_fields
 ALL_KINDS = [k for kinds in ex.KINDS.values() for k in kinds]
 SEEDS = range(8)
 LANGS = ("en", "pt_BR")
-LESSONS = ["image-as-numbers", "convolution", "conv1d", "why-convolution", "layers", "inside-a-cnn",
-           "receptive-field", "train", "autoencoder", "explain"]
+LESSONS = [course.url(name) for name in (
+    "image_as_numbers", "convolution", "conv1d", "why_convolution", "layers", "inside_a_cnn", "receptive_field",
+    "train", "autoencoder", "explain")]
 
 
 def _wrong(q):

@@ -81,3 +81,56 @@ def test_the_kernels_span_is_computed_only_by_conv_kernel_span():
     found = [f"{_rel(path)}:{i}" for path in SOURCES if _rel(path) != "cnnviz/conv.py"
              for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if span.search(line)]
     assert not found, found
+
+
+# ---------------------------------------------------------------- lesson URLs
+import ast  # noqa: E402
+
+from cnnviz import course  # noqa: E402
+
+# calls whose string argument is a lesson's URL (a lesson name goes through course.url / course.named)
+URL_TAKERS = {"lesson_start", "lesson_end", "lesson", "next_after", "open", "goto", "switch_page"}
+URL_FREE = {"cnnviz/course.py",      # the one home (the catalogs and the README are not Python)
+            "tests/test_one_home.py"}  # pins the URLs a teacher's links use
+
+
+def _url_literals(path: pathlib.Path) -> list[str]:
+    urls = {x.url for x in course.LESSONS}
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            continue
+        text = node.value
+        rest = text.split("/")[-1] if text.startswith("/") or "}/" in text else text
+        base = rest.split("?")[0]
+        if base not in urls:
+            continue
+        parent = parents.get(node)
+        call = parent.func if isinstance(parent, ast.Call) else None
+        called = getattr(call, "attr", getattr(call, "id", None))
+        if called in {"url", "named"}:
+            continue
+        if "-" in base or text.startswith("/") or "?" in text or called in URL_TAKERS:
+            found.append(f"{_rel(path)}:{node.lineno} {text!r}")
+    return found
+
+
+def test_lesson_urls_are_written_only_in_course():
+    """A lesson's URL comes from ``cnnviz.course`` (``course.url("inside_a_cnn")``, which fails on an
+    unknown name), never typed: renaming a lesson then breaks where it is named, not a link later."""
+    files = [*SOURCES, *sorted((ROOT / "benchmarks").glob("*.py")), *sorted((ROOT / "tests").glob("*.py"))]
+    found = [hit for path in files if _rel(path) not in URL_FREE for hit in _url_literals(path)]
+    assert not found, found
+
+
+def test_course_url_knows_every_lesson_and_refuses_any_other_name():
+    assert [course.url(x.name) for x in course.LESSONS] == [x.url for x in course.LESSONS]
+    assert course.url("inside_a_cnn", "inside.draw=false") == "inside-a-cnn?inside.draw=false"
+    for wrong in ("inside-a-cnn", "convolutions", ""):
+        try:
+            course.url(wrong)
+        except ValueError:
+            continue
+        raise AssertionError(f"course.url({wrong!r}) should fail")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from app_helpers import open_lesson
 
+from cnnviz import course
 from cnnviz import progress_store as ps
 from cnnviz import serve
 from cnnviz.i18n import t
@@ -142,13 +143,14 @@ def test_threads_writing_at_once_lose_nothing(tmp_path):
 
 _WRITER = """
 import sys
+from cnnviz import course
 from cnnviz import progress_store as ps
 path, me, tag, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 store = ps.Store(path)                  # a fresh file: every process races to make the schema
 firsts = 0
 for q in range(n):
-    store.open_lesson(me, "inside-a-cnn")
-    firsts += store.record(me, "inside-a-cnn", f"{q}:shared", tag == "a")    # the same questions in every process
+    store.open_lesson(me, course.url("inside_a_cnn"))
+    firsts += store.record(me, course.url("inside_a_cnn"), f"{q}:shared", tag == "a")    # the same questions in every process
     store.record(me, "train", f"{q}:{tag}", True)                            # and each its own
 print(firsts)
 """
@@ -166,8 +168,8 @@ def test_processes_writing_one_file_at_once(tmp_path):
     assert sum(int(out) for out, _ in outs) == n          # each shared question counted once, by whoever came first
     store = ps.Store(path)
     got = store.progress(me)
-    assert list(got.opened) == ["inside-a-cnn"]
-    assert len(got.results["inside-a-cnn"]) == n and len(got.results["train"]) == 4 * n
+    assert list(got.opened) == [course.url("inside_a_cnn")]
+    assert len(got.results[course.url("inside_a_cnn")]) == n and len(got.results["train"]) == 4 * n
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == ps.SCHEMA_VERSION
     store.close()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cnnviz import serve
+from cnnviz import course, serve
 
 
 
@@ -58,7 +58,7 @@ def test_every_request_of_a_browser_reaches_its_worker(cluster):
         worker, cookie, _ = get(base + "/")
         assert cookie
         workers_seen.add(worker)
-        for path in ("/_stcore/health", "/_stcore/host-config", "/convolution", "/"):
+        for path in ("/_stcore/health", "/_stcore/host-config", "/" + course.url("convolution"), "/"):
             assert get(base + path, cookie)[0] == worker, path     # same browser, same worker
     assert len(workers_seen) == 2             # and the class is spread over both workers
 
@@ -89,7 +89,7 @@ def test_a_dead_worker_is_restarted_and_its_browsers_keep_being_served(cluster):
 
 
 # ------------------------------------------------------------------ warm workers, one line of heavy work
-PATH = ("convolution", "inside-a-cnn", "explain", "image-as-numbers")     # the class's lessons (issue 11)
+PATH = tuple(course.url(n) for n in ("convolution", "inside_a_cnn", "explain", "image_as_numbers"))   # issue 11's path
 
 
 def test_every_worker_is_warmed_on_the_class_path_before_the_proxy_starts(cluster):
@@ -98,7 +98,7 @@ def test_every_worker_is_warmed_on_the_class_path_before_the_proxy_starts(cluste
         for lesson in PATH:                    # each lesson's page ran to its end on this worker
             assert lesson in result.pages, (port, result.summary())
             assert not [p for p in result.problems if p.startswith(f"/{lesson}:")], result.summary()
-        assert "" in result.pages and "inside-a-cnn?inside.draw=false" in result.pages
+        assert "" in result.pages and course.url("inside_a_cnn", "inside.draw=false") in result.pages
     log = (cluster.run_dir / "warm.log").read_text()
     assert all(f"worker on port {w.port} warmed" in log for w in cluster._workers)
 

@@ -12,7 +12,7 @@ from ..conv import ConvError, convolve2d, kernel_span, output_size
 from .core import Choice, Label, Terms, _kind, _pick, _q, fmt
 
 
-@_kind("numbers.count", "image-as-numbers")
+@_kind("numbers.count", "image_as_numbers")
 def _numbers_count(rng):
     h, w = int(_pick(rng, [28, 32, 48, 64, 100, 128, 200, 224, 256])), int(_pick(rng, [28, 32, 64, 96, 128, 224, 256, 320]))
     c = int(_pick(rng, [1, 3]))
@@ -34,7 +34,7 @@ def _grey_of(r: int, g: int, b: int) -> int:
 GREY_WEIGHTS = (0.299, 0.587, 0.114)     # ITU-R 601-2 luma: Pillow's convert("L"), the lesson's formula
 
 
-@_kind("numbers.gray", "image-as-numbers")
+@_kind("numbers.gray", "image_as_numbers")
 def _numbers_gray(rng):
     r, g, b = (int(v) for v in rng.integers(0, 256, 3))
     grey = _grey_of(r, g, b)      # Pillow's convert("L"), as the lesson computes it
@@ -49,7 +49,7 @@ COLOURS = ("black", "white", "red", "green", "blue", "yellow")
 _COLOUR_HIGH = {"black": "", "white": "rgb", "red": "r", "green": "g", "blue": "b", "yellow": "rg"}
 
 
-@_kind("numbers.colour", "image-as-numbers")
+@_kind("numbers.colour", "image_as_numbers")
 def _numbers_colour(rng):
     name = _pick(rng, COLOURS)
     rgb = [int(rng.integers(200, 256)) if ch in _COLOUR_HIGH[name] else int(rng.integers(0, 56)) for ch in "rgb"]
@@ -201,7 +201,7 @@ def _conv1d_which_kernel(rng):
 COURSE_SIDE = 256                 # the course: a 256 x 256 grey image, a hidden layer as wide
 
 
-@_kind("why.mlp_weights", "why-convolution")
+@_kind("why.mlp_weights", "why_convolution")
 def _why_mlp_weights(rng, course: bool | None = None):
     course = bool(rng.random() < 0.25) if course is None else course
     if course:
@@ -216,7 +216,7 @@ def _why_mlp_weights(rng, course: bool | None = None):
               section="why.mlp_header")
 
 
-@_kind("why.conv_weights", "why-convolution")
+@_kind("why.conv_weights", "why_convolution")
 def _why_conv_weights(rng):
     k, cin = int(_pick(rng, [1, 3, 3, 5, 7])), int(_pick(rng, [1, 3, 16, 32, 64]))
     cout, side = int(_pick(rng, [8, 16, 32, 64, 128])), int(_pick(rng, [28, 64, 224, 1024]))
@@ -225,7 +225,7 @@ def _why_conv_weights(rng):
               explain={"k": k, "cin": cin, "cout": cout, "side": side}, section="why.cnn_header")
 
 
-@_kind("why.memory", "why-convolution")
+@_kind("why.memory", "why_convolution")
 def _why_memory(rng):
     dtype = _pick(rng, ["float32", "float16"])
     if rng.random() < 0.3:
@@ -240,7 +240,7 @@ def _why_memory(rng):
               section="why.fits_header")
 
 
-@_kind("why.which_more", "why-convolution")
+@_kind("why.which_more", "why_convolution")
 def _why_which_more(rng):
     while True:
         n, c = int(_pick(rng, [28, 32, 64, 128, 224])), int(_pick(rng, [1, 3]))

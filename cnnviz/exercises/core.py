@@ -11,6 +11,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import i18n
+from ..course import url as course_url
 from ..errors import CnnvizError
 from ..i18n import t
 from .parsing import ExerciseError, parse_matrix, parse_number, parse_vector
@@ -34,7 +35,7 @@ class Choice:
 @dataclass
 class Question:
     kind: str                     # e.g. "conv.output_size"
-    lesson: str                   # the lesson's url, e.g. "convolution"
+    lesson: str                   # the lesson's URL (course.url), e.g. "inside-a-cnn"
     prompt_key: str               # catalog key of the question text
     params: dict                  # its placeholders (numbers are formatted in the learner's way)
     answer_type: str              # "number", "choice", "matrix" or "vector"
@@ -199,15 +200,19 @@ def check(question: Question, answer, lang: str = i18n.DEFAULT) -> Verdict:
 # One table, filled by the generator modules (basics, layers_inside, training, explain) as they
 # register their kinds with ``_kind``, in the order ``exercises/__init__.py`` imports them.
 _GENERATORS: dict[str, Callable] = {}
-LESSON_OF: dict[str, str] = {}           # kind -> the lesson's url
+LESSON_OF: dict[str, str] = {}           # kind -> the lesson's URL (course.url)
 KINDS: dict[str, list[str]] = {}         # lesson -> its kinds
 
 
 def _kind(name: str, lesson: str):
+    """Registers a question kind of the lesson called ``lesson`` (its file's name); KINDS and
+    Question.lesson hold its URL (``course.url``)."""
+    url = course_url(lesson)
+
     def register(fn):
         _GENERATORS[name] = fn
-        LESSON_OF[name] = lesson
-        KINDS.setdefault(lesson, []).append(name)
+        LESSON_OF[name] = url
+        KINDS.setdefault(url, []).append(name)
         return fn
     return register
 

@@ -49,7 +49,7 @@ def _layers_softmax(rng):
               section="layers.tab_softmax")
 
 
-@_kind("inside.shape", "inside-a-cnn")
+@_kind("inside.shape", "inside_a_cnn")
 def _inside_shape(rng):
     while True:
         h = int(_pick(rng, [28, 32, 64, 96]))
@@ -75,7 +75,7 @@ def _inside_shape(rng):
 DIGITS = tuple(str(i) for i in range(10))
 
 
-@_kind("inside.predict_class", "inside-a-cnn")
+@_kind("inside.predict_class", "inside_a_cnn")
 def _inside_predict_class(rng, logits=None, classes=None):
     """With the network's ``logits`` and ``classes`` (the lesson's), the learner guesses from
     the picture before the softmax is shown; without them, from a made-up set of scores.
@@ -118,7 +118,7 @@ def _scores_label(classes, z) -> Label:
     return Label("exercises.scores", {"pairs": ScoreList(list(classes), [float(v) for v in z])})
 
 
-@_kind("inside.top_image", "inside-a-cnn")
+@_kind("inside.top_image", "inside_a_cnn")
 def _inside_top_image(rng, images=None, activations=None, channel=None, layer=None):
     """Which of these images makes a channel fire most? With the lesson's ``images`` and the
     channel's ``activations`` on them (e.g. each map's maximum); without them, four crops of
@@ -196,10 +196,10 @@ def _rf_trail(kind: str, rng, attr: str):
 
 
 for _attr in ("size", "jump"):         # rf.size, rf.jump: the same stack, followed by size or by jump
-    _kind(f"rf.{_attr}", "receptive-field")(partial(_rf_trail, f"rf.{_attr}", attr=_attr))
+    _kind(f"rf.{_attr}", "receptive_field")(partial(_rf_trail, f"rf.{_attr}", attr=_attr))
 
 
-@_kind("rf.compare", "receptive-field")
+@_kind("rf.compare", "receptive_field")
 def _rf_compare(rng):
     while True:
         a, b = _rf_stack(rng, 1, 3), _rf_stack(rng, 1, 4)
