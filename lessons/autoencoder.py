@@ -11,8 +11,7 @@ SHOWN = 2000        # test digits drawn in the latent space
 SPAN = 3.0          # the sliders' range and the decoded plane's: -3 .. +3 on both axes
 TILES = 15          # digits per side of the decoded plane
 
-URL = course.url("autoencoder")
-ui.lesson_start(URL)   # title, introduction, what you will be able to do
+ui.lesson_start(URL := course.url("autoencoder"))   # title, introduction, goal; URL: for lesson_end
 
 import torch  # noqa: E402  (this lesson runs a network)
 

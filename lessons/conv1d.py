@@ -9,8 +9,7 @@ from cnnviz import conv, course, figures, layers, signal_cnn, signal_csv, signal
 from cnnviz.errors import CnnvizError
 
 t = ui.t
-URL = course.url("conv1d")
-ui.lesson_start(URL)   # title, introduction, what you will be able to do
+ui.lesson_start(URL := course.url("conv1d"))   # title, introduction, goal; URL: for lesson_end
 MAX_SHOWN = 1000   # samples on screen at once: plotly stays fast with a class of 30
 
 

@@ -8,8 +8,7 @@ from cnnviz import conv, course, exercises, figures, images, kernels, layers, ui
 from cnnviz.errors import CnnvizError
 
 t = ui.t
-URL = course.url("convolution")
-ui.lesson_start(URL)   # title, introduction, what you will be able to do
+ui.lesson_start(URL := course.url("convolution"))   # title, introduction, goal; URL: for lesson_end
 
 # ------------------------------------------------------------------ inputs
 col_img, col_kernel = st.columns(2, gap="large")

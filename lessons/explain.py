@@ -5,8 +5,7 @@ import streamlit as st
 from cnnviz import course, exercises, figures, ui
 
 t = ui.t
-URL = course.url("explain")
-ui.lesson_start(URL)   # title, introduction, what you will be able to do
+ui.lesson_start(URL := course.url("explain"))   # title, introduction, goal; URL: for lesson_end
 
 loaded = ui.model_picker("model")
 if loaded is None:

@@ -6,8 +6,7 @@ import streamlit as st
 from cnnviz import course, figures, images, ui
 
 t = ui.t
-URL = course.url("image_as_numbers")
-ui.lesson_start(URL)   # title, introduction, what you will be able to do
+ui.lesson_start(URL := course.url("image_as_numbers"))   # title, introduction, goal; URL: for lesson_end
 
 left, right = st.columns([2, 3], gap="large")
 with left:

@@ -6,8 +6,7 @@ import streamlit as st
 from cnnviz import course, figures, ui
 
 t = ui.t
-URL = course.url("inside_a_cnn")
-ui.lesson_start(URL)   # title, introduction, what you will be able to do
+ui.lesson_start(URL := course.url("inside_a_cnn"))   # title, introduction, goal; URL: for lesson_end
 
 # the network first, in the page (not below the sidebar's fold): the class sees which one it is
 loaded = ui.model_picker("model")

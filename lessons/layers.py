@@ -9,8 +9,7 @@ from cnnviz.errors import CnnvizError
 
 t = ui.t
 num = ui.number_format()
-URL = course.url("layers")
-ui.lesson_start(URL)   # title, introduction, what you will be able to do
+ui.lesson_start(URL := course.url("layers"))   # title, introduction, goal; URL: for lesson_end
 tab_relu, tab_pool, tab_softmax, tab_bn, tab_block = st.tabs(
     [t("layers.tab_relu"), t("layers.tab_pool"), t("layers.tab_softmax"), t("layers.tab_bn"), t("layers.tab_block")])
 

@@ -5,8 +5,7 @@ import streamlit as st
 from cnnviz import course, figures, images, receptive, ui
 
 t = ui.t
-URL = course.url("receptive_field")
-ui.lesson_start(URL)   # title, introduction, what you will be able to do
+ui.lesson_start(URL := course.url("receptive_field"))   # title, introduction, goal; URL: for lesson_end
 
 # ------------------------------------------------------------------ 1. compose a stack
 st.header(t("rf.stack_header"))

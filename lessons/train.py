@@ -14,8 +14,7 @@ DATASETS = ("fashion", "mnist", "cifar10-subset")
 PER_CLASS = [5, 10, 20, 50, 100, 200, 500]
 MAX_RUNS = 12            # runs remembered per learner for the comparison table
 
-URL = course.url("train")
-ui.lesson_start(URL)   # title, introduction, what you will be able to do
+ui.lesson_start(URL := course.url("train"))   # title, introduction, goal; URL: for lesson_end
 
 import torch  # noqa: E402  (after the title: the page shows something while torch loads)
 

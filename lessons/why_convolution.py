@@ -6,8 +6,7 @@ from cnnviz import course, figures, params, ui
 from cnnviz.errors import CnnvizError
 
 t = ui.t
-URL = course.url("why_convolution")
-ui.lesson_start(URL)   # title, introduction, what you will be able to do
+ui.lesson_start(URL := course.url("why_convolution"))   # title, introduction, goal; URL: for lesson_end
 
 # ------------------------------------------------------------------ the image
 c1, c2, c3 = st.columns(3)

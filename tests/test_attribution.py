@@ -150,6 +150,22 @@ def test_deletion_and_insertion_curves(digits, digit_x):
     assert insertion.auc > deletion.auc     # the map points at pixels the class needs
 
 
+# the one softmax (cnnviz.layers) gives what torch.softmax gave before, to 1e-6
+def test_a_loaded_networks_probabilities_are_unchanged(digits, digit_x):
+    ours = digits.probabilities(digit_x)
+    torch.testing.assert_close(ours, torch.softmax(digits.model(digit_x), dim=1)[0].detach(), atol=1e-6, rtol=0)
+
+
+def test_deletion_insertion_curves_are_unchanged(digits, digit_x, monkeypatch):
+    cam = A.grad_cam(digits.model, digit_x, target=3)
+    ours = A.deletion_insertion(digits.model, digit_x, cam, 3, steps=6)
+    monkeypatch.setattr(A, "probabilities", lambda z, axis: torch.softmax(z, dim=axis))   # torch's, as before
+    before = A.deletion_insertion(digits.model, digit_x, cam, 3, steps=6)
+    for a, b in zip(ours, before):
+        np.testing.assert_allclose(a.probs, b.probs, atol=1e-6)
+        assert a.auc == pytest.approx(b.auc, abs=1e-6)
+
+
 def test_localization_on_a_bigger_canvas():
     """Paste CIFAR test images into a 96x96 canvas: Grad-CAM's peak should fall inside."""
     if not (models.WEIGHTS_DIR / "tiny-rgb.safetensors").exists():

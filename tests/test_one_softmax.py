@@ -1,14 +1,12 @@
-"""One softmax (cnnviz.layers): every caller gives what torch.softmax gave it before, to 1e-6."""
+"""One softmax (cnnviz.layers): every caller gives what torch.softmax gave it before, to 1e-6
+(a loaded network's probabilities and the deletion/insertion curves: tests/test_attribution.py)."""
 
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from PIL import Image  # noqa: E402
-
-from cnnviz import attribution, confidence, layers, models, signal_cnn, signals  # noqa: E402
-import cnnviz.models.base as base  # noqa: E402
+from cnnviz import confidence, layers, signal_cnn, signals  # noqa: E402
 
 
 def _torch_softmax(z, axis=-1):
@@ -35,31 +33,6 @@ def test_confidence_is_unchanged():
         p = _torch_softmax(z)
         assert c.top_prob == pytest.approx(p[c.top], abs=1e-6)
         assert c.margin == pytest.approx(p[c.top] - (p[c.second] if c.second != c.top else 0), abs=1e-6)
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return models.load("digits")
-
-
-@pytest.fixture(scope="module")
-def digit_x(digits):
-    return digits.preprocess(Image.open(models.WEIGHTS_DIR.parent / "samples" / "digit.png"))
-
-
-def test_a_loaded_networks_probabilities_are_unchanged(digits, digit_x):
-    ours = digits.probabilities(digit_x)
-    torch.testing.assert_close(ours, torch.softmax(digits.model(digit_x), dim=1)[0].detach(), atol=1e-6, rtol=0)
-
-
-def test_deletion_insertion_curves_are_unchanged(digits, digit_x, monkeypatch):
-    cam = attribution.grad_cam(digits.model, digit_x, target=3)
-    ours = attribution.deletion_insertion(digits.model, digit_x, cam, 3, steps=6)
-    monkeypatch.setattr(attribution, "probabilities", _torch_softmax)
-    before = attribution.deletion_insertion(digits.model, digit_x, cam, 3, steps=6)
-    for a, b in zip(ours, before):
-        np.testing.assert_allclose(a.probs, b.probs, atol=1e-6)
-        assert a.auc == pytest.approx(b.auc, abs=1e-6)
 
 
 def test_signal_prediction_is_unchanged(monkeypatch):
