@@ -134,3 +134,17 @@ def test_course_url_knows_every_lesson_and_refuses_any_other_name():
         except ValueError:
             continue
         raise AssertionError(f"course.url({wrong!r}) should fail")
+
+
+def test_only_cnnviz_layers_computes_a_softmax():
+    """torch.softmax / F.softmax / a tensor's .softmax() outside cnnviz.layers would be a second softmax."""
+    found = []
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                    node.func.attr in {"softmax", "log_softmax"} and _rel(path) != "cnnviz/layers.py":
+                receiver = node.func.value
+                name = getattr(receiver, "id", getattr(receiver, "attr", ""))
+                if name not in {"layers", "nnl", "nn_layers"}:      # cnnviz.layers under the lessons' names
+                    found.append(f"{_rel(path)}:{node.lineno}")
+    assert not found, found
