@@ -963,7 +963,8 @@ async def tool_path(base: str, lang: str, timeout: float) -> list[dict]:
     s.ws.send = send
     out = []
     try:
-        for name, act in zip(PHASES, (lambda: s.open(course.url("convolution")), s.scroll, lambda: s.click("conv.next"))):
+        acts = (lambda: s.open(course.url("convolution")), s.scroll, lambda: s.click("conv.next"))
+        for name, act in zip(PHASES, acts):
             n = len(sent)
             await act()
             out.append(_phase(name, s.page, [BackMsg.FromString(b).rerun_script.fragment_id != "" for b in sent[n:]]))

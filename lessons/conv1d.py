@@ -138,7 +138,8 @@ def stepper():
     left = step.left
     cell = max(30, min(56, 560 // k))
     window, products = step.field[0, 0], step.products[0, 0]
-    st.html(labelled(t("conv1d.m_window", a=left, b=left + conv.kernel_span(k, result.dilation) - 1), window[None], cell=cell,
+    last = left + conv.kernel_span(k, result.dilation) - 1       # the window's last sample
+    st.html(labelled(t("conv1d.m_window", a=left, b=last), window[None], cell=cell,
                      hover=t("conv1d.hover_window"), col0=1)
             + labelled(t("conv1d.m_kernel"), kernel[None], cell=cell, digits=3, hover=t("conv1d.hover_weight"), col0=1)
             + labelled(t("conv1d.m_products"), products[None], cell=cell, hover=t("conv1d.hover_product"), col0=1))

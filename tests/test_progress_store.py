@@ -150,7 +150,7 @@ store = ps.Store(path)                  # a fresh file: every process races to m
 firsts = 0
 for q in range(n):
     store.open_lesson(me, course.url("inside_a_cnn"))
-    firsts += store.record(me, course.url("inside_a_cnn"), f"{q}:shared", tag == "a")    # the same questions in every process
+    firsts += store.record(me, course.url("inside_a_cnn"), f"{q}:shared", tag == "a")   # the same ones everywhere
     store.record(me, "train", f"{q}:{tag}", True)                            # and each its own
 print(firsts)
 """

@@ -27,8 +27,8 @@ from .scale import (ACCENT, CHOSEN, DIVERGING, HEAT, MUTED, SECOND, SEQUENTIAL, 
 from .svg import architecture_svg
 
 __all__ = [
-    "ACCENT", "CHOSEN", "DIVERGING", "HEAT", "MUTED", "SECOND", "SEQUENTIAL", "WINDOW_BANDS", "Scale", "architecture_svg",
-    "channel_image", "colorize", "confusion_figure", "curves_figure", "display_range", "draw_box",
+    "ACCENT", "CHOSEN", "DIVERGING", "HEAT", "MUTED", "SECOND", "SEQUENTIAL", "WINDOW_BANDS", "Scale",
+    "architecture_svg", "channel_image", "colorize", "confusion_figure", "curves_figure", "display_range", "draw_box",
     "filling_in", "filter_tiles", "fmt", "fmt_tex", "growth_figure", "heatmap", "latent_figure",
     "latex_text", "legend_html", "locate", "log_bars", "map_grid", "map_scale", "mark_point",
     "matrix_html", "neighbourhood", "overlay", "picture", "png_bytes", "png_shared", "pooling_html",
