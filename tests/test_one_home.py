@@ -120,6 +120,7 @@ def _url_literals(path: pathlib.Path) -> list[str]:
 def test_lesson_urls_are_written_only_in_course():
     """A lesson's URL comes from ``cnnviz.course`` (``course.url("inside_a_cnn")``, which fails on an
     unknown name), never typed: renaming a lesson then breaks where it is named, not a link later."""
+    # tests/browser/ still types its URLs (37 places at this writing): to move with the browser tests' rework
     files = [*SOURCES, *sorted((ROOT / "benchmarks").glob("*.py")), *sorted((ROOT / "tests").glob("*.py"))]
     found = [hit for path in files if _rel(path) not in URL_FREE for hit in _url_literals(path)]
     assert not found, found
