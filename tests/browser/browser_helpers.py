@@ -1,8 +1,31 @@
 """Helpers for the browser tests: waiting for streamlit, finding widgets, screenshots, drawing."""
 
+from contextlib import contextmanager
 from pathlib import Path
 
 SHOTS = Path(__file__).resolve().parents[2] / "shots" / "browser"
+
+
+@contextmanager
+def pages_on(chromium, base_url: str, *, timeout: int = 60_000):
+    """``make(path, locale)`` -> a new browser at 1280x800 (a projector) on ``base_url/path``, idle;
+    every browser it opened is closed at the end."""
+    contexts = []
+
+    def make(path: str = "", locale: str = "en-US"):
+        ctx = chromium.new_context(viewport={"width": 1280, "height": 800}, locale=locale)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.set_default_timeout(timeout)
+        page.goto(f"{base_url}/{path}")
+        wait_idle(page)
+        return page
+
+    try:
+        yield make
+    finally:
+        for ctx in contexts:
+            ctx.close()
 
 
 def wait_idle(page, settle_ms: int = 400):

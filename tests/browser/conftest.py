@@ -62,23 +62,11 @@ def chromium():
         browser.close()
 
 
-from browser_helpers import wait_idle  # noqa: E402
+from browser_helpers import pages_on  # noqa: E402
 
 
 @pytest.fixture
 def new_page(chromium, app_url):
     """new_page(path, locale) -> a page at 1280x800 (a projector) on that lesson, idle."""
-    contexts = []
-
-    def make(path: str = "", locale: str = "en-US"):
-        ctx = chromium.new_context(viewport={"width": 1280, "height": 800}, locale=locale)
-        contexts.append(ctx)
-        page = ctx.new_page()
-        page.set_default_timeout(60_000)
-        page.goto(f"{app_url}/{path}")
-        wait_idle(page)
-        return page
-
-    yield make
-    for ctx in contexts:
-        ctx.close()
+    with pages_on(chromium, app_url) as make:
+        yield make

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from browser_helpers import SHOTS, no_exception, wait_idle
+from browser_helpers import SHOTS, no_exception, pages_on
 
 from cnnviz import serve
 from cnnviz.i18n import t
@@ -48,20 +48,8 @@ def hosted_url(request, tmp_path_factory):
 
 @pytest.fixture
 def open_page(chromium, hosted_url):
-    contexts = []
-
-    def make(path: str):
-        ctx = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
-        contexts.append(ctx)
-        page = ctx.new_page()
-        page.set_default_timeout(120_000)
-        page.goto(f"{hosted_url}/{path}")
-        wait_idle(page)
-        return page
-
-    yield make
-    for ctx in contexts:
-        ctx.close()
+    with pages_on(chromium, hosted_url, timeout=120_000) as make:
+        yield make
 
 
 @pytest.mark.parametrize("path, title", [("convolution", "conv.title"), ("explain", "explain.title")])
