@@ -223,27 +223,24 @@ def warm(port: int, *, first: tuple[str, ...] = WARM_FIRST, budget: float = WARM
          every_page: bool = True) -> Warmed:
     """Warm the worker on 127.0.0.1:``port``: open the home page, the lessons in ``first``, then
     (``every_page``) the app's other pages, one session each, until ``budget`` seconds are spent.
-    Never raises: what went wrong is in ``Warmed.problems``."""
-    out, t0 = Warmed(port), time.monotonic()
-    todo, known = ["", *first], None
-    while todo:
-        path = todo.pop(0)
-        left = budget - (time.monotonic() - t0)
-        if left <= 1:
-            out.problems.append(f"time budget of {budget:.0f} s spent before /{path}")
-            break
-        try:
-            from .session_client import open_page   # speaks Streamlit's protocol (docs/ARCHITECTURE.md)
+    The pages are opened by ``cnnviz.ui.session_client`` (it speaks Streamlit's protocol) in a
+    process of its own: the library never imports the UI or streamlit. Never raises: what went
+    wrong is in ``Warmed.problems``."""
+    import json
 
-            secs, exceptions, pages = open_page(port, path, timeout=left)
-            out.pages[path] = secs
-            out.problems += exceptions
-            if known is None and pages:
-                known = pages
-                if every_page:
-                    todo += [p for p in pages if p not in todo and p not in out.pages and p != path]
-        except Exception as err:  # noqa: BLE001 - a warm-up failure is logged, never fatal
-            out.problems.append(f"/{path}: {type(err).__name__}: {err}"[:300])
+    out, t0 = Warmed(port), time.monotonic()
+    cmd = [sys.executable, "-m", "cnnviz.ui.session_client", str(port), str(budget),
+           *([] if every_page else ["--only"]), *first]
+    try:
+        done = subprocess.run(cmd, cwd=Path(__file__).resolve().parent.parent, capture_output=True,
+                              text=True, timeout=budget + 60)
+        result = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else None
+        if result is None:
+            out.problems.append(f"warm-up client failed ({done.returncode}): {done.stderr.strip()[-300:]}")
+        else:
+            out.pages, out.problems = result["pages"], result["problems"]
+    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError) as err:
+        out.problems.append(f"warm-up client: {type(err).__name__}: {err}"[:300])
     out.seconds = time.monotonic() - t0
     return out
 

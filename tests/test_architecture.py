@@ -1,7 +1,7 @@
 """docs/ARCHITECTURE.md and the code agree: the import graph, read from the source with ``ast``
 (imports inside functions included: that is where cycles hide), has no cycle among cnnviz's modules,
-never goes up the layers the document lists, and keeps streamlit in ``cnnviz.ui`` and the app
-(save the document's named exceptions). The document's picture is drawn from its list of layers.
+never goes up the layers the document lists, and keeps streamlit in ``cnnviz.ui`` and the app.
+The document's picture is drawn from its list of layers.
 
 Reading an import: ``from . import x`` and ``from pkg import x`` where ``pkg.x`` is a module count as
 importing module ``x``; any other ``from pkg import name`` as importing ``pkg``. A package's
@@ -132,11 +132,6 @@ def layers() -> list[tuple[str, list[str]]]:
     return out
 
 
-def streamlit_exceptions() -> dict[str, str]:
-    """Library module -> why it may import streamlit, from the ```streamlit-exceptions block."""
-    return {m.strip(): why.strip() for m, _, why in (line.partition(":") for line in _block("streamlit-exceptions"))}
-
-
 def layer_of(module: str, table=None) -> int | None:
     """The index of ``module``'s layer: an exact name wins over a pattern (``cnnviz.ui.*``)."""
     table = table or layers()
@@ -199,19 +194,17 @@ def test_no_import_goes_up_the_layers():
 
 
 def test_the_library_never_imports_streamlit_or_the_ui():
-    allowed = streamlit_exceptions()
     files = source_files()
     bad = []
     for module, path in files.items():
         if not module.startswith("cnnviz") or module == "cnnviz.ui" or module.startswith("cnnviz.ui."):
             continue
         for target, line in imports(path, set(files)):
-            if target.split(".")[0] == "streamlit" and module not in allowed:
+            if target.split(".")[0] == "streamlit":
                 bad.append(f"{module} imports {target}, line {line}")
             if target == "cnnviz.ui" or target.startswith("cnnviz.ui."):
                 bad.append(f"{module} imports {target}, line {line}")
     assert not bad, "the library reaches for streamlit or the ui:\n" + "\n".join(bad)
-    assert all(m in files for m in allowed), f"stale streamlit exceptions: {sorted(set(allowed) - set(files))}"
 
 
 def test_the_picture_is_drawn_from_the_layers():

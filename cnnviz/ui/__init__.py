@@ -14,6 +14,7 @@ modules say where each one lives:
 - ``heavywork``: heavy work through the server's line, training drawn live.
 - ``stepping``: stepping through positions with Play. ``predict``: predict, then reveal.
 - ``progress``: the course, goals, summaries, the sidebar's progress. ``selfcheck``: the self-checks.
+- ``session_client``: pages opened over Streamlit's protocol (``cnnviz.serve`` runs it as a process to warm workers).
 """
 
 from .. import memory as _memory

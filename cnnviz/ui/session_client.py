@@ -1,11 +1,9 @@
 """A browser session over Streamlit's own protocol, for ``cnnviz.serve`` to warm a worker before
-learners arrive: open one page, wait for its run, report what it showed.
+learners arrive: open pages, wait for their runs, report what they showed.
 
-Beside ``cnnviz.serve``, not in ``cnnviz.ui``: the library never imports the UI. It is the library's one
-documented exception to "no streamlit outside ``cnnviz.ui``" (docs/ARCHITECTURE.md,
-``tests/test_architecture.py``): it imports Streamlit's protobuf messages (``streamlit.proto``), which
-loads the ``streamlit`` package, only inside ``open_page``, and only ``cnnviz.serve`` calls it, in its
-own process; none of streamlit's runtime runs here."""
+It imports Streamlit's protobuf messages, so it lives in ``cnnviz.ui``; the library never imports it:
+``cnnviz.serve`` runs ``python -m cnnviz.ui.session_client PORT BUDGET PAGE...`` as a process of its
+own and reads the JSON it prints (``warm_pages``'s result)."""
 
 from __future__ import annotations
 
@@ -54,3 +52,40 @@ def open_page(port: int, path: str, *, timeout: float, locale: str = "en-US") ->
                 if fm.script_finished == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
                     exceptions.append(f"/{path}: compile error")
                 return time.monotonic() - t0, exceptions, pages
+
+
+def warm_pages(port: int, first: list[str], budget: float, every_page: bool = True) -> dict:
+    """Open the home page, the url paths in ``first``, then (``every_page``) the app's other pages, one
+    session each, until ``budget`` seconds are spent: {"pages": {path: seconds}, "problems": [...]}.
+    Never raises: what went wrong is in "problems"."""
+    pages: dict[str, float] = {}
+    problems: list[str] = []
+    t0 = time.monotonic()
+    todo, known = ["", *first], None
+    while todo:
+        path = todo.pop(0)
+        left = budget - (time.monotonic() - t0)
+        if left <= 1:
+            problems.append(f"time budget of {budget:.0f} s spent before /{path}")
+            break
+        try:
+            secs, exceptions, listed = open_page(port, path, timeout=left)
+            pages[path] = secs
+            problems += exceptions
+            if known is None and listed:
+                known = listed
+                if every_page:
+                    todo += [p for p in listed if p not in todo and p not in pages and p != path]
+        except Exception as err:  # noqa: BLE001 - a warm-up failure is reported, never fatal
+            problems.append(f"/{path}: {type(err).__name__}: {err}"[:300])
+    return {"pages": pages, "problems": problems}
+
+
+if __name__ == "__main__":        # python -m cnnviz.ui.session_client PORT BUDGET [--only] PAGE...
+    import json
+    import sys
+
+    args = sys.argv[1:]
+    only = "--only" in args
+    rest = [a for a in args[2:] if a != "--only"]
+    print(json.dumps(warm_pages(int(args[0]), rest, float(args[1]), every_page=not only)))
