@@ -10,8 +10,7 @@ from .. import i18n
 def fmt(value: float, digits: int = 2, lang: str | None = None) -> str:
     """Short, exact-looking numbers for matrix cells and cards: 30, -2, 0.11, 6600, 12,288
     (``i18n.number``: up to ``digits`` decimals, no trailing zeros; the learner's format)."""
-    return i18n.number(value, lang, digits if float(value) != int(float(value)) else 0, trim=True) \
-        if np.isfinite(float(value)) else str(float(value))
+    return i18n.number(value, lang, digits, trim=True)
 
 
 def fmt_tex(value: float, digits: int = 2, *, fixed: bool = True, lang: str | None = None) -> str:
