@@ -1,4 +1,4 @@
-"""How fast is cnnviz.conv compared with torch.nn.functional.conv2d, measured in the same run?
+"""How fast is cnnviz.maths.conv compared with torch.nn.functional.conv2d, measured in the same run?
 
     python benchmarks/bench_conv.py [--size 512] [--repeat 20]
 
@@ -16,7 +16,8 @@ import argparse
 import numpy as np
 from timing import median_ms
 
-from cnnviz import conv, figures, kernels  # noqa: E402
+from cnnviz.maths import conv, kernels
+from cnnviz import figures  # noqa: E402
 
 
 def main() -> None:

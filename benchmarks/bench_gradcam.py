@@ -1,4 +1,4 @@
-"""Grad-CAM on ResNet-18 at 224x224: cnnviz.attribution vs pytorch-grad-cam, same run.
+"""Grad-CAM on ResNet-18 at 224x224: cnnviz.analysis.attribution vs pytorch-grad-cam, same run.
 
     python benchmarks/bench_gradcam.py [--repeat 10]
 
@@ -28,7 +28,7 @@ def main():
     from pytorch_grad_cam import GradCAM
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
-    from cnnviz import attribution
+    from cnnviz.analysis import attribution
 
     torch.manual_seed(0)
     model = torchvision.models.resnet18(weights=None).eval()

@@ -4,7 +4,7 @@
 
 For resnet18 at 224x224 (weights=None: timing does not depend on the weights) and the
 bundled digits net at 28x28, prints the median time of (a) a plain forward pass, the
-reference measured in the same run, (b) all activations through cnnviz.inspect, and
+reference measured in the same run, (b) all activations through cnnviz.analysis.inspect, and
 (c) (b) plus one rendered grid per layer with activation maps (strongest 64 channels).
 Targets (issue 4): resnet18 <= 300 ms, digits <= 30 ms for (c) on 2 cores.
 """
@@ -24,7 +24,7 @@ def main():
     import torchvision
 
     from cnnviz import figures
-    from cnnviz import inspect as insp
+    from cnnviz.analysis import inspect as insp
     from cnnviz.models import DigitsCNN
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, median of {a.repeat}")

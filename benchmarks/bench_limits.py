@@ -10,7 +10,7 @@ threshold flaky); these three numbers moved here:
 - refusing a CSV of a million and one rows (``signal_csv.from_csv``) vs only splitting the upload
   into lines (``bytes.splitlines``): the refusal must come before any cell is parsed;
 - training the 1D lesson's CNN (``signal_cnn.train_signal_cnn``, 8 epochs) vs a bare PyTorch loop
-  over the same network, data and batches: the overhead of ``cnnviz.fit.fit`` (validation,
+  over the same network, data and batches: the overhead of ``cnnviz.train.fit.fit`` (validation,
   callbacks, early-stopping bookkeeping) and the test pass.
 """
 
@@ -38,7 +38,7 @@ def bare_signal_training(epochs: int, seed: int = 0, n_per_class: int = 240, lr:
     import torch
     import torch.nn.functional as F
 
-    from cnnviz import signal_cnn
+    from cnnviz.train import signal_cnn
 
     x, y = (torch.from_numpy(a) for a in signal_cnn.make_dataset(n_per_class, seed=seed * 3 + 1))
     vx, vy = (torch.from_numpy(a) for a in signal_cnn.make_dataset(max(n_per_class // 6, 10), seed=seed * 3 + 2))
@@ -75,7 +75,10 @@ def main() -> None:
     import torch
     from safetensors.torch import load_file
 
-    from cnnviz import models, signal_cnn, signal_csv, signals
+    from cnnviz import models
+    from cnnviz.train import signal_cnn
+    from cnnviz.data import signal_csv
+    from cnnviz.maths import signals
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; median of {a.repeat}")
     print(f"{'what':34s} {'ours':>10s} {'reference':>10s} {'ratio':>6s}")

@@ -11,8 +11,8 @@ epochs; the bundled sample when the full dataset is absent) run in threads, in f
 
 - ``idle``: no training (the reference);
 - ``free``: all at once, torch's default threads (no bound at all);
-- ``semaphore``: two at once, torch's default threads (the Train lesson before ``cnnviz.jobs``);
-- ``line``: through ``cnnviz.jobs.JobQueue`` (``default_slots()`` at once, ``THREADS_PER_JOB``
+- ``semaphore``: two at once, torch's default threads (the Train lesson before ``cnnviz.serve.jobs``);
+- ``line``: through ``cnnviz.serve.jobs.JobQueue`` (``default_slots()`` at once, ``THREADS_PER_JOB``
   torch threads each), as the lessons now run them.
 
 Prints the step time's p50 / p95 / max while the trainings run, and how long the trainings took
@@ -54,7 +54,8 @@ def step_work():
     import numpy as np
     from PIL import ImageOps
 
-    from cnnviz import conv, figures, images, kernels
+    from cnnviz.maths import conv, images, kernels
+    from cnnviz import figures
 
     kernel = kernels.make("curve_detector").astype(np.float64)
     small = images.fit(images.load_sample("mouse"), 64)
@@ -93,7 +94,8 @@ def step_work():
 
 def training(per_class: int, epochs: int):
     """() -> one training of the Train lesson (from scratch, its other defaults)."""
-    from cnnviz import data, experiment
+    from cnnviz import data
+    from cnnviz.train import experiment
 
     split = data.few_shot("fashion", per_class, seed=0)
     exp = experiment.Experiment("fashion", per_class, "scratch", epochs=epochs, patience=None)
@@ -111,7 +113,7 @@ def percentile(values, q):
 def scenario(name, n_jobs, job, step, think, min_steps=30):
     import torch
 
-    from cnnviz import jobs
+    from cnnviz.serve import jobs
 
     default_threads = torch.get_num_threads()
     ends, times = [], []
@@ -167,14 +169,14 @@ def main() -> None:
     ap.add_argument("--think", type=float, default=0.05)
     ap.add_argument("--only", nargs="*", default=["idle", "free", "semaphore", "line"])
     ap.add_argument("--threads", type=int, default=None, help="torch threads per job in the line "
-                    "(default: cnnviz.jobs.THREADS_PER_JOB)")
+                    "(default: cnnviz.serve.jobs.THREADS_PER_JOB)")
     a = ap.parse_args()
 
     import os
 
     import torch
 
-    from cnnviz import jobs
+    from cnnviz.serve import jobs
 
     if a.threads:
         jobs.THREADS_PER_JOB = a.threads

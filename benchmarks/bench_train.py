@@ -49,7 +49,8 @@ def main() -> None:
 
     import torch
 
-    from cnnviz import data, experiment, fit, models, transfer
+    from cnnviz import data, models
+    from cnnviz.train import experiment, fit, transfer
 
     split = data.few_shot("fashion", a.per_class, seed=0)
     source = models.load("digits").model

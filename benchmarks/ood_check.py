@@ -2,7 +2,7 @@
 
     python benchmarks/ood_check.py [--n 500]
 
-For each bundled network: the reference (``cnnviz.confidence.reference``) is measured on the
+For each bundled network: the reference (``cnnviz.analysis.confidence.reference``) is measured on the
 first n test pictures of its own dataset, then ``assess`` runs on n *other* test pictures of
 that dataset (in-distribution, held out from the reference) and on pictures it never saw the
 like of (out-of-distribution): the two other datasets' test pictures, the app's sample images,
@@ -24,7 +24,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from cnnviz import confidence, data, images, inspect, models  # noqa: E402
+from cnnviz.analysis import confidence, inspect
+from cnnviz import data, models
+from cnnviz.maths import images  # noqa: E402
 
 DATASETS = ("mnist", "fashion", "cifar10-subset")
 

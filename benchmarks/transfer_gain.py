@@ -25,7 +25,8 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=15)
     a = ap.parse_args()
 
-    from cnnviz import data, experiment, models, transfer
+    from cnnviz import data, models
+    from cnnviz.train import experiment, transfer
 
     print(f"{'target':15s} {'source':8s} {'img/cls':>7s}  {'strategy':10s} {'test % mean (min-max)':>22s} "
           f"{'vs scratch':>10s} {'seconds':>8s}")

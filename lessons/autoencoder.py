@@ -15,7 +15,7 @@ ui.lesson_start(URL := course.url("autoencoder"))   # title, introduction, goal;
 
 import torch  # noqa: E402  (this lesson runs a network)
 
-from cnnviz import autoencoder as ae  # noqa: E402
+from cnnviz.train import autoencoder as ae  # noqa: E402
 from cnnviz.models import digits_preprocess  # noqa: E402
 
 

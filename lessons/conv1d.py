@@ -5,8 +5,12 @@ import html
 import numpy as np
 import streamlit as st
 
-from cnnviz import conv, course, figures, layers, signal_cnn, signal_csv, signal_figures, signals, ui
-from cnnviz.errors import CnnvizError
+from cnnviz.maths import conv, layers, signals
+from cnnviz import course, figures, ui
+from cnnviz.train import signal_cnn
+from cnnviz.data import signal_csv
+from cnnviz.figures import signal_figures
+from cnnviz.base.errors import CnnvizError
 
 t = ui.t
 ui.lesson_start(URL := course.url("conv1d"))   # title, introduction, goal; URL: for lesson_end

@@ -4,8 +4,9 @@ import numpy as np
 import streamlit as st
 from PIL import ImageOps
 
-from cnnviz import conv, course, exercises, figures, images, kernels, layers, ui
-from cnnviz.errors import CnnvizError
+from cnnviz.maths import conv, images, kernels, layers
+from cnnviz import course, exercises, figures, ui
+from cnnviz.base.errors import CnnvizError
 
 t = ui.t
 ui.lesson_start(URL := course.url("convolution"))   # title, introduction, goal; URL: for lesson_end

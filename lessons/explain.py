@@ -16,8 +16,8 @@ import hashlib  # noqa: E402
 
 import torch  # noqa: E402
 
-from cnnviz import attribution as attr  # noqa: E402
-from cnnviz import layers as nn_layers  # noqa: E402
+from cnnviz.analysis import attribution as attr  # noqa: E402
+from cnnviz.maths import layers as nn_layers  # noqa: E402
 from cnnviz import models  # noqa: E402
 
 lang = ui.lang()

@@ -3,7 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from cnnviz import course, figures, images, ui
+from cnnviz import course, figures, ui
+from cnnviz.maths import images
 
 t = ui.t
 ui.lesson_start(URL := course.url("image_as_numbers"))   # title, introduction, goal; URL: for lesson_end

@@ -14,10 +14,10 @@ if loaded is None:
     st.stop()
 
 
-from cnnviz import inspect as insp  # noqa: E402
-from cnnviz import layers as nnl  # noqa: E402
-from cnnviz import params as cnnparams  # noqa: E402
-from cnnviz import receptive  # noqa: E402
+from cnnviz.analysis import inspect as insp  # noqa: E402
+from cnnviz.maths import layers as nnl  # noqa: E402
+from cnnviz.maths import params as cnnparams  # noqa: E402
+from cnnviz.analysis import receptive  # noqa: E402
 
 model = loaded.model
 c_in, (h_in, w_in) = loaded.in_channels, loaded.input_size

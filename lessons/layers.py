@@ -4,8 +4,9 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz import conv, course, figures, images, kernels, layers, ui
-from cnnviz.errors import CnnvizError
+from cnnviz.maths import conv, images, kernels, layers
+from cnnviz import course, figures, ui
+from cnnviz.base.errors import CnnvizError
 
 t = ui.t
 num = ui.number_format()

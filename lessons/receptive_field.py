@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from cnnviz import course, figures, images, receptive, ui
+from cnnviz import course, figures, ui
+from cnnviz.maths import images
+from cnnviz.analysis import receptive
 
 t = ui.t
 ui.lesson_start(URL := course.url("receptive_field"))   # title, introduction, goal; URL: for lesson_end
@@ -54,8 +56,8 @@ with left:
 if img is not None:
     small = images.fit(img, 128)
     w, h = small.size
-    from cnnviz.conv import output_size  # noqa: E402
-    from cnnviz.errors import CnnvizError  # noqa: E402
+    from cnnviz.maths.conv import output_size  # noqa: E402
+    from cnnviz.base.errors import CnnvizError  # noqa: E402
 
     try:
         oh, ow = h, w
@@ -83,7 +85,7 @@ if loaded is None:
     st.stop()
 import torch  # noqa: E402, F401
 
-from cnnviz import inspect as insp  # noqa: E402
+from cnnviz.analysis import inspect as insp  # noqa: E402
 
 # The network gets a picture of the kind it learned from (issue 10: a landscape photo went through
 # the digits network); a colour network can take the picture of section 2.

@@ -5,8 +5,9 @@ import math
 
 import streamlit as st
 
-from cnnviz import course, data, figures, images, ui
-from cnnviz.errors import CnnvizError
+from cnnviz import course, data, figures, ui
+from cnnviz.maths import images
+from cnnviz.base.errors import CnnvizError
 
 t = ui.t
 lang = ui.lang()
@@ -18,7 +19,8 @@ ui.lesson_start(URL := course.url("train"))   # title, introduction, goal; URL: 
 
 import torch  # noqa: E402  (after the title: the page shows something while torch loads)
 
-from cnnviz import experiment, fit, models, transfer  # noqa: E402
+from cnnviz.train import experiment, fit, transfer
+from cnnviz import models  # noqa: E402
 
 
 @st.cache_resource(show_spinner=False, max_entries=6)
@@ -271,7 +273,7 @@ if clicked:
                                                max_epochs=state.epochs)
                 ui.plot(live, key=f"train.live.{state.epoch}", where=chart)
 
-        # the status box took this learner's turn in the server's line (cnnviz.jobs) before we got here
+        # the status box took this learner's turn in the server's line (cnnviz.serve.jobs) before we got here
         try:
             result, model = experiment.run_experiment(planned, split, loaded.model if loaded else None, [Live()])
         except (CnnvizError, ValueError) as err:   # jobs.Cancelled too: a newer request replaced it

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from cnnviz import course, figures, params, ui
-from cnnviz.errors import CnnvizError
+from cnnviz import course, figures, ui
+from cnnviz.maths import params
+from cnnviz.base.errors import CnnvizError
 
 t = ui.t
 ui.lesson_start(URL := course.url("why_convolution"))   # title, introduction, goal; URL: for lesson_end

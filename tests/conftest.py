@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# Learners' progress (cnnviz.progress_store) never goes into the repo from a test: one file per test
+# Learners' progress (cnnviz.course.progress_store) never goes into the repo from a test: one file per test
 # run in a temporary folder, for the AppTests and the Streamlit servers the browser tests start
 # (they inherit this environment). Set here, before any test imports the app.
 _PROGRESS_DIR = tempfile.mkdtemp(prefix="cnnviz-test-progress-")

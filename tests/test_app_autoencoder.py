@@ -6,7 +6,8 @@ import app_helpers
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import data, datasets
+from cnnviz import data
+from cnnviz.data import datasets
 from cnnviz.i18n import t
 
 PAGE = "lessons/autoencoder.py"

@@ -38,7 +38,7 @@ def pointing_question(at: AppTest):
 
 def answer_map():
     """Grad-CAM of the digits network's answer (a 7) on MNIST's first test picture, at its usual layer."""
-    from cnnviz import attribution as attr
+    from cnnviz.analysis import attribution as attr
     from cnnviz import data, models
 
     loaded = models.load("digits")
@@ -53,7 +53,7 @@ def curves(at: AppTest) -> list:
 
 def method_maps(at: AppTest) -> list[str]:
     """Captions of the maps of "Other ways to ask" on the page (each is its method's about text)."""
-    from cnnviz import attribution as attr
+    from cnnviz.analysis import attribution as attr
     from cnnviz.i18n import LANGUAGES, t
 
     about = {t(m.about_key, code) for m in attr.REGISTRY.values() for code in LANGUAGES}
@@ -252,7 +252,8 @@ def test_corrupt_upload_is_explained():
 
 def trained_export(dataset: str, arch: str, classes: list[str], examples=None):
     """What the Train lesson hands over ("train.export"): weights, card, its first test pictures."""
-    from cnnviz import experiment, models
+    from cnnviz.train import experiment
+    from cnnviz import models
 
     channels, size, mean, std = (1, 28, [0.286], [0.353]) if arch == "FashionCNN" else \
         (3, 32, [0.4914, 0.4822, 0.4465], [0.247, 0.2435, 0.2616])

@@ -1,4 +1,4 @@
-"""Heavy work takes its turn in the server's line (cnnviz.jobs) and says where the learner stood.
+"""Heavy work takes its turn in the server's line (cnnviz.serve.jobs) and says where the learner stood.
 
 The line is filled from the test with tickets of other learners that hold their slot; a thread
 frees them once the lesson's ticket is waiting, so the lesson runs its job after them.
@@ -10,7 +10,8 @@ import time
 import pytest
 
 import app_helpers
-from cnnviz import data, jobs
+from cnnviz import data
+from cnnviz.serve import jobs
 from cnnviz.i18n import t
 
 LONG = 120

@@ -6,7 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_helpers import ROOT
-from cnnviz import i18n, kernels, ui
+from cnnviz import i18n, ui
+from cnnviz.maths import kernels
 
 CONV = "lessons/convolution.py"
 

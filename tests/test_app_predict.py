@@ -12,7 +12,7 @@ import numpy as np
 from app_helpers import open_lesson
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import conv, images, kernels
+from cnnviz.maths import conv, images, kernels
 
 SHOWN = 420                      # px: the Convolution lesson shows its 64 x 64 picture 420 px wide
 
@@ -134,7 +134,7 @@ def gradcam_map(at: AppTest) -> np.ndarray:
     import torch
     from PIL import Image
 
-    from cnnviz import attribution as attr
+    from cnnviz.analysis import attribution as attr
     from cnnviz import models
 
     src = json.loads(at.get("component_instance")[0].proto.json_args)["src"]

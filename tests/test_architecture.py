@@ -216,8 +216,8 @@ def test_the_graph_reader_sees_imports_inside_functions():
     """The reader itself: relative imports resolved, ``from . import x`` as module x, imports
     inside functions counted."""
     g = graph()
-    assert "cnnviz.errors" in g["cnnviz.kernels"]                       # from .errors import CnnvizError
+    assert "cnnviz.base.errors" in g["cnnviz.maths.kernels"]                       # from .errors import CnnvizError
     assert "cnnviz.exercises.core" in g["cnnviz.exercises"]             # from .core import ...
     assert "cnnviz.ui" in g["app"] and "cnnviz.course" in g["app"]      # from cnnviz import course, ui
-    assert "cnnviz.progress_store" in g["cnnviz.serve"]                 # inside a function
+    assert "cnnviz.course.progress_store" in g["cnnviz.serve"]                 # inside a function
     assert cycles({"a": {"b": 1}, "b": {"c": 1}, "c": {"a": 1}, "d": {"a": 1}}) == [["a", "b", "c", "a"]]

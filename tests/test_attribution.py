@@ -11,7 +11,7 @@ pytest.importorskip("captum")
 from PIL import Image  # noqa: E402
 from torch import nn  # noqa: E402
 
-from cnnviz import attribution as A  # noqa: E402
+from cnnviz.analysis import attribution as A  # noqa: E402
 from cnnviz import models  # noqa: E402
 
 warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU")
@@ -150,7 +150,7 @@ def test_deletion_and_insertion_curves(digits, digit_x):
     assert insertion.auc > deletion.auc     # the map points at pixels the class needs
 
 
-# the one softmax (cnnviz.layers) gives what torch.softmax gave before, to 1e-6
+# the one softmax (cnnviz.maths.layers) gives what torch.softmax gave before, to 1e-6
 def test_a_loaded_networks_probabilities_are_unchanged(digits, digit_x):
     ours = digits.probabilities(digit_x)
     torch.testing.assert_close(ours, torch.softmax(digits.model(digit_x), dim=1)[0].detach(), atol=1e-6, rtol=0)

@@ -1,11 +1,11 @@
-"""The digits VAE (cnnviz.autoencoder): shapes, loss, training, the bundled weights."""
+"""The digits VAE (cnnviz.train.autoencoder): shapes, loss, training, the bundled weights."""
 
 import json
 
 import pytest
 import torch
 
-from cnnviz import autoencoder as ae
+from cnnviz.train import autoencoder as ae
 from cnnviz import data
 
 
@@ -75,7 +75,7 @@ def test_the_latent_plane_groups_digits_it_never_saw_labels_for():
 
 def test_the_vae_trains_through_the_one_loop_exactly_as_its_own_loop_did():
     # the bundled weights came from this loop (Adam, a new seeded order every epoch, reconstruction + KL):
-    # going through cnnviz.fit.fit must not change a single weight
+    # going through cnnviz.train.fit.fit must not change a single weight
     x = blobs(96, seed=1)
     model = ae.train(x, epochs=2, batch=32, lr=3e-3, seed=4)
     torch.manual_seed(4)
@@ -96,7 +96,7 @@ def test_the_vae_trains_through_the_one_loop_exactly_as_its_own_loop_did():
 
 
 def test_vae_training_reports_both_terms_of_its_loss_every_epoch():
-    from cnnviz.fit import Progress
+    from cnnviz.train.fit import Progress
 
     epochs = []
     ae.train(blobs(64), epochs=3, batch=32, callbacks=[Progress(on_epoch=lambda s: epochs.append(s.history[-1]))])

@@ -1,11 +1,12 @@
-"""cnnviz.confidence: the confidence levels of a prediction, and the out-of-distribution warning."""
+"""cnnviz.analysis.confidence: the confidence levels of a prediction, and the out-of-distribution warning."""
 
 import math
 
 import numpy as np
 import pytest
 
-from cnnviz import confidence, layers
+from cnnviz.analysis import confidence
+from cnnviz.maths import layers
 
 
 def test_softmax_always_adds_up_to_one_and_picks_a_class():
@@ -131,7 +132,9 @@ def test_the_apps_foreign_samples_are_called_unfamiliar(name, sample, level):
     """Measured on the bundled test sample (as a fresh machine has it): the references of the
     lessons (300 test pictures), then an app sample the network never saw the like of."""
     torch = pytest.importorskip("torch")
-    from cnnviz import data, images, inspect, models
+    from cnnviz import data, models
+    from cnnviz.maths import images
+    from cnnviz.analysis import inspect
 
     loaded = models.load(name)
     x, _ = data.as_tensors(data.load_dataset(data.dataset_for_model(name), train=False), 300)
@@ -146,7 +149,8 @@ def test_few_of_a_networks_own_held_out_pictures_are_called_unfamiliar(name):
     """The price of the two checks: some of the network's own pictures are flagged too (about
     5 % by the energy, 1 % by the features, more than that on held-out pictures): about 1 in 10."""
     torch = pytest.importorskip("torch")
-    from cnnviz import data, inspect, models
+    from cnnviz import data, models
+    from cnnviz.analysis import inspect
 
     loaded = models.load(name)
     x, _ = data.as_tensors(data.load_dataset(data.dataset_for_model(name), train=False), 800)

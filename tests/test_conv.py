@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnnviz import conv, kernels
+from cnnviz.maths import conv, kernels
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -93,7 +93,7 @@ def test_engine_choice():
 
 def test_without_numba_the_numpy_engine_does_the_work():
     # CNNVIZ_JIT=0 (or numba missing) must leave a working convolution, and importing
-    # cnnviz.conv never imports numba by itself (it is compiled in the background on first use).
+    # cnnviz.maths.conv never imports numba by itself (it is compiled in the background on first use).
     code = ("import sys, numpy as np\n"
             "from cnnviz import conv\n"
             "assert 'numba' not in sys.modules\n"
@@ -151,7 +151,7 @@ def test_article_32x32x3_with_5x5x3_gives_28x28x1_and_784_positions_of_75_produc
 
 
 def test_mouse_sample_carries_the_article_field():
-    from cnnviz import images
+    from cnnviz.maths import images
 
     gray = images.to_array(images.load_sample("mouse"), "gray")
     top, left = images.SAMPLE_FOCUS

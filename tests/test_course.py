@@ -1,6 +1,6 @@
 """The lesson registry (cnnviz.course) is the one list of lessons, and importing the library keeps
 streamlit unloaded (issue 12: the source's imports are checked in tests/test_architecture.py);
-torchvision comes through cnnviz.memory and pictures through ui.image (issue 11)."""
+torchvision comes through cnnviz.base.memory and pictures through ui.image (issue 11)."""
 
 import ast
 import pkgutil
@@ -82,7 +82,7 @@ def _imports(path: Path) -> list[str]:
 
 def test_torchvision_is_imported_through_cnnviz_memory_only():
     """torchvision's own import also imports torch._dynamo (~150 MB of a worker's RSS);
-    cnnviz.memory.torchvision() leaves it out. A plain import anywhere else brings it back."""
+    cnnviz.base.memory.torchvision() leaves it out. A plain import anywhere else brings it back."""
     offenders = [f"{path.relative_to(ROOT)}: {n}" for folder in ("cnnviz", "lessons")
                  for path in (ROOT / folder).rglob("*.py") if path.name != "memory.py"
                  for n in _imports(path) if n.split(".")[0] == "torchvision"]
@@ -103,7 +103,7 @@ def test_lessons_show_pictures_through_ui_image():
 
 def test_importing_the_whole_library_but_ui_leaves_streamlit_unloaded():
     modules = list(_library_modules())
-    assert "cnnviz.course" in modules and "cnnviz.attribution" in modules
+    assert "cnnviz.course" in modules and "cnnviz.analysis.attribution" in modules
     code = ("import importlib, sys\n"
             f"for m in {modules!r}:\n"
             "    if m.endswith('__main__'): continue\n"

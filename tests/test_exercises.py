@@ -230,7 +230,7 @@ def test_the_overfitting_run_is_the_one_whose_validation_falls():
 
 
 def test_which_kernel_maps_are_made_by_the_named_kernel():
-    from cnnviz import conv, kernels
+    from cnnviz.maths import conv, kernels
 
     for seed in range(6):
         q = generate("conv.which_kernel", seed)
@@ -375,7 +375,7 @@ def test_the_pointing_answer_is_where_the_map_is_strongest():
 
 # ---------------------------------------------------------------- predict, then reveal
 def test_a_click_on_the_curve_detectors_strongest_answer_beats_an_empty_corner():
-    from cnnviz import conv, images, kernels
+    from cnnviz.maths import conv, images, kernels
 
     mouse = images.to_array(images.load_sample("mouse"), "gray")
     result = conv.convolve2d(mouse, kernels.CURVE_DETECTOR)

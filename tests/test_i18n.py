@@ -1,7 +1,7 @@
 import pytest
 
 from cnnviz import i18n
-from cnnviz.errors import CnnvizError
+from cnnviz.base.errors import CnnvizError
 
 
 def test_both_catalogs_have_the_same_keys():
@@ -194,7 +194,7 @@ def test_a_streamlit_session_formats_in_its_learners_language():
 def test_a_1d_kernel_is_written_back_in_the_learners_format_and_reads_the_same():
     import numpy as np
 
-    from cnnviz import signals
+    from cnnviz.maths import signals
 
     kernel = np.array([0.2, -0.25, 1.0, 1 / 3])
     assert signals.kernel_text(kernel) == "0.2 -0.25 1 0.3333"

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz import images
-from cnnviz.images import ImageError, load_image
+from cnnviz.maths import images
+from cnnviz.maths.images import ImageError, load_image
 
 
 def encode(im: Image.Image, fmt: str, **kw) -> bytes:

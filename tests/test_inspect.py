@@ -8,7 +8,7 @@ torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 from torch import nn  # noqa: E402
 
-from cnnviz import inspect as insp  # noqa: E402
+from cnnviz.analysis import inspect as insp  # noqa: E402
 from cnnviz.models import DigitsCNN, TinyVGG  # noqa: E402
 
 

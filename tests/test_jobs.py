@@ -1,4 +1,4 @@
-"""The server-wide line of heavy jobs (cnnviz.jobs): order, positions, cancel, one per learner, slots."""
+"""The server-wide line of heavy jobs (cnnviz.serve.jobs): order, positions, cancel, one per learner, slots."""
 
 import threading
 import time
@@ -6,7 +6,7 @@ import time
 import pytest
 import torch  # noqa: F401  (jobs set torch's threads: imported here, not inside the first job)
 
-from cnnviz import jobs
+from cnnviz.serve import jobs
 
 LONG = 30   # seconds: a bound on every wait, so a bug fails the test instead of hanging it
 

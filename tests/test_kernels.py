@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from cnnviz import kernels
-from cnnviz.kernels import KernelError
+from cnnviz.maths import kernels
+from cnnviz.maths.kernels import KernelError
 
 
 def test_curve_detector_is_exactly_the_article_filter():
@@ -46,7 +46,7 @@ def test_resizable_presets(size):
 
 
 def test_identity_and_box_blur_do_what_they_say():
-    from cnnviz import conv
+    from cnnviz.maths import conv
 
     image = np.random.default_rng(0).integers(0, 255, (10, 10)).astype(float)
     same = conv.convolve2d(image, kernels.make("identity", 5), padding=2).output

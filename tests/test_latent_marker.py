@@ -7,7 +7,7 @@ from PIL import Image
 from cnnviz import figures
 
 torch = pytest.importorskip("torch")
-from cnnviz import autoencoder as ae  # noqa: E402
+from cnnviz.train import autoencoder as ae  # noqa: E402
 
 
 def test_manifold_position_names_the_tile_decoded_from_that_point():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from cnnviz import layers
+from cnnviz.maths import layers
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

@@ -15,7 +15,7 @@ def test_basic_lessons_do_not_import_torch():
         "    at = AppTest.from_file('app.py', default_timeout=60)\n"
         "    at.run(); at.switch_page(page).run()\n"
         "    assert not at.exception, page\n"
-        "import cnnviz, cnnviz.images, cnnviz.kernels, cnnviz.conv, cnnviz.figures, cnnviz.ui\n"
+        "import cnnviz, cnnviz.maths.images, cnnviz.maths.kernels, cnnviz.maths.conv, cnnviz.figures, cnnviz.ui\n"
         "heavy = [m for m in ('torch', 'torchvision', 'captum') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )

@@ -1,4 +1,4 @@
-"""A server gives freed memory back (issue 11: <= 1.0 GB per worker): cnnviz.memory.
+"""A server gives freed memory back (issue 11: <= 1.0 GB per worker): cnnviz.base.memory.
 
 The malloc checks run in a fresh Python process each (malloc's settings are per process) and read
 that process's resident memory (RSS) from /proc: Linux with glibc only.
@@ -207,7 +207,7 @@ def test_the_explanation_copy_of_a_model_shares_its_weights():
 
     import torch
 
-    from cnnviz import attribution as A
+    from cnnviz.analysis import attribution as A
     from cnnviz import models
 
     loaded = models.load("resnet18", pretrained=False)
@@ -235,7 +235,7 @@ def test_layer_outputs_kept_for_the_class_stay_within_their_budget(monkeypatch):
     ``SHARED_OUTPUTS_MB`` of them, the oldest going first, and a picture still kept is shared."""
     import torch
 
-    from cnnviz import inspect as insp
+    from cnnviz.analysis import inspect as insp
     from cnnviz import models, ui
     from cnnviz.ui import memo
 

@@ -11,7 +11,7 @@ pytest.importorskip("captum")
 from app_helpers import open_lesson  # noqa: E402
 from test_attribution import digit_x, digits  # noqa: E402,F401 - the digits network and its sample 3
 
-from cnnviz import attribution as A  # noqa: E402
+from cnnviz.analysis import attribution as A  # noqa: E402
 from cnnviz import i18n  # noqa: E402
 
 warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU")

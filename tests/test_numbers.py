@@ -1,11 +1,12 @@
-"""One reader for a decimal a learner types (cnnviz.numbers), used by kernels, 1D kernels and the
+"""One reader for a decimal a learner types (cnnviz.base.numbers), used by kernels, 1D kernels and the
 self-check answers."""
 
 import math
 
 import pytest
 
-from cnnviz import kernels, numbers, signals
+from cnnviz.maths import kernels, signals
+from cnnviz.base import numbers
 from cnnviz.exercises import parse_number
 
 

@@ -76,9 +76,9 @@ def test_every_cnnviz_name_the_docs_write_exists():
 
 
 def test_the_kernels_span_is_computed_only_by_conv_kernel_span():
-    """d(k-1)+1 (and d(k-1)) is written once, in cnnviz.conv.kernel_span; the rest calls it."""
+    """d(k-1)+1 (and d(k-1)) is written once, in cnnviz.maths.conv.kernel_span; the rest calls it."""
     span = re.compile(r"(\bd|dilation)\s*\*\s*\(\s*[\w.()]+?\s*-\s*1\s*\)")
-    found = [f"{_rel(path)}:{i}" for path in SOURCES if _rel(path) != "cnnviz/conv.py"
+    found = [f"{_rel(path)}:{i}" for path in SOURCES if _rel(path) != "cnnviz/maths/conv.py"
              for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if span.search(line)]
     assert not found, found
 
@@ -90,7 +90,7 @@ from cnnviz import course  # noqa: E402
 
 # calls whose string argument is a lesson's URL (a lesson name goes through course.url / course.named)
 URL_TAKERS = {"lesson_start", "lesson_end", "lesson", "next_after", "open", "goto", "switch_page"}
-URL_FREE = {"cnnviz/course.py",      # the one home (the catalogs and the README are not Python)
+URL_FREE = {"cnnviz/course/__init__.py",      # the one home (the catalogs and the README are not Python)
             "tests/test_one_home.py"}  # pins the URLs a teacher's links use
 
 
@@ -138,14 +138,14 @@ def test_course_url_knows_every_lesson_and_refuses_any_other_name():
 
 
 def test_only_cnnviz_layers_computes_a_softmax():
-    """torch.softmax / F.softmax / a tensor's .softmax() outside cnnviz.layers would be a second softmax."""
+    """torch.softmax / F.softmax / a tensor's .softmax() outside cnnviz.maths.layers would be a second softmax."""
     found = []
     for path in SOURCES:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
-                    node.func.attr in {"softmax", "log_softmax"} and _rel(path) != "cnnviz/layers.py":
+                    node.func.attr in {"softmax", "log_softmax"} and _rel(path) != "cnnviz/maths/layers.py":
                 receiver = node.func.value
                 name = getattr(receiver, "id", getattr(receiver, "attr", ""))
-                if name not in {"layers", "nnl", "nn_layers"}:      # cnnviz.layers under the lessons' names
+                if name not in {"layers", "nnl", "nn_layers"}:      # cnnviz.maths.layers under the lessons' names
                     found.append(f"{_rel(path)}:{node.lineno}")
     assert not found, found

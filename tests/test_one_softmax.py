@@ -1,4 +1,4 @@
-"""One softmax (cnnviz.layers): every caller gives what torch.softmax gave it before, to 1e-6
+"""One softmax (cnnviz.maths.layers): every caller gives what torch.softmax gave it before, to 1e-6
 (a loaded network's probabilities and the deletion/insertion curves: tests/test_attribution.py)."""
 
 import numpy as np
@@ -6,7 +6,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from cnnviz import confidence, layers, signal_cnn, signals  # noqa: E402
+from cnnviz.analysis import confidence
+from cnnviz.maths import layers, signals
+from cnnviz.train import signal_cnn  # noqa: E402
 
 
 def _torch_softmax(z, axis=-1):

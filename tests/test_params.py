@@ -1,6 +1,6 @@
 import pytest
 
-from cnnviz import params
+from cnnviz.maths import params
 
 
 def test_course_256_squared_grey_image_with_equally_wide_layer():
@@ -37,7 +37,7 @@ def test_cnn_weights_match_torch_for_the_digits_net():
     assert [c[0] for c in counts] == ["conv1", "conv2", "fc1", "fc2"]
     assert counts[0][2] == 320 and counts[2][2] == 64 * 7 * 7 * 128 + 128
     # row by row, the formula is the real layer: its weights and its output (H x W x C) in a forward pass
-    from cnnviz import inspect as insp
+    from cnnviz.analysis import inspect as insp
 
     net = DigitsCNN().eval()
     acts = insp.activations(net, torch.zeros(1, 1, 28, 28))
@@ -94,7 +94,7 @@ def test_count_weights_all_trainable_frozen_and_a_layers_own():
 
 
 def test_parse_int_list_reads_the_calculators_layers_and_names_a_bad_item():
-    from cnnviz.errors import CnnvizError
+    from cnnviz.base.errors import CnnvizError
 
     assert params.parse_int_list(" 16, 32;64 ", low=1, high=4096) == [16, 32, 64]
     for text, key in (("", "why.error.empty_list"), ("5, x", "why.error.not_int"), ("0", "why.error.out_of_range")):

@@ -1,4 +1,4 @@
-"""Learners' progress that lasts (issue 17): cnnviz.progress_store, the SQLite file every worker shares,
+"""Learners' progress that lasts (issue 17): cnnviz.course.progress_store, the SQLite file every worker shares,
 and the app's use of it (AppTest; the browser, reloads, links and a killed worker are in
 tests/browser/test_progress_browser.py).
 
@@ -17,7 +17,7 @@ import pytest
 from app_helpers import open_lesson
 
 from cnnviz import course
-from cnnviz import progress_store as ps
+from cnnviz.course import progress_store as ps
 from cnnviz import serve
 from cnnviz.i18n import t
 

@@ -4,8 +4,8 @@ import pytest
 torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 
-from cnnviz import inspect as insp  # noqa: E402
-from cnnviz import receptive  # noqa: E402
+from cnnviz.analysis import inspect as insp  # noqa: E402
+from cnnviz.analysis import receptive  # noqa: E402
 from cnnviz.models import DigitsCNN  # noqa: E402
 
 

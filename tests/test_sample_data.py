@@ -11,7 +11,8 @@ import pytest
 import torch
 from PIL import Image
 
-from cnnviz import data, datasets
+from cnnviz import data
+from cnnviz.data import datasets
 from cnnviz.data import DataError
 from cnnviz.models import bundled, load
 from cnnviz.models.specs import BUNDLED

@@ -104,7 +104,7 @@ def test_every_worker_is_warmed_on_the_class_path_before_the_proxy_starts(cluste
 
 
 def test_the_workers_share_one_line_of_heavy_work(cluster):
-    """Every worker gets the same CNNVIZ_JOBS_DIR (cnnviz.jobs: the machine's slots and order)."""
+    """Every worker gets the same CNNVIZ_JOBS_DIR (cnnviz.serve.jobs: the machine's slots and order)."""
     dirs = set()
     for pid in cluster.worker_pids():
         env = dict(kv.split("=", 1) for kv in Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0") if "=" in kv)

@@ -2,7 +2,7 @@
 
 import torch
 
-from cnnviz import inspect as insp
+from cnnviz.analysis import inspect as insp
 from cnnviz import models, ui
 
 

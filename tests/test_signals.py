@@ -1,5 +1,5 @@
-"""Synthetic signals and 1D kernels (cnnviz.signals), CSV columns (cnnviz.signal_csv), the labelled dataset
-and the tiny 1D CNN (cnnviz.signal_cnn)."""
+"""Synthetic signals and 1D kernels (cnnviz.maths.signals), CSV columns (cnnviz.data.signal_csv), the labelled dataset
+and the tiny 1D CNN (cnnviz.train.signal_cnn)."""
 
 import subprocess
 import sys
@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnnviz import signal_cnn, signal_csv, signals
-from cnnviz.signals import SignalError
+from cnnviz.train import signal_cnn
+from cnnviz.data import signal_csv
+from cnnviz.maths import signals
+from cnnviz.maths.signals import SignalError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -290,7 +292,7 @@ def test_stop_ends_training_early():
 
 def test_training_reports_every_batch_through_the_one_progress_callback():
     pytest.importorskip("torch")
-    from cnnviz.fit import Progress
+    from cnnviz.train.fit import Progress
 
     batches = []
     result = signal_cnn.train_signal_cnn(epochs=2, seed=0, n_per_class=40,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cnnviz import layers
+from cnnviz.maths import layers
 
 torch = pytest.importorskip("torch")
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz import figures, images, kernels
+from cnnviz import figures
+from cnnviz.maths import images, kernels
 
 ORANGE = (255, 160, 0)
 

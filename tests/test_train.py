@@ -1,4 +1,4 @@
-"""cnnviz.fit: fit with callbacks, early stopping that restores the best weights, stop flag."""
+"""cnnviz.train.fit: fit with callbacks, early stopping that restores the best weights, stop flag."""
 
 import json
 
@@ -8,8 +8,8 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from cnnviz import data
-from cnnviz.fit import SMALL_TEST, Callback, FitConfig, accuracy_interval, augment, evaluate, fit
-from cnnviz.train import main
+from cnnviz.train.fit import SMALL_TEST, Callback, FitConfig, accuracy_interval, augment, evaluate, fit
+from cnnviz.train.bundled import main
 
 
 def tiny_net():
@@ -184,7 +184,7 @@ def test_cli_is_reproducible(tmp_path):
     import subprocess
     import sys
 
-    from cnnviz.train import REPO
+    from cnnviz.train.bundled import REPO
 
     shas = []
     for run in ("a", "b"):
@@ -197,7 +197,7 @@ def test_cli_is_reproducible(tmp_path):
 
 # ------------------------------------------------------------------ one loop for every network: its progress reports
 def test_progress_reports_every_batch_and_epoch_and_its_fraction_reaches_one():
-    from cnnviz.fit import Progress
+    from cnnviz.train.fit import Progress
 
     batches, epochs = [], []
     model, (train, val) = tiny_net(), loaders()
@@ -211,7 +211,7 @@ def test_progress_reports_every_batch_and_epoch_and_its_fraction_reaches_one():
 
 
 def test_a_progress_stop_ends_the_run_after_that_batch():
-    from cnnviz.fit import Progress
+    from cnnviz.train.fit import Progress
 
     seen = []
     model, (train, val) = tiny_net(), loaders()
@@ -222,7 +222,7 @@ def test_a_progress_stop_ends_the_run_after_that_batch():
 
 def test_a_callback_that_raises_stops_the_run_in_the_middle_of_an_epoch():
     # the lessons' Stop button and the server's line cancel a run by raising from the progress report
-    from cnnviz import jobs
+    from cnnviz.serve import jobs
 
     class Cancel(Callback):
         def __init__(self):
@@ -250,7 +250,7 @@ class Halves:
 
 
 def test_without_a_validation_set_every_epoch_runs_with_the_objectives_numbers():
-    from cnnviz.fit import Batches
+    from cnnviz.train.fit import Batches
 
     torch.manual_seed(0)
     x = torch.rand(40, 1, 6, 6)
@@ -264,7 +264,7 @@ def test_without_a_validation_set_every_epoch_runs_with_the_objectives_numbers()
 
 
 def test_batches_give_every_row_once_per_epoch_in_a_new_seeded_order():
-    from cnnviz.fit import Batches, steps_per_epoch
+    from cnnviz.train.fit import Batches, steps_per_epoch
 
     x, y = torch.arange(10.0)[:, None], torch.arange(10)
     batches = Batches(x, y, batch_size=4, seed=3)

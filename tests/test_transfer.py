@@ -1,4 +1,4 @@
-"""From scratch, transfer learning, fine-tuning (cnnviz.transfer, cnnviz.experiment) and the few-images splits
+"""From scratch, transfer learning, fine-tuning (cnnviz.train.transfer, cnnviz.train.experiment) and the few-images splits
 (cnnviz.data)."""
 
 import copy
@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz import cards, data, experiment, fit, models, transfer
+from cnnviz.train import cards, experiment, fit, transfer
+from cnnviz import data, models
 
 needs = {name: pytest.mark.skipif(not data.is_available(name), reason=f"{name} not in {data.data_root()}")
          for name in ("mnist", "fashion", "cifar10-subset")}

@@ -99,7 +99,7 @@ def exercise_entries() -> dict:
 
 # ---------------------------------------------------------------- the course's numbers
 def number_entries() -> dict:
-    from cnnviz import conv, images, kernels, params
+    from cnnviz.maths import conv, images, kernels, params
 
     out = {}
     sizes = {}
@@ -150,9 +150,9 @@ def number_entries() -> dict:
 
 
 def _receptive() -> dict:
-    from cnnviz import inspect as insp
-    from cnnviz import receptive
-    from cnnviz.memory import torchvision
+    from cnnviz.analysis import inspect as insp
+    from cnnviz.analysis import receptive
+    from cnnviz.base.memory import torchvision
 
     vgg = torchvision().models.vgg16(weights=None)
     names = insp.layer_names(vgg)
@@ -168,7 +168,8 @@ def _receptive() -> dict:
 
 # ---------------------------------------------------------------- figures
 def figure_entries() -> dict:
-    from cnnviz import i18n, kernels, layers
+    from cnnviz import i18n
+    from cnnviz.maths import kernels, layers
     from cnnviz.figures import markup
 
     fixed = {

@@ -4,7 +4,7 @@
 
 Deterministic: running it again gives the same PNG files. The mouse is drawn
 like the course article's sketch, in "chalk" of value 50 on a black board, and
-carries the article's 7x7 receptive field exactly (see cnnviz.kernels), so the
+carries the article's 7x7 receptive field exactly (see cnnviz.maths.kernels), so the
 curve detector gives 6600 there.
 """
 
@@ -18,8 +18,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from cnnviz.images import SAMPLE_FOCUS  # noqa: E402
-from cnnviz.kernels import COURSE_RECEPTIVE_FIELD  # noqa: E402
+from cnnviz.maths.images import SAMPLE_FOCUS  # noqa: E402
+from cnnviz.maths.kernels import COURSE_RECEPTIVE_FIELD  # noqa: E402
 
 OUT = ROOT / "assets" / "samples"
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"

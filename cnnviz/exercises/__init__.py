@@ -1,8 +1,8 @@
 """Self-check questions made from the lessons' own maths: predict, check, explain (issue 13).
 
 Every question is *generated*: ``generate(kind, seed)`` draws fresh numbers, asks the
-module that owns the maths for the answer (``cnnviz.conv.output_size``,
-``cnnviz.params.mlp_weights``, ``cnnviz.layers.pool2d``, ``cnnviz.receptive.stack``...),
+module that owns the maths for the answer (``cnnviz.maths.conv.output_size``,
+``cnnviz.maths.params.mlp_weights``, ``cnnviz.maths.layers.pool2d``, ``cnnviz.analysis.receptive.stack``...),
 and returns a ``Question`` a widget can draw. ``check(question, typed, lang)`` reads what
 the learner typed (``1,5`` and ``1.5`` alike, ``4.294.967.296`` or ``4,294,967,296``) and
 returns a ``Verdict``: right or wrong, the correct answer in the learner's format, and a

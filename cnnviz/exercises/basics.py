@@ -7,8 +7,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .. import params as cparams
-from ..conv import ConvError, convolve2d, kernel_span, output_size
+from cnnviz.maths import params as cparams
+from cnnviz.maths.conv import ConvError, convolve2d, kernel_span, output_size
 from .core import Choice, Label, Terms, _kind, _pick, _q, fmt
 
 
@@ -27,7 +27,7 @@ def _numbers_count(rng):
 def _grey_of(r: int, g: int, b: int) -> int:
     from PIL import Image
 
-    from ..images import to_array
+    from cnnviz.maths.images import to_array
     return int(to_array(Image.fromarray(np.array([[[r, g, b]]], dtype=np.uint8)), "gray")[0, 0])
 
 
@@ -100,13 +100,13 @@ WHICH_KERNELS = ("sobel_x", "sobel_y", "laplacian", "box_blur")
 
 @lru_cache(maxsize=8)
 def _grey_sample(key: str) -> np.ndarray:
-    from ..images import fit, load_sample, to_array
+    from cnnviz.maths.images import fit, load_sample, to_array
     return to_array(fit(load_sample(key), 96), "gray").astype(np.float64)
 
 
 def _sample_crop(rng, size: int = 40, keys=("mouse", "shapes", "letters", "checkerboard", "digit", "landscape")):
     """A crop of a bundled sample with edges in both directions (so every kernel shows something)."""
-    from ..kernels import make
+    from cnnviz.maths.kernels import make
     for _ in range(50):
         key = _pick(rng, list(keys))
         img = _grey_sample(key)
@@ -124,7 +124,7 @@ def _sample_crop(rng, size: int = 40, keys=("mouse", "shapes", "letters", "check
 
 @_kind("conv.which_kernel", "convolution")
 def _conv_which_kernel(rng):
-    from ..kernels import make
+    from cnnviz.maths.kernels import make
     _, crop = _sample_crop(rng)
     names = list(WHICH_KERNELS)
     rng.shuffle(names)
@@ -163,7 +163,7 @@ def _conv1d_output_length(rng):
 
 @_kind("conv1d.value_at", "conv1d")
 def _conv1d_value_at(rng):
-    from ..signals import PRESETS, convolve
+    from cnnviz.maths.signals import PRESETS, convolve
     signal = rng.integers(-3, 8, 8).astype(np.float64)
     name = _pick(rng, ["difference", "second_derivative", "peak", "random"])
     kernel = rng.integers(-2, 3, 3).astype(np.float64) if name == "random" else PRESETS[name].copy()
@@ -183,7 +183,7 @@ WHICH_KERNELS_1D = ("identity", "moving_average", "difference", "second_derivati
 
 @_kind("conv1d.which_kernel", "conv1d")
 def _conv1d_which_kernel(rng):
-    from ..signals import PRESETS, convolve, make
+    from cnnviz.maths.signals import PRESETS, convolve, make
     kind = _pick(rng, ["square", "sawtooth"])
     # a little noise: the moving average visibly calms it, the identity keeps it
     signal = make(kind, n=int(_pick(rng, [60, 80, 100])), freq=float(_pick(rng, [2.0, 3.0, 4.0])),

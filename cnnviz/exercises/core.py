@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import i18n
 from ..course import url as course_url
-from ..errors import CnnvizError
+from cnnviz.base.errors import CnnvizError
 from ..i18n import t
 from .parsing import ExerciseError, parse_matrix, parse_number, parse_vector
 

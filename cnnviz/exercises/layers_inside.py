@@ -9,7 +9,7 @@ from functools import partial
 
 import numpy as np
 
-from ..conv import ConvError, convolve2d, output_size
+from cnnviz.maths.conv import ConvError, convolve2d, output_size
 from ..i18n import t
 from .basics import _sample_crop
 from .core import LESSON_OF, Choice, Label, Question, ScoreList, _kind, _letters, _pick, _q, unique_best
@@ -17,7 +17,7 @@ from .core import LESSON_OF, Choice, Label, Question, ScoreList, _kind, _letters
 
 @_kind("layers.relu", "layers")
 def _layers_relu(rng):
-    from ..layers import relu
+    from cnnviz.maths.layers import relu
     x = rng.integers(-6, 7, 6).astype(np.float64)
     if (x >= 0).all():
         x[int(rng.integers(6))] = -float(rng.integers(1, 6))
@@ -27,7 +27,7 @@ def _layers_relu(rng):
 
 
 def _pool_question(kind: str, rng, mode: str):
-    from ..layers import pool2d
+    from cnnviz.maths.layers import pool2d
     x = rng.integers(0, 10, (4, 4)).astype(np.float64)
     out = pool2d(x, 2, 2, mode).output
     return _q(kind, {}, "matrix", out, tolerance=0.0 if mode == "max" else 0.01,
@@ -40,7 +40,7 @@ for _mode in ("max", "avg"):           # layers.maxpool, layers.avgpool: one que
 
 @_kind("layers.softmax", "layers")
 def _layers_softmax(rng):
-    from ..layers import softmax
+    from cnnviz.maths.layers import softmax
     z = np.round(rng.uniform(-1.0, 3.0, 3), 1)
     sm = softmax(z)
     exps = sm.exps * math.exp(float(z.max()))      # e^z, the numbers of the formula
@@ -83,7 +83,7 @@ def _inside_predict_class(rng, logits=None, classes=None):
     The winner is always alone as the learner sees it: made-up scores are drawn again until their
     largest (written with one decimal) is unique; the network's, when its two best classes show the
     same score as the lesson writes them (two decimals), give way to a made-up question."""
-    from ..layers import softmax
+    from cnnviz.maths.layers import softmax
     given = logits is not None
     classes = list(classes) if classes is not None else list(DIGITS)
     if given:
@@ -125,8 +125,8 @@ def _inside_top_image(rng, images=None, activations=None, channel=None, layer=No
     the bundled samples and a channel that is a known filter (its strongest ReLU answer, the
     kernel sliding without padding, as the prompt says). The activations are revealed with one
     decimal: the most must be alone at that rounding (the lesson's, else a made-up question)."""
-    from ..kernels import make
-    from ..layers import relu
+    from cnnviz.maths.kernels import make
+    from cnnviz.maths.layers import relu
     if activations is not None and not unique_best(activations, 1):
         activations = None              # the lesson's pictures tie as shown: ask about made-up ones
     if activations is None:
@@ -168,7 +168,7 @@ def _rf_stack(rng, n_min=2, n_max=4) -> list[str]:
 
 
 def _rf_fields(names: list[str]):
-    from ..receptive import stack
+    from cnnviz.analysis.receptive import stack
     return stack([(n, *_RF_LAYERS[n]) for n in names])
 
 

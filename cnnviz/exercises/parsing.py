@@ -8,8 +8,8 @@ import re
 
 import numpy as np
 
-from ..errors import CnnvizError
-from ..numbers import MINUSES
+from cnnviz.base.errors import CnnvizError
+from cnnviz.base.numbers import MINUSES
 
 
 class ExerciseError(CnnvizError):

@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 
 from .. import i18n
-from ..conv import Convolution
+from cnnviz.maths.conv import Convolution
 from ..i18n import t
 from .core import fmt
 

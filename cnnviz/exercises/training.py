@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from .. import params as cparams
+from cnnviz.maths import params as cparams
 from .core import Choice, Label, Paren, _kind, _pick, _q
 
 
@@ -94,17 +94,17 @@ def _ae_reparam(rng):
     mu = round(float(rng.uniform(-2, 2)), 1)
     sigma = round(float(rng.uniform(0.1, 1.5)), 1)
     eps = round(float(rng.uniform(-2, 2)), 1)
-    # The reparameterization of cnnviz.autoencoder.DigitVAE.forward: z = mean + exp(log_var / 2) * eps
+    # The reparameterization of cnnviz.train.autoencoder.DigitVAE.forward: z = mean + exp(log_var / 2) * eps
     z = round(mu + sigma * eps, 2)
     return _q("ae.reparam", {"mu": mu, "sigma": sigma, "eps": eps}, "number", z, tolerance=0.01,
               explain={"mu": mu, "sigma": sigma, "eps": Paren(eps)}, section="ae.vae_header")
 
 
 def _kl(mean: float, sigma: float) -> float:
-    """The KL term of ``cnnviz.autoencoder.loss_terms`` for one latent number."""
+    """The KL term of ``cnnviz.train.autoencoder.loss_terms`` for one latent number."""
     import torch
 
-    from ..autoencoder import loss_terms
+    from cnnviz.train.autoencoder import loss_terms
     x = torch.full((1, 1), 0.5)
     _, kl = loss_terms(x, x, torch.tensor([[mean]]), torch.tensor([[2 * math.log(sigma)]]))
     return float(kl)

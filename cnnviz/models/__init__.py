@@ -19,7 +19,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..i18n import t
-from ..params import model_counts
+from cnnviz.maths.params import model_counts
 from .archs import ARCHITECTURES, DigitsCNN, FashionCNN, TinyVGG
 from .base import LoadedModel, ModelError
 from .bundled import WEIGHTS_DIR, load_bundled
@@ -83,7 +83,7 @@ def description(name: str, lang: str = "en") -> str:
 def layer_counts(name: str) -> tuple[tuple[str, str, int], ...]:
     """(layer, type, weights) of a named network's architecture (bundled or torchvision's zoo):
     built with random weights, so no weights file or download is needed. Counted by
-    ``cnnviz.params.model_counts``, the one place that counts a model's weights (it lived in
+    ``cnnviz.maths.params.model_counts``, the one place that counts a model's weights (it lived in
     ``params`` until issue 18: params is maths, below the networks, and must not import them)."""
     if name in ZOO:
         return tuple(model_counts(build_zoo(name)))

@@ -8,9 +8,9 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ..errors import CnnvizError
+from cnnviz.base.errors import CnnvizError
 from ..i18n import catalog, t
-from ..layers import probabilities
+from cnnviz.maths.layers import probabilities
 
 
 class ModelError(CnnvizError):
@@ -100,7 +100,7 @@ class LoadedModel:
 
     @property
     def num_params(self) -> int:
-        from ..params import count
+        from cnnviz.maths.params import count
 
         return count(self.model)
 

@@ -87,7 +87,7 @@ def measure_card(name: str, weights_dir: Path | None = None, *, dataset: str | N
     """The app-path accuracy of bundled model ``name`` on the full test set (when it is in
     the data root) and on the bundled sample: the numbers its card's ``metrics`` record.
     ``dataset``: the one it was trained on if not its spec's (the full CIFAR-10)."""
-    from .. import datasets
+    from cnnviz.data import datasets
 
     loaded = load_bundled(name, weights_dir)
     dataset = dataset or BUNDLED[name].dataset

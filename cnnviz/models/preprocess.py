@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..datasets import DATASETS
+from cnnviz.data.datasets import DATASETS
 
 _MNIST, _FASHION = DATASETS["mnist"], DATASETS["fashion"]   # their mean and std by default
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..datasets import CIFAR10, DATASETS, DIGITS, FASHION  # noqa: F401  (the class names are the datasets')
+from cnnviz.data.datasets import CIFAR10, DATASETS, DIGITS, FASHION  # noqa: F401  (the class names are the datasets')
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ PREPROCESSING = {
 class BundledSpec:
     name: str
     arch: str               # key of cnnviz.models.archs.ARCHITECTURES
-    dataset: str            # key of cnnviz.datasets.DATASETS (its mean and std normalize the input)
+    dataset: str            # key of cnnviz.data.datasets.DATASETS (its mean and std normalize the input)
     classes: tuple[str, ...]
     in_channels: int
     input_size: tuple[int, int]
@@ -54,7 +54,7 @@ class BundledSpec:
     limits: str = ""
     extra: dict = field(default_factory=dict)
 
-    # the normalization is the dataset's, stated once in cnnviz.datasets.DATASETS
+    # the normalization is the dataset's, stated once in cnnviz.data.datasets.DATASETS
     mean = property(lambda self: _dataset(self.dataset).mean, doc="per-channel mean of its dataset")
     std = property(lambda self: _dataset(self.dataset).std, doc="per-channel std of its dataset")
 

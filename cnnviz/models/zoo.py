@@ -48,7 +48,7 @@ class ZooStatus:
 
 
 def weights_enum(name: str):
-    from ..memory import torchvision as _torchvision
+    from cnnviz.base.memory import torchvision as _torchvision
 
     torchvision = _torchvision()
 
@@ -124,7 +124,7 @@ def download(name: str, progress: Callable[[int, int], None] | None = None, *,
 
 def build_zoo(name: str, num_classes: int | None = None):
     """The torchvision architecture with random weights (``weights=None``), no download."""
-    from ..memory import torchvision as _torchvision
+    from cnnviz.base.memory import torchvision as _torchvision
 
     torchvision = _torchvision()
 

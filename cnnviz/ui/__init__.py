@@ -17,9 +17,9 @@ modules say where each one lives:
 - ``session_client``: pages opened over Streamlit's protocol (``cnnviz.serve`` runs it as a process to warm workers).
 """
 
-from .. import memory as _memory
+from cnnviz.base import memory as _memory
 
-_memory.tune_malloc()   # before the script threads allocate: 2 arenas, big blocks given back (cnnviz.memory)
+_memory.tune_malloc()   # before the script threads allocate: 2 arenas, big blocks given back (cnnviz.base.memory)
 
 from .language import lang, t, num, number_format, plot, labels, message, language_picker, show_error  # noqa: F401
 from .links import (  # noqa: F401

@@ -1,4 +1,4 @@
-"""How sure a prediction is: the note beside every prediction (cnnviz.confidence does the
+"""How sure a prediction is: the note beside every prediction (cnnviz.analysis.confidence does the
 maths; this draws it, with the network's reference evidence shared per server)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import logging
 
 import streamlit as st
 
-from ..errors import CnnvizError
+from cnnviz.base.errors import CnnvizError
 from .language import t
 from .memo import model_memo, session_memo
 from .pictures import _own_pictures, model_dataset
@@ -21,7 +21,7 @@ LEARNER_REFERENCE_PICTURES = 200   # for a learner's network, each through its o
 
 
 def _measure_reference(loaded, pictures):
-    from .. import confidence
+    from cnnviz.analysis import confidence
 
     import torch
 
@@ -30,7 +30,7 @@ def _measure_reference(loaded, pictures):
 
 
 def _dataset_reference(loaded, dataset: str):
-    from .. import datasets
+    from cnnviz.data import datasets
 
     try:
         ds = datasets.load_dataset(dataset, train=False)
@@ -48,7 +48,8 @@ def _shared_reference(name: str, dataset: str, _loaded):
     (the digits network's per-picture path costs 3.4 s for 300 pictures, this 0.6 s)."""
     import torch
 
-    from .. import confidence, datasets
+    from cnnviz.analysis import confidence
+    from cnnviz.data import datasets
 
     try:
         x, _ = datasets.as_tensors(datasets.load_dataset(dataset, train=False), REFERENCE_PICTURES)
@@ -61,7 +62,7 @@ def _shared_reference(name: str, dataset: str, _loaded):
 
 
 def model_reference(loaded):
-    """The usual evidence of ``loaded`` on its own test pictures (``cnnviz.confidence.Reference``),
+    """The usual evidence of ``loaded`` on its own test pictures (``cnnviz.analysis.confidence.Reference``),
     measured once (per server for a bundled network, per session for a learner's), or None when
     its dataset is unknown or absent (ImageNet networks)."""
     dataset = model_dataset(loaded)
@@ -82,7 +83,7 @@ def _picture_features(loaded, x):
     for the whole class on a bundled network (``model_memo``), kept while the picture stays."""
     import hashlib
 
-    from .. import inspect as insp
+    from cnnviz.analysis import inspect as insp
 
     picture = hashlib.blake2b(x.numpy().tobytes(), digest_size=12).hexdigest() + str(tuple(x.shape))
     return model_memo(loaded, "confidence.features", (id(loaded.model), picture),
@@ -100,7 +101,7 @@ def confidence_note(logits, classes, *, loaded=None, x=None, where=None):
     layer reads of it is compared with its test pictures' as well. Without ``loaded`` the note only
     says "confident" or "unsure".
     """
-    from .. import confidence
+    from cnnviz.analysis import confidence
 
     ref = model_reference(loaded) if loaded is not None else None
     features = _picture_features(loaded, x) if ref is not None and ref.features is not None and x is not None \

@@ -1,4 +1,4 @@
-"""Heavy work through the server's line (cnnviz.jobs): place in line, Cancel, progress;
+"""Heavy work through the server's line (cnnviz.serve.jobs): place in line, Cancel, progress;
 training drawn live; heavy values memoized per learner."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from ..errors import CnnvizError
+from cnnviz.base.errors import CnnvizError
 from .language import show_error, t
 
 
@@ -44,8 +44,8 @@ def _session_owner():
 @contextmanager
 def _given_back():
     """When a heavy job ends (done, failed or cancelled), the memory it freed goes back to the
-    system (``cnnviz.memory.give_back``: ~1-20 ms; top images left ~200 MB free in the heap)."""
-    from .. import memory
+    system (``cnnviz.base.memory.give_back``: ~1-20 ms; top images left ~200 MB free in the heap)."""
+    from cnnviz.base import memory
 
     try:
         yield
@@ -57,7 +57,7 @@ def _given_back():
 def heavy(kind: str, *, cancel_key: str, label: str | None = None, cancel_label: str | None = None,
           preparing: str | None = None, owner=None):
     """Heavy work (training, integrated gradients, occlusion, the sanity check, top images) through
-    the server's line, ``cnnviz.jobs.QUEUE``: ``with ui.heavy("occlusion", cancel_key=...) as job:``.
+    the server's line, ``cnnviz.serve.jobs.QUEUE``: ``with ui.heavy("occlusion", cancel_key=...) as job:``.
 
     While the learner waits, the bar says their place in line ("number 3"), updated every
     ``WAIT_POLL`` s, next to a Cancel button (``cancel_key``); once a slot is theirs it becomes the
@@ -68,9 +68,9 @@ def heavy(kind: str, *, cancel_key: str, label: str | None = None, cancel_label:
 
     Cancel needs no handler: any click reruns the page, which interrupts this script at its next
     update, in line or running, and the ticket is given back. A job replaced by a newer request of
-    the same learner raises ``cnnviz.jobs.Cancelled`` (a ``CnnvizError``) out of the ``with``.
+    the same learner raises ``cnnviz.serve.jobs.Cancelled`` (a ``CnnvizError``) out of the ``with``.
     """
-    from .. import jobs
+    from cnnviz.serve import jobs
 
     holder = st.empty()
     with holder.container():

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import i18n, kernels
-from ..errors import CnnvizError
-from ..numbers import read_decimal
+from cnnviz import i18n
+from cnnviz.maths import kernels
+from cnnviz.base.errors import CnnvizError
+from cnnviz.base.numbers import read_decimal
 from .language import lang, num
 from .links import url_keep, url_seed
 

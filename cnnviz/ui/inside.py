@@ -34,7 +34,7 @@ def digit_canvas(key: str, px: int = 280):
 def show_filters(weight, channel: int, conv_name: str) -> None:
     """The learned filter that made ``channel``: colour for an RGB first layer, else per input channel."""
     from .. import figures
-    from .. import inspect as insp
+    from cnnviz.analysis import inspect as insp
 
     imgs = insp.filter_images(weight)
     out_c, in_c, kh, kw = weight.shape
@@ -71,8 +71,9 @@ def _top_images_for(name: str, progress=None):
     which a cached function may not do. Two first requests at once: the second waits for the first."""
     import torch
 
-    from .. import datasets, models
-    from .. import inspect as insp
+    from cnnviz.data import datasets
+    from cnnviz import models
+    from cnnviz.analysis import inspect as insp
 
     with _TOP_LOCK:
         if name not in _TOP:
@@ -118,7 +119,7 @@ def show_top_images(loaded, x, found, channel: int, field, *, per_row: int = 4) 
     from PIL import Image, ImageOps
 
     from .. import figures
-    from .. import inspect as insp
+    from cnnviz.analysis import inspect as insp
 
     status = found.status(channel)
     values = found.values[channel]

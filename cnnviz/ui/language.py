@@ -8,7 +8,7 @@ import logging
 import streamlit as st
 
 from .. import i18n
-from ..errors import CnnvizError
+from cnnviz.base.errors import CnnvizError
 
 log = logging.getLogger("cnnviz")
 

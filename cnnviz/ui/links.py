@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from .. import kernels
-from ..errors import CnnvizError
+from cnnviz.maths import kernels
+from cnnviz.base.errors import CnnvizError
 from .language import lang, t
 
 

@@ -49,7 +49,7 @@ def _shared_outputs(key, compute):
 
 
 def layer_outputs(loaded, x):
-    """Every layer's output for ``x`` (``cnnviz.inspect.activations``), computed once.
+    """Every layer's output for ``x`` (``cnnviz.analysis.inspect.activations``), computed once.
 
     A bundled or ImageNet model is the same object for every learner, so its outputs for
     a picture are shared too: a class looking at the same sample costs one copy (VGG-16:
@@ -59,7 +59,7 @@ def layer_outputs(loaded, x):
     """
     import hashlib
 
-    from .. import inspect as insp
+    from cnnviz.analysis import inspect as insp
 
     picture = hashlib.sha256(x.numpy().tobytes()).hexdigest() + str(tuple(x.shape))
     if loaded.source in ("bundled", "zoo"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..errors import CnnvizError
+from cnnviz.base.errors import CnnvizError
 from .language import lang, num, show_error, t
 from .links import url_keep, url_seed
 
@@ -112,7 +112,7 @@ def _zoo_model(name: str, key: str):
 
 
 def _trained_model(export):
-    """The network trained in the Train lesson (a ``cnnviz.experiment.TrainedNetwork``), through
+    """The network trained in the Train lesson (a ``cnnviz.train.experiment.TrainedNetwork``), through
     the same safe loader as an upload."""
     from .. import models
 

@@ -7,8 +7,8 @@ import logging
 
 import streamlit as st
 
-from .. import images
-from ..errors import CnnvizError
+from cnnviz.maths import images
+from cnnviz.base.errors import CnnvizError
 from .language import labels, lang, message, show_error, t
 from .links import url_keep, url_seed
 
@@ -65,8 +65,8 @@ WORLD_PICTURES = 10   # test pictures offered per network: the first one of each
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _dataset_pictures(name: str):
     """[(test index, true class, RGB image)]: the first test picture of each class of dataset
-    ``name`` (``cnnviz.datasets.example_image``: the bundled sample, so it works offline). [] if none."""
-    from .. import datasets
+    ``name`` (``cnnviz.data.datasets.example_image``: the bundled sample, so it works offline). [] if none."""
+    from cnnviz.data import datasets
 
     first: dict[int, int] = {}
     try:
@@ -82,7 +82,7 @@ def _dataset_pictures(name: str):
 
 def _own_pictures(loaded):
     """The learner's own pictures a network from the Train lesson was tested on, [(i, class, image)]
-    (``st.session_state["train.export"]``: a ``cnnviz.experiment.TrainedNetwork``)."""
+    (``st.session_state["train.export"]``: a ``cnnviz.train.experiment.TrainedNetwork``)."""
     export = st.session_state.get("train.export")
     memo = st.session_state.get("train.export_loaded")
     if export is None or not memo or memo[1] is not loaded:
@@ -102,7 +102,7 @@ def model_dataset(loaded) -> str | None:
 
 def _world(loaded):
     """(dataset, [(index, true class, image)]) of the pictures ``loaded`` learned from, or None."""
-    from .. import datasets
+    from cnnviz.data import datasets
 
     dataset = model_dataset(loaded)
     if dataset == "own":

@@ -9,7 +9,7 @@ import logging
 import streamlit as st
 
 from .. import course as registry
-from .. import progress_store
+from cnnviz.course import progress_store
 from .language import t
 
 log = logging.getLogger("cnnviz")

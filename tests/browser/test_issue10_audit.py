@@ -122,7 +122,7 @@ def test_inside_says_a_photo_is_unlike_the_digits_it_learned(new_page, locale):
 def test_explain_does_not_call_tiny_vggs_checkerboard_frog_confident(new_page):
     """The explain browser test's own stand-in for the issue's cat photo ("frog 81 %"): its outputs
     are as strong as a CIFAR picture's, so the energy alone called it "Confident: 89.9 %"; what the
-    last layer reads in it is unlike every reference picture (cnnviz.confidence)."""
+    last layer reads in it is unlike every reference picture (cnnviz.analysis.confidence)."""
     from browser_helpers import choose_option, wait_idle
 
     page = new_page("explain")

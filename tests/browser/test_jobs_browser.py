@@ -7,7 +7,8 @@ import re
 import pytest
 from browser_helpers import choose_option, keyed, no_exception, shoot, wait_idle
 
-from cnnviz import data, jobs
+from cnnviz import data
+from cnnviz.serve import jobs
 
 WAITING = {"en-US": "Waiting in line: you are number {n}", "pt-BR": "Aguardando na fila: você é o número {n}"}
 

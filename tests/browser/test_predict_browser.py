@@ -6,7 +6,7 @@ import re
 import numpy as np
 from browser_helpers import keyed, no_exception, shoot, wait_idle
 
-from cnnviz import conv, images, kernels
+from cnnviz.maths import conv, images, kernels
 
 SCORE = re.compile(r"(\d+) (?:points out of|pontos de) 100")
 

@@ -18,7 +18,8 @@ from playwright.sync_api import expect
 
 from browser_helpers import keyed, no_exception, shoot, wait_idle
 from cnnviz import exercises as ex
-from cnnviz import progress_store, serve
+from cnnviz.course import progress_store
+from cnnviz import serve
 from cnnviz.i18n import t
 
 

@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from browser_helpers import keyed, no_exception, shoot, wait_idle
-from cnnviz import data, jobs
+from cnnviz import data
+from cnnviz.serve import jobs
 
 
 def test_two_students_on_two_workers(chromium, cluster, tmp_path):
@@ -78,7 +79,7 @@ def _student_on(chromium, url, locale, taken):
 
 @pytest.mark.skipif(not data.is_available("fashion"), reason="Fashion-MNIST not available (500 per class)")
 def test_a_training_on_one_worker_makes_a_training_on_the_other_wait(chromium, cluster):
-    """Two workers on one machine share one line of heavy work (cnnviz.jobs, CNNVIZ_JOBS_DIR): on the
+    """Two workers on one machine share one line of heavy work (cnnviz.serve.jobs, CNNVIZ_JOBS_DIR): on the
     2-core class laptop it has one slot, so a student on worker 2 waits for the student training on
     worker 1 (with a line per worker, both trained at once on the two cores)."""
     if jobs.default_slots() != 1:

@@ -1,0 +1,429 @@
+"""Where does the network look? Grad-CAM and friends (via captum), with honest checks.
+
+Every method has the same call shape and returns the same kind of map, so a
+lesson can swap methods with a selectbox:
+
+    exp = explain("gradcam", model, x, target=None, layer=None)   # -> Explanation
+    exp.map          # (H, W) float in [0, 1], the input's size; zeros if exp.flat
+
+Methods: "gradcam", "guided_backprop", "guided_gradcam", "saliency",
+"integrated_gradients", "occlusion". ``grad_cam(model, x, ...)`` is the short form of the first.
+
+Each method is one entry of ``REGISTRY`` (a ``Method``: its attribution function, its options
+with their defaults and bounds, its catalog keys, whether it is heavy...), read by ``explain``,
+the sanity check and the lesson. A new method = one ``register(Method(...))`` + its strings
+(``explain.m.<name>`` and ``explain.about.<name>`` in both catalogs).
+
+Models are shared by every learner, and captum attaches hooks (forward hooks on
+the explained layer, backward hooks on every ReLU for guided backprop) that
+would catch other learners' forward passes. So captum never touches the shared
+model: each model gets one private copy for explanations (made once, with
+in-place ReLUs replaced, since guided backprop and Grad-CAM need each layer's
+output intact), and explanations of one model take turns on it under a lock.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from cnnviz.maths.conv import output_size
+from cnnviz.maths.layers import probabilities
+
+MAX_IG_STEPS = 64
+_private: "weakref.WeakKeyDictionary[nn.Module, tuple[nn.Module, threading.Lock]]" = weakref.WeakKeyDictionary()
+_private_lock = threading.Lock()
+
+
+def private_copy(model: nn.Module) -> tuple[nn.Module, threading.Lock]:
+    """(copy of ``model`` for explanations, its lock): made once per shared model.
+
+    The copy has modules of its own (its hooks, its ReLUs) but not weights of its own: each of its
+    parameters is a new ``Parameter`` that needs no gradient over the *same* memory as the
+    model's, and its buffers are the model's (eval mode never writes them). A second copy of the
+    weights would cost a server 45 MB for ResNet-18, 528 MB for VGG-16; and weights changed in
+    place (the sanity check's randomization) are what the copy computes with."""
+    with _private_lock:
+        if model not in _private:
+            shared = {id(p): nn.Parameter(p.detach(), requires_grad=False) for p in model.parameters()}
+            shared.update({id(b): b for b in model.buffers()})
+            twin = copy.deepcopy(model, shared).eval()
+            for m in twin.modules():
+                if isinstance(m, (nn.ReLU, nn.ReLU6, nn.Hardswish, nn.Hardsigmoid, nn.SiLU)) and \
+                        getattr(m, "inplace", False):
+                    m.inplace = False
+            for p in twin.parameters():
+                p.requires_grad_(False)
+            _private[model] = (twin, threading.Lock())
+        return _private[model]
+
+
+def conv_layers(model: nn.Module) -> list[str]:
+    return [n for n, m in model.named_modules() if isinstance(m, nn.Conv2d)]
+
+
+_POOLS = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
+
+
+def map_layers(model: nn.Module, x: torch.Tensor) -> list[str]:
+    """Layers (as cnnviz.analysis.inspect shows them) whose output is a stack of maps, in forward order."""
+    from cnnviz.analysis import inspect as insp
+
+    with torch.no_grad():
+        acts = insp.activations(model, x[:1].detach())
+    return [n for n, a in acts.items() if n != "output" and a.ndim == 4 and a.shape[-1] > 1]
+
+
+def default_layer(model: nn.Module, x: torch.Tensor, *, layers: list[str] | None = None) -> str:
+    """The usual Grad-CAM layer: the last stack of maps before the classifier, after its
+    activation (relu2 of the digits net, layer4.1 of ResNet-18), skipping a final pooling.
+    Deep enough to know what the class looks like, still spatial enough to say where.
+    ``layers``: the result of ``map_layers`` when the caller has it (saves a forward pass)."""
+    modules = dict(model.named_modules())
+    names = map_layers(model, x) if layers is None else layers
+    if not names:
+        raise ValueError("this network has no spatial layer to explain")
+    useful = [n for n in names if not isinstance(modules[n], _POOLS)]
+    return (useful or names)[-1]
+
+
+@dataclass
+class Explanation:
+    method: str
+    map: np.ndarray          # (H, W) in [0, 1]
+    raw: np.ndarray          # (H, W) before normalization (signed for some methods)
+    target: int
+    layer: str | None
+    flat: bool               # True when the map has no information (constant or NaN)
+
+
+def _normalize(raw: np.ndarray) -> tuple[np.ndarray, bool]:
+    raw = np.asarray(raw, dtype=np.float64)
+    if not np.isfinite(raw).all():
+        raw = np.nan_to_num(raw, nan=0.0, posinf=0.0, neginf=0.0)
+    lo, hi = float(raw.min()), float(raw.max())
+    if hi - lo <= 1e-12 * max(1.0, abs(hi)):
+        return np.zeros_like(raw), True
+    return (raw - lo) / (hi - lo), False
+
+
+def _to_map(attr: torch.Tensor, size: tuple[int, int], *, absolute: bool) -> np.ndarray:
+    """(1, C, h, w) attribution -> (H, W): channels summed (or |max|), upsampled to the input."""
+    from captum.attr import LayerAttribution
+
+    a = attr.detach()
+    if a.shape[1] > 1:
+        a = a.abs().amax(dim=1, keepdim=True) if absolute else a.sum(dim=1, keepdim=True)
+    elif absolute:
+        a = a.abs()
+    if tuple(a.shape[-2:]) != tuple(size):
+        a = LayerAttribution.interpolate(a, size, interpolate_mode="bilinear")
+    return a[0, 0].float().numpy()
+
+
+def _counting(model: nn.Module, total: int, progress: Callable[[int, int], None] | None):
+    """The model as a forward function that reports progress after every call."""
+    done = [0]
+
+    def forward(inp):
+        out = model(inp)
+        done[0] += 1
+        if progress:
+            progress(min(done[0], total), total)
+        return out
+    return forward
+
+
+# ---------------------------------------------------------------- the methods
+@dataclass(frozen=True)
+class Call:
+    """What a method's attribution function gets: the explanation copy of the model, the input
+    (a leaf that requires grad), the class, the layer's module (``None`` unless the method
+    ``needs_layer``), the progress callback and the method's options, resolved (``Method.settings``)."""
+    model: nn.Module
+    x: torch.Tensor
+    target: int
+    module: nn.Module | None
+    progress: Callable[[int, int], None] | None
+    options: dict
+
+
+@dataclass(frozen=True)
+class Option:
+    """A setting of a method: ``explain``'s keyword argument ``name``, shown as a slider labelled
+    ``label_key``, with the widget key ``key``. ``rule(size, chosen) -> (low, high, default)``:
+    its bounds and default for an input of ``size`` (H, W), given the options before it."""
+    name: str
+    label_key: str
+    key: str
+    rule: Callable[[tuple[int, int], dict], tuple[int, int, int]]
+
+    def bounds(self, size: tuple[int, int], chosen: dict | None = None) -> tuple[int, int, int]:
+        low, high, default = (int(v) for v in self.rule(tuple(size), dict(chosen or {})))
+        return low, max(low, high), int(np.clip(default, low, max(low, high)))
+
+
+@dataclass(frozen=True)
+class Method:
+    """One attribution method. ``attribute(call) -> tensor`` (1, C, h, w) (or (1, 1, h, w)):
+    the map before it is summed over channels and resized to the input (``absolute``: by the
+    largest |value| over channels, else by the sum). ``needs_layer``: it looks through a layer
+    (Grad-CAM); ``heavy``: many passes through the network, so a lesson sends it through the
+    server's line of heavy work; ``compare``: offered in the lesson's comparison (``shown``:
+    chosen there at first); ``sanity``: one of the sanity check's methods."""
+    name: str
+    attribute: Callable[[Call], torch.Tensor]
+    absolute: bool = True
+    needs_layer: bool = False
+    heavy: bool = False
+    options: tuple[Option, ...] = ()
+    compare: bool = True
+    shown: bool = False
+    sanity: bool = False
+
+    @property
+    def label_key(self) -> str:
+        return f"explain.m.{self.name}"
+
+    @property
+    def about_key(self) -> str:
+        return f"explain.about.{self.name}"
+
+    def settings(self, size: tuple[int, int], given: dict | None = None) -> dict:
+        """The method's options for an input of ``size``: each given value (``None`` = not given)
+        kept within its bounds, the others at their defaults. Other keys of ``given`` are ignored."""
+        given = given or {}
+        chosen: dict = {}
+        for opt in self.options:
+            low, high, default = opt.bounds(size, chosen)
+            value = given.get(opt.name)
+            chosen[opt.name] = default if value is None else int(np.clip(int(value), low, high))
+        return chosen
+
+
+REGISTRY: dict[str, Method] = {}
+
+
+def register(method: Method) -> Method:
+    """Add (or replace) a method; it is then known to ``explain``, ``METHODS`` and the lesson."""
+    REGISTRY[method.name] = method
+    return method
+
+
+def unregister(name: str) -> None:
+    REGISTRY.pop(name, None)
+
+
+def __getattr__(name: str):
+    if name == "METHODS":          # the names of the registered methods, in their order
+        return tuple(REGISTRY)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def sanity_methods() -> list[str]:
+    return [m.name for m in REGISTRY.values() if m.sanity]
+
+
+def _gradcam(c: Call):
+    from captum.attr import LayerGradCam
+    return LayerGradCam(c.model, c.module).attribute(c.x, target=c.target, relu_attributions=True)
+
+
+def _guided_gradcam(c: Call):
+    from captum.attr import GuidedGradCam
+    return GuidedGradCam(c.model, c.module).attribute(c.x, target=c.target, interpolate_mode="bilinear")
+
+
+def _guided_backprop(c: Call):
+    from captum.attr import GuidedBackprop
+    return GuidedBackprop(c.model).attribute(c.x, target=c.target)
+
+
+def _saliency(c: Call):
+    from captum.attr import Saliency
+    return Saliency(c.model).attribute(c.x, target=c.target, abs=True)
+
+
+IG_BATCH = 8
+
+
+def _integrated_gradients(c: Call):
+    from captum.attr import IntegratedGradients
+    steps = c.options["n_steps"]
+    ig = IntegratedGradients(_counting(c.model, -(-steps // IG_BATCH), c.progress))
+    return ig.attribute(c.x, baselines=torch.zeros_like(c.x), target=c.target, n_steps=steps,
+                        internal_batch_size=IG_BATCH)
+
+
+def _occlusion(c: Call):
+    """Zeiler & Fergus' grey square; positive = covering it lowered the class score = the
+    network needed it."""
+    from captum.attr import Occlusion
+    (h, w), window, stride = c.x.shape[-2:], c.options["window"], c.options["stride"]
+    positions = output_size(h, window, stride) * output_size(w, window, stride)
+    per_eval = 16
+    occ = Occlusion(_counting(c.model, -(-positions // per_eval) + 1, c.progress))
+    channels = c.x.shape[1]
+    attr = occ.attribute(c.x, sliding_window_shapes=(channels, window, window), strides=(channels, stride, stride),
+                         baselines=0.0, target=c.target, perturbations_per_eval=per_eval)
+    return attr.clamp(min=0)
+
+
+IG_STEPS = Option("n_steps", "explain.ig_steps", "ig_steps", lambda size, _: (4, MAX_IG_STEPS, 16))
+OCC_WINDOW = Option("window", "explain.occ_window", "occ_window",
+                    lambda size, _: (2, max(3, min(size) // 2), max(2, min(size) // 7)))
+OCC_STRIDE = Option("stride", "explain.occ_stride", "occ_stride",
+                    lambda size, chosen: (1, chosen["window"], max(1, chosen["window"] // 2)))
+
+for _method in (
+    Method("gradcam", _gradcam, absolute=False, needs_layer=True, compare=False, sanity=True),
+    Method("guided_backprop", _guided_backprop, sanity=True),
+    Method("guided_gradcam", _guided_gradcam, needs_layer=True, shown=True),
+    Method("saliency", _saliency, shown=True, sanity=True),
+    Method("integrated_gradients", _integrated_gradients, heavy=True, options=(IG_STEPS,)),
+    Method("occlusion", _occlusion, absolute=False, heavy=True, options=(OCC_WINDOW, OCC_STRIDE)),
+):
+    register(_method)
+
+
+def explain(method: str, model: nn.Module, x: torch.Tensor, *, target: int | None = None,
+            layer: str | None = None, progress: Callable[[int, int], None] | None = None,
+            **options) -> Explanation:
+    """Explain the ``target`` class (default: the predicted one) for input ``x`` (1, C, H, W).
+    ``options``: the method's own (``REGISTRY[method].options``, e.g. ``n_steps`` for integrated
+    gradients, ``window`` and ``stride`` for occlusion), kept within their bounds; options of
+    other methods are ignored, so one set of settings can be passed to several methods."""
+    if method not in REGISTRY:
+        raise ValueError(f"unknown method {method!r}; known: {list(REGISTRY)}")
+    known = {o.name for m in REGISTRY.values() for o in m.options}
+    if set(options) - known:               # a typo would otherwise be silently ignored
+        raise TypeError(f"unknown options {sorted(set(options) - known)}; known: {sorted(known)}")
+    twin, lock = private_copy(model)
+    with lock:
+        # a fresh leaf that requires grad: the twin's weights don't, and the layer outputs
+        # Grad-CAM differentiates only carry gradients when something upstream does
+        inp = x.detach().clone().requires_grad_(True)
+        return _explain(REGISTRY[method], twin, inp, target, layer, progress, options)
+
+
+def _explain(method: Method, model, x, target, layer, progress, options) -> Explanation:
+    size = tuple(x.shape[-2:])
+    if target is None:
+        with torch.no_grad():
+            target = int(model(x.detach()).argmax(dim=1))
+    layer = layer or default_layer(model, x)
+    module = dict(model.named_modules())[layer] if method.needs_layer else None
+    call = Call(model, x, int(target), module, progress, method.settings(size, options))
+    raw = _to_map(method.attribute(call), size, absolute=method.absolute)
+    norm, flat = _normalize(raw)
+    return Explanation(method.name, norm, raw, int(target), layer, flat)
+
+
+def grad_cam(model: nn.Module, x: torch.Tensor, *, target: int | None = None, layer: str | None = None) -> np.ndarray:
+    """Grad-CAM of ``target`` at ``layer`` (default: ``default_layer``, the last stack of maps after
+    its activation, not the last conv), (H, W) in [0, 1]."""
+    return explain("gradcam", model, x, target=target, layer=layer).map
+
+
+# ---------------------------------------------------------------- faithfulness
+@dataclass
+class Curve:
+    fractions: np.ndarray    # share of pixels removed / added, 0..1
+    probs: np.ndarray        # probability of the target class at each step
+    auc: float
+
+
+@torch.no_grad()
+def deletion_insertion(model: nn.Module, x: torch.Tensor, saliency: np.ndarray, target: int, *,
+                       steps: int = 24, baseline: torch.Tensor | None = None) -> tuple[Curve, Curve]:
+    """Petsiuk et al. (RISE, 2018): remove the most important pixels first (deletion: the
+    probability should fall fast, low AUC is good) or add them to a blank image first
+    (insertion: it should rise fast, high AUC is good)."""
+    _, c, h, w = x.shape
+    base = torch.zeros_like(x) if baseline is None else baseline
+    order = torch.as_tensor(np.argsort(-np.asarray(saliency).ravel(), kind="stable").copy())
+    counts = np.linspace(0, h * w, steps + 1).round().astype(int)
+    delete, insert = [], []
+    for n in counts:
+        mask = torch.zeros(h * w)
+        mask[order[:n]] = 1.0
+        mask = mask.view(1, 1, h, w)
+        delete.append(x * (1 - mask) + base * mask)
+        insert.append(base * (1 - mask) + x * mask)
+    twin, lock = private_copy(model)
+    with lock:
+        p_del = probabilities(twin(torch.cat(delete)), axis=1)[:, target].numpy()
+        p_ins = probabilities(twin(torch.cat(insert)), axis=1)[:, target].numpy()
+    frac = counts / (h * w)
+    return (Curve(frac, p_del, float(np.trapezoid(p_del, frac))),
+            Curve(frac, p_ins, float(np.trapezoid(p_ins, frac))))
+
+
+# ---------------------------------------------------------------- sanity checks
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation of two maps (Pearson correlation of their ranks)."""
+    ra = np.argsort(np.argsort(np.asarray(a).ravel(), kind="stable"), kind="stable").astype(np.float64)
+    rb = np.argsort(np.argsort(np.asarray(b).ravel(), kind="stable"), kind="stable").astype(np.float64)
+    ra -= ra.mean()
+    rb -= rb.mean()
+    den = np.sqrt((ra ** 2).sum() * (rb ** 2).sum())
+    return float((ra * rb).sum() / den) if den else 0.0
+
+
+def parameter_layers(model: nn.Module) -> list[str]:
+    """Layers with weights, from the output back to the input (the randomization order)."""
+    names = [n for n, m in model.named_modules()
+             if isinstance(m, (nn.Conv2d, nn.Linear, nn.BatchNorm2d)) and any(True for _ in m.parameters())]
+    return names[::-1]
+
+
+@dataclass
+class SanityStep:
+    randomized: str                      # the layer whose weights were just randomized ("" = original)
+    maps: dict[str, np.ndarray]          # method -> map
+    rank_corr: dict[str, float]          # method -> Spearman correlation with the original map
+
+
+def cascading_randomization(model: nn.Module, x: torch.Tensor, target: int, methods: list[str] | None = None, *,
+                            layer: str | None = None, seed: int = 0, max_steps: int | None = None,
+                            progress: Callable[[int, int], None] | None = None, **options) -> list[SanityStep]:
+    """Adebayo et al. (2018): randomize the weights from the top layer down, one layer at a
+    time, and recompute each method's map. A map that barely changes while the network is
+    destroyed explains the image, not the model. ``methods``: default, the registry's
+    ``sanity`` ones (``sanity_methods()``); ``options``: the methods' settings (each takes its own)."""
+    methods = sanity_methods() if methods is None else list(methods)
+    unknown = [m for m in methods if m not in REGISTRY]
+    if unknown:
+        raise ValueError(f"unknown methods {unknown}; known: {list(REGISTRY)}")
+    layers = parameter_layers(model)[:max_steps]
+    gen = torch.Generator().manual_seed(seed)
+    victim = copy.deepcopy(model).eval()       # never the shared model
+    modules = dict(victim.named_modules())
+    layer = layer or default_layer(victim, x)
+    total = len(layers) + 1
+
+    def maps():
+        return {m: explain(m, victim, x, target=target, layer=layer, **options).map for m in methods}
+
+    original = maps()
+    steps = [SanityStep("", original, {m: 1.0 for m in methods})]
+    if progress:
+        progress(1, total)
+    for i, name in enumerate(layers):
+        with torch.no_grad():
+            for p in modules[name].parameters():
+                p.copy_(torch.randn(p.shape, generator=gen) * (p.std() if p.numel() > 1 and p.std() > 0 else 0.1))
+        _private.pop(victim, None)             # the explanation copy must see the new weights
+        current = maps()
+        steps.append(SanityStep(name, current, {m: spearman(original[m], current[m]) for m in methods}))
+        if progress:
+            progress(i + 2, total)
+    _private.pop(victim, None)
+    return steps
