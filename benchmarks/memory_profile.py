@@ -9,7 +9,7 @@ step asks the server (SIGUSR1) what its memory is made of:
   could give back), bytes in mmapped blocks (big tensors and arrays);
 - the holders we know, sized by walking them (tensor storages and numpy buffers counted once,
   first holder wins, in this order): the shared models, captum's private copies
-  (``cnnviz.analysis.attribution._private``), every ``st.cache_resource`` function's entries, the
+  (``cnnviz.analysis.private_copies._private``), every ``st.cache_resource`` function's entries, the
   top-images memo (``cnnviz.ui.inside._TOP``) and its panels, the pictures and heatmaps shared
   by everybody (``cnnviz.figures``), Streamlit's in-memory media files, each session's state;
 - with ``--trace N``: the N biggest Python allocation sites (``tracemalloc``; tensors are not
@@ -190,8 +190,8 @@ def holders() -> list[tuple[str, object]]:
     models = [c for c in caches if c.display_name.endswith("shared_model")]
     for c in models:                              # the models first: everything else refers to them
         found.append((f"cache {c.display_name} ({len(c._mem_cache)})", dict(c._mem_cache)))
-    if "cnnviz.analysis.attribution" in sys.modules:
-        priv = sys.modules["cnnviz.analysis.attribution"]._private
+    if "cnnviz.analysis.private_copies" in sys.modules:
+        priv = sys.modules["cnnviz.analysis.private_copies"]._private
         found.append((f"captum private copies ({len(priv)})", [v for v in priv.values()]))
     for c in caches:
         if c not in models:

@@ -17,6 +17,7 @@ import hashlib  # noqa: E402
 import torch  # noqa: E402
 
 from cnnviz.analysis import attribution as attr  # noqa: E402
+from cnnviz.analysis import faithfulness as faith, sanity  # noqa: E402
 from cnnviz.maths import layers as nn_layers  # noqa: E402
 from cnnviz import models  # noqa: E402
 
@@ -64,7 +65,7 @@ picture = hashlib.blake2b(x.numpy().tobytes(), digest_size=6).hexdigest()
 MAIN = "gradcam"                                              # the method of the lesson's first section
 others = [m.name for m in attr.REGISTRY.values() if m.compare and m.name != MAIN]
 first_shown = [m for m in others if attr.REGISTRY[m].shown]
-sanity_methods = attr.sanity_methods()
+sanity_methods = sanity.default_methods()
 
 
 class View:
@@ -112,7 +113,7 @@ def faithfulness(v: View, exp):
     if exp.flat:
         return
     deletion, insertion = ui.model_memo(loaded, f"explain.curves.{exp.method}", (v.key, exp.method, exp.map.tobytes()),
-                                        lambda: attr.deletion_insertion(loaded.model, x, exp.map, v.target))
+                                        lambda: faith.deletion_insertion(loaded.model, x, exp.map, v.target))
     ui.plot(figures.curves_figure(deletion.fractions, deletion.probs, insertion.probs,
                                   names=(t("explain.deletion"), t("explain.insertion")),
                                   xtitle=t("explain.pixels_changed"), ytitle=t("explain.prob_of", c=labels[v.target][:20])),
@@ -195,7 +196,7 @@ def sanity_check(v: View, revealed: bool):
     memo_key = ("sanity", v.key)
     steps = None
     if run_it or st.session_state.get("explain.sanity", (None,))[0] == memo_key:
-        steps = ui.heavy_memo("explain.sanity", memo_key, "sanity", lambda job: attr.cascading_randomization(
+        steps = ui.heavy_memo("explain.sanity", memo_key, "sanity", lambda job: sanity.cascading_randomization(
             loaded.model, x, v.target, sanity_methods, layer=v.layer, max_steps=8,
             progress=lambda d, n: job.progress(d / n, text=t("explain.sanity_step", d=d, n=n))),
             text=t("explain.sanity_running"), asked=run_it)

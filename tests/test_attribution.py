@@ -12,6 +12,8 @@ from PIL import Image  # noqa: E402
 from torch import nn  # noqa: E402
 
 from cnnviz.analysis import attribution as A  # noqa: E402
+from cnnviz.analysis import faithfulness, sanity  # noqa: E402
+from cnnviz.analysis.private_copies import private_copy  # noqa: E402
 from cnnviz import models  # noqa: E402
 
 warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU")
@@ -59,7 +61,7 @@ def test_gradcam_equals_pytorch_grad_cam_on_resnet18():
     assert np.corrcoef(ours.ravel(), ref.ravel())[0, 1] >= 0.99
     # the shared model keeps its in-place ReLUs and no hooks; the explanation copy has neither
     assert model.relu.inplace and hook_count(model) == 0
-    twin, _ = A.private_copy(model)
+    twin, _ = private_copy(model)
     assert not twin.relu.inplace and hook_count(twin) == 0
 
 
@@ -125,7 +127,7 @@ def test_two_threads_explaining_one_shared_model(digits, digit_x):
 
 
 def test_randomizing_all_layers_destroys_gradcam(digits, digit_x):
-    steps = A.cascading_randomization(digits.model, digit_x, 3, ["gradcam", "guided_backprop"])
+    steps = sanity.cascading_randomization(digits.model, digit_x, 3, ["gradcam", "guided_backprop"])
     assert [s.randomized for s in steps] == ["", "fc2", "fc1", "conv2", "conv1"]
     assert steps[0].rank_corr["gradcam"] == 1.0
     assert steps[-1].rank_corr["gradcam"] < 0.5
@@ -135,13 +137,13 @@ def test_randomizing_all_layers_destroys_gradcam(digits, digit_x):
 
 def test_spearman():
     a = np.arange(10.0)
-    assert A.spearman(a, a * 3 + 1) == pytest.approx(1.0)
-    assert A.spearman(a, -a) == pytest.approx(-1.0)
+    assert sanity.spearman(a, a * 3 + 1) == pytest.approx(1.0)
+    assert sanity.spearman(a, -a) == pytest.approx(-1.0)
 
 
 def test_deletion_and_insertion_curves(digits, digit_x):
     cam = A.grad_cam(digits.model, digit_x, target=3)
-    deletion, insertion = A.deletion_insertion(digits.model, digit_x, cam, 3, steps=10)
+    deletion, insertion = faithfulness.deletion_insertion(digits.model, digit_x, cam, 3, steps=10)
     p0 = float(digits.probabilities(digit_x)[3])
     assert deletion.fractions[0] == 0 and deletion.fractions[-1] == 1
     assert deletion.probs[0] == pytest.approx(p0, rel=1e-5)       # nothing removed yet
@@ -158,9 +160,9 @@ def test_a_loaded_networks_probabilities_are_unchanged(digits, digit_x):
 
 def test_deletion_insertion_curves_are_unchanged(digits, digit_x, monkeypatch):
     cam = A.grad_cam(digits.model, digit_x, target=3)
-    ours = A.deletion_insertion(digits.model, digit_x, cam, 3, steps=6)
-    monkeypatch.setattr(A, "probabilities", lambda z, axis: torch.softmax(z, dim=axis))   # torch's, as before
-    before = A.deletion_insertion(digits.model, digit_x, cam, 3, steps=6)
+    ours = faithfulness.deletion_insertion(digits.model, digit_x, cam, 3, steps=6)
+    monkeypatch.setattr(faithfulness, "probabilities", lambda z, axis: torch.softmax(z, dim=axis))   # torch's, as before
+    before = faithfulness.deletion_insertion(digits.model, digit_x, cam, 3, steps=6)
     for a, b in zip(ours, before):
         np.testing.assert_allclose(a.probs, b.probs, atol=1e-6)
         assert a.auc == pytest.approx(b.auc, abs=1e-6)

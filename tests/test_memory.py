@@ -208,11 +208,12 @@ def test_the_explanation_copy_of_a_model_shares_its_weights():
     import torch
 
     from cnnviz.analysis import attribution as A
+    from cnnviz.analysis.private_copies import private_copy
     from cnnviz import models
 
     loaded = models.load("resnet18", pretrained=False)
     model = loaded.model
-    twin, _ = A.private_copy(model)
+    twin, _ = private_copy(model)
     weights = {p.data_ptr() for p in model.parameters()} | {b.data_ptr() for b in model.buffers()}
     assert {p.data_ptr() for p in twin.parameters()} | {b.data_ptr() for b in twin.buffers()} <= weights
     # its own modules: hooks and ReLUs of the copy never touch the shared model

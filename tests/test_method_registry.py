@@ -12,6 +12,8 @@ from app_helpers import open_lesson  # noqa: E402
 from test_attribution import digit_x, digits  # noqa: E402,F401 - the digits network and its sample 3
 
 from cnnviz.analysis import attribution as A  # noqa: E402
+from cnnviz.analysis import sanity  # noqa: E402
+from cnnviz.analysis.private_copies import private_copy  # noqa: E402
 from cnnviz import i18n  # noqa: E402
 
 warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU")
@@ -54,7 +56,7 @@ def test_methods_are_the_registry_names():
     assert list(A.METHODS) == list(A.REGISTRY) == ["gradcam", "guided_backprop", "guided_gradcam", "saliency",
                                                    "integrated_gradients", "occlusion"]
     assert {m for m, e in A.REGISTRY.items() if e.heavy} == {"integrated_gradients", "occlusion"}
-    assert A.sanity_methods() == ["gradcam", "guided_backprop", "saliency"]
+    assert sanity.default_methods() == ["gradcam", "guided_backprop", "saliency"]
     for name, method in A.REGISTRY.items():          # every method has its strings in both languages
         for lang in ("en", "pt_BR"):
             for key in (method.label_key, method.about_key, *(o.label_key for o in method.options)):
@@ -70,7 +72,7 @@ def test_a_registered_method_works_through_explain_and_then_is_gone(toy_method, 
     # the same map as captum's InputXGradient itself (|value|, largest over channels: one channel)
     from captum.attr import InputXGradient
 
-    twin, _ = A.private_copy(digits.model)
+    twin, _ = private_copy(digits.model)
     x = digit_x.clone().requires_grad_(True)
     ref = InputXGradient(twin).attribute(x, target=3)[0, 0].abs().detach().numpy()
     np.testing.assert_allclose(exp.raw, 3 * ref, rtol=1e-5, atol=1e-7)
@@ -105,14 +107,14 @@ def test_occlusion_uses_the_registry_default_window(digits, digit_x):
 
 
 def test_the_sanity_check_takes_the_registry_methods_and_each_method_its_own_options(digits, digit_x, toy_method):
-    steps = A.cascading_randomization(digits.model, digit_x, 3, max_steps=1, gain=5)
+    steps = sanity.cascading_randomization(digits.model, digit_x, 3, max_steps=1, gain=5)
     assert set(steps[0].maps) == {"gradcam", "guided_backprop", "saliency"}        # the registry's sanity ones
-    steps = A.cascading_randomization(digits.model, digit_x, 3, ["input_x_gradient", "gradcam"], max_steps=1,
+    steps = sanity.cascading_randomization(digits.model, digit_x, 3, ["input_x_gradient", "gradcam"], max_steps=1,
                                       gain=5, window=3)
     assert [s.randomized for s in steps] == ["", "fc2"] and set(steps[1].maps) == {"input_x_gradient", "gradcam"}
     assert all(c.options == {"gain": 5} for c in toy_method)
     with pytest.raises(ValueError, match="unknown"):
-        A.cascading_randomization(digits.model, digit_x, 3, ["nope"])
+        sanity.cascading_randomization(digits.model, digit_x, 3, ["nope"])
 
 
 def test_a_registered_method_appears_in_the_lesson_with_its_option(toy_method):

@@ -1,4 +1,4 @@
-"""Where does the network look? Grad-CAM and friends (via captum), with honest checks.
+"""Where does the network look? Grad-CAM and friends (via captum): the methods and their registry.
 
 Every method has the same call shape and returns the same kind of map, so a
 lesson can swap methods with a selectbox:
@@ -6,6 +6,7 @@ lesson can swap methods with a selectbox:
     exp = explain("gradcam", model, x, target=None, layer=None)   # -> Explanation
     exp.map          # (H, W) float in [0, 1], the input's size; zeros if exp.flat
 
+``target=None``: the predicted class; ``layer=None``: ``default_layer``.
 Methods: "gradcam", "guided_backprop", "guided_gradcam", "saliency",
 "integrated_gradients", "occlusion". ``grad_cam(model, x, ...)`` is the short form of the first.
 
@@ -14,19 +15,13 @@ with their defaults and bounds, its catalog keys, whether it is heavy...), read 
 the sanity check and the lesson. A new method = one ``register(Method(...))`` + its strings
 (``explain.m.<name>`` and ``explain.about.<name>`` in both catalogs).
 
-Models are shared by every learner, and captum attaches hooks (forward hooks on
-the explained layer, backward hooks on every ReLU for guided backprop) that
-would catch other learners' forward passes. So captum never touches the shared
-model: each model gets one private copy for explanations (made once, with
-in-place ReLUs replaced, since guided backprop and Grad-CAM need each layer's
-output intact), and explanations of one model take turns on it under a lock.
+Captum never touches the shared model: methods run on its private copy
+(``cnnviz.analysis.private_copies``). The checks of a map live beside this module:
+``faithfulness`` (deletion and insertion curves) and ``sanity`` (cascading randomization).
 """
 
 from __future__ import annotations
 
-import copy
-import threading
-import weakref
 from dataclasses import dataclass
 from typing import Callable
 
@@ -34,35 +29,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from cnnviz.analysis.private_copies import private_copy
 from cnnviz.maths.conv import output_size
-from cnnviz.maths.layers import probabilities
 
 MAX_IG_STEPS = 64
-_private: "weakref.WeakKeyDictionary[nn.Module, tuple[nn.Module, threading.Lock]]" = weakref.WeakKeyDictionary()
-_private_lock = threading.Lock()
-
-
-def private_copy(model: nn.Module) -> tuple[nn.Module, threading.Lock]:
-    """(copy of ``model`` for explanations, its lock): made once per shared model.
-
-    The copy has modules of its own (its hooks, its ReLUs) but not weights of its own: each of its
-    parameters is a new ``Parameter`` that needs no gradient over the *same* memory as the
-    model's, and its buffers are the model's (eval mode never writes them). A second copy of the
-    weights would cost a server 45 MB for ResNet-18, 528 MB for VGG-16; and weights changed in
-    place (the sanity check's randomization) are what the copy computes with."""
-    with _private_lock:
-        if model not in _private:
-            shared = {id(p): nn.Parameter(p.detach(), requires_grad=False) for p in model.parameters()}
-            shared.update({id(b): b for b in model.buffers()})
-            twin = copy.deepcopy(model, shared).eval()
-            for m in twin.modules():
-                if isinstance(m, (nn.ReLU, nn.ReLU6, nn.Hardswish, nn.Hardsigmoid, nn.SiLU)) and \
-                        getattr(m, "inplace", False):
-                    m.inplace = False
-            for p in twin.parameters():
-                p.requires_grad_(False)
-            _private[model] = (twin, threading.Lock())
-        return _private[model]
 
 
 def conv_layers(model: nn.Module) -> list[str]:
@@ -82,9 +52,10 @@ def map_layers(model: nn.Module, x: torch.Tensor) -> list[str]:
 
 
 def default_layer(model: nn.Module, x: torch.Tensor, *, layers: list[str] | None = None) -> str:
-    """The usual Grad-CAM layer: the last stack of maps before the classifier, after its
-    activation (relu2 of the digits net, layer4.1 of ResNet-18), skipping a final pooling.
-    Deep enough to know what the class looks like, still spatial enough to say where.
+    """The layer every method looks through unless told otherwise: the last of ``map_layers``
+    (the last layer whose output is still a stack of maps more than one pixel wide) that is not a
+    pooling layer (relu2 of the digits net, not its pool2; layer4.1 of ResNet-18). Deep enough to
+    know what the class looks like, still spatial enough to say where.
     ``layers``: the result of ``map_layers`` when the caller has it (saves a forward pass)."""
     modules = dict(model.named_modules())
     names = map_layers(model, x) if layers is None else layers
@@ -177,7 +148,8 @@ class Method:
     largest |value| over channels, else by the sum). ``needs_layer``: it looks through a layer
     (Grad-CAM); ``heavy``: many passes through the network, so a lesson sends it through the
     server's line of heavy work; ``compare``: offered in the lesson's comparison (``shown``:
-    chosen there at first); ``sanity``: one of the sanity check's methods."""
+    chosen there at first); ``sanity``: one of the sanity check's methods by default
+    (``cnnviz.analysis.sanity.default_methods``)."""
     name: str
     attribute: Callable[[Call], torch.Tensor]
     absolute: bool = True
@@ -225,10 +197,6 @@ def __getattr__(name: str):
     if name == "METHODS":          # the names of the registered methods, in their order
         return tuple(REGISTRY)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def sanity_methods() -> list[str]:
-    return [m.name for m in REGISTRY.values() if m.sanity]
 
 
 def _gradcam(c: Call):
@@ -327,103 +295,5 @@ def _explain(method: Method, model, x, target, layer, progress, options) -> Expl
 
 
 def grad_cam(model: nn.Module, x: torch.Tensor, *, target: int | None = None, layer: str | None = None) -> np.ndarray:
-    """Grad-CAM of ``target`` at ``layer`` (default: ``default_layer``, the last stack of maps after
-    its activation, not the last conv), (H, W) in [0, 1]."""
+    """Grad-CAM of ``target`` at ``layer`` (default: ``default_layer``), (H, W) in [0, 1]."""
     return explain("gradcam", model, x, target=target, layer=layer).map
-
-
-# ---------------------------------------------------------------- faithfulness
-@dataclass
-class Curve:
-    fractions: np.ndarray    # share of pixels removed / added, 0..1
-    probs: np.ndarray        # probability of the target class at each step
-    auc: float
-
-
-@torch.no_grad()
-def deletion_insertion(model: nn.Module, x: torch.Tensor, saliency: np.ndarray, target: int, *,
-                       steps: int = 24, baseline: torch.Tensor | None = None) -> tuple[Curve, Curve]:
-    """Petsiuk et al. (RISE, 2018): remove the most important pixels first (deletion: the
-    probability should fall fast, low AUC is good) or add them to a blank image first
-    (insertion: it should rise fast, high AUC is good)."""
-    _, c, h, w = x.shape
-    base = torch.zeros_like(x) if baseline is None else baseline
-    order = torch.as_tensor(np.argsort(-np.asarray(saliency).ravel(), kind="stable").copy())
-    counts = np.linspace(0, h * w, steps + 1).round().astype(int)
-    delete, insert = [], []
-    for n in counts:
-        mask = torch.zeros(h * w)
-        mask[order[:n]] = 1.0
-        mask = mask.view(1, 1, h, w)
-        delete.append(x * (1 - mask) + base * mask)
-        insert.append(base * (1 - mask) + x * mask)
-    twin, lock = private_copy(model)
-    with lock:
-        p_del = probabilities(twin(torch.cat(delete)), axis=1)[:, target].numpy()
-        p_ins = probabilities(twin(torch.cat(insert)), axis=1)[:, target].numpy()
-    frac = counts / (h * w)
-    return (Curve(frac, p_del, float(np.trapezoid(p_del, frac))),
-            Curve(frac, p_ins, float(np.trapezoid(p_ins, frac))))
-
-
-# ---------------------------------------------------------------- sanity checks
-def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman rank correlation of two maps (Pearson correlation of their ranks)."""
-    ra = np.argsort(np.argsort(np.asarray(a).ravel(), kind="stable"), kind="stable").astype(np.float64)
-    rb = np.argsort(np.argsort(np.asarray(b).ravel(), kind="stable"), kind="stable").astype(np.float64)
-    ra -= ra.mean()
-    rb -= rb.mean()
-    den = np.sqrt((ra ** 2).sum() * (rb ** 2).sum())
-    return float((ra * rb).sum() / den) if den else 0.0
-
-
-def parameter_layers(model: nn.Module) -> list[str]:
-    """Layers with weights, from the output back to the input (the randomization order)."""
-    names = [n for n, m in model.named_modules()
-             if isinstance(m, (nn.Conv2d, nn.Linear, nn.BatchNorm2d)) and any(True for _ in m.parameters())]
-    return names[::-1]
-
-
-@dataclass
-class SanityStep:
-    randomized: str                      # the layer whose weights were just randomized ("" = original)
-    maps: dict[str, np.ndarray]          # method -> map
-    rank_corr: dict[str, float]          # method -> Spearman correlation with the original map
-
-
-def cascading_randomization(model: nn.Module, x: torch.Tensor, target: int, methods: list[str] | None = None, *,
-                            layer: str | None = None, seed: int = 0, max_steps: int | None = None,
-                            progress: Callable[[int, int], None] | None = None, **options) -> list[SanityStep]:
-    """Adebayo et al. (2018): randomize the weights from the top layer down, one layer at a
-    time, and recompute each method's map. A map that barely changes while the network is
-    destroyed explains the image, not the model. ``methods``: default, the registry's
-    ``sanity`` ones (``sanity_methods()``); ``options``: the methods' settings (each takes its own)."""
-    methods = sanity_methods() if methods is None else list(methods)
-    unknown = [m for m in methods if m not in REGISTRY]
-    if unknown:
-        raise ValueError(f"unknown methods {unknown}; known: {list(REGISTRY)}")
-    layers = parameter_layers(model)[:max_steps]
-    gen = torch.Generator().manual_seed(seed)
-    victim = copy.deepcopy(model).eval()       # never the shared model
-    modules = dict(victim.named_modules())
-    layer = layer or default_layer(victim, x)
-    total = len(layers) + 1
-
-    def maps():
-        return {m: explain(m, victim, x, target=target, layer=layer, **options).map for m in methods}
-
-    original = maps()
-    steps = [SanityStep("", original, {m: 1.0 for m in methods})]
-    if progress:
-        progress(1, total)
-    for i, name in enumerate(layers):
-        with torch.no_grad():
-            for p in modules[name].parameters():
-                p.copy_(torch.randn(p.shape, generator=gen) * (p.std() if p.numel() > 1 and p.std() > 0 else 0.1))
-        _private.pop(victim, None)             # the explanation copy must see the new weights
-        current = maps()
-        steps.append(SanityStep(name, current, {m: spearman(original[m], current[m]) for m in methods}))
-        if progress:
-            progress(i + 2, total)
-    _private.pop(victim, None)
-    return steps

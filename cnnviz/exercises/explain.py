@@ -87,7 +87,7 @@ def _explain_pointing(rng, heatmap=None, target=None):
 
 
 def _deletion_auc(fractions, probs) -> float:
-    """The area under a deletion curve, as ``cnnviz.analysis.attribution.deletion_insertion`` computes it."""
+    """The area under a deletion curve, as ``cnnviz.analysis.faithfulness.deletion_insertion`` computes it."""
     return float(np.trapezoid(np.asarray(probs, dtype=np.float64), np.asarray(fractions, dtype=np.float64)))
 
 
