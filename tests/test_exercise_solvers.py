@@ -2,7 +2,7 @@
 
 For each kind a small solver of its own gets only what the widget shows: the prompt as rendered
 (``ex.render_prompt``: it reads the numbers out of the text, decimal commas and '.' thousands in
-Portuguese), the figure's entries that ``ui.selfcheck._exercise_figure`` actually draws (never the
+Portuguese), the figure's entries that ``figures.exercise_panels`` actually draws (never the
 hidden ones: names, or ``activations`` before the answer is checked) and the rendered options
 (``ex.render_choice``, and a kernel drawn under an option). It never reads ``q.params``,
 ``q.answer`` nor the generators' helpers, and computes the answer with torch / numpy / scipy.
@@ -64,7 +64,7 @@ def write_matrix(values, lang: str, digits: int = 0) -> str:
 
 
 def shown(q) -> dict:
-    """The figure's entries that are drawn with the prompt (as ``_exercise_figure`` draws them)."""
+    """The figure's entries that are drawn with the prompt (as ``figures.exercise_panels`` draws them)."""
     out = {}
     for name, value in (q.figure or {}).items():
         if name == "activations":                     # revealed only after checking

@@ -13,9 +13,11 @@ One module per kind of output; every name is also here (``figures.matrix_html``)
 - ``markup``: HTML (``matrix_html``, ``legend_html``, ``pooling_html``, ``steps_card``);
 - ``pictures``: PIL images (``upscale``, ``overlay``, ``map_grid``, ``locate``, ``zoomed``...);
 - ``svg``: ``architecture_svg``;
-- ``plots``: plotly charts, imported only when one is built.
+- ``plots``: plotly charts, imported only when one is built;
+- ``exercise``: what a self-check question draws with its prompt (``exercise_panels``, ``Panel``).
 """
 
+from .exercise import Panel, exercise_panels, lines_figure, panels_per_row
 from .markup import WINDOW_BANDS, legend_html, matrix_html, pooling_html, steps_card
 from .numbers import fmt, fmt_tex, latex_text, significant_tex
 from .pictures import (channel_image, draw_box, filling_in, filter_tiles, locate, map_grid, mark_point,
@@ -27,11 +29,11 @@ from .scale import (ACCENT, CHOSEN, DIVERGING, HEAT, MUTED, SECOND, SEQUENTIAL, 
 from .svg import architecture_svg
 
 __all__ = [
-    "ACCENT", "CHOSEN", "DIVERGING", "HEAT", "MUTED", "SECOND", "SEQUENTIAL", "WINDOW_BANDS", "Scale",
+    "ACCENT", "CHOSEN", "DIVERGING", "HEAT", "MUTED", "Panel", "SECOND", "SEQUENTIAL", "WINDOW_BANDS", "Scale",
     "architecture_svg", "channel_image", "colorize", "confusion_figure", "curves_figure", "display_range", "draw_box",
-    "filling_in", "filter_tiles", "fmt", "fmt_tex", "growth_figure", "heatmap", "latent_figure",
-    "latex_text", "legend_html", "locate", "log_bars", "map_grid", "map_scale", "mark_point",
-    "matrix_html", "neighbourhood", "overlay", "picture", "png_bytes", "png_shared", "pooling_html",
+    "exercise_panels", "filling_in", "filter_tiles", "fmt", "fmt_tex", "growth_figure", "heatmap", "latent_figure",
+    "latex_text", "legend_html", "lines_figure", "locate", "log_bars", "map_grid", "map_scale", "mark_point",
+    "matrix_html", "neighbourhood", "overlay", "panels_per_row", "picture", "png_bytes", "png_shared", "pooling_html",
     "probability_bars", "rank_corr_figure", "steps_card", "stretched", "training_figure",
     "upscale", "zoomed",
 ]
