@@ -161,7 +161,7 @@ def test_a_loaded_networks_probabilities_are_unchanged(digits, digit_x):
 def test_deletion_insertion_curves_are_unchanged(digits, digit_x, monkeypatch):
     cam = A.grad_cam(digits.model, digit_x, target=3)
     ours = faithfulness.deletion_insertion(digits.model, digit_x, cam, 3, steps=6)
-    monkeypatch.setattr(faithfulness, "probabilities", lambda z, axis: torch.softmax(z, dim=axis))   # torch's, as before
+    monkeypatch.setattr(faithfulness, "probabilities", lambda z, axis: torch.softmax(z, dim=axis))  # torch's
     before = faithfulness.deletion_insertion(digits.model, digit_x, cam, 3, steps=6)
     for a, b in zip(ours, before):
         np.testing.assert_allclose(a.probs, b.probs, atol=1e-6)

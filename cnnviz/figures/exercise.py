@@ -108,8 +108,8 @@ def exercise_panels(figure: dict | None, options: list[str], option_figures=(), 
         xs = f.pop("fractions", None)
         curves = f.pop("curves")
         xs = xs if xs is not None else range(len(curves[0]))
-        panels.append(Panel("", lines_figure([(label(k), np.asarray(xs) * 100, c, "solid") for k, c in enumerate(curves)],
-                                             xtitle=cap("removed"), ytitle=cap("probability"))))
+        lines = [(label(k), np.asarray(xs) * 100, c, "solid") for k, c in enumerate(curves)]
+        panels.append(Panel("", lines_figure(lines, xtitle=cap("removed"), ytitle=cap("probability"))))
     if "correlations" in f:   # explain.sanity: one line per method, layer after layer randomized
         corr = f.pop("correlations")
         panels.append(Panel("", lines_figure([(label(k), range(len(c)), c, "solid") for k, c in enumerate(corr)],
