@@ -10,7 +10,8 @@ step asks the server (SIGUSR1) what its memory is made of:
 - the holders we know, sized by walking them (tensor storages and numpy buffers counted once,
   first holder wins, in this order): the shared models, captum's private copies
   (``cnnviz.analysis.private_copies._private``), every ``st.cache_resource`` function's entries, the
-  top-images memo (``cnnviz.ui.inside._TOP``) and its panels, the pictures and heatmaps shared
+  top-images memo (``cnnviz.ui.inside._TOP``) and its panels, the layer outputs and per-class memos
+  (``cnnviz.ui.memo``), the pictures and heatmaps shared
   by everybody (``cnnviz.figures``), Streamlit's in-memory media files, each session's state;
 - with ``--trace N``: the N biggest Python allocation sites (``tracemalloc``; tensors are not
   seen by it, numpy arrays and Python objects are). Tracing costs CPU: not for timings.
@@ -197,10 +198,14 @@ def holders() -> list[tuple[str, object]]:
         if c not in models:
             found.append((f"cache {c.display_name} ({len(c._mem_cache)})", dict(c._mem_cache)))
     if "cnnviz.ui.inside" in sys.modules:
-        top = sys.modules["cnnviz.ui.inside"]._TOP
-        found.append((f"top images memo ({len(top)})", top))
-        panels = sys.modules["cnnviz.ui.inside"]._PANELS
-        found.append((f"top image panels ({len(panels)})", panels))
+        top = sys.modules["cnnviz.ui.inside"]._TOP.entries
+        found.append((f"top images memo ({len(top)})", dict(top)))
+        panels = sys.modules["cnnviz.ui.inside"]._PANELS.entries
+        found.append((f"top image panels ({len(panels)})", dict(panels)))
+    if "cnnviz.ui.memo" in sys.modules:
+        memo = sys.modules["cnnviz.ui.memo"]
+        for label, store in (("layer outputs kept for the class", memo._OUTPUTS), ("per-class memos", memo._CLASS)):
+            found.append((f"{label} ({len(store)})", dict(store.entries)))
     if "cnnviz.figures.pictures" in sys.modules:
         kept = sys.modules["cnnviz.figures.pictures"]._PNG.entries
         found.append((f"shared PNG pictures ({len(kept)})", dict(kept)))

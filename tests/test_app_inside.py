@@ -193,9 +193,10 @@ def test_top_image_panels_are_drawn_once_for_everybody_and_bounded(monkeypatch):
     shows the same pictures without drawing them again, and the store stays within its bound.
     The second row waits until its expander is opened (a class mostly looks at the first)."""
     from cnnviz import figures
+    from cnnviz.base.kept import Kept
     from cnnviz.ui import inside as ui_inside
 
-    monkeypatch.setattr(ui_inside, "_PANELS", {})
+    monkeypatch.setattr(ui_inside, "_PANELS", Kept(max_items=ui_inside.PANELS_KEPT))
     drawn = []
     encode = figures.png_bytes
     monkeypatch.setattr(figures, "png_bytes", lambda img, **kw: drawn.append(img.size) or encode(img, **kw))
@@ -205,15 +206,15 @@ def test_top_image_panels_are_drawn_once_for_everybody_and_bounded(monkeypatch):
     first = [i.url for e in at.get("image") for i in e.proto.imgs]
     at.session_state["inside.top_more"] = True              # the learner opens "4 more"
     at.run()
-    kept = dict(ui_inside._PANELS)
+    kept = dict(ui_inside._PANELS.entries)
     assert len(kept) == 8 and len(drawn) == 16              # 8 top images of the channel, 8 patches
     shown = [i.url for e in at.get("image") for i in e.proto.imgs]
     assert len(shown) == len(first) + 8 and set(first) < set(shown)
     at.run()
-    assert ui_inside._PANELS == kept and len(drawn) == 16   # nothing drawn again
+    assert ui_inside._PANELS.entries == kept and len(drawn) == 16   # nothing drawn again
     assert [i.url for e in at.get("image") for i in e.proto.imgs] == shown
     assert all(url.endswith(".png") for url in shown)       # crisp pixels, not JPEG
-    monkeypatch.setattr(ui_inside, "PANELS_KEPT", 4)
+    monkeypatch.setattr(ui_inside._PANELS, "max_items", 4)
     at.session_state["inside.layer"] = "conv2"              # another layer: new panels, the oldest go
     at.run()
     assert not at.exception and len(ui_inside._PANELS) == 4

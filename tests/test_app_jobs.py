@@ -141,11 +141,12 @@ def test_cancel_click_is_remembered_until_the_learner_asks_again(line):
 
 
 def test_inside_first_top_images_take_their_turn_then_everybody_gets_them_at_once(line, monkeypatch):
+    from cnnviz.base.kept import Kept
     from cnnviz.ui import inside as ui      # the top images' server-wide store lives in cnnviz.ui.inside
 
     q, holders = line
     holders[1].release()
-    monkeypatch.setattr(ui, "_TOP", {})              # as on a fresh server: not computed yet
+    monkeypatch.setattr(ui, "_TOP", Kept())              # as on a fresh server: not computed yet
     seen = []
     th = lesson_ticket(q, holders[:1], free(holders[:1]), seen)
     at = app_helpers.open_lesson("lessons/inside_a_cnn.py", "pt_BR", state={"inside.draw": False,

@@ -137,9 +137,7 @@ def test_the_apps_foreign_samples_are_called_unfamiliar(name, sample, level):
     from cnnviz.analysis import inspect
 
     loaded = models.load(name)
-    x, _ = data.as_tensors(data.load_dataset(data.dataset_for_model(name), train=False), 300)
-    x = (x - torch.tensor(loaded.mean).view(1, -1, 1, 1)) / torch.tensor(loaded.std).view(1, -1, 1, 1)
-    ref = confidence.reference_of(loaded.model, x)
+    ref = confidence.dataset_reference(loaded, data.dataset_for_model(name), 300, native=True)
     out, f = inspect.with_features(loaded.model, loaded.preprocess(images.load_sample(sample)))
     assert confidence.assess(out[0], ref, features=f[0]).level == level
 
@@ -153,8 +151,8 @@ def test_few_of_a_networks_own_held_out_pictures_are_called_unfamiliar(name):
     from cnnviz.analysis import inspect
 
     loaded = models.load(name)
-    x, _ = data.as_tensors(data.load_dataset(data.dataset_for_model(name), train=False), 800)
-    x = (x - torch.tensor(loaded.mean).view(1, -1, 1, 1)) / torch.tensor(loaded.std).view(1, -1, 1, 1)
+    x, _ = data.first_test_images(data.dataset_for_model(name), 800)
+    x = data.normalize(x, loaded.mean, loaded.std)
     ref = confidence.reference_of(loaded.model, x[:300])
     out, f = inspect.with_features(loaded.model, x[300:])
     flagged = np.mean([confidence.assess(o, ref, features=v).level == "unfamiliar" for o, v in zip(out, f)])
@@ -162,15 +160,35 @@ def test_few_of_a_networks_own_held_out_pictures_are_called_unfamiliar(name):
 
 
 @pytest.mark.parametrize("name", ["digits", "fashion", "tiny-rgb"])
-def test_own_test_pictures_need_only_the_normalization(name):
-    """ui measures a bundled network's reference on a normalized batch of its test pictures: that
-    must be what the lessons' preprocess makes of each picture, or the threshold would be off."""
-    torch = pytest.importorskip("torch")
+def test_a_bundled_networks_reference_on_its_test_pictures_as_a_batch_or_one_by_one(name):
+    """ui measures a bundled network's reference on a normalized batch of its test pictures (fast):
+    that must be what measuring each picture the way a learner's goes (``preprocess``) gives, or the
+    threshold would be off."""
     from cnnviz import data, models
 
     loaded = models.load(name)
-    ds = data.load_dataset(data.dataset_for_model(name), train=False)
-    x, _ = data.as_tensors(ds, 20)
-    batch = (x - torch.tensor(loaded.mean).view(1, -1, 1, 1)) / torch.tensor(loaded.std).view(1, -1, 1, 1)
-    one_by_one = torch.cat([loaded.preprocess(ds[i][0].convert("RGB")) for i in range(20)])
-    assert torch.allclose(batch, one_by_one, atol=1e-6)
+    dataset = data.dataset_for_model(name)
+    batch = confidence.dataset_reference(loaded, dataset, 40, native=True)
+    one_by_one = confidence.dataset_reference(loaded, dataset, 40, native=False)
+    assert batch.n == one_by_one.n == 40
+    assert batch.energy_low == pytest.approx(one_by_one.energy_low, abs=1e-4)
+    assert batch.energy_median == pytest.approx(one_by_one.energy_median, abs=1e-4)
+    assert batch.distance_high == pytest.approx(one_by_one.distance_high, abs=1e-4)
+    np.testing.assert_allclose(batch.features, one_by_one.features, atol=1e-5)
+    pictures = data.first_test_pictures(dataset, 40)
+    assert confidence.reference_of_pictures(loaded, pictures) == one_by_one
+
+
+def test_a_dataset_that_cannot_be_read_gives_no_reference(monkeypatch, caplog):
+    from cnnviz import models
+    from cnnviz.data import datasets
+
+    def missing(name, *, train, **kw):
+        raise datasets.DataError("models.data_missing", dataset=name, files="t10k-images-idx3-ubyte",
+                                 folder="/nowhere", url="https://example.org")
+
+    monkeypatch.setattr(datasets, "load_dataset", missing)
+    loaded = models.load("digits")
+    for native in (True, False):
+        assert confidence.dataset_reference(loaded, "mnist", 10, native=native) is None
+    assert "no reference for digits on mnist" in caplog.text

@@ -216,3 +216,32 @@ def test_blocks_join_a_conv_with_its_batch_norm_and_relu():
     assert len(set(b.values())) < len(names) / 2 + 1
     d = insp.blocks(DigitsCNN().eval(), insp.layer_names(DigitsCNN()))
     assert d["conv1"] == d["relu1"] and d["pool1"] != d["relu1"] and d["fc1"] == d["relu3"] != d["fc2"]
+
+
+def test_map_layers_are_the_layers_that_output_maps(digits):
+    layers = insp.map_layers(digits, torch.rand(3, 1, 28, 28))
+    shapes = {n: a.shape for n, a in insp.activations(digits, torch.rand(1, 1, 28, 28)).items()}
+    assert layers and all(len(shapes[n]) == 4 for n in layers)
+    assert set(layers) == {n for n, s in shapes.items() if len(s) == 4 and n != "output"}
+    assert "conv1" in layers and not any(n.startswith("fc") for n in layers)
+    assert hook_count(digits) == 0
+
+
+def test_a_bundled_networks_top_images_on_its_test_set():
+    """Inside's top images: the first test images of the network's dataset, as shown (in [0, 1]),
+    and every map layer's top images found on them once normalized (the network's input)."""
+    from cnnviz import data, models
+
+    loaded = models.load("digits")
+    seen = []
+    x, found = insp.dataset_top_images(loaded, "mnist", 60, k=4, progress=lambda done, n: seen.append((done, n)))
+    shown, _ = data.first_test_images("mnist", 60)
+    assert torch.equal(x, shown) and 0 <= float(x.min()) and float(x.max()) <= 1
+    inputs = data.normalize(shown, loaded.mean, loaded.std)
+    assert list(found) == insp.map_layers(loaded.model, inputs)
+    expected = insp.top_images(loaded.model, inputs, list(found), k=4)
+    for layer, top in found.items():
+        assert top.searched == 60 and top.images.shape[1] == 4
+        np.testing.assert_array_equal(top.images, expected[layer].images)
+        np.testing.assert_allclose(top.values, expected[layer].values)
+    assert seen[-1] == (60, 60)

@@ -243,11 +243,10 @@ def test_layer_outputs_kept_for_the_class_stay_within_their_budget(monkeypatch):
     loaded = models.load("resnet18", pretrained=False)
     xs = [torch.full((1, 3, 64, 64), v) for v in (0.1, 0.2, 0.3, 0.4)]
     one = sum(t.element_size() * t.nelement() for t in insp.activations(loaded.model, xs[0]).values())
-    monkeypatch.setattr(memo, "SHARED_OUTPUTS_MB", 2.5 * one / 2 ** 20)     # room for 2 pictures
+    monkeypatch.setattr(memo._OUTPUTS, "max_bytes", 2.5 * one)                # room for 2 pictures
     outs = [ui.layer_outputs(loaded, x) for x in xs]
-    values, _, _ = memo._outputs_memo()
-    mine = [v for k, v in values.items() if k[0] == "resnet18"]
-    assert len(mine) == 2 and sum(n for _, n in mine) <= 2.5 * one
+    mine = [v for k, v in memo._OUTPUTS.entries.items() if k[0] == "resnet18"]
+    assert len(mine) == 2 and sum(memo._outputs_bytes(v) for v in mine) <= 2.5 * one
     assert ui.layer_outputs(loaded, xs[3].clone()) is outs[3]                 # kept: shared
     again = ui.layer_outputs(loaded, xs[0].clone())                           # gone: computed again, same numbers
     assert again is not outs[0] and all(torch.equal(again[k], outs[0][k]) for k in outs[0])

@@ -372,3 +372,24 @@ def top_images(model: nn.Module, x: torch.Tensor, layers: list[str], *, k: int =
                               reach.numpy(), n)
     return out
 
+
+
+def map_layers(model: nn.Module, x: torch.Tensor) -> list[str]:
+    """The layers of ``model`` whose output is a stack of maps (N, C, H, W) for the input ``x``
+    (preprocessed; one picture is enough): the ones whose channels have top images."""
+    return [n for n, a in activations(model, x[:1]).items() if n != "output" and a.ndim == 4]
+
+
+def dataset_top_images(loaded, dataset: str, n: int, *, k: int = 8,
+                       progress=None) -> tuple[torch.Tensor, dict[str, TopImages]]:
+    """Every map layer's ``top_images`` of ``loaded`` (a ``LoadedModel`` whose input format is the
+    dataset's: a bundled network) over the first ``n`` test images of ``dataset`` ->
+    (those images (N, C, H, W) in [0, 1], as shown, {layer: TopImages}).
+
+    The images are only normalized with the network's statistics: already in its format, they
+    need nothing else (``tests/test_one_normalize.py`` checks it is what ``loaded.preprocess`` gives)."""
+    from cnnviz.data import datasets
+
+    x, _ = datasets.first_test_images(dataset, n)
+    inputs = datasets.normalize(x, loaded.mean, loaded.std)
+    return x, top_images(loaded.model, inputs, map_layers(loaded.model, inputs), k=k, progress=progress)

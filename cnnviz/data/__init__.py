@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from cnnviz.data.datasets import (DATASETS, REPO, SAMPLE_DIR, SAMPLE_TRAIN_PER_CLASS, DataError, DatasetInfo,
                                   SampleDataset, as_tensors, cifar10_name, data_root, example_image,
-                                  example_label, has_sample, is_available, load_dataset, load_sample,
-                                  missing_files, normalize, sample_path, source, synthetic_dataset,
-                                  tensor_dataset)
+                                  example_label, first_test_images, first_test_pictures, has_sample,
+                                  is_available, load_dataset, load_sample, missing_files, normalize,
+                                  sample_path, source, synthetic_dataset, tensor_dataset)
 from cnnviz.data.download import DOWNLOADS, download_dataset  # noqa: F401
 from cnnviz.data.splits import OWN_SIZE, SmallSplit, adapt, few_shot, from_pictures, picture_tensor  # noqa: F401
 

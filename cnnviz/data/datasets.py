@@ -281,13 +281,27 @@ def as_tensors(dataset, limit: int | None = None):
     return x.float().div_(255.0).contiguous(), torch.as_tensor(np.asarray(targets), dtype=torch.long)
 
 
-def normalize(x, name: str):
-    """(x - mean) / std per channel, with the dataset's statistics."""
+def first_test_images(name: str, limit: int | None = None):
+    """(images float (N, C, H, W) in [0, 1], labels) of the first ``limit`` test images of ``name``
+    (the bundled sample when the full dataset is absent: ``load_dataset``)."""
+    return as_tensors(load_dataset(name, train=False), limit)
+
+
+def first_test_pictures(name: str, limit: int) -> list:
+    """The first ``limit`` test images of ``name`` as RGB PIL images, as the app takes a learner's."""
+    ds = load_dataset(name, train=False)
+    return [ds[i][0].convert("RGB") for i in range(min(limit, len(ds)))]
+
+
+def normalize(x, mean, std):
+    """``(x - mean) / std`` per channel: the one normalization of a network's input, whoever's
+    statistics they are (a dataset's, stated in ``DATASETS``; a network's, ``LoadedModel.mean`` /
+    ``.std``). ``x``: a float tensor (..., C, H, W); ``mean``, ``std``: C numbers each (or one).
+    The same numbers as torchvision's ``transforms.Normalize(mean, std)``."""
     import torch
 
-    info = DATASETS[name]
-    mean = torch.tensor(info.mean).view(1, -1, 1, 1)
-    std = torch.tensor(info.std).view(1, -1, 1, 1)
+    mean = torch.tensor(mean, dtype=torch.float32).view(-1, 1, 1)
+    std = torch.tensor(std, dtype=torch.float32).view(-1, 1, 1)
     return (x - mean) / std
 
 
@@ -295,8 +309,9 @@ def tensor_dataset(name: str, *, train: bool, limit: int | None = None, root: Pa
     """A normalized ``TensorDataset`` of ``name`` (first ``limit`` images if given)."""
     from torch.utils.data import TensorDataset
 
+    info = DATASETS[name]
     x, y = as_tensors(load_dataset(name, train=train, root=root), limit)
-    return TensorDataset(normalize(x, name), y)
+    return TensorDataset(normalize(x, info.mean, info.std), y)
 
 
 def synthetic_dataset(n: int = 256, *, size: int = 12, seed: int = 0):

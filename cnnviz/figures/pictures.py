@@ -8,7 +8,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .kept import Kept, content_key
+from cnnviz.base.kept import Kept, content_key
 from .scale import CHOSEN, HEAT, Scale, map_scale
 
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 import numpy as np
 
 from .. import i18n
-from .kept import Kept, content_key
+from cnnviz.base.kept import Kept, content_key
 from .scale import ACCENT, CHOSEN, SECOND, Scale, map_scale
 
 

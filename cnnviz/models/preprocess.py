@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from cnnviz.data.datasets import DATASETS
+from cnnviz.data.datasets import DATASETS, normalize
 
 _MNIST, _FASHION = DATASETS["mnist"], DATASETS["fashion"]   # their mean and std by default
 
@@ -110,7 +110,7 @@ def native_gray(img: Image.Image, size: int = 28) -> np.ndarray | None:
 
 
 def _normalized(g: np.ndarray, mean: float, std: float) -> torch.Tensor:
-    return ((torch.from_numpy(g) - mean) / std).view(1, 1, *g.shape)
+    return normalize(torch.from_numpy(g).view(1, 1, *g.shape), mean, std)
 
 
 def digits_preprocess(img: Image.Image, *, mean: float = _MNIST.mean[0], std: float = _MNIST.std[0]):
@@ -155,6 +155,4 @@ def rgb_preprocess(img: Image.Image, size: tuple[int, int], mean, std) -> torch.
     img = img.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
     img = img.resize((size[1], size[0]), Image.BICUBIC, reducing_gap=2.0)
     x = torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0).permute(2, 0, 1)
-    m = torch.tensor(mean, dtype=torch.float32).view(3, 1, 1)
-    s_ = torch.tensor(std, dtype=torch.float32).view(3, 1, 1)
-    return ((x - m) / s_).unsqueeze(0)
+    return normalize(x, mean, std).unsqueeze(0)

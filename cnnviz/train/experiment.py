@@ -173,8 +173,7 @@ def adapted_format(exp: Experiment) -> tuple[int, int, int, int] | None:
 def prepare(exp: Experiment, x: torch.Tensor) -> torch.Tensor:
     """Images in [0, 1] -> what the network of ``exp`` takes (channels, size, normalization)."""
     channels, size, mean, std = input_format(exp)
-    x = adapt(x, channels, size)
-    return (x - torch.tensor(mean).view(1, -1, 1, 1)) / torch.tensor(std).view(1, -1, 1, 1)
+    return cdata.normalize(adapt(x, channels, size), mean, std)
 
 
 @torch.no_grad()

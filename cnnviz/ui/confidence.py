@@ -3,16 +3,11 @@ maths; this draws it, with the network's reference evidence shared per server)."
 
 from __future__ import annotations
 
-import logging
-
 import streamlit as st
 
-from cnnviz.base.errors import CnnvizError
 from .language import t
 from .memo import model_memo, session_memo
 from .pictures import _own_pictures, model_dataset
-
-log = logging.getLogger("cnnviz")
 
 
 # ---------------------------------------------------------------- confidence of a prediction
@@ -20,45 +15,12 @@ REFERENCE_PICTURES = 300   # test pictures a network's usual evidence is measure
 LEARNER_REFERENCE_PICTURES = 200   # for a learner's network, each through its own preprocess
 
 
-def _measure_reference(loaded, pictures):
-    from cnnviz.analysis import confidence
-
-    import torch
-
-    x = torch.cat([loaded.preprocess(img) for img in pictures])
-    return confidence.reference_of(loaded.model, x)
-
-
-def _dataset_reference(loaded, dataset: str):
-    from cnnviz.data import datasets
-
-    try:
-        ds = datasets.load_dataset(dataset, train=False)
-        n = min(LEARNER_REFERENCE_PICTURES, len(ds))
-        return _measure_reference(loaded, [ds[i][0].convert("RGB") for i in range(n)])
-    except (CnnvizError, OSError) as err:
-        log.warning("no reference for %s on %s: %s", loaded.name, dataset, err)
-        return None
-
-
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _shared_reference(name: str, dataset: str, _loaded):
-    """A bundled network on its own test pictures: they are already in its input format, so
-    ``preprocess`` is only the normalization (a test checks it) and a batch is normalized at once
-    (the digits network's per-picture path costs 3.4 s for 300 pictures, this 0.6 s)."""
-    import torch
-
+    """A bundled network on its own test pictures, measured once per server."""
     from cnnviz.analysis import confidence
-    from cnnviz.data import datasets
 
-    try:
-        x, _ = datasets.as_tensors(datasets.load_dataset(dataset, train=False), REFERENCE_PICTURES)
-    except (CnnvizError, OSError) as err:
-        log.warning("no reference for %s on %s: %s", name, dataset, err)
-        return None
-    mean = torch.tensor(_loaded.mean).view(1, -1, 1, 1)
-    std = torch.tensor(_loaded.std).view(1, -1, 1, 1)
-    return confidence.reference_of(_loaded.model, (x - mean) / std)
+    return confidence.dataset_reference(_loaded, dataset, REFERENCE_PICTURES, native=True)
 
 
 def model_reference(loaded):
@@ -70,12 +32,14 @@ def model_reference(loaded):
         return None
     if loaded.source == "bundled":
         return _shared_reference(loaded.name, dataset, loaded)
+    from cnnviz.analysis import confidence
+
     if dataset == "own":
         pictures = [img for _, _, img in _own_pictures(loaded)]
-        return session_memo("own.reference", id(loaded.model),
-                            lambda: _measure_reference(loaded, pictures) if len(pictures) >= 5 else None)
-    return session_memo("own.reference", id(loaded.model),
-                        lambda: _dataset_reference(loaded, dataset))
+        return session_memo("own.reference", id(loaded.model), lambda: confidence.reference_of_pictures(
+            loaded, pictures) if len(pictures) >= 5 else None)
+    return session_memo("own.reference", id(loaded.model), lambda: confidence.dataset_reference(
+        loaded, dataset, LEARNER_REFERENCE_PICTURES, native=False))
 
 
 def _picture_features(loaded, x):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import weakref
-
 import numpy as np
 import streamlit as st
 
+from cnnviz.base.kept import Kept, content_key
 from .heavywork import heavy_memo
 from .language import num, number_format, t
 from .models import shared_model
@@ -61,31 +59,19 @@ def show_filters(weight, channel: int, conv_name: str) -> None:
 TOP_IMAGES_N = 1000
 
 
-_TOP: dict[str, tuple] = {}     # bundled model -> (its test images, every layer's top images), per server
-_TOP_LOCK = threading.Lock()
+# bundled model -> (its test images, every layer's top images), per server: a few models, all kept
+_TOP = Kept()
 
 
 def _top_images_for(name: str, progress=None):
     """For a bundled model: its first 1,000 test images and every layer's top images, computed once
     per server process. Not ``st.cache_resource``: the first computation draws its progress bar,
     which a cached function may not do. Two first requests at once: the second waits for the first."""
-    import torch
-
-    from cnnviz.data import datasets
     from cnnviz import models
     from cnnviz.analysis import inspect as insp
 
-    with _TOP_LOCK:
-        if name not in _TOP:
-            loaded = shared_model(name)
-            dataset = datasets.load_dataset(models.BUNDLED[name].dataset, train=False)
-            x, _ = datasets.as_tensors(dataset, TOP_IMAGES_N)
-            mean = torch.tensor(loaded.mean).view(1, -1, 1, 1)
-            std = torch.tensor(loaded.std).view(1, -1, 1, 1)
-            acts = insp.activations(loaded.model, ((x[:1] - mean) / std))
-            layers = [n for n, a in acts.items() if n != "output" and a.ndim == 4]
-            _TOP[name] = (x, insp.top_images(loaded.model, (x - mean) / std, layers, k=8, progress=progress))
-        return _TOP[name]
+    return _TOP.get_or_make(name, lambda: insp.dataset_top_images(
+        shared_model(name), models.BUNDLED[name].dataset, TOP_IMAGES_N, k=8, progress=progress))
 
 
 def top_images(name: str, layer: str):
@@ -93,8 +79,9 @@ def top_images(name: str, layer: str):
 
     The first computation (1,000 images through the network) takes its turn in the server's line
     (``heavy_memo``: place in line, Cancel, progress); once computed, every learner gets it at once."""
-    if name in _TOP:
-        x, found = _TOP[name]
+    kept = _TOP.get(name)
+    if kept is not None:
+        x, found = kept
         return x, found[layer]
     text = t("inside.top_computing", n=TOP_IMAGES_N)
     top = heavy_memo("inside.top", name, "top_images", lambda job: _top_images_for(
@@ -103,8 +90,7 @@ def top_images(name: str, layer: str):
 
 
 PANELS_KEPT = 512                  # top-image panels kept as PNG (~25 KB each): a few layers' worth
-_PANELS: dict = {}                 # (top images id, image, box top, left, size) -> (weakref, png, png, padded)
-_PANELS_LOCK = threading.Lock()
+_PANELS = Kept(max_items=PANELS_KEPT)   # (image, box) content -> (png, png, padded)
 
 
 def show_top_images(loaded, x, found, channel: int, field, *, per_row: int = 4) -> None:
@@ -139,23 +125,22 @@ def show_top_images(loaded, x, found, channel: int, field, *, per_row: int = 4) 
         """The picture with its box and the enlarged patch, as PNG bytes (the same for every
         learner: kept, so a rerun sends them without drawing and encoding them again)."""
         top, left, size = field.box(int(rc[0]), int(rc[1])) if not field.whole else (0, 0, max(x.shape[-2:]))
-        key = (id(found), int(idx), int(top), int(left), int(size))
-        kept = _PANELS.get(key)
-        if kept is not None and kept[0]() is found:
-            return kept[1:]
-        arr = (x[int(idx)].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-        img = Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).convert("RGB")
-        framed = ImageOps.expand(figures.draw_box(img, (top, left, size, size), target=168, width=3), 2, figures.MUTED)
-        patch, outside = insp.padded_patch(np.asarray(img), top, left, size, target=168)
-        # a frame: a white patch must not melt into the white page
-        boxed = ImageOps.expand(Image.fromarray(patch), 2, figures.ACCENT)
-        value = (figures.png_bytes(framed, compress_level=1), figures.png_bytes(boxed, compress_level=1),
-                 bool(outside > 0))
-        with _PANELS_LOCK:
-            _PANELS[key] = (weakref.ref(found), *value)
-            while len(_PANELS) > PANELS_KEPT:
-                _PANELS.pop(next(iter(_PANELS)))
-        return value
+        picture = x[int(idx)]
+        key = content_key((tuple(picture.shape), str(picture.dtype), int(top), int(left), int(size)),
+                          picture.numpy().tobytes())
+
+        def draw():
+            arr = (picture.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+            img = Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).convert("RGB")
+            framed = ImageOps.expand(figures.draw_box(img, (top, left, size, size), target=168, width=3), 2,
+                                     figures.MUTED)
+            patch, outside = insp.padded_patch(np.asarray(img), top, left, size, target=168)
+            # a frame: a white patch must not melt into the white page
+            boxed = ImageOps.expand(Image.fromarray(patch), 2, figures.ACCENT)
+            return (figures.png_bytes(framed, compress_level=1), figures.png_bytes(boxed, compress_level=1),
+                    bool(outside > 0))
+
+        return _PANELS.get_or_make(key, draw)
 
     def one(col, idx, value, rc):
         nonlocal padded

@@ -3,12 +3,9 @@ picture, per-session memos and per-class memos of a network."""
 
 from __future__ import annotations
 
-import threading
-
 import streamlit as st
 
-
-
+from cnnviz.base.kept import Kept
 
 
 # ---------------------------------------------------------------- inside a network
@@ -16,36 +13,13 @@ SHARED_OUTPUTS = 8          # pictures whose layer outputs the server keeps for 
 SHARED_OUTPUTS_MB = 256     # ...and at most this many MB of them (VGG-16: 110 MB a picture)
 
 
-@st.cache_resource(show_spinner=False)
-def _outputs_memo():
-    """The server-wide memo of ``layer_outputs``: {key: (outputs, bytes)} (LRU order), a lock per key."""
-    import collections
-    import threading
-
-    return collections.OrderedDict(), {}, threading.Lock()
+def _outputs_bytes(outputs) -> int:
+    return sum(t.element_size() * t.nelement() for t in outputs.values())
 
 
-def _shared_outputs(key, compute):
-    values, locks, guard = _outputs_memo()
-    with guard:
-        if key in values:
-            values.move_to_end(key)
-            return values[key][0]
-        lock = locks.setdefault(key, threading.Lock())
-    with lock:                                   # one learner computes, the others wait for it
-        with guard:
-            if key in values:
-                return values[key][0]
-        outputs = compute()
-        size = sum(t.element_size() * t.nelement() for t in outputs.values())
-        with guard:
-            values[key] = (outputs, size)
-            total = sum(n for _, n in values.values())
-            # the oldest go first; the newest stays even alone over the budget (its learner uses it)
-            while len(values) > 1 and (len(values) > SHARED_OUTPUTS or total > SHARED_OUTPUTS_MB * 2 ** 20):
-                total -= values.popitem(last=False)[1][1]
-            locks.pop(key, None)
-    return outputs
+# the server-wide memo of ``layer_outputs``: the oldest go first; the newest stays even alone over
+# the budget (its learner uses it)
+_OUTPUTS = Kept(max_items=SHARED_OUTPUTS, max_bytes=SHARED_OUTPUTS_MB * 2 ** 20, size=_outputs_bytes)
 
 
 def layer_outputs(loaded, x):
@@ -64,8 +38,8 @@ def layer_outputs(loaded, x):
     picture = hashlib.sha256(x.numpy().tobytes()).hexdigest() + str(tuple(x.shape))
     if loaded.source in ("bundled", "zoo"):
         pretrained = bool((loaded.card or {}).get("pretrained", True))
-        return _shared_outputs((loaded.name, loaded.source, pretrained, picture),
-                               lambda: insp.activations(loaded.model, x))
+        return _OUTPUTS.get_or_make((loaded.name, loaded.source, pretrained, picture),
+                                    lambda: insp.activations(loaded.model, x))
     return session_memo("own.outputs", (id(loaded.model), picture), lambda: insp.activations(loaded.model, x))
 
 
@@ -78,16 +52,8 @@ def session_memo(key: str, ident, compute):
     return memo[1]
 
 
-@st.cache_resource(show_spinner=False)
-def _class_memo():
-    """The server-wide memo of ``model_memo``: {key: value} (LRU order) and a lock per key."""
-    import collections
-    import threading
-
-    return collections.OrderedDict(), {}, threading.Lock()
-
-
 CLASS_MEMO_ENTRIES = 64
+_CLASS = Kept(max_items=CLASS_MEMO_ENTRIES)    # the server-wide memo of ``model_memo``
 
 
 def model_memo(loaded, key: str, ident, compute):
@@ -103,24 +69,5 @@ def model_memo(loaded, key: str, ident, compute):
 
 
 def _class_value(loaded, key: str, ident, compute):
-    import threading
-
     pretrained = bool((loaded.card or {}).get("pretrained", True))
-    full = (loaded.name, loaded.source, pretrained, key, ident)
-    values, locks, guard = _class_memo()
-    with guard:
-        if full in values:
-            values.move_to_end(full)
-            return values[full]
-        lock = locks.setdefault(full, threading.Lock())
-    with lock:                                   # one learner computes, the others wait for it
-        with guard:
-            if full in values:
-                return values[full]
-        value = compute()
-        with guard:
-            values[full] = value
-            while len(values) > CLASS_MEMO_ENTRIES:
-                values.popitem(last=False)
-            locks.pop(full, None)
-    return value
+    return _CLASS.get_or_make((loaded.name, loaded.source, pretrained, key, ident), compute)
