@@ -8,8 +8,8 @@ The package is grouped by subject, lowest layer first (docs/ARCHITECTURE.md draw
 - ``cnnviz.figures``: matrices, maps, pictures and charts;
 - ``cnnviz.data``: datasets, small splits, the download, signals from CSV;
 - ``cnnviz.models``: the networks (bundled, torchvision's, a learner's own);
-- ``cnnviz.analysis``: what a network does with a picture: inspect, receptive, attribution,
-  confidence;
+- ``cnnviz.analysis``: what a network does with a picture: inspect, receptive, attribution
+  (with faithfulness and sanity, the checks of a map), confidence;
 - ``cnnviz.train``: the training loop, experiments, cards, the VAE, the 1D CNN;
 - ``cnnviz.course`` and ``cnnviz.exercises``: the lessons' registry, a learner's progress, the
   self-check questions;
@@ -38,6 +38,7 @@ HOMES = {
     "signal_csv": "cnnviz.data.signal_csv",
     "inspect": "cnnviz.analysis.inspect", "receptive": "cnnviz.analysis.receptive",
     "attribution": "cnnviz.analysis.attribution", "confidence": "cnnviz.analysis.confidence",
+    "faithfulness": "cnnviz.analysis.faithfulness", "sanity": "cnnviz.analysis.sanity",
     "fit": "cnnviz.train.fit", "transfer": "cnnviz.train.transfer", "experiment": "cnnviz.train.experiment",
     "cards": "cnnviz.train.cards", "autoencoder": "cnnviz.train.autoencoder",
     "signal_cnn": "cnnviz.train.signal_cnn",

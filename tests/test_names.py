@@ -13,7 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# every short name a user imported before the move -> its home now
+# every short name a user imported before the move (and the checks of a map split from attribution
+# since) -> its home now
 NAMES = {
     "errors": "cnnviz.base.errors", "numbers": "cnnviz.base.numbers", "memory": "cnnviz.base.memory",
     "conv": "cnnviz.maths.conv", "kernels": "cnnviz.maths.kernels", "layers": "cnnviz.maths.layers",
@@ -24,6 +25,7 @@ NAMES = {
     "models": "cnnviz.models",
     "inspect": "cnnviz.analysis.inspect", "receptive": "cnnviz.analysis.receptive",
     "attribution": "cnnviz.analysis.attribution", "confidence": "cnnviz.analysis.confidence",
+    "faithfulness": "cnnviz.analysis.faithfulness", "sanity": "cnnviz.analysis.sanity",
     "fit": "cnnviz.train.fit", "transfer": "cnnviz.train.transfer", "experiment": "cnnviz.train.experiment",
     "cards": "cnnviz.train.cards", "autoencoder": "cnnviz.train.autoencoder",
     "signal_cnn": "cnnviz.train.signal_cnn", "train": "cnnviz.train",
