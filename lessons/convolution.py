@@ -67,7 +67,7 @@ st.code(conv.torch_line(c_in, 1, kh if kh == kw else (kh, kw), int(stride), int(
 # ------------------------------------------------------------------ step by step
 st.subheader(t("conv.step_header"))
 lo, hi = figures.display_range(pixels)     # a dim picture (the course's mouse) is shown stretched
-st.caption(t("conv.step_help") + (" " + t("conv.stretched", hi=figures.fmt(hi)) if hi < 255 else ""))
+st.caption(t("conv.step_help") + (" " + t("figures.stretched", hi=figures.fmt(hi)) if hi < 255 else ""))
 n_pos = result.positions
 if "conv.t" not in st.session_state:
     # Start where the article starts, on our mouse: its 7x7 receptive field at the tail's tip.
@@ -141,7 +141,7 @@ def stepper():
             format_func=lambda i: "RGB"[i], label_visibility="collapsed", help=t("conv.show_channel"))
         of_channel = " · " + "RGB"[channel]
     cell = max(16, min(34, 180 // max(kh, kw)))
-    hover = t("numbers.hover") if not asking else t("conv.hover_window")   # image rows, or the window's own
+    hover = t("figures.hover") if not asking else t("conv.hover_window")   # image rows, or the window's own
     at = (top, left) if not asking else (0, 0)
     matrices = [
         figures.matrix_html(step.field[channel], scale="gray", vmin=lo, vmax=hi, cell=cell, hover=hover,

@@ -30,14 +30,14 @@ with left:
 with right:
     hi = figures.display_range(rgb)[1]      # a dim picture (the course's mouse) is shown brighter
     ui.image(figures.draw_box(figures.stretched(img, hi), (top, lft, size, size), target=480), width="content",
-             caption=t("numbers.we_see") + (" " + t("conv.stretched", hi=figures.fmt(hi)) if hi < 255 else ""))
+             caption=t("numbers.we_see") + (" " + t("figures.stretched", hi=figures.fmt(hi)) if hi < 255 else ""))
 
 st.subheader(t("numbers.computer_sees", size=size, top=top, left=lft))
 region = rgb[top:top + size, lft:lft + size]
 tabs = st.tabs([t("numbers.channel_gray"), t("numbers.channel_r"), t("numbers.channel_g"),
                 t("numbers.channel_b"), t("numbers.channel_all")])
 cell = 40 if size <= 16 else 28
-hover = t("numbers.hover")
+hover = t("figures.hover")
 planes = [("gray", gray[top:top + size, lft:lft + size]), ("R", region[..., 0]), ("G", region[..., 1]),
           ("B", region[..., 2])]
 for tab, (name, plane) in zip(tabs, planes):

@@ -119,8 +119,8 @@ with tab_block:
     st.markdown(t("layers.block_explain"))
     img = ui.image_picker("layers.block", default="shapes", camera=False)
     if img is not None:
-        name = st.selectbox(t("kernel.preset"), kernels.PRESET_NAMES, index=1, key="layers.block_kernel",
-                            format_func=ui.labels("kernel.presets."))
+        name = st.selectbox(t("kernels.preset"), kernels.PRESET_NAMES, index=1, key="layers.block_kernel",
+                            format_func=ui.labels("kernels.presets."))
         gray = images.to_array(images.fit(img, 128), "gray").astype(float)
         k = kernels.make(name)
         try:

@@ -145,7 +145,7 @@ def test_without_data_a_missing_dataset_can_be_downloaded(tmp_path, monkeypatch)
     # offline mirror: a message in the learner's language, the lesson keeps working
     at.button(key="train.download.fashion").click().run()
     assert not at.exception
-    assert any(t("train.error.download_failed", "pt_BR", dataset="fashion", url="", folder="", detail="")[:20]
+    assert any(t("data.error.download_failed", "pt_BR", dataset="fashion", url="", folder="", detail="")[:20]
                in e.value for e in at.error)
     # a mirror that answers: the full dataset replaces its bundled sample (2.000 test images, not 500)
     at.selectbox(key="train.dataset").set_value("mnist").run()
@@ -264,7 +264,7 @@ def test_your_own_pictures_teachable_machine_style(lang, tmp_path, monkeypatch):
         [(f"b{i}.png", _png((230, 220, 40), 10 + i), "image/png") for i in range(2)]).run()
     assert not at.exception
     assert any("broken.png" in w.value for w in at.warning)              # skipped, said so
-    assert any(i.value == t("train.error.own_too_few", lang, name="banana", n=2) for i in at.info)
+    assert any(i.value == t("data.error.own_too_few", lang, name="banana", n=2) for i in at.info)
     at.file_uploader(key="train.own_files.1").set_value(
         [(f"b{i}.png", _png((230, 220, 40), 10 + i), "image/png") for i in range(6)]).run()
     assert not at.exception

@@ -177,11 +177,11 @@ def test_dilation_spreads_the_receptive_field():
 
 
 @pytest.mark.parametrize("kwargs,key", [
-    ({"stride": 0}, "conv.error.bad_stride"),
-    ({"stride": -1}, "conv.error.bad_stride"),
-    ({"padding": -2}, "conv.error.bad_padding"),
-    ({"dilation": 0}, "conv.error.bad_dilation"),
-    ({"stride": 1.5}, "conv.error.bad_stride"),
+    ({"stride": 0}, "convolve.error.bad_stride"),
+    ({"stride": -1}, "convolve.error.bad_stride"),
+    ({"padding": -2}, "convolve.error.bad_padding"),
+    ({"dilation": 0}, "convolve.error.bad_dilation"),
+    ({"stride": 1.5}, "convolve.error.bad_stride"),
 ])
 def test_bad_settings_are_clear_errors(kwargs, key):
     with pytest.raises(conv.ConvError) as info:
@@ -193,7 +193,7 @@ def test_bad_settings_are_clear_errors(kwargs, key):
 def test_kernel_larger_than_padded_image():
     with pytest.raises(conv.ConvError) as info:
         conv.convolve2d(np.zeros((4, 4)), np.ones((7, 7)))
-    assert info.value.key == "conv.error.kernel_too_big"
+    assert info.value.key == "convolve.error.kernel_too_big"
     conv.convolve2d(np.zeros((4, 4)), np.ones((7, 7)), padding=2)  # fits with padding
 
 

@@ -27,7 +27,8 @@ def test_a_lesson_has_one_name_for_its_file_url_and_catalog(lesson):
         path = ROOT / "cnnviz" / "i18n" / lang / lesson.catalog_file
         assert path.is_file(), path
         tables = tomllib.loads(path.read_text(encoding="utf-8"))
-        assert lesson.catalog in tables, (path, list(tables))   # the lesson's messages live in its own file
+        assert path.stem == lesson.catalog                          # named after its messages' prefix
+        assert list(tables) == [lesson.catalog], (path, list(tables))   # its messages, and no others
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))

@@ -47,14 +47,14 @@ def test_a_file_that_is_not_the_official_one_is_refused(tmp_path):
         (bad / f"{file}.gz").write_bytes(gzip.compress(b"not MNIST"))
     with pytest.raises(data.DataError) as err:
         data.download_dataset("mnist", root=tmp_path / "root", mirrors=(f"file://{bad}/",))
-    assert err.value.key == "train.error.download_corrupt"
+    assert err.value.key == "data.error.download_corrupt"
     assert not list((tmp_path / "root" / "MNIST" / "raw").iterdir())
 
 
 def test_offline_the_message_says_what_to_copy_where(tmp_path):
     with pytest.raises(data.DataError) as err:
         data.download_dataset("fashion", root=tmp_path, mirrors=("http://127.0.0.1:9/",), timeout=5)
-    assert err.value.key == "train.error.download_failed"
+    assert err.value.key == "data.error.download_failed"
     message = err.value.message("pt_BR")
     assert str(tmp_path / "FashionMNIST" / "raw") in message and "Sem internet" in message
 
@@ -64,7 +64,7 @@ def test_unwritable_folder_and_unknown_dataset(tmp_path):
     blocker.write_text("x")
     with pytest.raises(data.DataError) as err:
         data.download_dataset("mnist", root=blocker)
-    assert err.value.key == "train.error.not_writable"
+    assert err.value.key == "data.error.not_writable"
     with pytest.raises(data.DataError) as err:
         data.download_dataset("cifar10-subset", root=tmp_path)
-    assert err.value.key == "train.error.not_downloadable"
+    assert err.value.key == "data.error.not_downloadable"

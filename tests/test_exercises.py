@@ -92,7 +92,7 @@ def test_both_languages_render_the_prompt_and_an_explanation_naming_the_answer(k
             choices = [ex.render_choice(q, i, lang) for i in range(len(q.choices))]
             for text in [prompt, verdict.explanation, *choices]:
                 assert text and "{" not in text and "}" not in text, (kind, lang, text)
-                assert "exercises." not in text and "kernel.presets" not in text, (kind, lang, text)
+                assert "exercises." not in text and "kernels.presets" not in text, (kind, lang, text)
             assert verdict.expected_text in verdict.explanation, (kind, lang)
             section = i18n.t(q.section_key, lang, **q.section_params)
             assert section != q.section_key and section in verdict.explanation

@@ -294,3 +294,236 @@ def test_portuguese_asks_de_quantos_with_precisar():
     bad = [k for k, msg in i18n.catalog("pt_BR").items()
            if re.search(r"(?<![Dd]e )\bQuantos\b[^?.]*\bprecisa", msg)]
     assert not bad, bad
+
+
+# ---------------------------------------------------------------- where a key lives
+# Rule 1: a key's first segment names its file: `conv.title` is in conv.toml, `images.error.bomb` in
+# images.toml, `nav.page.rf` in nav.toml. A lesson's file is named after its prefix (`course.LESSONS`'
+# `catalog`); a library module's errors live in the file of its subject (`images.error.*`,
+# `kernels.error.*`, `convolve.error.*` for cnnviz.maths.conv, whose `conv` is the Convolution lesson's).
+import ast  # noqa: E402
+import functools  # noqa: E402
+import re  # noqa: E402
+import tomllib  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from cnnviz import course  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = (course.HOME, *course.LESSONS)
+PAGE_FILES = {x.catalog for x in PAGES}        # a page's own strings: conv.toml, home.toml...
+SHELL_FILES = {"app", "nav"}                   # the app's frame around the pages (app.py, the sidebar)
+
+
+@pytest.mark.parametrize("lang", list(i18n.LANGUAGES))
+def test_a_keys_first_segment_names_its_file(lang):
+    misplaced = [f"{lang}/{path.name}: [{table}]" for path in sorted((i18n._HERE / lang).glob("*.toml"))
+                 for table in tomllib.loads(path.read_text(encoding="utf-8")) if table != path.stem]
+    assert not misplaced, "a key `x.y` lives in x.toml: " + ", ".join(misplaced)
+
+
+def test_a_pages_file_holds_its_own_prefix_only():
+    for page in PAGES:
+        for lang in i18n.LANGUAGES:
+            path = i18n._HERE / lang / page.catalog_file
+            assert list(tomllib.loads(path.read_text(encoding="utf-8"))) == [page.catalog], path
+
+
+# ---------------------------------------------------------------- who reads a lesson's strings
+# Rule 2: a lesson's file holds that lesson's strings only. Each key of it is looked up (`t`, `ui.labels`,
+# `ui.message`, an exercise's `Label` or `section=`) only by that lesson: its page lessons/<name>.py, a
+# self-check question filed under it (`_kind(kind, "<name>")`), or a function of the library or of
+# cnnviz.ui that only that page reaches (calls through `ui.name`, or through the module it imports).
+# A string several pages show lives in the file of its subject (`figures.hover`, `models.random_weights`).
+LOOKUPS = {"t", "labels", "message", "Label"}
+KEY_KEYWORDS = {"section"}
+
+
+def _head(node) -> str | None:
+    """A string argument's text, or an f-string's text before its first placeholder."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
+        return node.values[0].value
+    return None
+
+
+def _looked_up(tree) -> list[tuple[str, int]]:
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        called = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+        args = node.args[:1] if called in LOOKUPS else []
+        args += [k.value for k in node.keywords if k.arg in KEY_KEYWORDS]
+        found += [(head, node.lineno) for head in map(_head, args) if head]
+    return found
+
+
+def _lesson_of(key_head: str):
+    """The lesson whose file holds the keys starting with `key_head` (None: not a lesson's file)."""
+    first = key_head.split(".")[0]
+    if "." not in key_head or not any(k.startswith(key_head) for k in i18n.catalog("en")):
+        return None
+    return next((x.name for x in course.LESSONS if x.catalog == first), None)
+
+
+def _unit_nodes(tree):
+    """A file's units: its top-level functions and classes by name, each other top-level statement
+    by its line ("@12": a registration such as `_kind(...)(partial(f, ...))` reaches f alone)."""
+    return {n.name if isinstance(n, (ast.FunctionDef, ast.ClassDef)) else f"@{n.lineno}": [n] for n in tree.body}
+
+
+@functools.lru_cache(maxsize=None)
+def _sources() -> dict[str, tuple[str, dict]]:
+    """rel path -> (dotted module name, its units), for app.py, the pages and the library."""
+    out = {}
+    for path in [ROOT / "app.py", *sorted((ROOT / "lessons").glob("*.py")), *sorted((ROOT / "cnnviz").rglob("*.py"))]:
+        rel = path.relative_to(ROOT).as_posix()
+        out[rel] = (rel[:-3].removesuffix("/__init__").replace("/", "."),
+                    _unit_nodes(ast.parse(path.read_text(encoding="utf-8"))))
+    return out
+
+
+def _aliases(rel: str, dotted: str, units: dict) -> dict[str, str]:
+    """name -> the dotted thing it imports (`ui` -> cnnviz.ui, `t` -> cnnviz.ui.language.t)."""
+    package = dotted if rel.endswith("__init__.py") else dotted.rpartition(".")[0]
+    out = {}
+    for parts in units.values():
+        for node in (n for part in parts for n in ast.walk(part)):
+            if isinstance(node, ast.Import):
+                out.update({a.asname or a.name.split(".")[0]: a.name if a.asname else a.name.split(".")[0]
+                            for a in node.names})
+            elif isinstance(node, ast.ImportFrom):
+                base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+                module = ".".join(x for x in (base, node.module or "") if x)
+                out.update({a.asname or a.name: f"{module}.{a.name}" for a in node.names})
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _readers() -> dict[tuple[str, str], frozenset]:
+    """(file, unit) -> the pages that reach it (lesson names; "app" for app.py): the page's own code,
+    a self-check generator's lesson (`@_kind(kind, "convolution")`), and whatever reads it."""
+    sources = _sources()
+    by_dotted = {dotted: rel for rel, (dotted, _) in sources.items()}
+    alias = {rel: _aliases(rel, dotted, units) for rel, (dotted, units) in sources.items()}
+
+    def unit_of(dotted: str, seen=()):
+        """The (file, unit) a dotted name is defined in, through re-exports (`cnnviz.ui.t`)."""
+        module, _, name = dotted.rpartition(".")
+        rel = by_dotted.get(module)
+        if rel is None or dotted in seen:
+            return None
+        if name in sources[rel][1]:
+            return rel, name
+        return unit_of(alias[rel][name], (*seen, dotted)) if name in alias[rel] else None
+
+    readers = {(rel, u): set() for rel, (_, units) in sources.items() for u in units}
+    reads = {key: set() for key in readers}
+    for rel, (dotted, units) in sources.items():
+        page = "app" if rel == "app.py" else Path(rel).stem if rel.startswith("lessons/") else None
+        for unit, parts in units.items():
+            here = readers[(rel, unit)]
+            if page:
+                here.add(page)
+            for node in (n for part in parts for n in ast.walk(part)):
+                if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_kind" and len(node.args) > 1 \
+                        and isinstance(node.args[1], ast.Constant):
+                    here.add(node.args[1].value)
+                target = None
+                if isinstance(node, ast.Name):
+                    target = (rel, node.id) if node.id in units else \
+                        unit_of(alias[rel][node.id]) if node.id in alias[rel] else None
+                elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                        and node.value.id in alias[rel]:
+                    target = unit_of(f"{alias[rel][node.value.id]}.{node.attr}")
+                if target:
+                    reads[(rel, unit)].add(target)
+    todo = list(readers)
+    while todo:
+        source = todo.pop()
+        for target in reads[source]:
+            if not readers[source] <= readers[target]:
+                readers[target] |= readers[source]
+                todo.append(target)
+    return {key: frozenset(value) for key, value in readers.items()}
+
+
+def test_a_lessons_strings_are_read_by_that_lesson_only():
+    readers = _readers()
+    wrong = []
+    for rel, (_, units) in _sources().items():
+        for unit, parts in units.items():
+            for head, line in (x for part in parts for x in _looked_up(part)):
+                lesson = _lesson_of(head)
+                others = readers[(rel, unit)] - {lesson}
+                if lesson and others:
+                    wrong.append(f"{rel}:{line} {head!r} (in {lesson}'s file) is shown by {sorted(others)}")
+    assert not wrong, wrong
+
+
+def test_the_lesson_readers_are_found():
+    """The test above sees through `ui.name`, imported names and registrations (else it could pass on nothing)."""
+    readers = _readers()
+    assert readers[("cnnviz/ui/inside.py", "show_top_images")] == {"inside_a_cnn"}
+    assert readers[("cnnviz/ui/inside.py", "digit_canvas")] == {"inside_a_cnn", "autoencoder"}
+    assert readers[("cnnviz/ui/models.py", "model_picker")] == {"inside_a_cnn", "receptive_field", "explain"}
+    assert readers[("cnnviz/exercises/basics.py", "_numbers_count")] == {"image_as_numbers"}
+    assert readers[("cnnviz/exercises/layers_inside.py", "_pool_question")] == {"layers"}
+    assert readers[("cnnviz/analysis/attribution.py", "Method")] == {"explain"}
+    assert readers[("cnnviz/ui/language.py", "t")] >= {x.name for x in PAGES} | {"app"}
+
+
+# ---------------------------------------------------------------- the library's own errors
+# Rule 3: an error the library raises (a CnnvizError from cnnviz/ outside cnnviz.ui) reads its text from
+# a library file, named after the error's subject (`images.error.*` in images.toml, `data.error.*`,
+# `params.error.*`, `models.*`), never from a page's file or the app's: a notebook that calls
+# cnnviz.maths.conv gets its messages without any lesson's strings.
+def _error_raises():
+    """(file, line, key pattern or None) for every CnnvizError (or subclass) built in library code:
+    a call `KernelError("kernels.error.empty", ...)`, or a subclass's `super().__init__("jobs.cancelled")`."""
+    library = [p for p in sorted((ROOT / "cnnviz").rglob("*.py")) if "ui" not in p.relative_to(ROOT / "cnnviz").parts[:1]]
+    trees = {p: ast.parse(p.read_text(encoding="utf-8")) for p in library}
+    classes, grew = {"CnnvizError"}, True
+    while grew:                                    # subclasses of subclasses, wherever they are defined
+        found = {n.name for tree in trees.values() for n in ast.walk(tree) if isinstance(n, ast.ClassDef)
+                 and any(getattr(b, "id", getattr(b, "attr", None)) in classes for b in n.bases)}
+        grew = not found <= classes
+        classes |= found
+
+    def pattern(arg):
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            return re.escape(arg.value)
+        if isinstance(arg, ast.JoinedStr):         # f"convolve.error.bad_{name}": each key it can be
+            return "".join(re.escape(v.value) if isinstance(v, ast.Constant) else r"\w+" for v in arg.values)
+        return None
+
+    for path, tree in trees.items():
+        rel = path.relative_to(ROOT).as_posix()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) in classes \
+                    and node.args:                 # jobs.Cancelled() brings its own key (below)
+                yield rel, node.lineno, pattern(node.args[0])
+            elif isinstance(node, ast.ClassDef) and node.name in classes - {"CnnvizError"}:
+                for call in ast.walk(node):
+                    if isinstance(call, ast.Call) and getattr(call.func, "attr", None) == "__init__" \
+                            and isinstance(call.func.value, ast.Call) and call.args and pattern(call.args[0]):
+                        yield rel, call.lineno, pattern(call.args[0])
+
+
+def test_the_librarys_errors_live_in_the_librarys_files():
+    keys = list(i18n.catalog("en"))
+    wrong, seen = [], 0
+    for rel, line, pattern in _error_raises():
+        if pattern is None:
+            wrong.append(f"{rel}:{line}: write the key where the error is raised")
+            continue
+        matching = [k for k in keys if re.fullmatch(pattern, k)]
+        seen += 1
+        if not matching:
+            wrong.append(f"{rel}:{line}: {pattern} is in no catalog")
+        wrong += [f"{rel}:{line}: {k} lives in {k.split('.')[0]}.toml, a page's file" for k in matching
+                  if k.split(".")[0] in PAGE_FILES | SHELL_FILES]
+    assert seen > 100, seen          # the raises were found (ConvError, DataError, ..., jobs.Cancelled)
+    assert not wrong, wrong

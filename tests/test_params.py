@@ -97,7 +97,7 @@ def test_parse_int_list_reads_the_calculators_layers_and_names_a_bad_item():
     from cnnviz.base.errors import CnnvizError
 
     assert params.parse_int_list(" 16, 32;64 ", low=1, high=4096) == [16, 32, 64]
-    for text, key in (("", "why.error.empty_list"), ("5, x", "why.error.not_int"), ("0", "why.error.out_of_range")):
+    for text, key in (("", "params.error.empty_list"), ("5, x", "params.error.not_int"), ("0", "params.error.out_of_range")):
         with pytest.raises(CnnvizError) as err:
             params.parse_int_list(text, low=1, high=10)
         assert err.value.key == key

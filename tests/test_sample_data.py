@@ -189,7 +189,7 @@ def test_few_shot_on_the_sample_splits_it_honestly(fresh_machine, name):
 def test_few_shot_asks_for_more_than_the_sample_has(fresh_machine):
     with pytest.raises(DataError) as info:
         data.few_shot("fashion", 100)
-    assert info.value.key == "models.sample_not_enough"
+    assert info.value.key == "data.error.sample_not_enough"
     assert "50" in str(info.value) and "100" in str(info.value)
     assert "50" in info.value.message("pt_BR") and info.value.message("pt_BR") != str(info.value)
 

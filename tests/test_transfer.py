@@ -49,7 +49,7 @@ def test_few_shot_refuses_impossible_requests():
     assert "2" in err.value.message("pt_BR")
     with pytest.raises(data.DataError) as err:
         data.few_shot("mnist", 100_000)
-    assert err.value.key == "train.error.not_enough"
+    assert err.value.key == "data.error.not_enough"
 
 
 def test_adapt_changes_channels_and_size():
@@ -216,10 +216,10 @@ def test_own_pictures_are_split_per_class_with_names():
 
 
 @pytest.mark.parametrize("groups, key", [
-    ([("a", _pictures((1, 0, 0), 5))], "train.error.own_classes"),
-    ([("a", _pictures((1, 0, 0), 5)), ("  ", _pictures((0, 1, 0), 5))], "train.error.own_names"),
-    ([("cat", _pictures((1, 0, 0), 5)), ("Cat", _pictures((0, 1, 0), 5))], "train.error.own_names"),
-    ([("a", _pictures((1, 0, 0), 5)), ("b", _pictures((0, 1, 0), 2))], "train.error.own_too_few"),
+    ([("a", _pictures((1, 0, 0), 5))], "data.error.own_classes"),
+    ([("a", _pictures((1, 0, 0), 5)), ("  ", _pictures((0, 1, 0), 5))], "data.error.own_names"),
+    ([("cat", _pictures((1, 0, 0), 5)), ("Cat", _pictures((0, 1, 0), 5))], "data.error.own_names"),
+    ([("a", _pictures((1, 0, 0), 5)), ("b", _pictures((0, 1, 0), 2))], "data.error.own_too_few"),
 ])
 def test_own_pictures_refused_with_a_reason(groups, key):
     with pytest.raises(data.DataError) as err:

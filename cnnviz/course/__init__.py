@@ -1,9 +1,10 @@
 """The lessons: one registry read by the app's navigation, the home page, the course path and the tests.
 
-A lesson has one name: its file ``lessons/<name>.py``, its URL ``/<name with dashes>`` and its
-catalog file ``cnnviz/i18n/<lang>/<name>.toml``. Its messages live under a short prefix
-(``catalog``: ``conv.title``, ``conv.summary``...), its sidebar title is ``nav.page.<catalog>`` and
-its goal and summary are ``course.<name>.goal`` / ``.summary``. ``LESSONS`` is in the course's
+A lesson has one name: its file ``lessons/<name>.py`` and its URL ``/<name with dashes>``. Its
+messages live under a short prefix (``catalog``: ``conv.title``, ``conv.summary``...) in the catalog
+file named after that prefix, as every key's file is named after its first segment
+(``cnnviz/i18n/<lang>/conv.toml``); its sidebar title is ``nav.page.<catalog>`` and its goal and
+summary are ``course.<name>.goal`` / ``.summary``. ``LESSONS`` is in the course's
 order (the seeds' order), grouped as the sidebar shows them. No streamlit here (``cnnviz.ui`` and
 ``app.py`` draw it).
 
@@ -21,8 +22,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 @dataclass(frozen=True)
 class Lesson:
-    name: str        # lessons/<name>.py, i18n/<lang>/<name>.toml
-    catalog: str     # the prefix of its messages: <catalog>.title, <catalog>.summary
+    name: str        # lessons/<name>.py
+    catalog: str     # the prefix of its messages (<catalog>.title, <catalog>.summary), i18n/<lang>/<catalog>.toml
     icon: str        # a Material icon, as st.Page and st.page_link take it
     group: str       # the sidebar's group: nav.<group>
 
@@ -31,7 +32,7 @@ class Lesson:
     # the page's script, absolute: st.Page, st.page_link and st.switch_page read a relative path from the
     # entrypoint's folder, which is hosted/ for the hosted demo (hosted/streamlit_app.py, docs/DEPLOY.md)
     path = property(lambda self: str(REPO / "lessons" / f"{self.name}.py"))
-    catalog_file = property(lambda self: f"{self.name}.toml")
+    catalog_file = property(lambda self: f"{self.catalog}.toml")
     title_key = property(lambda self: f"nav.page.{self.catalog}")      # the sidebar's and the card's name
     goal_key = property(lambda self: f"course.{self.name}.goal")       # what you will be able to do
     summary_key = property(lambda self: f"course.{self.name}.summary")  # three lines at the end

@@ -95,7 +95,7 @@ def _require(name: str, root: Path) -> None:
     missing = missing_files(name, root)
     if missing:
         info = DATASETS[name]
-        raise DataError("models.data_missing", dataset=name,
+        raise DataError("data.error.missing", dataset=name,
                         files=", ".join(p.name for p in missing),
                         folder=str(root / info.folder), url=info.url)
 
@@ -129,7 +129,7 @@ def load_dataset(name: str, *, train: bool, root: Path | None = None, full: bool
     Raises ``DataError`` naming the missing files and the folder they belong in.
     """
     if name not in DATASETS:
-        raise DataError("models.data_unknown", dataset=name, known=", ".join(DATASETS))
+        raise DataError("data.error.unknown", dataset=name, known=", ".join(DATASETS))
     root = Path(root or data_root())
     if not train and not full and not is_available(name, root) and has_sample(name):
         return load_sample(name)
@@ -145,7 +145,7 @@ def load_dataset(name: str, *, train: bool, root: Path | None = None, full: bool
     try:
         return cls(str(root), train=train, download=False)
     except RuntimeError as err:  # torchvision: "Dataset not found or corrupted"
-        raise DataError("models.data_corrupt", dataset=name, folder=str(root / DATASETS[name].folder),
+        raise DataError("data.error.corrupt", dataset=name, folder=str(root / DATASETS[name].folder),
                         detail=str(err)) from None
 
 
@@ -207,7 +207,7 @@ def _read_sample(name: str):
         with np.load(path, allow_pickle=False) as z:
             return z["images"], z["labels"], z["index"]
     except (OSError, KeyError, ValueError) as err:
-        raise DataError("models.sample_corrupt", dataset=name, path=str(path), detail=str(err)[:200]) from None
+        raise DataError("data.error.sample_corrupt", dataset=name, path=str(path), detail=str(err)[:200]) from None
 
 
 _SAMPLES: dict[str, tuple] = {}
@@ -217,7 +217,7 @@ def _sample_arrays(name: str):
     """(images, labels, index) of the bundled sample, read once per process (don't modify)."""
     key = _SAMPLE_OF.get(name)
     if key is None or not sample_path(name).is_file():
-        raise DataError("models.sample_missing", dataset=name, path=str(sample_path(name)))
+        raise DataError("data.error.sample_missing", dataset=name, path=str(sample_path(name)))
     if key not in _SAMPLES:
         _SAMPLES[key] = _read_sample(name)
     return _SAMPLES[key]

@@ -45,7 +45,7 @@ def download_dataset(name: str, *, root: Path | None = None, progress=None,
     import urllib.request
 
     if name not in DOWNLOADS:
-        raise DataError("train.error.not_downloadable", dataset=name, known=", ".join(DOWNLOADS))
+        raise DataError("data.error.not_downloadable", dataset=name, known=", ".join(DOWNLOADS))
     default_mirrors, files, _ = DOWNLOADS[name]
     folder = Path(root or data_root()) / DATASETS[name].folder
     try:
@@ -53,7 +53,7 @@ def download_dataset(name: str, *, root: Path | None = None, progress=None,
         probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-")
         probe.close()
     except OSError as err:
-        raise DataError("train.error.not_writable", folder=str(folder), detail=err.strerror or str(err)) from None
+        raise DataError("data.error.not_writable", folder=str(folder), detail=err.strerror or str(err)) from None
     for file, md5 in files.items():
         target = folder / file
         if target.is_file():
@@ -85,6 +85,6 @@ def download_dataset(name: str, *, root: Path | None = None, progress=None,
         else:
             url, detail = last
             if detail == "checksum":
-                raise DataError("train.error.download_corrupt", file=file, url=url)
-            raise DataError("train.error.download_failed", dataset=name, url=url, folder=str(folder), detail=detail)
+                raise DataError("data.error.download_corrupt", file=file, url=url)
+            raise DataError("data.error.download_failed", dataset=name, url=url, folder=str(folder), detail=detail)
     return folder

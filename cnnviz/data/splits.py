@@ -63,13 +63,13 @@ def from_pictures(groups: list[tuple[str, list]], *, seed: int = 0) -> SmallSpli
     import torch
 
     if len(groups) < 2:
-        raise DataError("train.error.own_classes")
+        raise DataError("data.error.own_classes")
     names = [name.strip() for name, _ in groups]
     if any(not n for n in names) or len(set(n.casefold() for n in names)) < len(names):
-        raise DataError("train.error.own_names")
+        raise DataError("data.error.own_names")
     for name, pictures in groups:
         if len(pictures) < 3:
-            raise DataError("train.error.own_too_few", name=name.strip(), n=len(pictures))
+            raise DataError("data.error.own_too_few", name=name.strip(), n=len(pictures))
     g = torch.Generator().manual_seed(seed)
     parts: dict[str, list] = {"train": [], "val": [], "test": []}
     for label, (_, pictures) in enumerate(groups):
@@ -97,12 +97,12 @@ def few_shot(name: str, per_class: int, *, seed: int = 0, val_fraction: float = 
     the first ``SAMPLE_TRAIN_PER_CLASS`` (50) images of each class are the pool the
     training and validation images are drawn from, the others are the test images, so
     the three parts never share an image. Asking for more than 50 per class then raises
-    ``DataError`` (``models.sample_not_enough``). ``split.source`` says which was used.
+    ``DataError`` (``data.error.sample_not_enough``). ``split.source`` says which was used.
     """
     import torch
 
     if per_class < 2:
-        raise DataError("train.error.too_few", per_class=per_class)
+        raise DataError("data.error.too_few", per_class=per_class)
     if source(name, root) == "sample":
         sample = load_sample(name)
         x, y = as_tensors(sample)
@@ -113,7 +113,7 @@ def few_shot(name: str, per_class: int, *, seed: int = 0, val_fraction: float = 
             test_idx.append(members[SAMPLE_TRAIN_PER_CLASS:])
         have = min(len(p) for p in pool_idx)
         if per_class > have:
-            raise DataError("models.sample_not_enough", dataset=name, per_class=per_class, have=have,
+            raise DataError("data.error.sample_not_enough", dataset=name, per_class=per_class, have=have,
                             folder=str(Path(root or data_root()) / DATASETS[name].folder))
         pool_idx = torch.cat(pool_idx)
         test_idx = torch.cat(test_idx).sort().values[:test_limit]
@@ -130,7 +130,7 @@ def few_shot(name: str, per_class: int, *, seed: int = 0, val_fraction: float = 
     for c in range(num_classes):
         pool = (y == c).nonzero().flatten()
         if len(pool) < per_class:
-            raise DataError("train.error.not_enough", dataset=name, per_class=per_class, have=len(pool))
+            raise DataError("data.error.not_enough", dataset=name, per_class=per_class, have=len(pool))
         chosen = pool[torch.randperm(len(pool), generator=g)[:per_class]]
         val_idx.append(chosen[:n_val])
         train_idx.append(chosen[n_val:])
@@ -157,7 +157,7 @@ def adapt(x, channels: int, size: tuple[int, int]):
             w = torch.tensor([0.299, 0.587, 0.114], dtype=x.dtype).view(1, 3, 1, 1)
             x = (x * w).sum(1, keepdim=True)
         else:
-            raise DataError("train.error.channels", have=x.shape[1], want=channels)
+            raise DataError("data.error.channels", have=x.shape[1], want=channels)
     if tuple(x.shape[-2:]) != tuple(size):
         x = F.interpolate(x, size=tuple(size), mode="bilinear", align_corners=False,
                           antialias=True).clamp_(0, 1)

@@ -131,7 +131,7 @@ def _conv_which_kernel(rng):
     answer = int(rng.integers(len(names)))
     # no padding: zero borders would draw an edge around every map and blur the clue
     amap = convolve2d(crop, make(names[answer]), engine="numpy").output.astype(np.float64)
-    choices = [Choice(Label(f"kernel.presets.{n}"), make(n)) for n in names]
+    choices = [Choice(Label(f"kernels.presets.{n}"), make(n)) for n in names]
     return _q("conv.which_kernel", {}, "choice", answer, choices=choices,
               explain={"why": Label(f"exercises.kernel_why.{names[answer]}")}, section="conv.kernel_header",
               figure={"image": crop, "map": amap, "kernel_names": names})

@@ -142,7 +142,7 @@ def _inside_top_image(rng, images=None, activations=None, channel=None, layer=No
             for i in [i for i, a in enumerate(activations) if round(a, 1) == top][1:]:
                 crops[i] = np.zeros_like(crops[i])
                 activations[i] = 0.0
-        images, channel_label, prompt = crops, Label(f"kernel.presets.{name}"), "prompt"
+        images, channel_label, prompt = crops, Label(f"kernels.presets.{name}"), "prompt"
         fig = {"images": crops, "kernel": kernel}
     else:
         channel_label = Label("exercises.channel_of", {"c": str(channel), "layer": str(layer)})

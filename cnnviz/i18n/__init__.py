@@ -1,8 +1,11 @@
 """Message catalogs (English and Brazilian Portuguese) and ``t(key, lang, **kw)``.
 
-Catalogs are TOML files, one per area of the app, in ``i18n/<lang>/``. A table
-``[conv]`` with ``title = "..."`` becomes the key ``"conv.title"``. Both
-languages must have the same keys and the same ``{placeholders}``: a test checks.
+Catalogs are TOML files in ``i18n/<lang>/``, one per key prefix: a key's first
+segment names its file, so ``conv.title`` is ``title = "..."`` under ``[conv]`` in
+``conv.toml`` and ``images.error.bomb`` is in ``images.toml``. A lesson's file holds
+that lesson's strings only; the library's errors live in the files of their subject.
+Both languages must have the same keys and the same ``{placeholders}``; tests check
+all of it (``tests/test_i18n.py``).
 This module never imports streamlit; ``cnnviz.ui`` remembers the learner's
 language and passes it in, and registers ``current()`` (the language of the
 script run under way) so that number formatting deep in the library

@@ -44,7 +44,7 @@ def output_size(n: int, kernel: int, stride: int = 1, padding: int = 0, dilation
     span = kernel_span(kernel, dilation)
     room = n + 2 * padding - span
     if room < 0:
-        raise ConvError("conv.error.kernel_too_big", span=span, size=n + 2 * padding)
+        raise ConvError("convolve.error.kernel_too_big", span=span, size=n + 2 * padding)
     return room // stride + 1
 
 
@@ -63,7 +63,7 @@ def _check_settings(kernel: int, stride: int, padding: int, dilation: int) -> No
     for name, value, low in (("kernel", kernel, 1), ("stride", stride, 1),
                              ("padding", padding, 0), ("dilation", dilation, 1)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-            raise ConvError(f"conv.error.bad_{name}", value=value, low=low)
+            raise ConvError(f"convolve.error.bad_{name}", value=value, low=low)
 
 
 @dataclass
@@ -119,7 +119,7 @@ class Convolution:
         """Replay the kernel at output position (row, col), the slow and visible way."""
         h_out, w_out = self.output.shape
         if not (0 <= row < h_out and 0 <= col < w_out):
-            raise ConvError("conv.error.bad_position", row=row, col=col, h=h_out, w=w_out)
+            raise ConvError("convolve.error.bad_position", row=row, col=col, h=h_out, w=w_out)
         c, kh, kw = self.kernel.shape
         d, s, p = self.dilation, self.stride, self.padding
         # In padded coordinates the window always fits (output_size made sure).
@@ -153,19 +153,19 @@ def _as_chw(image, kernel) -> tuple[np.ndarray, np.ndarray]:
     if ker.ndim == 2:
         ker = ker[None]
     if img.ndim != 3 or ker.ndim != 3 or 0 in img.shape or 0 in ker.shape:
-        raise ConvError("conv.error.bad_shapes", image=tuple(np.shape(image)), kernel=tuple(np.shape(kernel)))
+        raise ConvError("convolve.error.bad_shapes", image=tuple(np.shape(image)), kernel=tuple(np.shape(kernel)))
     if ker.shape[0] != img.shape[0]:
         if ker.shape[0] == 1:
             # A 2D kernel on a colour image: the same slice at every depth, so the
             # filter's depth matches the input's (the course: 5x5 -> 5x5x3).
             ker = np.repeat(ker, img.shape[0], axis=0)
         else:
-            raise ConvError("conv.error.depth_mismatch", kernel_depth=ker.shape[0], image_depth=img.shape[0])
+            raise ConvError("convolve.error.depth_mismatch", kernel_depth=ker.shape[0], image_depth=img.shape[0])
     # One sum instead of an isfinite mask (4x faster on a photo): a NaN or an infinity anywhere
     # makes the sum NaN or infinite. Only values near 1e300 could overflow it, and those would
     # overflow the float32 map anyway.
     if not (np.isfinite(img.sum()) and np.isfinite(ker.sum())):
-        raise ConvError("conv.error.not_finite")
+        raise ConvError("convolve.error.not_finite")
     return img, ker
 
 
@@ -185,7 +185,7 @@ def convolve2d(image, kernel, *, stride: int = 1, padding: int = 0, dilation: in
     h_out = output_size(h, kh, stride, padding, dilation)
     w_out = output_size(w, kw, stride, padding, dilation)
     if not np.isfinite(bias):
-        raise ConvError("conv.error.not_finite")
+        raise ConvError("convolve.error.not_finite")
     # The same slice at every depth: adding the channels first gives the same sums
     # with a third of the work (sum_c w*x_c = w * sum_c x_c).
     same_slice = c > 1 and bool(np.all(ker == ker[:1]))
@@ -209,7 +209,7 @@ class Convolution1D:
 
     def step(self, i: int) -> Step:
         if not 0 <= i < len(self.output):
-            raise ConvError("conv.error.bad_position", row=0, col=i, h=1, w=len(self.output))
+            raise ConvError("convolve.error.bad_position", row=0, col=i, h=1, w=len(self.output))
         window = self.windows[i]
         products = window * self.kernel
         total = float(products.sum() + self.bias)
@@ -223,9 +223,9 @@ def convolve1d(signal, kernel, *, stride: int = 1, padding: int = 0, dilation: i
     sig = np.asarray(signal, dtype=np.float64)
     ker = np.asarray(kernel, dtype=np.float64)
     if sig.ndim != 1 or ker.ndim != 1 or not sig.size or not ker.size:
-        raise ConvError("conv.error.bad_shapes", image=sig.shape, kernel=ker.shape)
+        raise ConvError("convolve.error.bad_shapes", image=sig.shape, kernel=ker.shape)
     if not (np.isfinite(sig).all() and np.isfinite(ker).all() and np.isfinite(bias)):
-        raise ConvError("conv.error.not_finite")
+        raise ConvError("convolve.error.not_finite")
     n_out = output_size(len(sig), len(ker), stride, padding, dilation)
     padded = np.pad(sig, padding)
     span = kernel_span(len(ker), dilation)

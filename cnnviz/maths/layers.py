@@ -41,7 +41,7 @@ def pool2d(x: np.ndarray, window: int = 2, stride: int | None = None, mode: str 
     c, h, w = planes.shape
     h_out, w_out = output_size(h, window, stride), output_size(w, window, stride)
     if mode not in ("max", "avg"):
-        raise ConvError("conv.error.bad_shapes", image=mode, kernel=window)
+        raise ConvError("convolve.error.bad_shapes", image=mode, kernel=window)
     view = np.lib.stride_tricks.sliding_window_view(planes, (window, window), axis=(1, 2))
     view = view[:, ::stride, ::stride][:, :h_out, :w_out]          # (C, H_out, W_out, win, win)
     flat = view.reshape(c, h_out, w_out, window * window)

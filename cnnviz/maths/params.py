@@ -129,13 +129,13 @@ def parse_int_list(text: str, *, low: int, high: int) -> list[int]:
     error naming the bad item."""
     items = [s.strip() for s in (text or "").replace(";", ",").split(",") if s.strip()]
     if not items:
-        raise CnnvizError("why.error.empty_list")
+        raise CnnvizError("params.error.empty_list")
     out = []
     for item in items:
         if not item.isdigit():
-            raise CnnvizError("why.error.not_int", value=item[:20])
+            raise CnnvizError("params.error.not_int", value=item[:20])
         value = int(item)
         if not low <= value <= high:
-            raise CnnvizError("why.error.out_of_range", value=value, low=low, high=high)
+            raise CnnvizError("params.error.out_of_range", value=value, low=low, high=high)
         out.append(value)
     return out

@@ -117,7 +117,7 @@ def convolve(signal, kernel, *, stride: int = 1, padding: int = 0, dilation: int
     try:
         return convolve1d(signal, kernel, stride=stride, padding=padding, dilation=dilation, bias=bias)
     except ConvError as err:
-        if err.key == "conv.error.kernel_too_big":
+        if err.key == "convolve.error.kernel_too_big":
             raise SignalError("signals.error.kernel_too_big", **err.params) from None
         raise
 

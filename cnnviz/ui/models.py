@@ -105,7 +105,7 @@ def _zoo_model(name: str, key: str):
     c1, c2 = st.columns(2)
     with c1:
         zoo_download_button(name, key)
-    random = c2.toggle(t("inside.random_weights"), key=f"{key}.random.{name}", help=t("inside.random_help"))
+    random = c2.toggle(t("models.random_weights"), key=f"{key}.random.{name}", help=t("models.random_help"))
     if random:
         return shared_model(name, pretrained=False)
     return None
