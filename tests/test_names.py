@@ -14,25 +14,18 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 # every short name a user imported before the move (and the checks of a map split from attribution
-# since) -> its home now
-NAMES = {
-    "errors": "cnnviz.base.errors", "numbers": "cnnviz.base.numbers", "memory": "cnnviz.base.memory",
-    "conv": "cnnviz.maths.conv", "kernels": "cnnviz.maths.kernels", "layers": "cnnviz.maths.layers",
-    "params": "cnnviz.maths.params", "signals": "cnnviz.maths.signals", "images": "cnnviz.maths.images",
-    "signal_figures": "cnnviz.figures.signal_figures", "figures": "cnnviz.figures",
-    "data": "cnnviz.data", "datasets": "cnnviz.data.datasets", "splits": "cnnviz.data.splits",
-    "download": "cnnviz.data.download", "signal_csv": "cnnviz.data.signal_csv",
-    "models": "cnnviz.models",
-    "inspect": "cnnviz.analysis.inspect", "receptive": "cnnviz.analysis.receptive",
-    "attribution": "cnnviz.analysis.attribution", "confidence": "cnnviz.analysis.confidence",
-    "faithfulness": "cnnviz.analysis.faithfulness", "sanity": "cnnviz.analysis.sanity",
-    "fit": "cnnviz.train.fit", "transfer": "cnnviz.train.transfer", "experiment": "cnnviz.train.experiment",
-    "cards": "cnnviz.train.cards", "autoencoder": "cnnviz.train.autoencoder",
-    "signal_cnn": "cnnviz.train.signal_cnn", "train": "cnnviz.train",
-    "course": "cnnviz.course", "progress_store": "cnnviz.course.progress_store",
-    "exercises": "cnnviz.exercises", "i18n": "cnnviz.i18n",
-    "serve": "cnnviz.serve", "jobs": "cnnviz.serve.jobs",
-}
+# since), written where it lives now: the short name is the last part
+HOMES_NOW = """
+    base.errors base.numbers base.memory
+    maths.conv maths.kernels maths.layers maths.params maths.signals maths.images
+    figures figures.signal_figures
+    data data.datasets data.splits data.download data.signal_csv
+    models analysis.inspect analysis.receptive analysis.attribution analysis.confidence
+    analysis.faithfulness analysis.sanity
+    train train.fit train.transfer train.experiment train.cards train.autoencoder train.signal_cnn
+    course course.progress_store exercises i18n serve serve.jobs
+""".split()
+NAMES = {home.rpartition(".")[2]: f"cnnviz.{home}" for home in HOMES_NOW}
 
 COMMANDS = [
     (["-m", "cnnviz.serve", "--help"], "python -m cnnviz.serve"),
