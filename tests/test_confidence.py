@@ -184,7 +184,7 @@ def test_a_dataset_that_cannot_be_read_gives_no_reference(monkeypatch, caplog):
     from cnnviz.data import datasets
 
     def missing(name, *, train, **kw):
-        raise datasets.DataError("models.data_missing", dataset=name, files="t10k-images-idx3-ubyte",
+        raise datasets.DataError("data.error.missing", dataset=name, files="t10k-images-idx3-ubyte",
                                  folder="/nowhere", url="https://example.org")
 
     monkeypatch.setattr(datasets, "load_dataset", missing)
