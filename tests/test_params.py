@@ -101,3 +101,12 @@ def test_parse_int_list_reads_the_calculators_layers_and_names_a_bad_item():
         with pytest.raises(CnnvizError) as err:
             params.parse_int_list(text, low=1, high=10)
         assert err.value.key == key
+
+
+def test_mlp_layers_are_the_layers_mlp_weights_sums():
+    # 4 x 4 x 3 = 48 inputs, hidden 10 then 5, 3 outputs: 48*10, 10*5, 5*3 (+ biases 10, 5, 3)
+    layers = params.mlp_layers((4, 4, 3), [10, 5], outputs=3)
+    assert [(r.name, r.shape, r.weights) for r in layers] == [("fc1", (10,), 480), ("fc2", (5,), 50), ("fc3", (3,), 15)]
+    assert [r.weights for r in params.mlp_layers((4, 4, 3), [10, 5], outputs=3, bias=True)] == [490, 55, 18]
+    assert sum(r.weights for r in layers) == params.mlp_weights((4, 4, 3), [10, 5], outputs=3) == 545
+    assert [r.name for r in params.mlp_layers(3, [4])] == ["fc1"]                 # no output layer asked

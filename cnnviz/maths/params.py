@@ -21,8 +21,7 @@ def mlp_weights(input_shape, hidden_units, *, outputs: int | None = None, bias: 
     ``input_shape`` is (H, W) or (H, W, C) or a number of inputs; ``hidden_units`` the
     neurons of each hidden layer; ``outputs`` an optional output layer.
     """
-    sizes = [inputs(input_shape), *list(hidden_units)] + ([outputs] if outputs else [])
-    return sum(a * b + (b if bias else 0) for a, b in zip(sizes, sizes[1:]))
+    return sum(layer.weights for layer in mlp_layers(input_shape, hidden_units, outputs=outputs, bias=bias))
 
 
 def inputs(shape) -> int:
@@ -43,6 +42,13 @@ class LayerCount:
     name: str
     shape: tuple[int, ...]       # output (H, W, C) or (N,)
     weights: int
+
+
+def mlp_layers(input_shape, hidden_units, *, outputs: int | None = None, bias: bool = False) -> list[LayerCount]:
+    """The layers of ``mlp_weights``' MLP, fc1, fc2, ...: each one's neurons and weights,
+    N(i-1) * N(i) (+ N(i) biases if ``bias``)."""
+    sizes = [inputs(input_shape), *list(hidden_units)] + ([outputs] if outputs else [])
+    return [LayerCount(f"fc{i}", (b,), a * b + (b if bias else 0)) for i, (a, b) in enumerate(zip(sizes, sizes[1:]), 1)]
 
 
 def cnn_weights(input_shape: tuple[int, int, int], convs: list[tuple[int, int]], *, pool: int = 2,
