@@ -119,12 +119,7 @@ def batch_norm_tab(tab) -> None:
         batch = np.random.default_rng(0).normal(mean, std, size=(layers.BN_DEMO_BATCH, 1))
         train = layers.batch_norm(batch, gamma=gamma, beta=beta, training=True)
         steps = st.slider(t("layers.bn_steps"), 1, 100, 10, key="layers.bn_steps", bind="query-params", help=t("layers.bn_steps_help"))
-        rm, rv = np.zeros(1), np.ones(1)
-        rng = np.random.default_rng(1)
-        for _ in range(steps):   # training batches move the running statistics
-            out = layers.batch_norm(rng.normal(mean, std, size=(layers.BN_DEMO_BATCH, 1)), training=True,
-                                    running_mean=rm, running_var=rv)
-            rm, rv = out.running_mean, out.running_var
+        rm, rv = layers.running_statistics(mean, std, steps)   # training batches move the running statistics
         evald = layers.batch_norm(batch, gamma=gamma, beta=beta, training=False, running_mean=rm, running_var=rv)
         c1, c2 = st.columns(2)
         c1.metric(t("layers.bn_batch_stats"), f"μ = {ui.num(train.mean[0], 2)}; σ² = {ui.num(train.var[0], 2)}")

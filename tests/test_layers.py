@@ -86,3 +86,17 @@ def test_pooling_windows_are_where_each_output_comes_from(window, stride):
     for r, c, top, left in wins:
         assert p.output[r, c] == x[top:top + window, left:left + window].max()
         assert top + window <= 6 and left + window <= 6
+
+
+def test_running_statistics_move_from_torchs_start_towards_the_batches():
+    # one batch: 0.9 * 0 + 0.1 * its mean, 0.9 * 1 + 0.1 * its unbiased variance (torch's rule)
+    first = np.random.default_rng(1).normal(20.0, 8.0, size=(layers.BN_DEMO_BATCH, 1))[:, 0]
+    rm, rv = layers.running_statistics(20.0, 8.0, 1)
+    assert rm.shape == rv.shape == (1,)
+    assert rm[0] == pytest.approx(0.1 * first.mean())
+    assert rv[0] == pytest.approx(0.9 + 0.1 * first.var(ddof=1))
+    # many batches: close to the distribution's own mean and variance
+    rm, rv = layers.running_statistics(20.0, 8.0, 400)
+    assert rm[0] == pytest.approx(20.0, abs=1.0) and rv[0] == pytest.approx(64.0, rel=0.15)
+    # the same seed, the same statistics (a learner's link shows the same numbers)
+    assert layers.running_statistics(-7.5, 3.0, 10) == pytest.approx(layers.running_statistics(-7.5, 3.0, 10))

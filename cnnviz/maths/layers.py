@@ -106,6 +106,20 @@ class BatchNorm:
 BN_DEMO_BATCH = 8   # the Layers lesson's batch: every value of it is shown, so its μ and σ² can be checked
 
 
+def running_statistics(mean: float, std: float, steps: int, *, batch: int = BN_DEMO_BATCH, seed: int = 1,
+                       momentum: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Batch norm's running mean and variance (one channel, shape (1,)) after ``steps`` training
+    batches of ``batch`` values drawn from N(mean, std²) (generator seeded ``seed``), from torch's
+    start (0 and 1): the statistics evaluation normalizes with."""
+    rm, rv = np.zeros(1), np.ones(1)
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        out = batch_norm(rng.normal(mean, std, size=(batch, 1)), training=True, running_mean=rm, running_var=rv,
+                         momentum=momentum)
+        rm, rv = out.running_mean, out.running_var
+    return rm, rv
+
+
 def batch_norm(x: np.ndarray, *, gamma=1.0, beta=0.0, training: bool = True, running_mean=None,
                running_var=None, momentum: float = 0.1, eps: float = 1e-5) -> BatchNorm:
     """``nn.BatchNorm2d`` / ``BatchNorm1d`` by hand for x of shape (N, C, ...).
