@@ -70,13 +70,10 @@ def on_an_image(spec, names, last):
     if img is not None:
         small = images.fit(img, 128)
         w, h = small.size
-        from cnnviz.maths.conv import output_size
         from cnnviz.base.errors import CnnvizError
 
         try:
-            oh, ow = h, w
-            for _, k, s, p, d in spec:
-                oh, ow = output_size(oh, k, s, p, d), output_size(ow, k, s, p, d)
+            oh, ow = receptive.stack_output_size(spec, (h, w))
         except CnnvizError as err:
             ui.show_error(err)
         else:

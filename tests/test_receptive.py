@@ -218,3 +218,15 @@ def test_alexnet_and_vgg_layers_are_named_after_their_own_structure():
     for model in (archs.DigitsCNN(), archs.FashionCNN(), archs.TinyVGG()):     # named in their own code
         names = insp.layer_names(model)
         assert list(insp.display_names(model, names).values()) == names
+
+
+def test_stack_output_size_goes_layer_by_layer():
+    from cnnviz.base.errors import CnnvizError
+
+    # conv 3x3 (padding 1) keeps the size, pool 2x2 stride 2 halves it: the lesson's default stack
+    stack = [("conv1", 3, 1, 1, 1), ("conv2", 3, 1, 1, 1), ("pool1", 2, 2, 0, 1), ("conv3", 3, 1, 1, 1),
+             ("conv4", 3, 1, 1, 1), ("pool2", 2, 2, 0, 1), ("conv5", 3, 1, 1, 1)]
+    assert receptive.stack_output_size(stack, (128, 96)) == (32, 24)
+    assert receptive.stack_output_size([("conv1", 5, 2, 0, 2)], (20, 11)) == (6, 2)    # span 9: (20-9)//2+1, (11-9)//2+1
+    with pytest.raises(CnnvizError):                                                   # a 9-pixel span on 8 pixels
+        receptive.stack_output_size([("conv1", 5, 1, 0, 2)], (8, 30))

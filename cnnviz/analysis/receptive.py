@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 
 from torch import nn
 
-from cnnviz.maths.conv import kernel_span
+from cnnviz.maths.conv import kernel_span, output_size
 
 Span = tuple[tuple[int, int], ...]      # per unit along one axis: (first, last) input pixel it reaches
 
@@ -225,6 +225,15 @@ def stack(layers: list[tuple[str, int, int, int, int]]) -> list[tuple[str, Field
         field = field.through(k, s, p, d)
         rows.append((name, field))
     return rows
+
+
+def stack_output_size(layers: list[tuple[str, int, int, int, int]], size: tuple[int, int]) -> tuple[int, int]:
+    """The (height, width) that ``stack``'s layers give on an input of ``size`` (height, width), layer
+    by layer through ``conv.output_size``: a ``ConvError`` names the first layer that doesn't fit."""
+    oh, ow = size
+    for _, k, s, p, d in layers:
+        oh, ow = output_size(oh, k, s, p, d), output_size(ow, k, s, p, d)
+    return oh, ow
 
 
 def effective_field(model: nn.Module, x, layer: str, *, channel: int | None = None, row: int | None = None,
