@@ -10,6 +10,9 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from cnnviz import course
+from cnnviz.i18n import t
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -34,7 +37,8 @@ def test_lesson_runs_with_defaults(path, lang):
     at = open_lesson(path, lang)
     no_exception(at)
     assert not at.error, [e.value for e in at.error]
-    assert at.title, "every lesson has a title"
+    # one title, the lesson's own, in the learner's language
+    assert [x.value for x in at.title] == [t(f"{course.named(Path(path).stem).catalog}.title", lang)]
 
 
 def png_bytes(size=(40, 30), color=(200, 30, 30)) -> bytes:
@@ -211,12 +215,18 @@ def test_letters_in_a_pasted_kernel_are_explained_in_portuguese():
     assert at.metric[1].value == "3 × 3 × 1"
 
 
-@pytest.mark.parametrize("text", ["nan 1\n1 1", "inf 1\n1 1", "1 2\n3", "   ", "1 1\n1 ,"])
-def test_other_bad_pasted_kernels(text):
+@pytest.mark.parametrize("text, key, params", [
+    ("nan 1\n1 1", "not_finite", dict(row=1, col=1, value="nan")),
+    ("inf 1\n1 1", "not_finite", dict(row=1, col=1, value="inf")),
+    ("1 2\n3", "ragged", dict(row=2, got=1, want=2)),
+    ("   ", "empty", {}),
+    ("1 1\n1 ,", "not_a_number", dict(row=2, col=2, value=",")),
+])
+def test_other_bad_pasted_kernels(text, key, params):
     at = numbers_tab(open_lesson("lessons/convolution.py"))
     at.text_area(key="conv.paste").input(text).run()
     no_exception(at)
-    assert at.error
+    assert [e.value for e in at.error] == [t(f"kernels.error.{key}", "en", **params)]   # what is wrong, and where
 
 
 def test_kernel_bigger_than_the_image_is_explained():

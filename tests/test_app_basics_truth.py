@@ -40,7 +40,10 @@ def test_custom_hidden_layers_the_mlp_needs_more_by_its_factor():
 def test_course_number_stays():
     at = open_lesson(WHY, "pt_BR")
     assert "4.294.967.296" in " ".join(m.value for m in at.markdown)
-    assert at.metric[2].value.startswith("MLP, ")
+    # 256 x 256 x 1 into 65,536 neurons then 10: 4,295,622,656 weights; the CNN 16, 32, 64 (3 x 3),
+    # pooled to 32 x 32 x 64 then 10: 144 + 4,608 + 18,432 + 655,360 = 678,544. 6330.6 times as many
+    assert [(m.label, m.value) for m in at.metric[:3]] == [("MLP", "4.295.622.656"), ("CNN", "678.544"),
+                                                           ("Quem precisa de mais pesos?", "MLP, 6331 ×")]
 
 
 AE = "lessons/autoencoder.py"

@@ -159,11 +159,16 @@ def assert_one_class(at: AppTest, browser: Browser):
 
 
 def test_every_method_and_another_class():
+    from cnnviz.analysis import attribution as attr
+    from cnnviz.i18n import t
+
+    methods = ["guided_gradcam", "guided_backprop", "saliency", "integrated_gradients", "occlusion"]
     at = skip_the_guess(open_explain())
-    at.multiselect(key="explain.methods").set_value(
-        ["guided_gradcam", "guided_backprop", "saliency", "integrated_gradients", "occlusion"]).run()
+    at.multiselect(key="explain.methods").set_value(methods).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert len([s for s in at.subheader]) >= 5
+    # a column per method, named, in the order picked; then the lesson's summary
+    assert [s.value for s in at.subheader] == [t(attr.REGISTRY[m].label_key, "en") for m in methods] + [
+        t("course.summary_title", "en")]
     target_box(at).set_value(8).run()
     assert not at.exception
     assert any("“8”" in h.value for h in at.header)
@@ -245,9 +250,15 @@ def test_corrupt_upload_is_explained():
     at = open_explain("pt_BR")
     at.session_state["explain.src"] = "upload"
     at.run()
-    at.file_uploader(key="explain.upload").set_value(("x.png", b"\x89PNG\r\n\x1a\nbroken", "image/png")).run()
+    broken = b"\x89PNG\r\n\x1a\nbroken"
+    at.file_uploader(key="explain.upload").set_value(("x.png", broken, "image/png")).run()
     assert not at.exception
-    assert at.error
+    from cnnviz.base.errors import CnnvizError
+    from cnnviz.maths import images
+
+    with pytest.raises(CnnvizError) as err:     # the message images.load_image gives for it, in Portuguese
+        images.load_image(broken)
+    assert [e.value for e in at.error] == [err.value.message("pt_BR")]
 
 
 def trained_export(dataset: str, arch: str, classes: list[str], examples=None):

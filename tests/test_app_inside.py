@@ -1,6 +1,7 @@
 """AppTest for "Inside a CNN": each model choice, the offline ImageNet path, your own weights."""
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,14 @@ from streamlit.testing.v1 import AppTest
 torch = pytest.importorskip("torch")
 
 from cnnviz import models  # noqa: E402
+from cnnviz.i18n import t  # noqa: E402
+
+
+def message_pattern(key: str, lang: str, **params) -> tuple[str, str]:
+    """The text before and after the ``detail`` placeholder of message ``key`` (the detail is the
+    library's own words, e.g. safetensors' "header too large")."""
+    before, after = t(key, lang, detail="\0", **params).split("\0")
+    return before, after
 
 
 def open_inside(lang="en", model=None, draw=False) -> AppTest:
@@ -22,16 +31,20 @@ def open_inside(lang="en", model=None, draw=False) -> AppTest:
 def test_digits_with_the_sample_predicts_and_shows_every_section():
     at = open_inside()
     assert not at.error, [e.value for e in at.error]
-    assert at.metric[0].value == "7"       # MNIST's first test picture, the network's own world
+    # MNIST's first test picture, the network's own world: the network says 7
+    assert [(m.label, m.value) for m in at.metric] == [(t("inside.prediction", "en"), "7")]
     headers = [h.value for h in at.header]
-    assert len(headers) >= 5
+    assert headers[:5] == [t("inside.input_header", "en"), t("inside.arch_header", "en"),
+                           t("inside.layer_header", "en", layer="conv1", c=32, h=28, w=28),   # the first layer of maps
+                           t("inside.hier_header", "en"), t("inside.out_header", "en")]
+    assert len(headers) == 6 and headers[5].endswith(t("exercises.header", "en"))   # then the self-check
     # the softmax formula is filled in with the real numbers
     assert any(r"\dfrac{e^{" in x.value for x in at.latex)
 
 
 def test_draw_mode_waits_for_a_drawing():
     at = open_inside(draw=True)
-    assert at.info and "Draw" in at.info[0].value
+    assert at.info[0].value == t("inside.draw_hint", "en")
     assert not at.metric
 
 
@@ -64,7 +77,12 @@ def test_imagenet_model_offline_says_what_is_missing_and_random_weights_work(tmp
     assert not at.metric  # no model yet
     at.toggle(key="model.random.resnet18").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.metric  # ResNet-18 with random weights still runs through every layer
+    # ResNet-18 with random weights still runs through every layer: its answer is one of ImageNet's
+    # classes (whichever: the weights are random), with its probability in the learner's numbers
+    [metric] = at.metric
+    assert metric.label == t("inside.prediction", "pt_BR")
+    assert metric.value in models.load("resnet18", pretrained=False).class_labels("pt_BR")
+    assert re.fullmatch(r"\d{1,3},\d %", metric.proto.delta), metric.proto.delta
     assert any("conv1" in h.value and "112" in h.value for h in at.header), [h.value for h in at.header]
 
 
@@ -78,7 +96,7 @@ def test_own_safetensors_model_is_used():
     digits = models.load("digits")
     _upload(at, models.to_safetensors(digits.model), "my_digits.safetensors")
     assert not at.error, [e.value for e in at.error]
-    assert at.metric[0].value == "3"       # no dataset of its own: the sample digit, a 3
+    assert [(m.label, m.value) for m in at.metric] == [(t("inside.prediction", "en"), "3")]   # no dataset of its own: the sample digit, a 3
 
 
 class _Evil:
@@ -102,11 +120,15 @@ def test_malicious_pickle_upload_is_refused_and_never_runs(tmp_path):
 def test_garbage_weights_upload_is_explained():
     at = open_inside(model="__own__")
     _upload(at, b"\x00\x01not weights at all" * 10, "model.safetensors")
-    assert at.error
+    [error] = [e.value for e in at.error]     # which file, that it isn't safetensors, how to save one
+    before, after = message_pattern("models.user_bad_safetensors", "en", file="model.safetensors")
+    assert error.startswith(before) and error.endswith(after) and len(error) > len(before + after), error
     png = io.BytesIO()
     Image.new("RGB", (4, 4)).save(png, "PNG")
     _upload(at, png.getvalue(), "model.pth")
-    assert at.error
+    [error] = [e.value for e in at.error]     # a picture named .pth: not PyTorch weights, what to upload
+    before, after = message_pattern("models.user_bad_file", "en", file="model.pth")
+    assert error.startswith(before) and error.endswith(after) and len(error) > len(before + after), error
 
 
 def test_download_without_internet_says_where_to_put_the_file(tmp_path, monkeypatch):
@@ -142,7 +164,7 @@ def test_the_softmax_formula_shows_the_predicted_class_and_a_sum_that_adds_up():
         logits = digits.model(digits.preprocess(data.example_image("mnist", 0)))[0].tolist()
     z7 = f"e^{{{logits[7]:.2f}}}"
     formula = _latex(at)
-    assert formula.count(z7) >= 2, formula           # numerator and denominator
+    assert formula.count(z7) == 2, formula           # numerator and denominator
     assert r"\dots" not in formula
     assert "6 others" in formula
     caption = " ".join(c.value for c in at.caption)
@@ -160,8 +182,10 @@ def test_every_map_has_a_colour_bar_and_the_caption_matches_the_colours():
     at.session_state["inside.layer"] = "relu1"          # after a ReLU: no negative value
     at.run()
     html = " ".join(h.proto.body for h in at.get("html"))
-    assert html.count("cnnviz-legend") >= 3             # the grid, before/after, each hierarchy row
-    assert 'data-kind="sequential"' in html
+    kinds = re.findall(r'class="cnnviz-legend" data-kind="(\w+)"', html)
+    # the grid after the ReLU (no negative value), the filter (grey), conv1 before / relu1 after on
+    # one signed scale, then each of the hierarchy's three rows (relu1, relu2, pool2)
+    assert kinds == ["sequential", "gray", "diverging", "sequential", "sequential", "sequential"], kinds
     captions = " ".join(c.value for c in at.caption)
     assert "Red = large positive" not in captions and "no value is negative" in captions
     at.session_state["inside.layer"] = "conv1"          # before the ReLU: signed
@@ -233,8 +257,11 @@ def test_the_layer_table_is_built_when_opened(lang):
     assert not at.exception and len(at.dataframe) == 1
     table = at.dataframe[0].value
     code = lang
-    assert len(table) >= 5, list(table.columns)
-    assert list(table[t("inside.col_kind", code)])[0] == "Conv2d", list(table.columns)
+    # every layer of the digits network, in order, with its kind
+    assert list(table[t("inside.col_layer", code)]) == ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2",
+                                                         "flatten", "fc1", "relu3", "fc2"]
+    assert list(table[t("inside.col_kind", code)]) == ["Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU", "MaxPool2d",
+                                                        "Flatten", "Linear", "ReLU", "Linear"]
     sep = "." if code == "pt_BR" else ","
     weights = list(table[t("inside.col_params", code)])
     assert "320" in weights and f"18{sep}496" in weights, weights     # in the learner's format: 18.496 / 18,496
@@ -272,7 +299,7 @@ def test_the_true_class_waits_with_the_answer(lang, true7, hidden, option7):
     assert not at.metric and true_class_captions(at) == [hidden]
     at.button(key="inside.predict.skip_button_top").click().run()  # "Skip": shown for the session
     assert not at.exception
-    assert at.metric and true_class_captions(at) == [true7.replace("7", "2")]
+    assert [m.value for m in at.metric] == ["2"] and true_class_captions(at) == [true7.replace("7", "2")]
 
 
 @pytest.mark.parametrize("lang", ["en", "pt_BR"])

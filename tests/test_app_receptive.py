@@ -4,6 +4,8 @@ import pytest
 from app_helpers import open_lesson
 from streamlit.testing.v1 import AppTest
 
+from cnnviz.i18n import t
+
 
 def open_rf(lang="en", model=None) -> AppTest:
     return open_lesson("lessons/receptive_field.py", lang, state={"model": model} if model else None)
@@ -47,7 +49,14 @@ def test_resnet18_random_weights_offline(tmp_path, monkeypatch):
     table = at.dataframe[-1].value
     by_layer = {row[0]: [str(v) for v in row[1:]] for row in table.itertuples(index=False)}
     assert by_layer["conv1"] == ["7 × 7", "2"] and by_layer["layer4.1"] == ["435 × 435", "32"]
-    assert len(pictures(at)) > 1
+    # the picture it receives, then the chosen unit's theoretical and effective fields
+    captions = [img.caption for element in at.get("image") for img in element.proto.imgs]
+    layer = at.selectbox(key="rf.layer.resnet18")
+    theory = t("rf.theory_caption", "en", layer=layer.format_func(layer.value), size="\0").split("\0")[0]
+    effective = t("rf.effective_caption", "en", share="\0").split("\0")[0]
+    assert t("rf.real_seen", "en", h=224, w=224, c=3) in captions
+    fields = [c for c in captions if c.startswith((theory, effective))]
+    assert len(fields) == 2 and fields[0].startswith(theory) and fields[1].startswith(effective), captions
 
 
 def test_the_digits_network_gets_a_digit_not_the_landscape_photo():

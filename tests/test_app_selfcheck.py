@@ -82,8 +82,8 @@ def answer(at, url: str, i: int, q: ex.Question, lang: str, *, right: bool):
 def test_every_lesson_ends_with_a_self_check_right_wrong_new(path, url):
     at = open_lesson(path, "en")
     box = block(at, f"selfcheck-{url}")
-    assert questions_in(box, url) >= 3
-    assert len(ex.KINDS[url]) >= 3
+    assert len(ex.KINDS[url]) >= 3                          # at least three kinds of question a lesson...
+    assert questions_in(box, url) == len(ex.KINDS[url])     # ...and one question of each
     assert box.header[0].value.endswith(t("exercises.header", "en"))
     # the lesson opens with its goal and ends with its summary, then the next lesson's link
     assert any(m.value.endswith(t(f"course.{url.replace('-', '_')}.goal", "en")) for m in at.markdown)

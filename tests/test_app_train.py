@@ -35,9 +35,9 @@ def test_train_from_scratch_then_transfer_then_fine_tune_and_compare(lang):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[t("train.frozen", lang)] == "0"
     assert metrics[t("train.epochs_run", lang)] == "2 / 2"
-    assert metrics[t("train.test_acc", lang)].endswith("%")
     # 2000 test images: the figure comes with its 95 % interval, and no warning
     run = at.session_state["train.runs"][-1]
+    assert metrics[t("train.test_acc", lang)] == f"{number(100 * run.test_acc, lang, 1)} %"
     assert run.test_images == 2000
     low, high = run.test_interval
     assert low < run.test_acc < high and high - low < 0.05
@@ -60,11 +60,16 @@ def test_train_from_scratch_then_transfer_then_fine_tune_and_compare(lang):
     at.button(key="train.go").click().run()
     assert not at.exception
     table = at.dataframe[-1].value
-    assert len(table) == 3
+    runs = at.session_state["train.runs"]
+    assert len(runs) == 3 and list(table[t("train.col_run", lang)]) == [1, 2, 3]     # one row per run, in order
     strategies = list(table[t("train.col_strategy", lang)])
     assert strategies[0] == t("train.strategy.scratch", lang)
     assert strategies[1] == t("train.strategy.transfer", lang)
     assert strategies[2].startswith(t("train.strategy.fine_tune", lang))
+    # each run's result: its test accuracy and the epochs it ran (the best one in brackets)
+    assert list(table[t("train.col_test", lang)]) == [number(100 * r.test_acc, lang, 1) for r in runs]
+    assert list(table[t("train.col_epochs", lang)]) == [f"{len(r.history)} ({r.best_epoch})" for r in runs]
+    assert [len(r.history) for r in runs] == [2, 2, 2]
 
     at.button(key="train.clear").click().run()
     assert not at.exception
