@@ -25,10 +25,6 @@ import pytest
 
 LESSONS = Path(__file__).resolve().parent.parent / "lessons"
 
-# Lessons whose owners restructure them on another branch: they fail the rule today. A strict xfail
-# fails as soon as one of them follows it: then its name comes off this list.
-RESTRUCTURED_ELSEWHERE = {"explain"}
-
 
 def _is_import(node) -> bool:
     return isinstance(node, (ast.Import, ast.ImportFrom))
@@ -103,22 +99,14 @@ def problems(source: str) -> list[str]:
     return found
 
 
-def _lessons():
-    for path in sorted(LESSONS.glob("*.py")):
-        marks = [pytest.mark.xfail(strict=True, reason="restructured on another branch")] \
-            if path.stem in RESTRUCTURED_ELSEWHERE else []
-        yield pytest.param(path, id=path.stem, marks=marks)
-
-
-@pytest.mark.parametrize("path", _lessons())
+@pytest.mark.parametrize("path", sorted(LESSONS.glob("*.py")), ids=lambda p: p.stem)
 def test_lesson_is_a_list_of_sections(path):
     assert problems(path.read_text(encoding="utf-8")) == []
 
 
 def test_every_lesson_is_checked():
     names = {p.stem for p in LESSONS.glob("*.py")}
-    assert {"home", "train", "inside_a_cnn", "conv1d", "layers"} <= names
-    assert RESTRUCTURED_ELSEWHERE <= names
+    assert {"home", "train", "inside_a_cnn", "conv1d", "layers", "convolution", "explain"} <= names
 
 
 GOOD = '''"""Lesson."""
