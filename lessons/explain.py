@@ -214,7 +214,7 @@ def method_settings(seen: Seen, chosen) -> dict:
 def the_controls(seen: Seen) -> View:
     """Beside the picture: the class to explain (this picture's probabilities, ?explain.class=), the
     layer (?explain.layer=) and the maps' opacity."""
-    loaded, labels, layers, default_layer = seen.loaded, seen.labels, seen.layers, seen.default_layer
+    loaded, labels, probs, layers, default_layer = seen.loaded, seen.labels, seen.probs, seen.layers, seen.default_layer
     with seen.right:
         options = seen.top5 + [i for i in range(len(labels)) if i not in seen.top5]
         target_key = f"explain.target.{seen.model_key}.{seen.picture}.{seen.lang}"
@@ -225,7 +225,7 @@ def the_controls(seen: Seen) -> View:
         if target_key not in st.session_state and st.session_state.get(kept_key) in options:
             st.session_state[target_key] = st.session_state[kept_key]
         target = st.selectbox(t("explain.target"), options, key=target_key,
-                              format_func=lambda i, _n=ui.number_format(): f"{labels[i]} ({_n(seen.probs[i] * 100, 1)} %)",
+                              format_func=lambda i, _n=ui.number_format(): f"{labels[i]} ({_n(probs[i] * 100, 1)} %)",
                               help=t("explain.target_help"))
         st.session_state[kept_key] = target
         ui.url_keep("explain.class", target, options[0])
