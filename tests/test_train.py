@@ -9,7 +9,6 @@ from torch.utils.data import DataLoader
 
 from cnnviz import data
 from cnnviz.train.fit import SMALL_TEST, Callback, FitConfig, accuracy_interval, augment, evaluate, fit
-from cnnviz.train.bundled import main
 
 
 def tiny_net():
@@ -160,39 +159,49 @@ def test_an_accuracy_on_two_pictures_could_be_almost_anything():
     assert accuracy_interval(0, 0) == (0.0, 1.0)        # no test image: nothing is known
 
 
-@pytest.mark.skipif(not data.is_available("mnist"), reason="MNIST not in the data root (../shared/data)")
-def test_cli_writes_weights_and_card(tmp_path):
-    from cnnviz.models.bundled import load_bundled
-
-    assert main(["digits", "--epochs", "1", "--limit", "1200", "--out", str(tmp_path)]) == 0
-    card = json.loads((tmp_path / "digits.json").read_text())
-    for key in ("architecture", "classes", "input_size", "normalization", "data", "command",
-                "metrics", "time", "params", "file"):
-        assert key in card
-    assert card["command"].startswith("python -m cnnviz.train digits")
-    assert card["training"]["seed"] == 0 and card["time"]["seconds_per_epoch"] > 0
-    assert 0.0 < card["metrics"]["test_accuracy"] <= 1.0
-    m = load_bundled("digits", weights_dir=tmp_path)
-    assert not m.model.training
-
-
-@pytest.mark.skipif(not data.is_available("mnist"), reason="MNIST not in the data root (../shared/data)")
-def test_cli_is_reproducible(tmp_path):
-    # The same command in a fresh process gives the same weights, byte for byte. (Inside one
-    # long-lived process, earlier allocations can change memory alignment and with it the
-    # last bits of CPU float sums, so the check runs the command as a learner would.)
+@pytest.fixture(scope="module")
+def two_cli_runs(tmp_path_factory):
+    """The same command run twice, each in a fresh process, as a learner would run it: their output
+    folders. (Inside one long-lived process, earlier allocations can change memory alignment and with
+    it the last bits of CPU float sums, so the reproducibility check needs fresh processes.)"""
     import subprocess
     import sys
 
     from cnnviz.train.bundled import REPO
 
-    shas = []
+    if not data.is_available("mnist"):
+        pytest.skip("MNIST not in the data root (../shared/data)")
+    outs = []
     for run in ("a", "b"):
+        out = tmp_path_factory.mktemp(f"cli-{run}")
         subprocess.run([sys.executable, "-m", "cnnviz.train", "digits", "--epochs", "1", "--limit",
-                        "1200", "--out", str(tmp_path / run)], cwd=REPO, check=True,
-                       capture_output=True)
-        shas.append(json.loads((tmp_path / run / "digits.json").read_text())["file"]["sha256"])
+                        "1200", "--out", str(out)], cwd=REPO, check=True, capture_output=True)
+        outs.append(out)
+    return outs
+
+
+@pytest.mark.slow
+def test_cli_writes_weights_and_card(two_cli_runs):
+    from cnnviz.models.bundled import load_bundled
+
+    out = two_cli_runs[0]
+    card = json.loads((out / "digits.json").read_text())
+    for key in ("architecture", "classes", "input_size", "normalization", "data", "command",
+                "metrics", "time", "params", "file"):
+        assert key in card
+    assert card["command"] == "python -m cnnviz.train digits --epochs 1 --limit 1200 --out " + str(out)
+    assert card["training"]["seed"] == 0 and card["time"]["seconds_per_epoch"] > 0
+    assert 0.0 < card["metrics"]["test_accuracy"] <= 1.0
+    m = load_bundled("digits", weights_dir=out)
+    assert not m.model.training
+
+
+@pytest.mark.slow
+def test_cli_is_reproducible(two_cli_runs):
+    """The same command in a fresh process gives the same weights, byte for byte."""
+    shas = [json.loads((out / "digits.json").read_text())["file"]["sha256"] for out in two_cli_runs]
     assert shas[0] == shas[1]
+    assert (two_cli_runs[0] / "digits.safetensors").read_bytes() == (two_cli_runs[1] / "digits.safetensors").read_bytes()
 
 
 # ------------------------------------------------------------------ one loop for every network: its progress reports
