@@ -88,8 +88,10 @@ import ast  # noqa: E402
 
 from cnnviz import course  # noqa: E402
 
-# calls whose string argument is a lesson's URL (a lesson name goes through course.url / course.named)
-URL_TAKERS = {"lesson_start", "lesson_end", "lesson", "next_after", "open", "goto", "switch_page"}
+# calls whose string argument is a lesson's URL (a lesson name goes through course.url / course.named);
+# the second line: the browser tests' ways of opening a page
+URL_TAKERS = {"lesson_start", "lesson_end", "lesson", "next_after", "open", "goto", "switch_page",
+              "new_page", "open_url", "open_page", "make", "_open", "wait_for_url"}
 URL_FREE = {"cnnviz/course/__init__.py",      # the one home (the catalogs and the README are not Python)
             "tests/test_one_home.py"}  # pins the URLs a teacher's links use
 
@@ -103,25 +105,31 @@ def _url_literals(path: pathlib.Path) -> list[str]:
         if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
             continue
         text = node.value
-        rest = text.split("/")[-1] if text.startswith("/") or "}/" in text else text
-        base = rest.split("?")[0]
+        rest = text.split("/")[-1] if "/" in text else text
+        base = re.split(r"[?(\\#]", rest)[0]          # r"/image-as-numbers(\?.*)?$": a pattern of its URL, too
         if base not in urls:
             continue
         parent = parents.get(node)
+        if isinstance(parent, ast.JoinedStr):          # f"{app_url}/convolution": the f-string's caller
+            parent = parents.get(parent)
         call = parent.func if isinstance(parent, ast.Call) else None
         called = getattr(call, "attr", getattr(call, "id", None))
         if called in {"url", "named"}:
             continue
-        if "-" in base or text.startswith("/") or "?" in text or called in URL_TAKERS:
+        # a list of pages: a lesson's URL beside one written with dashes ("why-convolution"), where a list
+        # of lesson names would have underscores ("why_convolution")
+        siblings = parent.elts if isinstance(parent, (ast.List, ast.Tuple)) else []
+        listed = any(isinstance(e, ast.Constant) and e.value in urls and "-" in e.value for e in siblings)
+        if "-" in base or "/" in text or "?" in text or called in URL_TAKERS or listed:
             found.append(f"{_rel(path)}:{node.lineno} {text!r}")
     return found
 
 
 def test_lesson_urls_are_written_only_in_course():
     """A lesson's URL comes from ``cnnviz.course`` (``course.url("inside_a_cnn")``, which fails on an
-    unknown name), never typed: renaming a lesson then breaks where it is named, not a link later."""
-    # tests/browser/ still types its URLs (37 places at this writing): to move with the browser tests' rework
-    files = [*SOURCES, *sorted((ROOT / "benchmarks").glob("*.py")), *sorted((ROOT / "tests").glob("*.py"))]
+    unknown name), never typed: renaming a lesson then breaks where it is named, not a link later. The
+    browser tests too: a page they open, a list of pages, an address they wait for."""
+    files = [*SOURCES, *sorted((ROOT / "benchmarks").glob("*.py")), *sorted((ROOT / "tests").rglob("*.py"))]
     found = [hit for path in files if _rel(path) not in URL_FREE for hit in _url_literals(path)]
     assert not found, found
 

@@ -1,7 +1,10 @@
 """Helpers for the browser tests: waiting for streamlit, finding widgets, screenshots, drawing."""
 
+import re
 from contextlib import contextmanager
 from pathlib import Path
+
+from playwright.sync_api import expect
 
 SHOTS = Path(__file__).resolve().parents[2] / "shots" / "browser"
 
@@ -17,6 +20,7 @@ def pages_on(chromium, base_url: str, *, timeout: int = 60_000):
         contexts.append(ctx)
         page = ctx.new_page()
         page.set_default_timeout(timeout)
+        watch(page)
         page.goto(f"{base_url}/{path}")
         wait_idle(page)
         return page
@@ -28,12 +32,57 @@ def pages_on(chromium, base_url: str, *, timeout: int = 60_000):
             ctx.close()
 
 
-def wait_idle(page, settle_ms: int = 400):
-    """Until the script (or fragment) has finished running and the page has painted."""
-    page.wait_for_timeout(settle_ms)
+def wait_idle(page):
+    """Until Streamlit's running indicator is gone: the page's script (or fragment) is not running and
+    no element is left over from the run before (``data-stale``). On a page just opened this is the
+    first run, done ("initial" until it starts). After a click it proves nothing by itself (the
+    server may not have started the run yet): wait for what the click must show instead."""
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
         state="attached", timeout=120_000)
-    page.wait_for_timeout(settle_ms)
+    expect(page.locator("[data-testid='stElementContainer'][data-stale='true']")).to_have_count(0, timeout=120_000)
+
+
+# ------------------------------------------------------------------ what the browser and the server say
+# For what a page does not show: that the browser has sent a widget's new value, that the server has
+# finished the whole page's run. Read from Streamlit's own messages on the page's websocket.
+_SOCKETS = {}
+
+
+def watch(page):
+    """Keep the page's Streamlit websocket (call before ``goto``; a reload's new one replaces it)."""
+    page.on("websocket", lambda ws: _SOCKETS.__setitem__(page, ws) if ws.url.endswith("/_stcore/stream") else None)
+
+
+def _asks_a_run(payload) -> bool:
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    return isinstance(payload, (bytes, bytearray)) and BackMsg.FromString(bytes(payload)).WhichOneof("type") == "rerun_script"
+
+
+def _whole_run_done(payload) -> bool:
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    if not isinstance(payload, (bytes, bytearray)):
+        return False
+    msg = ForwardMsg.FromString(bytes(payload))
+    return msg.WhichOneof("type") == "script_finished" and msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY
+
+
+@contextmanager
+def sends_a_run(page, timeout: int = 60_000):
+    """``with sends_a_run(page): action``: returns once the browser has asked the server for a run
+    after the action (with every widget's value, a drawing's included)."""
+    with _SOCKETS[page].expect_event("framesent", predicate=_asks_a_run, timeout=timeout):
+        yield
+
+
+@contextmanager
+def whole_page_run(page, timeout: int = 120_000):
+    """``with whole_page_run(page): action``: returns once the server has finished a run of the whole
+    page (not of a fragment) after the action, and the page has drawn it."""
+    with _SOCKETS[page].expect_event("framereceived", predicate=_whole_run_done, timeout=timeout):
+        yield
+    wait_idle(page)
 
 
 def shoot(page, name: str):
@@ -44,6 +93,11 @@ def shoot(page, name: str):
 def keyed(page, key: str):
     """The element container streamlit tags with a widget's key (class st-key-<key>, dots as dashes)."""
     return page.locator(f".st-key-{key.replace('.', '-')}").first
+
+
+def image_loaded(img, timeout: int = 60_000):
+    """Until the <img> ``img`` (a locator) has its picture: loaded, with a width."""
+    img.page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=img.element_handle(), timeout=timeout)
 
 
 def no_exception(page):
@@ -74,13 +128,15 @@ def draw_stroke(page, points):
 
 
 def choose_option(page, key: str | None, label, tries: int = 4, *, box=None, typed: str | None = None):
-    """Open the selectbox keyed ``key`` (or the element ``box``) and pick ``label``. A click that
-    lands while the page is still drawing opens nothing (seen under load): open it again.
-    ``typed``: text typed first, so a long list (64 channels) shows only the wanted option and a
-    list that moves under the pointer can't take the click elsewhere."""
+    """Open the selectbox keyed ``key`` (or the element ``box``) and pick ``label``; returns once the
+    box shows it. A click that lands while the page is still drawing opens nothing (seen under
+    load): open it again. ``typed``: text typed first, so a long list (64 channels) shows only the
+    wanted option and a list that moves under the pointer can't take the click elsewhere. What the
+    choice changes on the page is for the caller to wait for."""
     option = page.get_by_role("option", name=label)
+    combobox = (box if box is not None else keyed(page, key)).locator("input[role='combobox']")
     for _ in range(tries):
-        (box if box is not None else keyed(page, key)).locator("input[role='combobox']").click()
+        combobox.click()
         if typed:
             page.keyboard.type(typed)
         try:
@@ -90,6 +146,14 @@ def choose_option(page, key: str | None, label, tries: int = 4, *, box=None, typ
             page.keyboard.press("Escape")
             wait_idle(page)
     option.click()
+    # the option's name matches as get_by_role matches it: a part of it, in any case
+    expect(combobox).to_have_value(re.compile(re.escape(label), re.I) if isinstance(label, str) else label)
+
+
+def gone_then_idle(page, key: str):
+    """Until the widget keyed ``key`` has left the page (the run that replaces it has drawn that far),
+    then until that run has finished."""
+    expect(page.locator(f".st-key-{key.replace('.', '-')}")).to_have_count(0, timeout=120_000)
     wait_idle(page)
 
 
@@ -99,7 +163,7 @@ def skip_explain_guess(page):
     button = keyed(page, "explain.predict.skip_button").locator("button").first
     button.wait_for(state="visible", timeout=120_000)
     button.click()
-    wait_idle(page)
+    gone_then_idle(page, "explain.predict.skip_button")
 
 
 def reveal_prediction(page):
@@ -108,4 +172,5 @@ def reveal_prediction(page):
     button = keyed(page, "inside.predict.skip_button_top").locator("button").first
     button.wait_for(state="visible", timeout=120_000)
     button.click()
-    wait_idle(page)
+    gone_then_idle(page, "inside.predict.skip_button_top")
+    expect(page.locator("[data-testid='stMetricValue']").first).to_be_visible()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 
@@ -29,15 +28,9 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def app_url():
-    port = _free_port()
+    port = serve.free_port()
     SHOTS.mkdir(parents=True, exist_ok=True)
     log = open(SHOTS / "server.log", "w")
     proc = subprocess.Popen(serve.streamlit_command("app.py", port), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)

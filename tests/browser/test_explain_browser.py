@@ -5,7 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from browser_helpers import choose_option, keyed, no_exception, shoot, wait_idle
+from browser_helpers import choose_option, gone_then_idle, keyed, no_exception, shoot, wait_idle, whole_page_run
+from playwright.sync_api import expect
+
+from cnnviz import course
 
 SAMPLES = Path(__file__).resolve().parents[2] / "assets" / "samples"
 
@@ -23,8 +26,13 @@ def shown_class(page) -> str:
     return re.sub(r"\s*\([\d.,]+\s*%\)$", "", text)
 
 
+def heading_of(page, cls: str = ""):
+    """The "Grad-CAM for “cls”" heading (any class when ``cls`` is empty), in either language."""
+    return page.get_by_role("heading", name=re.compile(f"^Grad-CAM (for|de) “{re.escape(cls)}")).first
+
+
 def heading_class(page) -> str:
-    heading = page.get_by_role("heading", name=re.compile("^Grad-CAM (for|de) “")).first
+    heading = heading_of(page)
     heading.wait_for(state="visible", timeout=90_000)
     return re.search(r"“(.+)”", heading.inner_text()).group(1)
 
@@ -37,10 +45,11 @@ def caption_class(page) -> str:
 
 def skip_the_guess(page):
     """Predict-then-reveal asks for a click before Grad-CAM is drawn; "skip" lasts the session."""
+    wait_idle(page)
     skip = keyed(page, "explain.predict.skip_button")
-    if skip.count() and skip.is_visible():
+    if skip.count():
         skip.locator("button").first.click()
-        wait_idle(page)
+        gone_then_idle(page, "explain.predict.skip_button")
 
 
 def assert_one_class(page):
@@ -52,20 +61,24 @@ def assert_one_class(page):
 
 
 def pick_model(page, label: str):
+    """The network ``label`` ("Clothes (Fashion-MNIST)"), until the picture's source names its world."""
     choose_option(page, "model", label)
-    wait_idle(page, 1000)
+    world = re.search(r"\(([^)]+)\)$", label).group(1)
+    expect(keyed(page, "explain.src")).to_contain_text(f"({world})", timeout=90_000)
+    wait_idle(page)
 
 
 def upload(page, path: Path):
     keyed(page, "explain.src").get_by_text(re.compile("^(Upload|Enviar arquivo)$")).click()
-    wait_idle(page)
-    keyed(page, "explain.upload").locator("input[type='file']").set_input_files(str(path))
-    wait_idle(page, 1500)
+    field = keyed(page, "explain.upload").locator("input[type='file']")
+    field.wait_for(state="attached", timeout=60_000)
+    with whole_page_run(page):          # the page has run on the photo
+        field.set_input_files(str(path))
 
 
 def test_class_shown_is_the_class_explained_after_a_new_picture(new_page):
     """Issue 10: Tiny VGG, a new picture: the box said "frog", the map explained the old "airplane"."""
-    page = new_page("explain")
+    page = new_page(course.url("explain"))
     assert_one_class(page)
     pick_model(page, "Tiny VGG, colour (CIFAR-10)")
     assert_one_class(page)
@@ -80,7 +93,7 @@ def test_class_shown_is_the_class_explained_after_a_new_picture(new_page):
 
 
 def test_each_network_opens_on_a_test_picture_of_its_world(new_page):
-    page = new_page("explain", locale="pt-BR")
+    page = new_page(course.url("explain"), locale="pt-BR")
     for label, world, first in (("Dígitos (MNIST)", "MNIST", "“7”"),
                                 ("Roupas (Fashion-MNIST)", "Fashion-MNIST", "“Bota de cano curto”"),
                                 ("Tiny VGG, colorida (CIFAR-10)", "CIFAR-10", "“gato”")):
@@ -95,16 +108,15 @@ def test_each_network_opens_on_a_test_picture_of_its_world(new_page):
 
 def test_the_chosen_test_picture_survives_a_language_switch(new_page):
     """The labels change with the language; the box must still show the picture on screen."""
-    page = new_page("explain")
+    page = new_page(course.url("explain"))
     box = keyed(page, "explain.example").locator("input[role='combobox']")
     box.click()
     page.get_by_role("option", name="“4”, test image 4").click()
-    wait_idle(page, 1000)
-    assert heading_class(page) == "4"
+    expect(heading_of(page, "4”")).to_be_visible(timeout=90_000)
+    wait_idle(page)
     keyed(page, "lang_picker").locator("input[role='combobox']").click()
     page.get_by_role("option", name="Português (Brasil)").click()
-    wait_idle(page, 1500)
-    assert box.input_value() == "“4”, imagem de teste 4"
+    expect(box).to_have_value("“4”, imagem de teste 4", timeout=90_000)
     assert_one_class(page)
     assert heading_class(page) == "4"
     methods = keyed(page, "explain.methods").inner_text()
@@ -115,17 +127,21 @@ LANGUAGES = {"en-US": ("English", "Português (Brasil)"), "pt-BR": ("Português 
 
 
 def switch_language(page, name: str):
+    """Until the page speaks the language ``name``: the Grad-CAM heading in its words."""
     choose_option(page, "lang_picker", name)
-    wait_idle(page, 1000)
+    word = "for" if name == "English" else "de"
+    expect(page.get_by_role("heading", name=re.compile(f"^Grad-CAM {word} “")).first).to_be_visible(timeout=90_000)
+    wait_idle(page)
 
 
 @pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
 def test_the_chosen_class_survives_a_language_switch(new_page, locale):
     """Issue 17: the learner explains class 3 of the test 7, switches the language: it was 7 again."""
-    page = new_page("explain", locale=locale)
+    page = new_page(course.url("explain"), locale=locale)
     skip_the_guess(page)
     assert shown_class(page) == "7"
     choose_option(page, None, re.compile(r"^3 \("), box=class_box(page), typed="3")
+    expect(heading_of(page, "3”")).to_be_visible(timeout=90_000)
     skip_the_guess(page)
     assert shown_class(page) == heading_class(page) == "3"
     switch_language(page, LANGUAGES[locale][1])
@@ -143,7 +159,7 @@ def test_the_chosen_class_survives_a_language_switch(new_page, locale):
 def test_a_photo_replaced_by_another_network_is_said_so(new_page, locale, replaced, network):
     """Issue 17: switching to the clothes network silently replaced an uploaded photo with a test
     picture. The photo survives a language switch; a new network says why it is gone."""
-    page = new_page("explain", locale=locale)
+    page = new_page(course.url("explain"), locale=locale)
     upload(page, SAMPLES / "checkerboard.png")
     assert_one_class(page)
     photo = heading_class(page)
@@ -157,21 +173,21 @@ def test_a_photo_replaced_by_another_network_is_said_so(new_page, locale, replac
     assert network in note.first.inner_text()
     shoot(page, f"explain_photo_replaced_{locale}")
     keyed(page, "explain.src").get_by_text(re.compile("^(Upload|Enviar arquivo)$")).click()   # uploading again
+    expect(note).to_have_count(0, timeout=60_000)
     wait_idle(page)
-    assert note.count() == 0
     no_exception(page)
 
 
-@pytest.mark.parametrize("locale, present", [("en-US", ""), ("pt-BR", "?present=1")])
+@pytest.mark.parametrize("locale, present", [("en-US", ""), ("pt-BR", "present=1")])
 def test_every_tile_of_the_sanity_check_is_the_same_size(new_page, locale, present):
     """Issue 17: the first tile of each row (its caption also named the method) was wider than the
     others (104 to 151 px against 84) at 1280 x 800."""
-    page = new_page("explain" + present, locale=locale)
+    page = new_page(course.url("explain", present), locale=locale)
     skip_the_guess(page)
     keyed(page, "explain.sanity_run").locator("button").first.click()
-    wait_idle(page, 1000)
     tiles = page.locator("[data-testid='stImage']", has_text="ρ=")
     tiles.first.wait_for(state="visible", timeout=180_000)
+    wait_idle(page)
     sizes = [tiles.nth(i).locator("img").bounding_box() for i in range(tiles.count())]
     assert len(sizes) >= 6
     assert {(round(b["width"]), round(b["height"])) for b in sizes} == {(84, 84)}, sizes

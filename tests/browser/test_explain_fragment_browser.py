@@ -7,17 +7,21 @@ import re
 import pytest
 from browser_helpers import keyed, no_exception, shoot, wait_idle
 
+from cnnviz import course
+
 WORDS = {"en-US": ("Grad-CAM for", "Grad-CAM of", "Skip"), "pt-BR": ("Grad-CAM de", "Grad-CAM de", "Pular")}
 
 
 def listen(page) -> tuple[list, list]:
-    """(the browser's "run the script" requests, the server's "script finished" statuses), as they pass."""
+    """(the browser's "run the script" requests, the server's "script finished" statuses), as they pass;
+    ``asked.socket`` is the websocket they pass on."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    asked, finished = [], []
+    asked, finished = Heard(), []
 
     def on_ws(ws):
+        asked.socket = ws
         def sent(payload):
             if isinstance(payload, (bytes, bytearray)):
                 msg = BackMsg.FromString(bytes(payload))
@@ -79,13 +83,19 @@ def map_src(page, word: str) -> str:
     return the_map(page, word).locator("img").first.get_attribute("src")
 
 
-def settle(page, asked: list, finished: list, before: int):
-    """Until the server has answered every request sent since ``before`` finished statuses."""
-    for _ in range(240):
-        wait_idle(page, 250)
-        if len(finished) - before >= 1 and len(finished) >= len(asked):
-            return
-    raise AssertionError(f"no answer: asked {asked}, finished {finished}")
+class Heard(list):
+    socket = None
+
+
+def settle(page, asked: Heard, finished: list, before: int):
+    """Until the server has answered every request sent since ``before`` finished statuses (each
+    message the server sends is a moment to look again), and the page has drawn the answer."""
+    while not (len(finished) - before >= 1 and len(finished) >= len(asked)):
+        try:
+            asked.socket.wait_for_event("framereceived", timeout=120_000)
+        except Exception as e:  # noqa: BLE001 - playwright's TimeoutError
+            raise AssertionError(f"no answer: asked {asked}, finished {finished}") from e
+    wait_idle(page)
 
 
 @pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
@@ -95,7 +105,7 @@ def test_a_class_change_reruns_only_the_class_part_and_it_agrees(chromium, app_u
     page = ctx.new_page()
     page.set_default_timeout(60_000)
     asked, finished = listen(page)
-    page.goto(f"{app_url}/explain")
+    page.goto(f"{app_url}/{course.url('explain')}")
     wait_idle(page)
     class_box(page)
     button = keyed(page, "explain.predict.skip_button").locator("button").first     # predict-then-reveal

@@ -7,32 +7,27 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 from browser_helpers import SHOTS, no_exception, pages_on
 
-from cnnviz import serve
+from cnnviz import course, serve
 from cnnviz.i18n import t
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRY = "hosted/streamlit_app.py"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
+# A server of its own (not conftest's app_url): the entrypoint, its working directory and sys.path are
+# what this test is about.
 @pytest.fixture(scope="module", params=["root", "elsewhere"])
 def hosted_url(request, tmp_path_factory):
     cwd = ROOT if request.param == "root" else tmp_path_factory.mktemp("elsewhere")
     app = ENTRY if request.param == "root" else str(ROOT / ENTRY)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    port = _free_port()
+    port = serve.free_port()
     SHOTS.mkdir(parents=True, exist_ok=True)
     log_path = SHOTS / f"hosted_{request.param}.log"
     with open(log_path, "w") as log:
@@ -52,10 +47,11 @@ def open_page(chromium, hosted_url):
         yield make
 
 
-@pytest.mark.parametrize("path, title", [("convolution", "conv.title"), ("explain", "explain.title")])
-def test_hosted_entrypoint_serves_the_lessons(open_page, path, title):
+@pytest.mark.parametrize("name, title", [("convolution", "conv.title"), ("explain", "explain.title")])
+def test_hosted_entrypoint_serves_the_lessons(open_page, name, title):
     from playwright.sync_api import expect
 
+    path = course.url(name)
     page = open_page(path)
     expect(page.get_by_role("heading", name=t(title, "en")).first).to_be_visible()
     expect(page.get_by_text("Page not found")).to_have_count(0)
@@ -73,7 +69,7 @@ def test_hosted_home_links_open_their_lesson(open_page):
     page = open_page("")
     no_exception(page)
     page.get_by_role("link", name=t("home.open_lesson", "en")).nth(1).click()    # the second lesson: Convolution
-    expect(page).to_have_url(re.compile(r"/convolution(\?.*)?$"))
+    expect(page).to_have_url(re.compile(rf"/{course.url('convolution')}(\?.*)?$"))
     expect(page.get_by_role("heading", name=t("conv.title", "en")).first).to_be_visible()
     expect(page.get_by_text("Page not found")).to_have_count(0)
     no_exception(page)

@@ -2,7 +2,10 @@
 on the screen, fit the page and say the truth."""
 
 import pytest
-from browser_helpers import keyed, no_exception, reveal_prediction, shoot, wait_idle
+from browser_helpers import choose_option, keyed, no_exception, reveal_prediction, shoot, wait_idle, whole_page_run
+from playwright.sync_api import expect
+
+from cnnviz import course
 
 NO_HORIZONTAL_SCROLL = """() => {
   // the architecture is the drawing right under the "2." heading: any element of it that
@@ -29,25 +32,22 @@ def upload_picture(page, path):
     toggle = keyed(page, "inside.draw")
     if toggle.count() and toggle.locator("input").is_checked():
         toggle.locator("label").first.click()
-        wait_idle(page, 1000)
     keyed(page, "inside.src").get_by_text("Upload", exact=True).click()
-    wait_idle(page, 800)
-    keyed(page, "inside.upload").locator("input[type='file']").set_input_files(str(path))
-    wait_idle(page, 1500)
+    field = keyed(page, "inside.upload").locator("input[type='file']")
+    field.wait_for(state="attached", timeout=60_000)
+    with whole_page_run(page):       # the page has run on the uploaded picture
+        field.set_input_files(str(path))
     reveal_prediction(page)      # the answer waits for a guess (issue 13): skipped here
-    page.locator("[data-testid='stMetricValue']").first.wait_for(state="visible", timeout=120_000)
 
 
 def pick_model(page, label: str):
     keyed(page, "model").scroll_into_view_if_needed()
-    keyed(page, "model").get_by_role("combobox").first.click()
-    page.get_by_role("option").filter(has_text=label).first.click()
-    wait_idle(page, 1500)
+    choose_option(page, "model", label)
 
 
 @pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
 def test_the_model_picker_is_on_the_first_screen(new_page, locale):
-    page = new_page("inside-a-cnn", locale=locale)
+    page = new_page(course.url("inside_a_cnn"), locale=locale)
     no_exception(page)
     picker = keyed(page, "model").locator("[data-testid='stSelectbox']").first
     picker.wait_for(state="visible")
@@ -57,10 +57,9 @@ def test_the_model_picker_is_on_the_first_screen(new_page, locale):
 
 
 def test_tiny_vgg_architecture_fits_the_page(new_page):
-    page = new_page("inside-a-cnn")
+    page = new_page(course.url("inside_a_cnn"))
     pick_model(page, "Tiny VGG")
     reveal_prediction(page)
-    page.locator("[data-testid='stMetricValue']").first.wait_for(state="visible", timeout=120_000)
     no_exception(page)
     heading = page.get_by_role("heading", name="2. The architecture")
     heading.scroll_into_view_if_needed()
@@ -84,9 +83,9 @@ def test_the_softmax_formula_writes_out_the_predicted_class(new_page, tmp_path):
     predicted = max(range(10), key=z.__getitem__)
     term = f"e^{{{z[predicted]:.2f}}}"
 
-    page = new_page("inside-a-cnn")
+    page = new_page(course.url("inside_a_cnn"))
     upload_picture(page, tmp_path / "seven.png")
-    assert page.locator("[data-testid='stMetricValue']").first.inner_text().strip() == str(predicted)
+    expect(page.locator("[data-testid='stMetricValue']").first).to_have_text(str(predicted))
     page.get_by_role("heading", name="5. The output: softmax").scroll_into_view_if_needed()
     page.locator("[data-testid='stMain'] .katex").first.wait_for(state="attached", timeout=60_000)
     tex = " ".join(page.evaluate(
@@ -98,13 +97,11 @@ def test_the_softmax_formula_writes_out_the_predicted_class(new_page, tmp_path):
 
 
 def open_on_a_test_digit(new_page, locale="en-US"):
-    page = new_page("inside-a-cnn", locale=locale)
+    page = new_page(course.url("inside_a_cnn"), locale=locale)
     toggle = keyed(page, "inside.draw")
     if toggle.locator("input").is_checked():
         toggle.locator("label").first.click()
-        wait_idle(page, 1000)
-    reveal_prediction(page)
-    page.locator("[data-testid='stMetricValue']").first.wait_for(state="visible", timeout=120_000)
+    reveal_prediction(page)             # waits for the question the test digit's page asks
     return page
 
 
@@ -115,11 +112,10 @@ def test_a_saturated_channel_is_explained_and_thumbnails_are_projector_sized(new
     keyed(page, "inside.channel.conv1").get_by_role("combobox").first.click()
     page.keyboard.type("channel 21 (")                  # the list is long: filter it
     page.get_by_role("option").filter(has_text="channel 21 (").first.click()
-    wait_idle(page, 1500)
     note = page.get_by_text("is saturated", exact=False).first
+    expect(note).to_be_visible(timeout=90_000)
     note.scroll_into_view_if_needed()
-    assert note.is_visible()
-    assert "3.31" in note.inner_text()
+    expect(note).to_contain_text("3.31")
     shoot(page, "inside_projector_saturated")
     no_exception(page)
     # the hierarchy's tiles: four per row, each at least 160 px on the 1280 px screen
@@ -141,11 +137,11 @@ def test_a_saturated_channel_is_explained_and_thumbnails_are_projector_sized(new
 def test_every_grid_has_a_colour_bar_matching_its_colours(new_page):
     page = open_on_a_test_digit(new_page, "pt-BR")
     page.locator("[data-testid='stButtonGroup']").get_by_text("relu1", exact=True).click()
-    wait_idle(page, 1500)
     legend = page.locator(".cnnviz-legend").first
+    expect(legend).to_have_attribute("data-kind", "sequential", timeout=90_000)   # after ReLU: nothing negative
+    wait_idle(page)
     legend.scroll_into_view_if_needed()
-    assert legend.is_visible()
-    assert legend.get_attribute("data-kind") == "sequential"          # after ReLU: nothing negative
+    expect(legend).to_be_visible()
     ticks = legend.locator(".cnnviz-legend-tick").all_inner_texts()
     assert ticks[0] in ("0", "0,0", "0,00") and "," in ticks[-1], ticks   # numbers, decimal comma
     body = page.locator("[data-testid='stMain']").inner_text()

@@ -6,8 +6,11 @@ import re
 
 import pytest
 
-from browser_helpers import (choose_option, keyed, no_exception, reveal_prediction, shoot, skip_explain_guess,
-                             wait_idle)
+from browser_helpers import (choose_option, gone_then_idle, keyed, no_exception, reveal_prediction, shoot,
+                             skip_explain_guess, wait_idle, watch)
+from playwright.sync_api import expect
+
+from cnnviz import course
 
 
 @pytest.fixture
@@ -20,6 +23,7 @@ def open_url(chromium):
         contexts.append(ctx)
         page = ctx.new_page()
         page.set_default_timeout(60_000)
+        watch(page)
         page.goto(url)
         wait_idle(page)
         return page
@@ -50,27 +54,29 @@ def metric_values(page) -> list[str]:
     return page.locator("[data-testid='stMetricValue']").all_inner_texts()
 
 
-def settle(page):
-    wait_idle(page)
-    wait_idle(page, 600)
+def in_url(page, *parts: str):
+    """Until the page's address holds every ``key=value`` of ``parts`` (each change reaches it)."""
+    for part in parts:
+        expect(page).to_have_url(re.compile(re.escape(part)), timeout=60_000)
 
 
 def set_number(page, key: str, value: str):
     box = keyed(page, key).locator("input")
     box.fill(value)
     box.press("Enter")
-    settle(page)
+    in_url(page, f"{key}={value}")
 
 
 def test_convolution_link_opens_the_same_view_in_a_fresh_browser(new_page, open_url):
-    page = new_page("convolution")
+    page = new_page(course.url("convolution"))
     choose_option(page, "conv.preset", "Sobel x (vertical edges)")
+    in_url(page, "conv.preset=sobel_x")
     set_number(page, "conv.stride", "2")
     set_number(page, "conv.padding", "1")
     keyed(page, "conv.depth").get_by_text("Colour (3 channels)").click()
-    settle(page)
+    in_url(page, "conv.depth=rgb")
     keyed(page, "conv.max").locator("button").first.click()     # the strongest answer
-    settle(page)
+    gone_then_idle(page, "conv.predict.skip_button")             # ... answers the map's question
     no_exception(page)
     url = page.url
     for part in ("conv.preset=sobel_x", "conv.stride=2", "conv.padding=1", "conv.depth=rgb", "conv.t="):
@@ -83,25 +89,27 @@ def test_convolution_link_opens_the_same_view_in_a_fresh_browser(new_page, open_
     # "Strongest answer" answered the map's question in the first browser (the guess was skipped);
     # a link never carries that: the receiver is asked, and sees the same map once they skip too
     keyed(fresh, "conv.predict.skip_button").locator("button").first.click()
-    settle(fresh)
+    gone_then_idle(fresh, "conv.predict.skip_button")
     assert (text_of(fresh, r"^Sum"), metric_values(fresh)) == view
     assert fresh.locator("[data-testid='stAlertContentWarning']").count() == 0
     shoot(fresh, "links_conv_en")
 
 
 def test_inside_link_opens_the_same_network_layer_and_channel(new_page, open_url):
-    page = new_page("inside-a-cnn")
+    page = new_page(course.url("inside_a_cnn"))
     choose_option(page, "model", "Clothes (Fashion-MNIST)")
-    settle(page)
+    in_url(page, "model=fashion")
     keyed(page, "inside.layer").get_by_role("radio", name="conv2", exact=True).click()
-    settle(page)
+    in_url(page, "inside.layer=conv2")
     keyed(page, "inside.sort").get_by_text("channel number").click()
-    settle(page)
+    in_url(page, "inside.sort=index")
     choose_option(page, "inside.channel.conv2", re.compile(r"^channel 7 "), typed="channel 7 (")
+    in_url(page, "inside.channel=7")
+    expect(page.locator("[data-testid='stCaptionContainer']", has_text=re.compile(r"^Channel 7, ")).first
+           ).to_be_visible(timeout=90_000)
+    wait_idle(page)
     no_exception(page)
     url = page.url
-    for part in ("model=fashion", "inside.layer=conv2", "inside.channel=7", "inside.sort=index"):
-        assert part in url, url
     heading = page.get_by_role("heading", name=re.compile(r"^3\. ")).inner_text()
     channel = caption_of(page, r"^Channel 7, ")            # the one map shown large, with its values
     reveal_prediction(page)         # the answer waits for a guess (issue 13; not part of a link)
@@ -117,15 +125,19 @@ def test_inside_link_opens_the_same_network_layer_and_channel(new_page, open_url
 
 
 def test_explain_link_opens_the_same_class_and_map(new_page, open_url):
-    page = new_page("explain", "pt-BR")
+    page = new_page(course.url("explain"), "pt-BR")
     choose_option(page, "model", "Roupas (Fashion-MNIST)")
+    in_url(page, "model=fashion")
     target = page.locator("[class*='st-key-explain-target'] input[role='combobox']").first
     target.click()
-    page.get_by_role("option").nth(2).click()
-    settle(page)
+    option = page.get_by_role("option").nth(2)
+    label = option.inner_text().strip()
+    option.click()
+    expect(target).to_have_value(label)
+    in_url(page, "explain.class=")        # not in the link while the class is the network's answer
+    wait_idle(page)
     no_exception(page)
     url = page.url
-    assert "explain.class=" in url and "model=fashion" in url, url
     skip_explain_guess(page)                  # the maps wait for a guess; a link never carries the skip
     heading = page.get_by_role("heading", name=re.compile("^Grad-CAM")).first.inner_text()
     caption = page.locator("[data-testid='stImageCaption']", has_text="Grad-CAM").first.inner_text()
@@ -139,21 +151,20 @@ def test_explain_link_opens_the_same_class_and_map(new_page, open_url):
 
 
 def test_a_tampered_link_gives_a_message_and_the_defaults(app_url, open_url):
-    page = open_url(f"{app_url}/convolution?lang=pt_BR&conv.stride=abc&conv.k=1,2;x&conv.t=999999&model=../../etc")
+    tampered = "lang=pt_BR&conv.stride=abc&conv.k=1,2;x&conv.t=999999&model=../../etc"
+    page = open_url(f"{app_url}/{course.url('convolution', tampered)}")
     no_exception(page)
     warning = page.locator("[data-testid='stAlertContentWarning']", has_text="Este link").first
     assert "conv.stride=abc" in warning.inner_text() and "conv.k=1,2;x" in warning.inner_text()
     assert "6600" in text_of(page, r"^Soma")
-    settle(page)
     page.evaluate("window.scrollTo(0, 0)")
     shoot(page, "links_tampered_pt")
 
 
 @pytest.mark.parametrize("locale,lang", [("en-US", "en"), ("pt-BR", "pt_BR")])
 def test_presentation_mode_and_the_copy_link_box(app_url, open_url, locale, lang):
-    page = open_url(f"{app_url}/convolution?present=1&lang={lang}", locale)
+    page = open_url(f"{app_url}/{course.url('convolution', f'present=1&lang={lang}')}", locale)
     no_exception(page)
-    settle(page)
     page.wait_for_function("parseFloat(getComputedStyle(document.querySelector('h1')).fontSize) >= 48",
                            timeout=20_000)            # 3rem of 20 px: 60 px (44 px without)
     assert page.locator("[data-testid='stSidebar'][aria-expanded='true']").count() == 0   # folded away
@@ -161,15 +172,15 @@ def test_presentation_mode_and_the_copy_link_box(app_url, open_url, locale, lang
     page.screenshot(path=f"shots/browser/links_present_{lang}_full.png", full_page=True)
     # the sidebar: the copy box holds the page's address, with the language
     page.locator("[data-testid='stExpandSidebarButton'], [data-testid='stSidebarCollapsedControl'] button").first.click()
-    page.wait_for_timeout(500)
-    page.locator("#cnnviz-copy").click()
+    page.locator("#cnnviz-copy").click()        # (a click waits until the sidebar has slid in: visible, still)
     assert page.locator("#cnnviz-url").input_value() == page.url or f"lang={lang}" in page.locator(
         "#cnnviz-url").input_value()
     shoot(page, f"links_copy_{lang}")
     # leave presentation mode
     keyed(page, "present.on").locator("label").first.click()
-    settle(page)
-    assert "present=" not in page.url
+    expect(page).not_to_have_url(re.compile("present="))
+    page.wait_for_function("parseFloat(getComputedStyle(document.querySelector('h1')).fontSize) < 48",
+                           timeout=20_000)
     assert title_px(page) < 48, title_px(page)
 
 
@@ -177,12 +188,13 @@ def test_presentation_mode_and_the_copy_link_box(app_url, open_url, locale, lang
 def test_the_teachers_preset_opens_the_28_by_28_example(new_page, locale, lang, word):
     page = new_page("", locale)
     page.get_by_text(re.compile("For teachers|Para professores")).first.click()
-    page.wait_for_timeout(500)
     link = page.get_by_role("link", name=re.compile("28 × 28"))
+    expect(link).to_be_visible()
     link.scroll_into_view_if_needed()
     shoot(page, f"links_home_{lang}")
     link.click()
-    settle(page)
+    expect(page.locator("[data-testid='stMetricValue']").nth(2)).to_have_text("28 × 28 × 1", timeout=90_000)
+    wait_idle(page)
     no_exception(page)
     assert metric_values(page)[:3] == ["32 × 32 × 3", "5 × 5 × 3", "28 × 28 × 1"]
     shoot(page, f"links_preset28_{lang}")

@@ -9,11 +9,13 @@
 import re
 
 import pytest
-from browser_helpers import SHOTS, keyed, no_exception, shoot, wait_idle
+from browser_helpers import SHOTS, choose_option, gone_then_idle, keyed, no_exception, shoot, wait_idle
+from playwright.sync_api import expect
+
+from cnnviz import course
 
 # Every page of the app, by its address (the home page is "")
-LESSONS = ["", "image-as-numbers", "convolution", "conv1d", "why-convolution", "layers", "inside-a-cnn",
-           "receptive-field", "train", "autoencoder", "explain"]
+LESSONS = ["", *(lesson.url for lesson in course.LESSONS)]
 
 ROOTS = "[data-testid='stMain'], [data-testid='stSidebarUserContent']"
 # Not checked, and why:
@@ -92,13 +94,9 @@ def decimal_points(texts):
 
 
 def settle(page):
-    """Until the script has run and every element is drawn (no placeholder skeleton left): on a busy
-    machine the page can look idle before its script has even started."""
-    for _ in range(60):
-        wait_idle(page, 500)
-        if page.locator("[data-testid='stSkeleton']").count() == 0:
-            return
-    raise AssertionError("the page never finished drawing")
+    """Until the script has run and every element is drawn (no placeholder skeleton left)."""
+    wait_idle(page)
+    expect(page.locator("[data-testid='stSkeleton']")).to_have_count(0, timeout=120_000)
 
 
 def open_lesson(new_page, path, locale="pt-BR"):
@@ -136,14 +134,15 @@ def test_english_lessons_break_no_word_and_cut_no_label(new_page, path):
 
 def test_a_stepped_kernel_keeps_decimal_commas(new_page):
     """The step-by-step part is a fragment: its reruns must format numbers the learner's way too."""
-    page = open_lesson(new_page, "convolution")
-    keyed(page, "conv.preset").click()
-    page.get_by_role("option", name="Desfoque média (box)").click()
-    settle(page)
+    page = open_lesson(new_page, course.url("convolution"))
+    choose_option(page, "conv.preset", "Desfoque média (box)")
     main = page.locator("[data-testid='stMain']")
     main.locator("table.cnnviz-matrix td", has_text="0,11").first.wait_for(state="attached", timeout=60_000)
+    settle(page)
     for _ in range(2):   # a step forward is a fragment rerun, not the whole page
+        at = int(re.search(r"conv\.t=(\d+)", page.url).group(1))      # the position is always in the link
         keyed(page, "conv.next").locator("button").first.click()
+        expect(page).to_have_url(re.compile(rf"conv\.t={at + 1}(&|$)"), timeout=60_000)
         settle(page)
     no_exception(page)
     cells = [c.strip() for c in main.locator("table.cnnviz-matrix td").all_inner_texts()]
@@ -154,10 +153,10 @@ def test_a_stepped_kernel_keeps_decimal_commas(new_page):
 
 def test_a_network_on_a_sample_speaks_portuguese(new_page):
     """Inside a CNN opens on an empty canvas: give it the sample digit to show maps, softmax and formula."""
-    page = open_lesson(new_page, "inside-a-cnn")
+    page = open_lesson(new_page, course.url("inside_a_cnn"))
     keyed(page, "inside.draw").locator("label").first.click()
-    settle(page)
     keyed(page, "inside.predict.skip_button").locator("button").first.click()   # the softmax waits for a guess (issue 13)
+    gone_then_idle(page, "inside.predict.skip_button")
     settle(page)
     page.locator("[data-testid='stMain'] .katex").first.wait_for(state="attached", timeout=120_000)
     no_exception(page)

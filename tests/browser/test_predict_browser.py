@@ -4,8 +4,10 @@
 import re
 
 import numpy as np
-from browser_helpers import keyed, no_exception, shoot, wait_idle
+from browser_helpers import image_loaded, keyed, no_exception, sends_a_run, shoot, wait_idle
+from playwright.sync_api import expect
 
+from cnnviz import course
 from cnnviz.maths import conv, images, kernels
 
 SCORE = re.compile(r"(\d+) (?:points out of|pontos de) 100")
@@ -16,17 +18,19 @@ def picture(page, prefix: str):
     frame = page.frame_locator(f"[class*='st-key-{prefix}-predict-click'] iframe")
     img = frame.locator("img#image")
     img.wait_for(state="visible", timeout=120_000)
+    wait_idle(page)
     img.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
+    image_loaded(img)                       # its size is the picture's: the click's pixel depends on it
     return img
 
 
 def click_pixel(page, prefix: str, row: float, col: float, side: int):
-    """A real mouse click on the centre of pixel (row, col) of the ``side``-pixel picture."""
+    """A real mouse click on the centre of pixel (row, col) of the ``side``-pixel picture, sent to the
+    server."""
     box = picture(page, prefix).bounding_box()
     k = box["width"] / side
-    page.mouse.click(box["x"] + (col + 0.5) * k, box["y"] + (row + 0.5) * box["height"] / side)
-    wait_idle(page, 600)
+    with sends_a_run(page):
+        page.mouse.click(box["x"] + (col + 0.5) * k, box["y"] + (row + 0.5) * box["height"] / side)
 
 
 def verdict(page) -> str:
@@ -51,7 +55,7 @@ def map_maximum(page) -> str:
 
 
 def test_convolution_a_click_on_the_strongest_spot_beats_an_empty_corner(new_page):
-    page = new_page("convolution")
+    page = new_page(course.url("convolution"))
     picture(page, "conv")
     assert page.locator("[data-testid='stMetric']", has_text="Maximum").count() == 0   # map hidden
     shoot(page, "predict_conv_en_ask")
@@ -64,7 +68,7 @@ def test_convolution_a_click_on_the_strongest_spot_beats_an_empty_corner(new_pag
     no_exception(page)
 
     keyed(page, "conv.predict.again_button").locator("button").click()
-    wait_idle(page)
+    expect(page.locator("[data-testid='stAlert']", has_text="points out of 100")).to_have_count(0, timeout=60_000)
     click_pixel(page, "conv", 1, 62, 64)                   # the empty top-right corner
     corner = verdict(page)
     assert int(SCORE.search(on_it).group(1)) == 100, on_it
@@ -74,7 +78,7 @@ def test_convolution_a_click_on_the_strongest_spot_beats_an_empty_corner(new_pag
 
 
 def test_convolution_in_portuguese(new_page):
-    page = new_page("convolution", locale="pt-BR")
+    page = new_page(course.url("convolution"), locale="pt-BR")
     picture(page, "conv")
     assert page.get_by_text("onde este kernel vai responder mais forte").count() == 1
     shoot(page, "predict_conv_pt_ask")
@@ -96,7 +100,7 @@ def pointing(page) -> str:
 
 def test_explain_a_click_gives_a_pointing_game_result_and_the_map_appears(new_page):
     for locale in ("en-US", "pt-BR"):
-        page = new_page("explain", locale=locale)
+        page = new_page(course.url("explain"), locale=locale)
         picture(page, "explain")
         shoot(page, f"predict_explain_{locale}_ask")
         click_pixel(page, "explain", 14, 14, 28)            # the middle of the digit
@@ -112,19 +116,20 @@ def test_explain_a_click_gives_a_pointing_game_result_and_the_map_appears(new_pa
 
 def test_inside_guess_the_class_then_the_softmax(new_page):
     for locale, reveal, right in (("en-US", "Reveal", "Right"), ("pt-BR", "Revelar", "Acertou")):
-        page = new_page("inside-a-cnn", locale=locale)
+        page = new_page(course.url("inside_a_cnn"), locale=locale)
         keyed(page, "inside.draw").locator("label").first.click()     # the sample digit (a 7), not the canvas
-        wait_idle(page)
         box = page.locator("[class*='st-key-inside-predict-pick'] input[role='combobox']").first
         box.wait_for(state="visible", timeout=120_000)
+        wait_idle(page)
         box.scroll_into_view_if_needed()
         assert page.locator("[data-testid='stMain'] .katex").count() == 0     # no softmax yet
         shoot(page, f"predict_inside_{locale}_ask")
         box.click()
         page.get_by_role("option", name="7", exact=True).click()
-        wait_idle(page)
-        keyed(page, "inside.predict.reveal").locator("button").click()
-        wait_idle(page)
+        expect(box).to_have_value("7")
+        reveal = keyed(page, "inside.predict.reveal").locator("button")
+        expect(reveal).to_be_enabled(timeout=60_000)         # the page has run with the guess
+        reveal.click()
         alert = page.locator("[data-testid='stAlert']", has_text=right).first
         alert.wait_for(state="visible", timeout=60_000)
         page.locator("[data-testid='stMain'] .katex").first.wait_for(state="attached", timeout=60_000)

@@ -16,7 +16,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from browser_helpers import keyed, no_exception, shoot, wait_idle
+from browser_helpers import keyed, no_exception, sends_a_run, shoot, wait_idle, watch
+from cnnviz import course
 from cnnviz import exercises as ex
 from cnnviz.course import progress_store
 from cnnviz import serve
@@ -27,6 +28,7 @@ def _context(chromium, locale="en-US"):
     ctx = chromium.new_context(viewport={"width": 1280, "height": 800}, locale=locale, accept_downloads=True)
     page = ctx.new_page()
     page.set_default_timeout(60_000)
+    watch(page)
     return ctx, page
 
 
@@ -58,11 +60,10 @@ def _answer_relu(page, *, right: bool):
     values = [int(v) for v in re.search(r"(-?\d+(?:; -?\d+)+)\?", prompt).group(1).split("; ")]
     typed = [max(0, v) + (0 if right else 100) for v in values]
     field = box.locator("textarea").first
-    field.fill("; ".join(map(str, typed)))
-    field.press("Tab")
-    wait_idle(page)
+    with sends_a_run(page):         # the answer reaches the server before Check asks for it
+        field.fill("; ".join(map(str, typed)))
+        field.press("Tab")
     keyed(page, "sc.layers.0.check").locator("button").click()
-    wait_idle(page)
     verdict = "stAlertContentSuccess" if right else "stAlertContentError"
     expect(box.locator(f"[data-testid='{verdict}']")).to_have_count(1, timeout=60_000)
 
@@ -72,11 +73,10 @@ def _answer_pooling_wrong(page):
     box = keyed(page, "sc-layers-1")
     box.scroll_into_view_if_needed()
     field = box.locator("textarea").first
-    field.fill("99 99; 99 99")
-    field.press("Tab")
-    wait_idle(page)
+    with sends_a_run(page):
+        field.fill("99 99; 99 99")
+        field.press("Tab")
     keyed(page, "sc.layers.1.check").locator("button").click()
-    wait_idle(page)
     expect(box.locator("[data-testid='stAlertContentError']")).to_have_count(1, timeout=60_000)
 
 
@@ -91,8 +91,7 @@ def _forget(page, lang):
     page.get_by_role("button", name=re.compile(re.escape(t("course.forget", lang)))).click()
     confirm = keyed(page, "course.forget").locator("button")
     expect(confirm).to_be_visible()
-    confirm.click()
-    wait_idle(page)
+    confirm.click()              # what it does (a count of zero, a new id) is for the caller to wait for
 
 
 def test_progress_lasts_across_reloads_and_links_and_not_into_another_browser(chromium, app_url):
@@ -102,7 +101,7 @@ def test_progress_lasts_across_reloads_and_links_and_not_into_another_browser(ch
     page.on("request", lambda r: urls.append(r.url))
     page.on("framenavigated", lambda f: urls.append(f.url))
     try:
-        _open(page, f"{app_url}/layers")
+        _open(page, f"{app_url}/{course.url('layers')}")
         expect(_bar(page)).to_contain_text(_count("en", 1, 0), timeout=60_000)
         _answer_relu(page, right=True)
         expect(_bar(page)).to_contain_text(_count("en", 1, 1), timeout=30_000)
@@ -123,7 +122,7 @@ def test_progress_lasts_across_reloads_and_links_and_not_into_another_browser(ch
         expect(_bar(page)).to_contain_text(_count("en", 1, 1), timeout=60_000)
         assert t("course.report_totals", "en", opened=1, total=10, answered=2, right=1) in _report(page)
 
-        _open(page, f"{app_url}/convolution?conv.stride=2&lang=en")        # a teacher's link with settings
+        _open(page, f"{app_url}/{course.url('convolution', 'conv.stride=2&lang=en')}")   # a teacher's link with settings
         expect(_bar(page)).to_contain_text(_count("en", 2, 1), timeout=60_000)
         assert _learner(ctx) == me
 
@@ -136,7 +135,7 @@ def test_progress_lasts_across_reloads_and_links_and_not_into_another_browser(ch
 
         # another browser (a classmate's laptop) starts at zero, with an id of its own
         other, page2 = _context(chromium)
-        _open(page2, f"{app_url}/layers")
+        _open(page2, f"{app_url}/{course.url('layers')}")
         expect(_bar(page2)).to_contain_text(_count("en", 1, 0), timeout=60_000)
         assert progress_store.valid_id(_learner(other)) and _learner(other) != me
 
@@ -166,7 +165,7 @@ def test_the_sidebar_shows_progress_and_forget_in_both_languages(chromium, app_u
     lang = locale.replace("-", "_")
     ctx, page = _context(chromium, locale)
     try:
-        _open(page, f"{app_url}/layers")
+        _open(page, f"{app_url}/{course.url('layers')}")
         _answer_relu(page, right=True)
         box = keyed(page, "course-progress")
         box.scroll_into_view_if_needed()
@@ -174,11 +173,9 @@ def test_the_sidebar_shows_progress_and_forget_in_both_languages(chromium, app_u
         expect(box.get_by_role("button", name=re.compile(re.escape(t("course.forget", lang))))).to_be_visible()
         expect(box.get_by_role("button", name=re.compile(re.escape(t("course.report_download", lang))))).to_be_visible()
         expect(page.get_by_text(t("course.progress_session_only", lang))).to_have_count(0)
-        page.wait_for_timeout(300)
         shoot(page, f"progress_sidebar_{locale}")
         page.get_by_role("button", name=re.compile(re.escape(t("course.forget", lang)))).click()
         expect(page.get_by_text(t("course.forget_note", lang))).to_be_visible()
-        page.wait_for_timeout(300)
         shoot(page, f"progress_forget_{locale}")
     finally:
         ctx.close()
@@ -212,7 +209,7 @@ def test_progress_survives_a_killed_worker(chromium, two_workers):
     served = []
     page.on("response", lambda r: served.append(r.headers.get("x-cnnviz-upstream")))
     try:
-        _open(page, f"{url}/layers")
+        _open(page, f"{url}/{course.url('layers')}")
         _answer_relu(page, right=True)
         expect(_bar(page)).to_contain_text(_count("pt_BR", 1, 1), timeout=30_000)
         first = next(a for a in served if a)

@@ -5,7 +5,10 @@ that wrap instead of ending in "...", and the convolution's hidden answer and it
 import re
 
 import pytest
-from browser_helpers import keyed, no_exception, shoot, wait_idle
+from browser_helpers import gone_then_idle, keyed, no_exception, shoot
+from playwright.sync_api import expect
+
+from cnnviz import course
 
 CELL_SIZES = """sel => [...document.querySelectorAll(sel)].map(t => {
   const td = t.querySelector('td');
@@ -29,7 +32,7 @@ def test_the_convolution_matrices_are_readable_from_the_back(new_page, locale, p
     number fits its cell."""
     for k, query in KERNELS.items():
         params = "&".join(p for p in (query, "present=1" if present else "") if p)
-        page = new_page(f"convolution?{params}", locale=locale)
+        page = new_page(course.url("convolution", params), locale=locale)
         no_exception(page)
         found = _matrices(page)
         assert [(m["rows"], m["cols"]) for m in found] == [(k, k)] * 3, found
@@ -45,7 +48,7 @@ def test_the_convolution_matrices_are_readable_from_the_back(new_page, locale, p
 def test_other_lessons_matrices_have_14_px_digits(new_page, present):
     """Every lesson's matrices (Image as numbers, ReLU/pooling/softmax/BN): at least 14 px; in
     presentation mode 20 px for those up to 7 x 7."""
-    for path in ("image-as-numbers", "layers"):
+    for path in (course.url("image_as_numbers"), course.url("layers")):
         page = new_page(f"{path}{'?present=1' if present else ''}")
         no_exception(page)
         page.locator(".cnnviz-matrix").first.wait_for(state="attached", timeout=90_000)
@@ -53,7 +56,7 @@ def test_other_lessons_matrices_have_14_px_digits(new_page, present):
         assert found and all(m["px"] >= 14 for m in found), (path, found)
         small = [m for m in found if max(m["rows"], m["cols"]) <= 7]
         assert all(m["px"] >= 20 for m in small) if present else True, (path, small)
-        assert small or path == "image-as-numbers", found       # its 8 x 8 (and larger) windows: 14 px
+        assert small or path == course.url("image_as_numbers"), found       # its 8 x 8 (and larger) windows: 14 px
         page.context.close()
 
 
@@ -66,13 +69,13 @@ METRICS = """() => {
 }"""
 
 
-@pytest.mark.parametrize("path", ["convolution", "why-convolution"])
-def test_headline_numbers_grow_with_the_text_in_presentation_mode(new_page, path):
+@pytest.mark.parametrize("name", ["convolution", "why_convolution"])
+def test_headline_numbers_grow_with_the_text_in_presentation_mode(new_page, name):
     """Shapes (64 × 64 × 1) and weight counts (4,295,622,656) are st.metric: in presentation mode
     their paragraph took the body's 23 px. They stay about twice the text's size, in both modes."""
     sizes = {}
     for present in (False, True):
-        page = new_page(f"{path}{'?present=1' if present else ''}")
+        page = new_page(course.url(name, "present=1" if present else ""))
         page.locator("[data-testid='stMetricValue']").first.wait_for(state="visible", timeout=90_000)
         sizes[present] = got = page.evaluate(METRICS)
         assert got["values"] and min(got["values"]) >= 1.8 * got["body"], (present, got)
@@ -84,7 +87,7 @@ def test_headline_numbers_grow_with_the_text_in_presentation_mode(new_page, path
 def test_a_long_toggle_label_wraps_in_presentation_mode(new_page, locale):
     """Why convolution's "Hidden layer as wide as the input (the course's example)" ended in
     "the course..." at 23 px: it wraps now, whole."""
-    page = new_page("why-convolution?present=1", locale=locale)
+    page = new_page(course.url("why_convolution", "present=1"), locale=locale)
     label = keyed(page, "why.same").locator("[data-testid='stWidgetLabel'] [data-testid='stMarkdownContainer']")
     label.wait_for(state="visible", timeout=90_000)
     cut = label.evaluate("e => e.scrollWidth > e.clientWidth + 1 || getComputedStyle(e).textOverflow === 'ellipsis'")
@@ -104,7 +107,7 @@ def test_the_opening_hides_where_the_kernel_is_then_the_map_so_far_has_a_colour_
     """Issue 17: the page opens on the tail (6600), one row from the answer to "where will it fire most?".
     Until the guess nothing shows where the kernel is; then "Map so far" has a colour bar with numbers."""
     caption, top, hidden_title, skip = LEGEND[locale]
-    page = new_page(f"convolution{'?present=1' if present else ''}", locale=locale)
+    page = new_page(course.url("convolution", "present=1" if present else ""), locale=locale)
     no_exception(page)
     card = page.locator(".cnnviz-card").first
     card.wait_for(state="visible", timeout=90_000)
@@ -112,19 +115,19 @@ def test_the_opening_hides_where_the_kernel_is_then_the_map_so_far_has_a_colour_
     where = re.compile("Orange box|Zoom on the dashed|Caixa laranja|Zoom na moldura")
     assert page.locator("[data-testid='stImage']", has_text=where).count() == 0     # no picture of it, no zoom
     assert page.locator(".cnnviz-legend-caption", has_text=caption[:8]).count() == 0   # nor the map so far
-    assert not keyed(page, "conv.t").is_visible()                         # no slider saying where
+    expect(keyed(page, "conv.t")).to_be_hidden()                           # no slider saying where
     assert page.locator(".cnnviz-legend", has_text=top).count() == 0       # no bar giving the maximum away
     keyed(page, "conv.first").scroll_into_view_if_needed()
     shoot(page, f"readable_conv_asking_{locale}{'_present' if present else ''}")
 
     keyed(page, "conv.predict.skip_step").get_by_role("button", name=skip).click()
-    wait_idle(page)
+    gone_then_idle(page, "conv.predict.skip_step")
     legend = page.locator(".cnnviz-legend", has_text=caption).first
     legend.wait_for(state="visible", timeout=90_000)
     assert page.locator("[data-testid='stImage']", has_text=where).count() == 2
     ticks = legend.locator(".cnnviz-legend-tick").all_inner_texts()
     assert ticks == ["0", top], ticks                                       # the map's own numbers
-    assert keyed(page, "conv.t").is_visible()
+    expect(keyed(page, "conv.t")).to_be_visible()
     assert re.search(r"\(44, 50\)", card.inner_text())
     keyed(page, "conv.first").scroll_into_view_if_needed()
     shoot(page, f"readable_conv_shown_{locale}{'_present' if present else ''}")

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from browser_helpers import keyed, no_exception, shoot, wait_idle
-from cnnviz import data
+from browser_helpers import gone_then_idle, image_loaded, keyed, no_exception, sends_a_run, shoot, wait_idle, watch
+from playwright.sync_api import expect
+
+from cnnviz import course, data
 from cnnviz.serve import jobs
 
 
@@ -25,22 +27,25 @@ def test_two_students_on_two_workers(chromium, cluster, tmp_path):
         page.set_default_timeout(60_000)
         answers = []
         page.on("response", lambda r: answers.append(r.headers.get("x-cnnviz-upstream")))
-        page.goto(url + "/convolution")
+        watch(page)
+        page.goto(f"{url}/{course.url('convolution')}")
         wait_idle(page)
         # every request of this browser (page, scripts, websocket handshake, media) went to one worker
         served_by = {a for a in answers if a}
         assert len(served_by) == 1, served_by
         no_exception(page)
-        assert page.get_by_text("6600").first.is_visible()
+        expect(page.get_by_text("6600").first).to_be_visible()
         page.get_by_text("Upload", exact=True).first.click()
-        wait_idle(page)
-        page.locator("input[type=file]").first.set_input_files(str(photo))
-        wait_idle(page, 1500)
+        upload = page.locator("input[type=file]").first
+        upload.wait_for(state="attached", timeout=60_000)
+        with sends_a_run(page):              # the photo is uploaded and the uploader's new value sent
+            upload.set_input_files(str(photo))
         keyed(page, "conv.next").locator("button").first.click()
-        wait_idle(page)
         # where the kernel is stays hidden until the guess (issue 17): "Show where" draws the pictures
         keyed(page, "conv.predict.skip_step").locator("button").first.click()
-        wait_idle(page)
+        gone_then_idle(page, "conv.predict.skip_step")
+        for img in page.locator("[data-testid='stImage'] img").all():
+            image_loaded(img)
         no_exception(page)
         loaded = page.evaluate("() => [...document.querySelectorAll(\"[data-testid='stImage'] img\")]"
                                ".map(i => i.complete && i.naturalWidth > 0)")
@@ -55,7 +60,7 @@ def test_two_students_on_two_workers(chromium, cluster, tmp_path):
     assert len(workers) == 2, workers
 
 
-LONG_TRAINING = "/train?train.per_class=500&train.epochs=30"     # a link: holds the slot a while
+LONG_TRAINING = course.url("train", "train.per_class=500&train.epochs=30")     # a link: holds the slot a while
 
 
 def _student_on(chromium, url, locale, taken):
@@ -67,7 +72,7 @@ def _student_on(chromium, url, locale, taken):
         page.set_default_timeout(60_000)
         answers = []
         page.on("response", lambda r: answers.append(r.headers.get("x-cnnviz-upstream")))
-        page.goto(url + LONG_TRAINING)
+        page.goto(f"{url}/{LONG_TRAINING}")
         wait_idle(page)
         worker = next(a for a in answers if a)
         if worker not in taken:
@@ -95,16 +100,16 @@ def test_a_training_on_one_worker_makes_a_training_on_the_other_wait(chromium, c
         # the other worker's student is number 1 in the machine's line, in Portuguese
         second.get_by_text("Aguardando na fila: você é o número 1").first.wait_for(state="visible", timeout=60_000)
         assert not second.get_by_text(re.compile(r"Época 1/30")).count()
-        second.wait_for_timeout(1500)
         shoot(first, "serve_line_training_en")
         shoot(second, "serve_line_waiting_pt")
         no_exception(second)
         keyed(first, "train.stop").locator("button").click()        # the slot is given back:
         second.get_by_text(re.compile(r"Época 1/30")).first.wait_for(state="visible", timeout=180_000)
-        assert second.get_by_text(re.compile(r"Você esperou \d+,\d s na fila \(era o número 1 quando pediu\)")).first.is_visible()
+        expect(second.get_by_text(re.compile(r"Você esperou \d+,\d s na fila \(era o número 1 quando pediu\)")).first
+               ).to_be_visible()
         shoot(second, "serve_line_after_wait_pt")
         keyed(second, "train.stop").locator("button").click()
-        wait_idle(second)
+        expect(second.get_by_text("Treino interrompido").first).to_be_visible(timeout=60_000)
         no_exception(second)
     finally:
         ctx1.close()
