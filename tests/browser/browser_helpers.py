@@ -23,6 +23,7 @@ def pages_on(chromium, base_url: str, *, timeout: int = 60_000):
         watch(page)
         page.goto(f"{base_url}/{path}")
         wait_idle(page)
+        fonts_loaded(page)
         return page
 
     try:
@@ -83,6 +84,12 @@ def whole_page_run(page, timeout: int = 120_000):
     with _SOCKETS[page].expect_event("framereceived", predicate=_whole_run_done, timeout=timeout):
         yield
     wait_idle(page)
+
+
+def fonts_loaded(page):
+    """Until the page's fonts have loaded: Streamlit's icons are ligatures of a font, words
+    ("filter_center_focus") until it loads, which then shrink and move everything below them."""
+    page.wait_for_function("document.fonts.status === 'loaded'", timeout=60_000)
 
 
 def shoot(page, name: str):
