@@ -193,6 +193,7 @@ def test_the_teachers_preset_opens_the_28_by_28_example(new_page, locale, lang, 
     link.scroll_into_view_if_needed()
     shoot(page, f"links_home_{lang}")
     link.click()
+    expect(page).to_have_url(re.compile(rf"/{course.url('convolution')}\?"), timeout=60_000)
     expect(page.locator("[data-testid='stMetricValue']").nth(2)).to_have_text("28 × 28 × 1", timeout=90_000)
     wait_idle(page)
     no_exception(page)
