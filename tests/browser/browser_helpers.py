@@ -57,7 +57,9 @@ def watch(page):
 def _asks_a_run(payload) -> bool:
     from streamlit.proto.BackMsg_pb2 import BackMsg
 
-    return isinstance(payload, (bytes, bytearray)) and BackMsg.FromString(bytes(payload)).WhichOneof("type") == "rerun_script"
+    if not isinstance(payload, (bytes, bytearray)):
+        return False
+    return BackMsg.FromString(bytes(payload)).WhichOneof("type") == "rerun_script"
 
 
 def _whole_run_done(payload) -> bool:

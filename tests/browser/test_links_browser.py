@@ -172,7 +172,7 @@ def test_presentation_mode_and_the_copy_link_box(app_url, open_url, locale, lang
     page.screenshot(path=f"shots/browser/links_present_{lang}_full.png", full_page=True)
     # the sidebar: the copy box holds the page's address, with the language
     page.locator("[data-testid='stExpandSidebarButton'], [data-testid='stSidebarCollapsedControl'] button").first.click()
-    page.locator("#cnnviz-copy").click()        # (a click waits until the sidebar has slid in: visible, still)
+    page.locator("#cnnviz-copy").click()        # (a click waits until the sidebar is in: visible, still)
     assert page.locator("#cnnviz-url").input_value() == page.url or f"lang={lang}" in page.locator(
         "#cnnviz-url").input_value()
     shoot(page, f"links_copy_{lang}")

@@ -122,7 +122,8 @@ def test_progress_lasts_across_reloads_and_links_and_not_into_another_browser(ch
         expect(_bar(page)).to_contain_text(_count("en", 1, 1), timeout=60_000)
         assert t("course.report_totals", "en", opened=1, total=10, answered=2, right=1) in _report(page)
 
-        _open(page, f"{app_url}/{course.url('convolution', 'conv.stride=2&lang=en')}")   # a teacher's link with settings
+        # a teacher's link with settings
+        _open(page, f"{app_url}/{course.url('convolution', 'conv.stride=2&lang=en')}")
         expect(_bar(page)).to_contain_text(_count("en", 2, 1), timeout=60_000)
         assert _learner(ctx) == me
 
