@@ -24,6 +24,7 @@ def small(at: AppTest) -> None:
     at.run()
 
 
+@pytest.mark.slow
 @needs_fashion
 @pytest.mark.parametrize("lang", ["en", "pt_BR"])
 def test_train_from_scratch_then_transfer_then_fine_tune_and_compare(lang):
@@ -210,6 +211,7 @@ def test_augmentation_preview_and_the_training_step_explained(lang):
     assert any(c.value == t("train.augment_shift", lang, shift=2) for c in at.caption)     # digits don't
 
 
+@pytest.mark.slow
 @needs_fashion
 def test_an_imagenet_network_is_a_source_once_its_weights_are_there(tmp_path, monkeypatch):
     # offline: random weights (weights=None) saved where torchvision keeps the real file

@@ -40,6 +40,7 @@ def test_kl_is_zero_for_the_standard_normal_and_positive_otherwise():
     assert float(kl) == pytest.approx(1.0)                               # 0.5 * (1 + 1) per image
 
 
+@pytest.mark.slow
 def test_training_without_labels_learns_to_rebuild():
     x = blobs()
     before = ae.evaluate(ae.DigitVAE().eval(), x)

@@ -393,6 +393,7 @@ class Child:
         self.proc.wait(LONG)
 
 
+@pytest.mark.slow
 def test_a_second_process_waits_for_the_machine_slot_and_a_killed_one_gives_it_back(machine):
     q, log = jobs.JobQueue(slots=1), []
     child = Child()                                # another worker process: it trains first

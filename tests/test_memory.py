@@ -97,6 +97,7 @@ def test_the_environment_wins():
     assert out.stdout.strip() == "{}", out.stdout + out.stderr
 
 
+@pytest.mark.slow
 @glibc
 def test_heavy_work_gives_its_memory_back_when_it_ends():
     """A heavy job (top images, occlusion, training...) frees hundreds of MB of small blocks when it
@@ -147,6 +148,7 @@ def test_the_bundled_sample_loads_without_torchvision():
     assert out.stdout.strip() == "SampleDataset (300, 1, 28, 28) False", out.stdout
 
 
+@pytest.mark.slow
 def test_torchvisions_networks_and_datasets_come_without_torch_dynamo():
     """ResNet-18 (Inside, Explain) and the full datasets need torchvision; its plain import also
     imports torch._dynamo and sympy (~150 MB of RSS with the CUDA build) for a function only

@@ -138,6 +138,7 @@ def check_against_gradients(model, size, in_channels, layers):
     return f
 
 
+@pytest.mark.slow
 def test_vgg16_at_224_its_adaptive_pool_is_the_identity_not_the_whole_image():
     vgg = torchvision.models.vgg16(weights=None)
     pretty = insp.display_names(vgg, insp.layer_names(vgg))

@@ -140,6 +140,7 @@ def test_input_format_follows_the_source_network():
 
 
 # ------------------------------------------------------------------ whole experiments
+@pytest.mark.slow
 @needs["fashion"]
 def test_three_strategies_learn_far_above_chance(digits):
     split = data.few_shot("fashion", 20, seed=0, test_limit=500)
@@ -170,6 +171,7 @@ def test_transfer_from_a_colour_network_to_grey_digits():
 
 @pytest.mark.parametrize("name, last_choice, head", [("resnet18", "layer4", "fc"),
                                                       ("mobilenet_v3_large", "features.16", "classifier.3")])
+@pytest.mark.slow
 def test_imagenet_networks_as_sources_with_random_weights(name, last_choice, head):
     # offline there are no ImageNet weights: weights=None exercises the same surgery and training
     from cnnviz.models import to_safetensors, zoo
@@ -237,6 +239,7 @@ def test_a_picture_becomes_its_centred_square():
     assert float(x[0].mean()) > 0.95 and float(x[2].mean()) < 0.05
 
 
+@pytest.mark.slow
 def test_a_network_learns_the_learners_own_classes_and_keeps_their_names():
     from cnnviz.models import to_safetensors
 
