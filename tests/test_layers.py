@@ -100,3 +100,16 @@ def test_running_statistics_move_from_torchs_start_towards_the_batches():
     assert rm[0] == pytest.approx(20.0, abs=1.0) and rv[0] == pytest.approx(64.0, rel=0.15)
     # the same seed, the same statistics (a learner's link shows the same numbers)
     assert layers.running_statistics(-7.5, 3.0, 10) == pytest.approx(layers.running_statistics(-7.5, 3.0, 10))
+
+
+def test_running_statistics_are_torchs_batch_norm_after_the_same_batches():
+    """Recomputed by torch: nn.BatchNorm1d in training mode, fed the same seeded batches."""
+    import torch
+
+    rng = np.random.default_rng(1)
+    bn = torch.nn.BatchNorm1d(1, momentum=0.1).double().train()
+    for _ in range(25):
+        bn(torch.from_numpy(rng.normal(-7.5, 3.0, size=(layers.BN_DEMO_BATCH, 1))))
+    rm, rv = layers.running_statistics(-7.5, 3.0, 25)
+    assert rm[0] == pytest.approx(bn.running_mean.item(), rel=1e-9)
+    assert rv[0] == pytest.approx(bn.running_var.item(), rel=1e-9)

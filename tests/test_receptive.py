@@ -231,3 +231,15 @@ def test_stack_output_size_goes_layer_by_layer():
     assert receptive.stack_output_size([("conv1", 5, 2, 0, 2)], (20, 11)) == (6, 2)    # span 9: (20-9)//2+1, (11-9)//2+1
     with pytest.raises(CnnvizError):                                                   # a 9-pixel span on 8 pixels
         receptive.stack_output_size([("conv1", 5, 1, 0, 2)], (8, 30))
+
+
+def test_stack_output_size_is_what_torch_layers_give():
+    """Recomputed by torch: the same stack as Conv2d / MaxPool2d layers on a blank picture."""
+    import torch
+
+    stack = [("conv1", 3, 1, 1, 1), ("conv2", 5, 2, 2, 2), ("pool1", 2, 2, 0, 1), ("conv3", 3, 1, 0, 1)]
+    layers_ = [torch.nn.MaxPool2d(k, s, p, dilation=d) if name.startswith("pool")
+               else torch.nn.Conv2d(1, 1, k, s, p, dilation=d) for name, k, s, p, d in stack]
+    with torch.no_grad():
+        out = torch.nn.Sequential(*layers_)(torch.zeros(1, 1, 77, 50))
+    assert receptive.stack_output_size(stack, (77, 50)) == tuple(out.shape[-2:])
