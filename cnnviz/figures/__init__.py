@@ -21,19 +21,21 @@ from .exercise import Panel, exercise_panels, lines_figure, panels_per_row
 from .markup import WINDOW_BANDS, legend_html, matrix_html, pooling_html, steps_card
 from .numbers import fmt, fmt_tex, latex_text, significant_tex
 from .pictures import (channel_image, draw_box, filling_in, filter_tiles, locate, map_grid, mark_point,
-                       neighbourhood, overlay, picture, png_bytes, png_shared, upscale, zoomed)
-from .plots import (confusion_figure, curves_figure, growth_figure, heatmap, latent_figure, log_bars,
-                    probability_bars, rank_corr_figure, training_figure)
+                       neighbourhood, overlay, picture, picture_row, png_bytes, png_shared, upscale, zoomed)
+from .plots import (confusion_figure, count_bars, curves_figure, growth_figure, heatmap, latent_figure, log_bars,
+                    pixel_histogram, probability_bars, rank_corr_figure, training_figure)
 from .scale import (ACCENT, CHOSEN, DIVERGING, HEAT, MUTED, SECOND, SEQUENTIAL, Scale, colorize, display_range,
                     map_scale, stretched)
 from .svg import architecture_svg
 
 __all__ = [
     "ACCENT", "CHOSEN", "DIVERGING", "HEAT", "MUTED", "Panel", "SECOND", "SEQUENTIAL", "WINDOW_BANDS", "Scale",
-    "architecture_svg", "channel_image", "colorize", "confusion_figure", "curves_figure", "display_range", "draw_box",
+    "architecture_svg", "channel_image", "colorize", "confusion_figure", "count_bars", "curves_figure", "display_range",
+    "draw_box",
     "exercise_panels", "filling_in", "filter_tiles", "fmt", "fmt_tex", "growth_figure", "heatmap", "latent_figure",
     "latex_text", "legend_html", "lines_figure", "locate", "log_bars", "map_grid", "map_scale", "mark_point",
-    "matrix_html", "neighbourhood", "overlay", "panels_per_row", "picture", "png_bytes", "png_shared", "pooling_html",
+    "matrix_html", "neighbourhood", "overlay", "panels_per_row", "picture", "picture_row",
+    "pixel_histogram", "png_bytes", "png_shared", "pooling_html",
     "probability_bars", "rank_corr_figure", "steps_card", "stretched", "training_figure",
     "upscale", "zoomed",
 ]

@@ -260,3 +260,14 @@ def zoomed(img: Image.Image, window: tuple[int, int, int, int], box: tuple[int, 
     crop = img.convert("RGB").crop((l0, t0, l0 + ww, t0 + wh))
     top, left, bh, bw = box
     return draw_box(crop, (top - t0, left - l0, bh, bw), target=target, color=color)
+
+
+def picture_row(pictures, *, cell: int = 48, gap: int = 3) -> Image.Image:
+    """uint8 pictures (H, W) or (H, W, C) of one size side by side, each enlarged (nearest) to about
+    ``cell`` px, on white: a row of a dataset's samples, one PNG instead of one per picture."""
+    tiles = []
+    for p in pictures:
+        p = np.asarray(p)
+        p = p[..., 0] if p.ndim == 3 and p.shape[2] == 1 else p
+        tiles.append(np.asarray(upscale(p, cell).convert("RGB")))
+    return Image.fromarray(_tile(np.stack(tiles), len(tiles), gap))

@@ -233,3 +233,38 @@ def latent_figure(points: np.ndarray, labels: np.ndarray, names: list[str], *, m
                                                                        "scaleanchor": "x"},
                       legend={"itemsizing": "constant"})
     return fig
+
+
+def count_bars(labels: list[str], counts: list[int], *, font: int = 14):
+    """How many pictures each class has: one bar per class, its count written on it (``font`` px:
+    larger for a projector)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Bar(x=labels, y=counts, text=[i18n.number(int(c)) for c in counts], texttemplate="%{text}",
+                           textposition="outside", cliponaxis=False, textfont={"size": font},
+                           marker={"color": SECOND}, hovertemplate="%{x}: %{y:,}<extra></extra>"))
+    fig.update_layout(height=300, margin={"l": 4, "r": 4, "t": 30, "b": 4}, xaxis={"type": "category",
+                      "tickfont": {"size": font}}, yaxis={"tickfont": {"size": font}, "rangemode": "tozero"})
+    return localize(fig, i18n.current())
+
+
+CHANNEL_COLOURS = {"R": "red", "G": "green", "B": "blue"}
+
+
+def pixel_histogram(counts: np.ndarray, names: list[str], *, xtitle: str, ytitle: str, font: int = 14):
+    """The share of pixels at each value 0-255, one line per channel (``names``: "R", "G", "B", or
+    one grey channel's name)."""
+    import plotly.graph_objects as go
+
+    counts = np.asarray(counts, dtype=float)
+    shares = counts / counts.sum(axis=1, keepdims=True) * 100
+    fig = go.Figure()
+    for name, row in zip(names, shares):
+        fig.add_scatter(x=np.arange(counts.shape[1]), y=row, name=name, mode="lines", line_shape="hvh",
+                        line={"color": CHANNEL_COLOURS.get(name, SECOND), "width": 2},
+                        hovertemplate="%{x}: %{y:.2f} %<extra>" + name + "</extra>")
+    fig.update_layout(height=300, margin={"l": 4, "r": 4, "t": 10, "b": 4}, showlegend=len(names) > 1,
+                      legend={"orientation": "h", "y": 1.12, "font": {"size": font}},
+                      xaxis={"title": xtitle, "range": [-2, 257], "tickfont": {"size": font}},
+                      yaxis={"title": ytitle, "type": "log", "ticksuffix": " %", "tickfont": {"size": font}})
+    return localize(fig, i18n.current())
