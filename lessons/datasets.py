@@ -84,8 +84,8 @@ def the_data():
 def the_samples(col, names: list[str]) -> None:
     """2. Pictures of every class, one row each (the first ones, or a seeded draw)."""
     st.header(t("datasets.samples_header"))
-    seed = int(st.number_input(t("datasets.seed"), 0, 9999, 0, key="datasets.seed", bind="query-params",
-                               help=t("datasets.seed_help")))
+    seed = int(st.columns([1, 3])[0].number_input(t("datasets.seed"), 0, 9999, 0, key="datasets.seed",
+                                                  bind="query-params", help=t("datasets.seed_help")))
     rows = explore.samples_per_class(col.labels, col.num_classes, PER_CLASS, seed)
     cell = 64 if ui.presenting() else 48
     for c, idx in enumerate(rows):
@@ -219,9 +219,15 @@ def the_augmentations(col, name: str, names: list[str]) -> None:
         left.markdown(t(f"datasets.aug.{kind}" + ("_flip" if kind == "app" and flip else "")))
         ui.image(figures.picture_row(pics, cell=cell), width="content", where=right)
     st.caption(t("datasets.aug_caption"))
-    st.markdown(t("datasets.aug_used", recipes="; ".join(
-        t("datasets.recipe", net=models.label(s.name, ui.lang()), shift=s.recipe.shift,
-          flip=t("datasets.flip_yes" if s.recipe.flip else "datasets.flip_no")) for s in models.BUNDLED.values())))
+    st.markdown(t("datasets.aug_used", recipes="; ".join(recipe(s) for s in models.BUNDLED.values())))
+
+
+def recipe(spec) -> str:
+    """How a bundled network was trained: its shifts and mirror (``models.specs.Recipe``)."""
+    r = spec.recipe
+    return t("datasets.recipe", net=models.label(spec.name, ui.lang()),
+             shift=t("datasets.shift_yes" if r.shift else "datasets.shift_no", shift=r.shift),
+             flip=t("datasets.flip_yes" if r.flip else "datasets.flip_no"))
 
 
 def the_loader(col) -> None:

@@ -375,6 +375,25 @@ def _(q, lang, text, n):
     return [opts.index(t("exercises.stack_" + "ab"[i], lang)) for i in tied(sizes, 0)]
 
 
+@solver("datasets.normalize")
+def _(q, lang, text, n):
+    mean, std, p = n[1:4]                    # "divided by 255, then ... the mean M and the standard deviation S"
+    x = torch.tensor([[[p / 255]]], dtype=torch.float64)
+    return [write(float(((x - mean) / std).item()), lang, 2)]
+
+
+@solver("datasets.values")
+def _(q, lang, text, n):
+    count, h, w, c = n[:4]
+    return [write(torch.zeros(int(h), int(w), int(c), device="meta").numel() * count, lang)]
+
+
+@solver("datasets.steps")
+def _(q, lang, text, n):
+    images, batch = n[:2]
+    return [write(len(torch.utils.data.DataLoader(range(int(images)), batch_size=int(batch))), lang)]
+
+
 @solver("train.overfit")
 def _(q, lang, text, n):
     runs = shown(q)["runs"]

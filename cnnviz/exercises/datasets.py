@@ -4,9 +4,21 @@ of an epoch. The answers come from the modules that own the maths (``datasets.no
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cnnviz.data.datasets import DATASETS
 from cnnviz.maths import params as cparams
-from .core import _kind, _pick, _q
+from .core import _kind, _pick, _q, fmt
+
+
+@dataclass(frozen=True)
+class Written:
+    """A number written with all its ``digits`` (the constants' 4 decimals: 0.4822, not 0.482)."""
+    value: float
+    digits: int
+
+    def text(self, lang: str) -> str:
+        return fmt(self.value, lang, self.digits)
 
 # (mean, std) pairs the app's networks really use: MNIST, Fashion-MNIST and each CIFAR-10 channel
 _CONSTANTS = [(DATASETS[d].mean[c], DATASETS[d].std[c]) for d in ("mnist", "fashion", "cifar10-subset")
@@ -25,8 +37,9 @@ def _datasets_normalize(rng):
     p = int(rng.integers(0, 256))
     x = p / 255
     z = float(normalize(torch.tensor([[[x]]], dtype=torch.float64), (mean,), (std,)).item())
-    return _q("datasets.normalize", {"mean": mean, "std": std, "p": p}, "number", z, tolerance=0.01,
-              explain={"p": p, "x": round(x, 4), "mean": mean, "std": std, "zero": round(mean * 255, 1)},
+    mean_text, std_text = Written(mean, 4), Written(std, 4)
+    return _q("datasets.normalize", {"mean": mean_text, "std": std_text, "p": p}, "number", z, tolerance=0.01,
+              explain={"p": p, "x": Written(x, 4), "mean": mean_text, "std": std_text, "zero": round(mean * 255, 1)},
               section="datasets.stats_header")
 
 
