@@ -186,7 +186,7 @@ def the_statistics(col, name: str, counts, stats, state: str) -> None:
     st.markdown(t("datasets.match" if same else f"datasets.differ_{col.source}", n=ui.num(col.n)))
     white = explore.after_normalize(explore.ChannelStats((1.0,) * len(mean), (0.0,) * len(mean), 1), mean, std)[0]
     black = explore.after_normalize(explore.ChannelStats((0.0,) * len(mean), (0.0,) * len(mean), 1), mean, std)[0]
-    st.latex(r"x' = \frac{x/255 - \text{mean}}{\text{std}}")
+    st.latex(rf"x' = \frac{{x/255 - \text{{{t('datasets.tex_mean')}}}}}{{\text{{{t('datasets.tex_std')}}}}}")
     st.markdown(t("datasets.normalize_text", m=ui.num(mean[0], 4), s=ui.num(std[0], 4), black=ui.num(black[0], 2),
                   white=ui.num(white[0], 2)))
     st.caption(t("datasets.imagenet", mean="; ".join(ui.num(v, 3) for v in zoo.IMAGENET_MEAN),

@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from app_helpers import open_lesson
+from app_helpers import mean_and_std, open_lesson
 from PIL import Image
 
 from cnnviz.data import datasets
@@ -48,8 +48,7 @@ def test_mnist_the_guess_then_the_numbers_the_network_uses(lang):
     # nothing gives the answer away before the guess
     assert t("datasets.stats_hidden", lang) in [c.value for c in at.caption]
     assert not [m for m in _texts(at) if m.startswith("| ")]
-    pixels = _idx_images(datasets.data_root() / "MNIST/raw/train-images-idx3-ubyte").astype(np.float64) / 255
-    mean, std = pixels.mean(), pixels.std()
+    (mean,), (std,) = mean_and_std(_idx_images(datasets.data_root() / "MNIST/raw/train-images-idx3-ubyte"))
     assert mean < 0.25                                       # mostly dark: band 0
     _reveal(at, 1)                                           # a wrong guess
     bands = [t(f"datasets.band.{i}", lang) for i in range(4)]
@@ -86,8 +85,7 @@ def test_the_bundled_samples_on_a_fresh_machine(tmp_path, monkeypatch):
                  folder=str(tmp_path / "nothing")) in _texts(at)
         at.button(key="datasets.predict.skip_button").click().run()
         table = next(m for m in _texts(at) if m.startswith("| "))
-        pixels = np.asarray(sample.data, np.float64).reshape(1000, -1, 1 if name == "fashion" else 3) / 255
-        for row, m, s in zip(table.splitlines()[2:], pixels.mean(axis=(0, 1)), pixels.std(axis=(0, 1))):
+        for row, m, s in zip(table.splitlines()[2:], *mean_and_std(sample.data, 1 if name == "fashion" else 3)):
             cells = [c.strip() for c in row.strip("|").split("|")]
             assert cells[1] == number(m, "en", 4) and cells[3] == number(s, "en", 4), (name, row)
         assert t("datasets.differ_sample", "en", n="1000") in _texts(at)

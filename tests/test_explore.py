@@ -7,6 +7,7 @@ import pickle
 
 import numpy as np
 import pytest
+from app_helpers import mean_and_std
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
@@ -63,10 +64,11 @@ def test_the_networks_constants_are_the_training_sets_mean_and_std(name, folder)
     streaming computation finds them too."""
     if not datasets.is_available(name):
         pytest.skip(f"the full {name} is not in the data root (CNNVIZ_DATA)")
-    pixels = _idx(datasets.data_root() / folder / "raw" / "train-images-idx3-ubyte").astype(np.float64) / 255
+    pixels = _idx(datasets.data_root() / folder / "raw" / "train-images-idx3-ubyte")
     assert pixels.size == 60_000 * 28 * 28 and explore.ORIGIN[name] == (name, 60_000)
     info = datasets.DATASETS[name]
-    assert (round(pixels.mean(), 4),) == info.mean and (round(pixels.std(), 4),) == info.std
+    (mean,), (std,) = mean_and_std(pixels)
+    assert (round(mean, 4),) == info.mean and (round(std, 4),) == info.std
     col = explore.collection(name)
     assert col.source == "full" and col.n == 60_000
     stats = explore.channel_stats(explore.histogram(col.images))
@@ -80,9 +82,8 @@ def test_the_cifar_subset_is_close_to_but_not_the_full_cifar10_constants():
         pytest.skip("the CIFAR-10 subset is not in the data root (CNNVIZ_DATA)")
     with open(datasets.data_root() / "cifar-10-subset" / "data_batch_1", "rb") as f:
         batch = pickle.load(f, encoding="bytes")
-    x = np.asarray(batch[b"data"], np.float64).reshape(-1, 3, 1024) / 255
     info = datasets.DATASETS["cifar10-subset"]
-    mean, std = x.mean(axis=(0, 2)), x.std(axis=(0, 2))
+    mean, std = mean_and_std(np.asarray(batch[b"data"]).reshape(-1, 3, 1024).transpose(0, 2, 1), 3)
     assert np.abs(mean - info.mean).max() < 0.003 and np.abs(std - info.std).max() < 0.003
     assert tuple(np.round(mean, 4)) != info.mean
     stats = explore.channel_stats(explore.histogram(explore.collection("cifar10-subset").images))
@@ -94,10 +95,10 @@ def test_the_full_cifar10_constants():
     if not datasets.is_available("cifar10"):
         pytest.skip("the full CIFAR-10 (50,000 training images) is not in the data root")
     col = explore.collection("cifar10")
-    x = col.images.reshape(-1, 3).astype(np.float64) / 255
+    mean, std = mean_and_std(col.images, 3)
     info = datasets.DATASETS["cifar10"]
     assert col.n == 50_000
-    assert tuple(np.round(x.mean(axis=0), 4)) == info.mean and tuple(np.round(x.std(axis=0), 4)) == info.std
+    assert tuple(np.round(mean, 4)) == info.mean and tuple(np.round(std, 4)) == info.std
 
 
 def test_a_fresh_machine_looks_at_the_bundled_sample(tmp_path):
