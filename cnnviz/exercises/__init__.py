@@ -41,7 +41,7 @@ The package: ``core`` (the data model, rendering, ``check`` and the registry of 
 ``parsing`` (reading answers), ``reveal`` (``click_score``, ``pointing_score``), and the
 generators by lesson, each registering its kinds with ``core._kind``: ``basics`` (image as
 numbers, convolution, 1D convolution, why convolution), ``layers_inside`` (layers, inside a CNN,
-receptive field), ``training`` (train, autoencoder), ``explain``. A new kind: one generator in
+receptive field), ``datasets``, ``training`` (train, autoencoder), ``explain``. A new kind: one generator in
 its lesson's module, its strings in both catalogs.
 """
 
