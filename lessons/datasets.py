@@ -29,20 +29,8 @@ def own_pictures():
     -> the collection, or the page stops with a hint while there is none."""
     files = st.file_uploader(t("datasets.own_upload"), type=images.EXTENSIONS, accept_multiple_files=True,
                              key="datasets.own_files", help=t("datasets.own_upload_help"))
-    memo = st.session_state.get("datasets.own_memo", {})     # upload id -> uint8 picture, or None if unreadable
-    kept, pictures, bad = {}, [], []
-    for f in (files or [])[:MAX_OWN]:
-        ident = getattr(f, "file_id", None) or (f.name, f.size)
-        if ident not in memo:
-            try:
-                memo[ident] = explore.own_picture(images.load_image(f.getvalue()))
-            except CnnvizError:
-                memo[ident] = None
-        kept[ident] = memo[ident]
-        if memo[ident] is None:
-            bad.append(f.name)
-        else:
-            pictures.append(memo[ident])
+    memo, kept = st.session_state.get("datasets.own_memo", {}), {}   # upload id -> uint8 picture (None: unreadable)
+    pictures, bad = ui.decode_uploads(files, memo, kept, explore.own_picture, MAX_OWN)
     st.session_state["datasets.own_memo"] = kept                # forget pictures that were removed
     if bad:
         st.warning(t("datasets.own_bad", names=", ".join(bad)), icon=":material/broken_image:")
@@ -134,15 +122,8 @@ def the_guess(col, name: str, stats) -> str:
     state, guess = ui.predict_state("datasets", about)
     bands = [t(f"datasets.band.{i}") for i in range(len(explore.BANDS) + 1)]
     if state == "ask":
-        st.markdown(t("datasets.predict_ask"))
-        p1, p2, p3 = st.columns([3, 1, 2], vertical_alignment="bottom")
-        pick = p1.selectbox(t("datasets.predict_pick"), range(len(bands)), index=None, format_func=bands.__getitem__,
-                            key=f"datasets.predict.pick.{about}")
-        if p2.button(t("datasets.predict_reveal"), key="datasets.predict.reveal", type="primary",
-                     disabled=pick is None, icon=":material/visibility:"):
-            ui.predict_set("datasets", about, int(pick))
-            st.rerun()
-        ui.predict_buttons("datasets", state, where=p3)
+        ui.predict_choice("datasets", about, bands, ask=t("datasets.predict_ask"), pick=t("datasets.predict_pick"),
+                          reveal=t("datasets.predict_reveal"))
         return state
     if state == "guessed":
         right = explore.brightness_band(stats.overall)

@@ -240,15 +240,8 @@ def guess_the_class(seen: Seen) -> str:
     labels, about, best, probs = seen.labels, seen.about, seen.best, seen.soft.probs
     state, guess = ui.predict_state("inside", about)   # (``best``: the answer section 1 computed)
     if state == "ask":
-        st.markdown(t("exercises.predict.inside_ask"))
-        p1, p2, p3 = st.columns([3, 1, 2], vertical_alignment="bottom")
-        pick = p1.selectbox(t("exercises.predict.inside_pick"), range(len(labels)), index=None,
-                            format_func=lambda i: labels[i], key=f"inside.predict.pick.{about}")
-        if p2.button(t("exercises.predict.inside_reveal"), key="inside.predict.reveal", type="primary",
-                     disabled=pick is None, icon=":material/visibility:"):
-            ui.predict_set("inside", about, int(pick))
-            st.rerun()
-        ui.predict_buttons("inside", state, where=p3)
+        ui.predict_choice("inside", about, labels, ask=t("exercises.predict.inside_ask"),
+                          pick=t("exercises.predict.inside_pick"), reveal=t("exercises.predict.inside_reveal"))
         return state
     if state == "guessed":
         said = {"c": labels[best], "p": ui.num(probs[best] * 100, 1)}

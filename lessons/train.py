@@ -71,20 +71,9 @@ def own_split(seed: int):
             name = st.text_input(t("train.own_name"), t("train.own_default", i=i + 1), key=f"train.own_name.{i}")
             files = st.file_uploader(t("train.own_upload"), type=images.EXTENSIONS, accept_multiple_files=True,
                                      key=f"train.own_files.{i}")
-            pictures, bad = [], []
-            for f in (files or [])[:MAX_OWN]:
-                ident = getattr(f, "file_id", None) or (f.name, f.size)
-                if ident not in memo:
-                    try:
-                        memo[ident] = (data.picture_tensor(images.load_image(f.getvalue())) * 255).round().to(
-                            torch.uint8)
-                    except CnnvizError:
-                        memo[ident] = None
-                kept[ident] = memo[ident]
-                if memo[ident] is None:
-                    bad.append(f.name)
-                else:
-                    pictures.append(memo[ident].float() / 255)
+            pictures, bad = ui.decode_uploads(files, memo, kept, lambda img: (data.picture_tensor(img) * 255).round().to(
+                torch.uint8), MAX_OWN)
+            pictures = [p.float() / 255 for p in pictures]
             st.caption(t("train.own_count", n=len(pictures)))
             if bad:
                 st.warning(t("train.own_bad", names=", ".join(bad)), icon=":material/broken_image:")

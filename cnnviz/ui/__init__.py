@@ -28,7 +28,7 @@ from .links import (  # noqa: F401
     PRESENT_VALUES, link_start, link_opened, link_end, url_seed, url_keep, encode_kernel, decode_kernel, link_url, copy_link, presenting, PRESENT_CSS, present_mode,
 )
 from .inputs import decimal_input, decimal_slider, keep_in_range  # noqa: F401
-from .pictures import WORKING_MAX_SIDE, WORLD_PICTURES, image, model_dataset, image_picker  # noqa: F401
+from .pictures import WORKING_MAX_SIDE, WORLD_PICTURES, image, model_dataset, image_picker, decode_uploads  # noqa: F401
 from .memo import layer_outputs, session_memo, CLASS_MEMO_ENTRIES, model_memo  # noqa: F401
 from .confidence import REFERENCE_PICTURES, LEARNER_REFERENCE_PICTURES, model_reference, confidence_note  # noqa: F401
 from .kernels import kernel_picker  # noqa: F401
@@ -37,7 +37,8 @@ from .inside import digit_canvas, show_filters, TOP_IMAGES_N, top_images, show_t
 from .heavywork import WAIT_POLL, HeavyJob, heavy, training_status, heavy_memo  # noqa: F401
 from .stepping import PLAY_TICK, playing, step_controls  # noqa: F401
 from .predict import (  # noqa: F401
-    predict_context, predict_state, predict_set, predict_skip, predict_again, predict_buttons, click_on, mark_guess,
+    predict_context, predict_state, predict_set, predict_skip, predict_again, predict_buttons, predict_choice, click_on,
+    mark_guess,
 )
 from .progress import (  # noqa: F401
     SELF_CHECK_OPENED, SELF_CHECK_RESULTS, course, mark_opened, lesson_start, lesson_goal, lesson_summary, next_lesson, progress_sidebar, progress_report,

@@ -59,6 +59,26 @@ def _decode_upload(upload, key: str):
     return result, err
 
 
+def decode_uploads(files, memo: dict, kept: dict, decode, limit: int) -> tuple[list, list[str]]:
+    """The first ``limit`` files of a multiple upload, each decoded once (``images.load_image``, then
+    ``decode``) and remembered in ``memo`` (upload id -> what ``decode`` made, None for a file that is
+    no picture); ``kept`` gets the ids still uploaded. -> (the pictures, the names of the bad files)."""
+    pictures, bad = [], []
+    for f in (files or [])[:limit]:
+        ident = getattr(f, "file_id", None) or (f.name, f.size)
+        if ident not in memo:
+            try:
+                memo[ident] = decode(images.load_image(f.getvalue()))
+            except CnnvizError:
+                memo[ident] = None
+        kept[ident] = memo[ident]
+        if memo[ident] is None:
+            bad.append(f.name)
+        else:
+            pictures.append(memo[ident])
+    return pictures, bad
+
+
 WORLD_PICTURES = 10   # test pictures offered per network: the first one of each class
 
 

@@ -63,6 +63,21 @@ def predict_buttons(prefix: str, state: str, *, where=None, key_suffix: str = ""
                      icon=":material/replay:")
 
 
+def predict_choice(prefix: str, about: str, options: list[str], *, ask: str, pick: str, reveal: str) -> None:
+    """While asking: the question (``ask``), a box of ``options`` (labelled ``pick``) and a Reveal
+    button that keeps the guess (its index) for ``about``, beside "Skip" (keys ``<prefix>.predict.pick.<about>``
+    and ``<prefix>.predict.reveal``)."""
+    st.markdown(ask)
+    p1, p2, p3 = st.columns([3, 1, 2], vertical_alignment="bottom")
+    chosen = p1.selectbox(pick, range(len(options)), index=None, format_func=options.__getitem__,
+                          key=f"{prefix}.predict.pick.{about}")
+    if p2.button(reveal, key=f"{prefix}.predict.reveal", type="primary", disabled=chosen is None,
+                 icon=":material/visibility:"):
+        predict_set(prefix, about, int(chosen))
+        st.rerun()
+    predict_buttons(prefix, "ask", where=p3)
+
+
 def click_on(img, key: str, width: int | None = None) -> tuple[float, float] | None:
     """Show ``img`` (PIL) ``width`` px wide (default: its own width) and return where the learner
     clicked: (row, col) in ``img``'s own pixels, (0, 0) being the centre of its top-left pixel;
