@@ -48,8 +48,10 @@ def the_data():
     own, and the sentence that says which and how many. -> (collection, class names)."""
     st.header(t("datasets.data_header"))
     available = [d for d in DATASETS if data.source(d)]
-    name = st.selectbox(t("datasets.dataset"), available + ["own"], key="datasets.dataset", bind="query-params",
-                        format_func=ui.labels("datasets.ds."))
+    options = available + ["own"]
+    ui.url_seed("datasets.data", "datasets.dataset", str, lambda v: v in options)   # ids in the link, not labels
+    name = st.selectbox(t("datasets.dataset"), options, key="datasets.dataset", format_func=ui.labels("datasets.ds."))
+    ui.url_keep("datasets.data", name, options[0])
     if name == "own":
         col = own_pictures()
         st.markdown(t("datasets.looking_own", n=col.n, side=col.height))
@@ -181,8 +183,10 @@ def the_augmentations(col, name: str, names: list[str]) -> None:
     st.header(t("datasets.aug_header"))
     st.markdown(t("datasets.aug_intro"))
     a1, a2 = st.columns(2)
+    ui.url_seed("datasets.class", "datasets.aug_class", int, lambda i: 0 <= i < col.num_classes)   # ?datasets.class=3
     c = a1.selectbox(t("datasets.aug_class"), range(col.num_classes), format_func=names.__getitem__,
                      key="datasets.aug_class")
+    ui.url_keep("datasets.class", c, 0)
     seed = int(a2.number_input(t("datasets.seed"), 0, 9999, 0, key="datasets.aug_seed", bind="query-params"))
     picks = explore.samples_per_class(col.labels, col.num_classes, 1)[c]
     if not picks:

@@ -8,8 +8,9 @@ import json
 
 import numpy as np
 import pytest
-from app_helpers import mean_and_std, open_lesson
+from app_helpers import ROOT, mean_and_std, open_lesson
 from PIL import Image
+from streamlit.testing.v1 import AppTest
 
 from cnnviz.data import datasets
 from cnnviz.i18n import number, t
@@ -137,3 +138,19 @@ def test_own_pictures_with_a_bad_upload(lang):
     assert t("datasets.differ_own", lang, n="5") in _texts(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[t("datasets.batch_shape", lang)] == "5 × 3 × 64 × 64"
+
+
+def test_a_link_opens_the_same_view():
+    """A teacher's link names the dataset and the class by id (not by their words in one language)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at.query_params.update({"lang": "pt_BR", "datasets.data": "cifar10-subset", "datasets.class": "3",
+                            "datasets.batch": "128", "datasets.seed": "2"})
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="datasets.dataset").value == "cifar10-subset"
+    assert at.selectbox(key="datasets.aug_class").value == 3 and at.number_input(key="datasets.seed").value == 2
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics[t("datasets.batch_shape", "pt_BR")] == "128 × 3 × 32 × 32"
+    at.selectbox(key="datasets.dataset").set_value("fashion").run()
+    assert at.query_params["datasets.data"] == "fashion"        # written back by the app
