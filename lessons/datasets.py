@@ -62,9 +62,10 @@ def the_data():
         except CnnvizError as err:
             ui.show_error(err)
             st.stop()
-        where = "full" if col.source == "full" else "sample"
-        st.markdown(t(f"datasets.looking_{where}", n=col.n, name=t(f"datasets.ds.{name}"),
-                      folder=str(data.data_root())))
+        where = "sample" if col.source == "sample" else "subset" if name == "cifar10-subset" else "full"
+        total = explore.constants_of(name)[1]             # the training images the constants come from
+        st.markdown(t(f"datasets.looking_{where}", n=col.n, name=t(f"datasets.short.{name}"),
+                      folder=str(data.data_root()), share=ui.num(100 * col.n / total), total=total))
     if len(available) < len(DATASETS):
         missing = [t(f"datasets.ds.{d}") for d in DATASETS if d not in available]
         st.caption(t("datasets.some_missing", names=", ".join(missing), folder=str(data.data_root())))
@@ -150,9 +151,10 @@ def the_statistics(col, name: str, counts, stats, state: str) -> None:
         return
     chans = channel_names(col)
     font = 20 if ui.presenting() else 14
+    log = explore.peaked(counts)
     ui.plot(figures.pixel_histogram(counts, chans, xtitle=t("datasets.hist_x"), ytitle=t("datasets.hist_y"),
-                                    font=font), key="datasets.hist")
-    st.caption(t("datasets.hist_caption", n=ui.num(stats.pixels)))
+                                    font=font, log=log), key="datasets.hist")
+    st.caption(t("datasets.hist_caption_log" if log else "datasets.hist_caption", n=ui.num(stats.pixels)))
     origin, n_origin, mean, std = explore.constants_of(transfer.OWN_LIKE if name == "own" else name)
     after_mean, after_std = explore.after_normalize(stats, mean, std)
     head = [t("datasets.col_channel"), t("datasets.col_mean_now"), t("datasets.col_mean_net"),

@@ -40,7 +40,7 @@ def test_mnist_the_guess_then_the_numbers_the_network_uses(lang):
         pytest.skip("the full MNIST is not in the data root (CNNVIZ_DATA)")
     at = open_lesson(PAGE, lang)
     assert not at.error, [e.value for e in at.error]
-    name = t("datasets.ds.mnist", lang)
+    name = t("datasets.short.mnist", lang)
     assert t("datasets.looking_full", lang, n=60000, name=name, folder=str(datasets.data_root())) in _texts(at)
     # the shape and the numbers stored: 28 x 28 x 1, 784 per picture, 47,040,000 in all
     metrics = {m.label: m.value for m in at.metric}
@@ -82,7 +82,7 @@ def test_the_bundled_samples_on_a_fresh_machine(tmp_path, monkeypatch):
         at.selectbox(key="datasets.dataset").set_value(name).run()
         assert not at.exception, [e.value for e in at.exception]
         sample = datasets.load_sample(name)
-        assert t("datasets.looking_sample", "en", n=1000, name=t(f"datasets.ds.{name}", "en"),
+        assert t("datasets.looking_sample", "en", n=1000, name=t(f"datasets.short.{name}", "en"),
                  folder=str(tmp_path / "nothing")) in _texts(at)
         at.button(key="datasets.predict.skip_button").click().run()
         table = next(m for m in _texts(at) if m.startswith("| "))
@@ -152,5 +152,8 @@ def test_a_link_opens_the_same_view():
     assert at.selectbox(key="datasets.aug_class").value == 3 and at.number_input(key="datasets.seed").value == 2
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[t("datasets.batch_shape", "pt_BR")] == "128 × 3 × 32 × 32"
+    if datasets.source("cifar10-subset") == "full":           # 4,000 of CIFAR-10's 50,000 training images: 8 %
+        assert t("datasets.looking_subset", "pt_BR", n=4000, name=t("datasets.short.cifar10-subset", "pt_BR"),
+                 folder=str(datasets.data_root()), share="8", total=50000) in _texts(at)
     at.selectbox(key="datasets.dataset").set_value("fashion").run()
     assert at.query_params["datasets.data"] == "fashion"        # written back by the app

@@ -172,3 +172,10 @@ def test_which_networks_use_which_constants():
     assert explore.networks_using("fashion") == ["fashion"]
     assert explore.networks_using("cifar10-subset") == ["tiny-rgb"]
     assert [explore.brightness_band(v) for v in (0.13, 0.25, 0.49, 0.5, 0.8)] == [0, 1, 1, 2, 3]
+
+
+def test_a_histogram_is_drawn_on_a_log_scale_only_where_one_value_holds_most_pixels():
+    dark = np.zeros((10, 4, 4), np.uint8)
+    dark[:, 0, 0] = 200                                        # 15 of 16 pixels black
+    assert explore.peaked(explore.histogram(dark))
+    assert not explore.peaked(explore.histogram(_random(10, (4, 4, 3), seed=4)))

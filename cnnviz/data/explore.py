@@ -139,6 +139,13 @@ def channel_stats(counts: np.ndarray) -> ChannelStats:
     return ChannelStats(tuple(float(m) / 255 for m in mean), tuple(float(s) / 255 for s in np.sqrt(var)), int(n[0]))
 
 
+def peaked(counts: np.ndarray, share: float = 0.2) -> bool:
+    """Whether one pixel value holds more than ``share`` of some channel's pixels (MNIST's black
+    background: 81 %), so that a histogram needs a log scale for the other values to show."""
+    counts = np.asarray(counts, dtype=np.float64)
+    return bool((counts.max(axis=1) / counts.sum(axis=1)).max() > share)
+
+
 def brightness_band(value: float) -> int:
     """0: mostly dark (under 0.25), 1: dark-ish, 2: bright-ish, 3: mostly bright (0.75 and over)."""
     return int(np.searchsorted(BANDS, value, side="right"))

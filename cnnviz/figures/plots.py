@@ -251,9 +251,10 @@ def count_bars(labels: list[str], counts: list[int], *, font: int = 14):
 CHANNEL_COLOURS = {"R": "red", "G": "green", "B": "blue"}
 
 
-def pixel_histogram(counts: np.ndarray, names: list[str], *, xtitle: str, ytitle: str, font: int = 14):
+def pixel_histogram(counts: np.ndarray, names: list[str], *, xtitle: str, ytitle: str, font: int = 14,
+                    log: bool = False):
     """The share of pixels at each value 0-255, one line per channel (``names``: "R", "G", "B", or
-    one grey channel's name)."""
+    one grey channel's name); ``log``: a log scale, for a histogram where one value holds most pixels."""
     import plotly.graph_objects as go
 
     counts = np.asarray(counts, dtype=float)
@@ -263,8 +264,9 @@ def pixel_histogram(counts: np.ndarray, names: list[str], *, xtitle: str, ytitle
         fig.add_scatter(x=np.arange(counts.shape[1]), y=row, name=name, mode="lines", line_shape="hvh",
                         line={"color": CHANNEL_COLOURS.get(name, SECOND), "width": 2},
                         hovertemplate="%{x}: %{y:.2f} %<extra>" + name + "</extra>")
-    fig.update_layout(height=300, margin={"l": 4, "r": 4, "t": 10, "b": 4}, showlegend=len(names) > 1,
-                      legend={"orientation": "h", "y": 1.12, "font": {"size": font}},
+    fig.update_layout(height=320, margin={"l": 4, "r": 4, "t": 40, "b": 4}, showlegend=len(names) > 1,
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "font": {"size": font}},
                       xaxis={"title": xtitle, "range": [-2, 257], "tickfont": {"size": font}},
-                      yaxis={"title": ytitle, "type": "log", "ticksuffix": " %", "tickfont": {"size": font}})
+                      yaxis={"title": ytitle, "type": "log" if log else "linear", "ticksuffix": " %",
+                             "tickfont": {"size": font}, "rangemode": "tozero"})
     return localize(fig, i18n.current())
