@@ -6,7 +6,8 @@ Each name has its home, where it is defined, documented and patched in tests:
 - ``cnnviz.data.datasets``: what each dataset is (``DATASETS``), where it lives (``data_root``,
   ``DataError``), loading it offline, the bundled sample, tensors and normalization;
 - ``cnnviz.data.splits``: small training sets (``few_shot``, the learner's own pictures, ``adapt``);
-- ``cnnviz.data.download``: the optional download.
+- ``cnnviz.data.download``: the optional download;
+- ``cnnviz.data.class_zip``: the learner's classes in one zip (``read_class_zip``).
 
 Those modules never import this one (it sits on top of them: docs/ARCHITECTURE.md's layers).
 Importing it loads no torch.
@@ -20,6 +21,7 @@ from cnnviz.data.datasets import (DATASETS, REPO, SAMPLE_DIR, SAMPLE_TRAIN_PER_C
                                   is_available, load_dataset, load_sample, missing_files, normalize,
                                   sample_path, source, synthetic_dataset, tensor_dataset)
 from cnnviz.data.download import DOWNLOADS, download_dataset  # noqa: F401
+from cnnviz.data.class_zip import ClassZip, Skipped, read_class_zip  # noqa: F401
 from cnnviz.data.splits import OWN_SIZE, SmallSplit, adapt, few_shot, from_pictures, picture_tensor  # noqa: F401
 
 
