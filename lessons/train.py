@@ -5,6 +5,7 @@ import json
 import streamlit as st
 
 from cnnviz import course, data, figures, ui
+from cnnviz.data import class_zip
 from cnnviz.maths import images
 from cnnviz.base.errors import CnnvizError
 
@@ -60,9 +61,8 @@ def offer_downloads(missing: list[str], expanded: bool) -> None:
                 st.rerun()
 
 
-def own_split(seed: int):
-    """The learner's own classes, Teachable-Machine style -> SmallSplit (or stop with a hint)."""
-    st.markdown(t("train.own_intro"))
+def own_uploads() -> list:
+    """Your own pictures, one uploader per class. -> [(class name, pictures)]."""
     n = int(st.number_input(t("train.own_classes"), 2, 5, 2, key="train.own_n"))
     memo = st.session_state.get("train.own_pictures", {})     # upload id -> uint8 picture or None
     kept, groups = {}, []
@@ -79,6 +79,54 @@ def own_split(seed: int):
                 st.warning(t("train.own_bad", names=", ".join(bad)), icon=":material/broken_image:")
             groups.append((name, pictures))
     st.session_state["train.own_pictures"] = kept    # forget pictures that were removed
+    return groups
+
+
+def own_zip() -> list:
+    """Your own pictures in one .zip with a folder per class: the limits, the upload, the classes
+    found (their counts and a picture each) and the files skipped. -> [(class name, pictures)]."""
+    upload_mb = int(st.get_option("server.maxUploadSize"))
+    st.markdown(t("train.own_zip_intro", upload_mb=upload_mb, files=class_zip.MAX_FILES,
+                  total_mb=class_zip.MAX_TOTAL // class_zip.MB, mp=images.MAX_PIXELS // 1_000_000,
+                  min=class_zip.MIN_PER_CLASS, per_class=MAX_OWN, classes=class_zip.MAX_CLASSES))
+    upload = st.file_uploader(t("train.own_zip_upload"), type=["zip"], key="train.own_zip")
+    if upload is None:
+        st.session_state.pop("train.own_zip_read", None)
+        st.info(t("train.own_zip_waiting"), icon=":material/folder_zip:")
+        st.stop()
+    ident = getattr(upload, "file_id", None) or (upload.name, upload.size)
+    memo = st.session_state.get("train.own_zip_read")
+    if not memo or memo[0] != ident:          # read once per upload, kept (or its error) for this session
+        with st.spinner(t("train.own_zip_reading")):
+            try:
+                memo = (ident, data.read_class_zip(upload.getvalue(), max_upload=upload_mb * class_zip.MB,
+                                                   max_per_class=MAX_OWN))
+            except CnnvizError as err:
+                memo = (ident, err)
+        st.session_state["train.own_zip_read"] = memo
+    found = memo[1]
+    if isinstance(found, CnnvizError):
+        ui.show_error(found)
+        st.stop()
+    st.markdown(t("train.own_zip_found", classes=len(found.classes), pictures=sum(found.counts)))
+    ui.image([figures.picture(pics[0].float() / 255, 72) for pics in found.pictures],
+             caption=[t("train.own_zip_class", name=name, n=n) for name, n in zip(found.classes, found.counts)],
+             width=96)
+    if found.skipped:
+        lang = ui.lang()
+        with st.expander(t("train.own_zip_skipped", n=len(found.skipped)), icon=":material/block:"):
+            st.dataframe({t("train.own_zip_file"): [s.name for s in found.skipped],
+                          t("train.own_zip_reason"): [s.message(lang) for s in found.skipped]}, hide_index=True)
+    return found.groups()
+
+
+def own_split(seed: int):
+    """The learner's own classes, Teachable-Machine style (an uploader per class, or one .zip with a
+    folder per class) -> SmallSplit (or stop with a hint)."""
+    st.markdown(t("train.own_intro"))
+    way = st.radio(t("train.own_way"), ["uploads", "zip"], key="train.own_way", horizontal=True,
+                   format_func=ui.labels("train.own_way_"))
+    groups = own_zip() if way == "zip" else own_uploads()
     try:
         return data.from_pictures(groups, seed=seed), min(len(p) for _, p in groups)
     except CnnvizError as err:
