@@ -108,9 +108,9 @@ def own_zip() -> list:
     if isinstance(found, CnnvizError):
         ui.show_error(found)
         st.stop()
-    st.markdown(t("train.own_zip_found", classes=len(found.classes), pictures=sum(found.counts)))
-    ui.image([figures.picture(pics[0].float() / 255, 72) for pics in found.pictures],
-             caption=[t("train.own_zip_class", name=name, n=n) for name, n in zip(found.classes, found.counts)],
+    counts = ", ".join(t("train.own_zip_class", name=name, n=ui.num(n)) for name, n in zip(found.classes, found.counts))
+    st.markdown(t("train.own_zip_found", classes=len(found.classes), pictures=sum(found.counts), counts=counts))
+    ui.image([figures.picture(pics[0].float() / 255, 72) for pics in found.pictures], caption=list(found.classes),
              width=96)
     if found.skipped:
         lang = ui.lang()
