@@ -29,10 +29,10 @@ def noise(seed: int, h: int = 64, w: int = 64) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
 
 
-def make_zip(members, *, method=zipfile.ZIP_DEFLATED) -> bytes:
+def make_zip(members, *, method=zipfile.ZIP_DEFLATED, level: int | None = None) -> bytes:
     """members: (name or ZipInfo, bytes) in order."""
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", method) as zf:
+    with zipfile.ZipFile(buf, "w", method, compresslevel=level) as zf:
         for name, content in members:
             zf.writestr(name, content)
     return buf.getvalue()
@@ -215,6 +215,25 @@ def test_too_much_in_all_is_refused_at_the_total_cap():
     err = refused(archive, max_total=class_zip.MB)
     assert err.key == "data.error.zip_too_big"
     assert_translated(err, "1 MB")
+
+
+def test_200_mb_in_all_is_the_default_total_cap(monkeypatch):
+    big = bytes(19 * class_zip.MB)                  # under the 20 MB of one member; 11 of them pass 200 MB
+    archive = make_zip(two_classes() + [(f"b/big{i:02d}.png", big) for i in range(11)], level=1)
+    reads = CountingReads(monkeypatch)
+    err = refused(archive)
+    assert err.key == "data.error.zip_too_big" and err.params == {"max_mb": 200}
+    assert 200 * class_zip.MB < reads.total <= 200 * class_zip.MB + 64 * 1024 + 1
+    assert_translated(err, "200 MB")
+
+
+def test_20_classes_are_read_and_21_refused():
+    tiny = png(noise(5, 8, 8))
+    twenty = make_zip([(f"class {c:02d}/{i}.png", tiny) for c in range(20) for i in range(3)])
+    assert len(data.read_class_zip(twenty).classes) == 20
+    err = refused(make_zip([(f"class {c:02d}/{i}.png", tiny) for c in range(21) for i in range(3)]))
+    assert err.key == "data.error.zip_too_many_classes" and err.params == {"n": 21, "max": 20}
+    assert_translated(err, "21", "20")
 
 
 def test_2000_files_are_read_and_2001_refused_before_reading():
