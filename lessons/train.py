@@ -88,6 +88,7 @@ def own_zip() -> list:
     upload_mb = int(st.get_option("server.maxUploadSize"))
     st.markdown(t("train.own_zip_intro", upload_mb=upload_mb, files=class_zip.MAX_FILES,
                   total_mb=class_zip.MAX_TOTAL // class_zip.MB, mp=images.MAX_PIXELS // 1_000_000,
+                  total_mp=class_zip.MAX_PIXELS // 1_000_000,
                   min=class_zip.MIN_PER_CLASS, per_class=MAX_OWN, classes=class_zip.MAX_CLASSES))
     upload = st.file_uploader(t("train.own_zip_upload"), type=["zip"], key="train.own_zip")
     if upload is None:

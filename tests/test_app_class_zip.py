@@ -49,7 +49,7 @@ def test_a_class_zip_is_read_explained_and_a_bad_one_refused(lang, tmp_path, mon
     intro = next(m.value for m in at.markdown if m.value.startswith(t("train.own_zip_intro", lang)[:30]))
     upload_mb = tomllib.loads(CONFIG.read_text())["server"]["maxUploadSize"]
     million = "million" if lang == "en" else "milhões"
-    for said in (f"**{upload_mb} MB**", "200 MB", "2000", f"40 {million}", "20 classes", "3 ", "100."):
+    for said in (f"**{upload_mb} MB**", "200 MB", "2000", f"40 {million}", f"1000 {million}", "20 classes", "3 ", "100."):
         assert said in intro, (said, intro)
     assert t("train.own_zip_waiting", lang) in [i.value for i in at.info]
 

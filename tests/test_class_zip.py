@@ -136,15 +136,32 @@ def test_a_link_is_skipped_not_followed():
     assert [(s.name, s.key) for s in found.skipped] == [("a/passwd.png", "data.zip_skip.link")]
 
 
-def test_a_picture_over_the_pixel_cap_is_skipped_with_its_size():
+def claimed_png(width: int, height: int) -> bytes:
+    """A 1 x 1 PNG whose header (IHDR, with its CRC) claims ``width`` x ``height`` pixels."""
     header = bytearray(png(np.zeros((1, 1, 3), np.uint8)))
-    struct.pack_into(">II", header, 16, 7000, 7000)                 # IHDR's width and height: 49 million pixels
+    struct.pack_into(">II", header, 16, width, height)
     struct.pack_into(">I", header, 29, zlib.crc32(bytes(header[12:29])))
-    found = data.read_class_zip(make_zip(two_classes() + [("b/huge.png", bytes(header))]))
+    return bytes(header)
+
+
+def test_a_picture_over_the_pixel_cap_is_skipped_with_its_size():
+    found = data.read_class_zip(make_zip(two_classes() + [("b/huge.png", claimed_png(7000, 7000))]))  # 49 million
     assert found.counts == (3, 3)
     (huge,) = found.skipped
     assert huge.key == "images.error.too_many_pixels" and "7000 × 7000" in huge.message("pt_BR")
     assert "40" in huge.message("en") and huge.message("en") != huge.message("pt_BR")
+
+
+def test_a_billion_pixels_in_all_is_refused_before_decoding_more():
+    # 27 pictures of 6000 x 6000 (36 million pixels each, under the cap of one) make 972 million: the 28th
+    # would pass 1000 million, so the zip is refused before it is decoded
+    archive = make_zip(two_classes() + [(f"b/big{i:02d}.png", claimed_png(6000, 6000)) for i in range(28)])
+    err = refused(archive)
+    assert err.key == "data.error.zip_too_many_pixels" and err.params == {"max_mp": 1000, "size": 64}
+    en, pt = err.message("en"), err.message("pt_BR")
+    assert "1000 million" in en and "1000 milhões" in pt and "64 × 64" in pt
+    assert data.read_class_zip(make_zip(two_classes() + [(f"b/big{i:02d}.png", claimed_png(6000, 6000))
+                                                         for i in range(27)])).counts == (3, 3)
 
 
 # ---------------------------------------------------------------- refused archives

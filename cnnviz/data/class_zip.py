@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import re
 import stat
+import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ MAX_UPLOAD = 20 * MB          # what the app accepts as one upload (the lesson p
 MAX_FILES = 2000              # entries in the archive that are files
 MAX_TOTAL = 200 * MB          # unpacked, all members together
 MAX_MEMBER = 20 * MB          # unpacked, one member (images.MAX_BYTES: a larger picture is refused anyway)
+MAX_PIXELS = 1_000_000_000  # decoded, all pictures together (one picture: images.MAX_PIXELS)
 MAX_CLASSES = 20
 MIN_PER_CLASS = 3             # one picture each for training, validation and test (splits.from_pictures)
 CHUNK = 64 * 1024
@@ -145,8 +147,23 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> byte
     return out.getvalue()
 
 
+def _declared_pixels(raw: bytes) -> int:
+    """Width x height as the picture's header says (nothing decoded); 0 if it can't be read, then
+    ``images.load_image`` says why."""
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(raw)) as im:
+                return im.size[0] * im.size[1]
+    except Exception:  # noqa: BLE001 - any failure here is load_image's to explain
+        return 0
+
+
 def read_class_zip(data: bytes, *, max_upload: int = MAX_UPLOAD, max_files: int = MAX_FILES,
                    max_total: int = MAX_TOTAL, max_member: int = MAX_MEMBER, max_pixels: int | None = None,
+                   max_total_pixels: int = MAX_PIXELS,
                    max_classes: int = MAX_CLASSES, min_per_class: int = MIN_PER_CLASS,
                    max_per_class: int | None = None, size: int = OWN_SIZE) -> ClassZip:
     """A zip with a folder per class -> ``ClassZip``, or ``DataError`` (a ``CnnvizError``) saying why not.
@@ -154,7 +171,8 @@ def read_class_zip(data: bytes, *, max_upload: int = MAX_UPLOAD, max_files: int 
     Classes are the folders, sorted case-insensitively (folders whose names differ only in case are
     one class); a class keeps its first ``max_per_class`` readable pictures in name order (all if
     None), the others are listed as skipped. ``max_pixels``: a picture's cap (``images.MAX_PIXELS``
-    if None). At least 2 classes and ``min_per_class`` pictures in each, at most ``max_classes``.
+    if None); ``max_total_pixels``: all pictures' together, as their headers say before each is
+    decoded (a few thousand tiny PNGs of 40 million blank pixels each would take minutes). At least 2 classes and ``min_per_class`` pictures in each, at most ``max_classes``.
     """
     import torch
 
@@ -174,7 +192,7 @@ def read_class_zip(data: bytes, *, max_upload: int = MAX_UPLOAD, max_files: int 
     with zf:
         entries = _unwrap(_check_entries(zf, max_files))
         skipped: list[Skipped] = []
-        by_class: dict[str, tuple[str, list]] = {}     # casefolded name -> (name, [(member, bytes)])
+        by_class: dict[str, tuple[str, list]] = {}     # casefolded name -> (name, [members])
         for info, parts in sorted(entries, key=lambda e: ([p.casefold() for p in e[1]], e[1])):
             if _is_link(info):
                 skipped.append(Skipped(info.filename, "data.zip_skip.link"))
@@ -186,7 +204,8 @@ def read_class_zip(data: bytes, *, max_upload: int = MAX_UPLOAD, max_files: int 
                 by_class.setdefault(parts[0].casefold(), (parts[0].strip(), []))[1].append(info)
         if len(by_class) > max_classes:
             raise DataError("data.error.zip_too_many_classes", n=len(by_class), max=max_classes)
-        used = 0
+        used = pixels = 0
+        max_pixels = max_pixels or images.MAX_PIXELS
         classes, pictures, files = [], [], []
         for key in sorted(by_class):
             name, members = by_class[key]
@@ -203,8 +222,14 @@ def read_class_zip(data: bytes, *, max_upload: int = MAX_UPLOAD, max_files: int 
                     raise DataError("data.error.zip_too_big", max_mb=max_total // MB)
                 if raw.startswith(_ZIP_MAGIC):
                     raise DataError("data.error.zip_nested", name=info.filename)
+                declared = _declared_pixels(raw)
+                if declared <= max_pixels:
+                    pixels += declared
+                    if pixels > max_total_pixels:
+                        raise DataError("data.error.zip_too_many_pixels", max_mp=max_total_pixels // 1_000_000,
+                                        size=size)
                 try:
-                    img = images.load_image(raw, max_pixels=max_pixels or images.MAX_PIXELS, max_bytes=max_member)
+                    img = images.load_image(raw, max_pixels=max_pixels, max_bytes=max_member)
                 except CnnvizError as err:
                     skipped.append(Skipped(info.filename, err.key, tuple(err.params.items())))
                     continue
