@@ -394,6 +394,29 @@ def _(q, lang, text, n):
     return [write(len(torch.utils.data.DataLoader(range(int(images)), batch_size=int(batch))), lang)]
 
 
+@solver("bp.sigmoid_slope")
+def _(q, lang, text, n):
+    x = torch.tensor(n[-1], dtype=torch.float64, requires_grad=True)   # "... at x = 1.3?"
+    torch.sigmoid(x).backward()
+    return [write(float(x.grad), lang, 3)]
+
+
+@solver("bp.cross_entropy")
+def _(q, lang, text, n):
+    probs = torch.tensor(n[:3], dtype=torch.float64)
+    true = "ABC".index(re.search(r"(?:is|é) ([ABC])\.", text).group(1))
+    return [write(float(F.nll_loss(torch.log(probs)[None], torch.tensor([true]))), lang, 2)]
+
+
+@solver("bp.kernel_update")
+def _(q, lang, text, n):
+    w0, x1, x2, x3, d1, d2, d3, lr = n[:8]
+    w = torch.tensor(w0, dtype=torch.float64, requires_grad=True)
+    maps = w * torch.tensor([x1, x2, x3], dtype=torch.float64)          # the weight's share of the map
+    maps.backward(torch.tensor([d1, d2, d3], dtype=torch.float64))      # the map's gradients δ
+    return [write(float(w - lr * w.grad), lang, 2)]
+
+
 @solver("train.overfit")
 def _(q, lang, text, n):
     runs = shown(q)["runs"]

@@ -48,7 +48,7 @@ class FitConfig:
     cosine: bool = True           # learning rate follows a cosine from lr to 0 over `epochs`
     seed: int | None = 0          # None: torch's random numbers were seeded by the caller (kept as they are)
     device: str = "cpu"
-    optimizer: str = "adamw"      # "adamw" or "adam"
+    optimizer: str = "adamw"      # "adamw", "adam" or "sgd" (plain gradient descent: w -= lr * dL/dw)
 
 
 @dataclass
@@ -238,7 +238,9 @@ def _optimizer(config: FitConfig, params: list) -> torch.optim.Optimizer:
         return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
     if config.optimizer == "adam":
         return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    raise ValueError(f"optimizer must be 'adamw' or 'adam', not {config.optimizer!r}")
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.lr, weight_decay=config.weight_decay)
+    raise ValueError(f"optimizer must be 'adamw', 'adam' or 'sgd', not {config.optimizer!r}")
 
 
 def fit(model: nn.Module, train_loader, val_loader, config: FitConfig,

@@ -14,6 +14,7 @@ modules say where each one lives:
 - ``heavywork``: heavy work through the server's line, training drawn live.
 - ``training``: the Train lesson's shared training sets and layer plans. ``autoencoder``: the shared VAE.
 - ``explore``: the Datasets lesson's shared pictures and histograms.
+- ``backprop``: the Backpropagation lesson's shared training runs and digits.
 - ``stepping``: stepping through positions with Play. ``predict``: predict, then reveal.
 - ``progress``: the course, goals, summaries, the sidebar's progress. ``selfcheck``: the self-checks.
 - ``session_client``: pages opened over Streamlit's protocol (``cnnviz.serve`` runs it as a process to warm workers).
@@ -47,3 +48,4 @@ from .selfcheck import lesson_end, self_check  # noqa: F401
 from .training import small_split, layer_plan  # noqa: F401
 from .autoencoder import vae, vae_card, vae_test_codes, vae_manifold  # noqa: F401
 from .explore import dataset_collection, dataset_histogram  # noqa: F401
+from .backprop import activation_runs, first_digits  # noqa: F401
