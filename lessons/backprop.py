@@ -154,15 +154,14 @@ def the_backward(step) -> None:
     """The backward pass, layer by layer from the loss back to the kernel's map: dL/dz = p − y, the
     pooled map's gradient Wᵀ(p − y), and the map's, through max pooling and ReLU."""
     st.subheader(t("bp.backward_header"))
-    b1, b2, b3 = st.columns([2, 2, 2], gap="medium")
-    with b1:
-        st.markdown(t("bp.d_logits", label=step.label))
-        st.html(figures.matrix_html(step.d_logits[None], scale="signed", digits=2, cell=48))
-    for col, (text, arr) in zip((b2, b3), (("bp.d_pooled", step.d_pooled), ("bp.d_conv", step.d_conv))):
+    st.markdown(t("bp.d_logits", label=step.label))
+    st.html(figures.matrix_html(step.d_logits[None], scale="signed", digits=2, cell=56, hover=t("bp.scores_hover")))
+    b1, b2 = st.columns(2, gap="large")
+    for col, (text, arr) in zip((b1, b2), (("bp.d_pooled", step.d_pooled), ("bp.d_conv", step.d_conv))):
         scale = figures.map_scale(arr, diverging=True)
         col.markdown(t(text))
-        ui.image(figures.upscale(np.asarray(figures.colorize(arr, scale=scale)), 208), width="content", where=col)
-        col.html(figures.legend_html(scale, fmt=ui.number_format(), digits=3, width=220))
+        ui.image(figures.upscale(np.asarray(figures.colorize(arr, scale=scale)), 260), width="content", where=col)
+        col.html(figures.legend_html(scale, fmt=ui.number_format(), digits=3, width=260))
     st.caption(t("bp.backward_caption", zero=ui.num(100 * float(np.mean(step.d_conv == 0)), 0)))
 
 
@@ -171,22 +170,22 @@ def the_update(step, lr: float) -> None:
     chain rule for the centre weight written with the actual numbers."""
     st.subheader(t("bp.update_header"))
     new = step.new_kernel(lr)
-    k1, op1, k2, op2, k3 = st.columns([3, 1, 3, 1, 3], vertical_alignment="center")
+    k1, op1, k2, op2, k3 = st.columns([3, 1.4, 3, 0.6, 3], vertical_alignment="center")
     k1.html(figures.matrix_html(step.net.kernel, digits=2, cell=CELL, title=t("bp.kernel_title")))
-    op1.markdown(f"### − {ui.num(lr, 2, trim=True)} ×")
+    op1.markdown(f"### −&nbsp;{ui.num(lr, 2, trim=True)}&nbsp;×")
     k2.html(figures.matrix_html(step.d_kernel, digits=3, cell=CELL, title=t("bp.grad_title")))
     op2.markdown("### =")
     with k3.container(key="bp.new_kernel"):
         st.html(figures.matrix_html(new, digits=3, cell=CELL, title=t("bp.new_title")))
     pairs, rest, others = step.terms(1, 1)
     f = figures.fmt_tex
-    terms = " + ".join(rf"({f(d, 4)})\cdot {f(x, 2)}" for d, x in pairs)
+    terms = " + ".join(rf"({f(d, 4)})\cdot {f(x, 3)}" for d, x in pairs)
     if others:
         terms += rf" + \underbrace{{\dots}}_{{{others}\ \text{{{t('bp.more_terms')}}}:\ {f(rest, 4)}}}"
     st.markdown(t("bp.chain_intro"))
     st.latex(r"\frac{\partial L}{\partial w_{22}} = \sum_{p,q} \frac{\partial L}{\partial c_{pq}}\,"
-             r"\frac{\partial c_{pq}}{\partial w_{22}} = \sum_{p,q} \delta_{pq}\, x_{p+1,\,q+1} = "
-             + terms + " = " + f(step.d_kernel[1, 1], 4))
+             r"\frac{\partial c_{pq}}{\partial w_{22}} = \sum_{p,q} \delta_{pq}\, x_{p+1,\,q+1}")
+    st.latex("= " + terms + " = " + f(step.d_kernel[1, 1], 4))
     st.latex(rf"w_{{22}} \leftarrow w_{{22}} - \eta\,\frac{{\partial L}}{{\partial w_{{22}}}} = {f(step.net.kernel[1, 1])}"
              rf" - {f(lr, 2)} \times ({f(step.d_kernel[1, 1], 4)}) = {f(new[1, 1], 4)}")
     st.caption(t("bp.chain_caption"))

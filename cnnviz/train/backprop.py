@@ -32,8 +32,8 @@ ACTIVATIONS = ("sigmoid", "relu")
 DEPTH = 8          # linear layers
 WIDTH = 32         # units of each hidden layer
 IMAGES = 500       # the first test digits (the bundled sample has 1,000)
-STEPS = 100        # gradient-descent steps, each on all IMAGES digits
-LR = 0.05          # the learning rate of those steps
+STEPS = 150        # gradient-descent steps, each on all IMAGES digits
+LR = 0.02          # the learning rate of those steps
 CLASSES = 10
 
 
