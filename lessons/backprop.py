@@ -52,12 +52,11 @@ def guess_the_layer(runs, where) -> str:
             layer = ui.message("bp.layer_n")
             pick = st.radio(t("bp.predict_pick"), LAYER_CHOICES, index=None, key="bp.predict.pick",
                             format_func=lambda i: layer(n=i + 1), horizontal=True)
-            b1, b2 = st.columns(2)
-            if b1.button(t("bp.predict_reveal"), key="bp.predict.reveal", type="primary", disabled=pick is None,
+            if st.button(t("bp.predict_reveal"), key="bp.predict.reveal", type="primary", disabled=pick is None,
                          icon=":material/visibility:"):
                 ui.predict_set("bp", about, int(pick))
                 st.rerun()
-            ui.predict_buttons("bp", state, where=b2)
+            ui.predict_buttons("bp", state)
         elif state == "guessed":
             said = {"n": smallest + 1, "g": guess + 1}
             if guess == smallest:
@@ -93,11 +92,12 @@ def the_losses() -> None:
     out = backprop.losses(backprop.outputs_for(p), 0)
     s2.caption(t("bp.outputs", p=ui.num(p, 2), rest=ui.num((1 - p) / (backprop.CLASSES - 1), 3),
                  others=backprop.CLASSES - 1))
-    m = st.columns(4)
-    m[0].metric(t("bp.ce"), ui.num(out.cross_entropy, 3))
-    m[1].metric(t("bp.mse"), ui.num(out.mse, 3))
-    m[2].metric(t("bp.ce_slope"), ui.num(out.ce_grad[0], 3), help=t("bp.ce_slope_help"))
-    m[3].metric(t("bp.mse_slope"), ui.num(out.mse_grad[0], 3), help=t("bp.mse_slope_help"))
+    for col, name, loss, slope in zip(st.columns(2, gap="large"), ("ce", "mse"), (out.cross_entropy, out.mse),
+                                      (out.ce_grad[0], out.mse_grad[0])):
+        col.markdown(f"**{t(f'bp.{name}')}**")
+        m1, m2 = col.columns(2)
+        m1.metric(t("bp.loss_metric"), ui.num(loss, 3))
+        m2.metric(t("bp.slope_metric"), ui.num(slope, 3), help=t(f"bp.{name}_slope_help"))
     table = [backprop.losses(backprop.outputs_for(q), 0) for q in PS]
     names = (t("bp.mse"), t("bp.ce"))
     c1, c2 = st.columns(2, gap="large")

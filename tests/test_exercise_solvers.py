@@ -398,7 +398,7 @@ def _(q, lang, text, n):
 def _(q, lang, text, n):
     x = torch.tensor(n[-1], dtype=torch.float64, requires_grad=True)   # "... at x = 1.3?"
     torch.sigmoid(x).backward()
-    return [write(float(x.grad), lang, 3)]
+    return [write(float(x.grad), lang, 2)]
 
 
 @solver("bp.cross_entropy")
