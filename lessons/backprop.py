@@ -115,6 +115,15 @@ def the_losses() -> None:
                    icon=":material/report:")
 
 
+def class_row(values, scale: str, vmin: float, vmax: float) -> None:
+    """One number per class, 0 to 4 then 5 to 9 side by side (rows of five keep presentation mode's
+    20 px digits), on one colour scale."""
+    for col, start in zip(st.columns([5, 5, 2]), (0, 5)):
+        col.html(figures.matrix_html(values[None, start:start + 5], scale=scale, vmin=vmin, vmax=vmax, digits=2,
+                                     cell=56, hover=t("bp.scores_hover"), col0=start,
+                                     title=t("bp.classes", a=start, b=start + 4)))
+
+
 def the_step_settings():
     """3. One backpropagation step: the picture, the seed of the tiny network's weights and the learning
     rate. -> (the step computed forward and backward, the learning rate)."""
@@ -135,18 +144,15 @@ def the_forward(step) -> None:
     """The forward pass, stage by stage: picture, the kernel's map, ReLU, 2 × 2 max pooling, the ten
     probabilities and the loss."""
     st.subheader(t("bp.forward_header"))
-    stages = [(t("bp.stage_input"), step.image, None), (t("bp.stage_conv"), step.conv, None),
-              (t("bp.stage_relu"), step.relu, None), (t("bp.stage_pool"), step.pooled, None)]
-    cols = st.columns(5)
-    for col, (label, arr, _) in zip(cols, stages):
-        col.markdown(f"**{label}** · {arr.shape[0]} × {arr.shape[1]}")
+    stages = [(t("bp.stage_input"), step.image), (t("bp.stage_conv"), step.conv), (t("bp.stage_relu"), step.relu),
+              (t("bp.stage_pool"), step.pooled)]
+    for col, (label, arr) in zip(st.columns(4), stages):
+        col.markdown(f"**{label}**  \n{arr.shape[0]} × {arr.shape[1]}")
         pic = figures.picture(arr, 168) if arr is step.image else figures.upscale(
             np.asarray(figures.colorize(arr)), 168)
         ui.image(pic, width="content", where=col)
-    with cols[4]:
-        st.markdown(f"**{t('bp.stage_probs')}**")
-        st.html(figures.matrix_html(step.probs[:, None], scale="sequential", vmin=0, vmax=1, digits=2, cell=44,
-                                    hover=t("bp.probs_hover")))
+    st.markdown(t("bp.probs_title"))
+    class_row(step.probs, "sequential", 0.0, 1.0)
     st.markdown(t("bp.loss_line", label=step.label, p=ui.num(step.probs[step.label], 3), loss=ui.num(step.loss, 3)))
 
 
@@ -155,7 +161,8 @@ def the_backward(step) -> None:
     pooled map's gradient Wᵀ(p − y), and the map's, through max pooling and ReLU."""
     st.subheader(t("bp.backward_header"))
     st.markdown(t("bp.d_logits", label=step.label))
-    st.html(figures.matrix_html(step.d_logits[None], scale="signed", digits=2, cell=56, hover=t("bp.scores_hover")))
+    top = float(np.abs(step.d_logits).max())
+    class_row(step.d_logits, "signed", -top, top)
     b1, b2 = st.columns(2, gap="large")
     for col, (text, arr) in zip((b1, b2), (("bp.d_pooled", step.d_pooled), ("bp.d_conv", step.d_conv))):
         scale = figures.map_scale(arr, diverging=True)
@@ -181,7 +188,7 @@ def the_update(step, lr: float) -> None:
     f = figures.fmt_tex
     terms = " + ".join(rf"({f(d, 4)})\cdot {f(x, 3)}" for d, x in pairs)
     if others:
-        terms += rf" + \underbrace{{\dots}}_{{{others}\ \text{{{t('bp.more_terms')}}}:\ {f(rest, 4)}}}"
+        terms += rf" + \bigl[\text{{{t('bp.more_terms', n=others)}}}\ {f(rest, 4)}\bigr]"
     st.markdown(t("bp.chain_intro"))
     st.latex(r"\frac{\partial L}{\partial w_{22}} = \sum_{p,q} \frac{\partial L}{\partial c_{pq}}\,"
              r"\frac{\partial c_{pq}}{\partial w_{22}} = \sum_{p,q} \delta_{pq}\, x_{p+1,\,q+1}")
