@@ -72,6 +72,7 @@ def test_the_runs_are_plain_gradient_descent_and_sigmoids_first_layer_gets_10x_l
         assert abs(run.accuracy - accuracy) < 1e-6
     sig, rel = runs["sigmoid"].layer_grads, runs["relu"].layer_grads
     assert rel[0] >= 10 * sig[0], (sig[0], rel[0])
+    assert rel[0] > 1000 * sig[0]                          # README: "over 1,000x less"
     assert int(np.argmin(sig)) == 0                        # the predict-then-reveal answer: the first layer
     assert np.all(np.diff(sig) > 0)                        # it grows layer after layer towards the output
     # what the curves show: ReLU learns, sigmoid stays near chance (ln 10, the caption's 2.30)
