@@ -25,8 +25,8 @@ def the_activations():
     st.latex(r"\sigma'(x) = \sigma(x)\,\bigl(1-\sigma(x)\bigr) \le " + figures.fmt_tex(0.25) +
              r"\qquad\qquad \mathrm{ReLU}'(x) = \begin{cases} 1 & x > 0 \\ 0 & x \le 0 \end{cases}")
     runs = ui.activation_runs(0)
-    if runs is None:
-        st.stop()
+    if runs is None:          # cancelled: the page goes on without this experiment (its button computes it)
+        return None, None
     names = {a: t(f"bp.act.{a}") for a in backprop.ACTIVATIONS}
     left, right = st.columns(2, gap="large")
     with left:
@@ -40,7 +40,9 @@ def the_activations():
 
 def guess_the_layer(runs, where) -> str:
     """Predict, then reveal: which layer's gradient is the smallest with sigmoid? The bars wait for the
-    guess. -> "ask", "guessed" or "skipped"."""
+    guess. -> "ask", "guessed" or "skipped" ("ask" without the runs)."""
+    if runs is None:
+        return "ask"
     grads = runs["sigmoid"].layer_grads
     smallest = int(np.argmin(grads))
     about = ui.predict_context(grads)
@@ -69,7 +71,7 @@ def guess_the_layer(runs, where) -> str:
 def the_gradients(runs, state: str, where) -> None:
     """Beside the curves, once guessed: the mean |dL/dW| of each layer for both activations (log
     scale), and how much smaller the first layer's is with sigmoid."""
-    if state == "ask":
+    if runs is None or state == "ask":
         return
     sig, rel = runs["sigmoid"].layer_grads, runs["relu"].layer_grads
     with where:
