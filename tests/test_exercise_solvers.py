@@ -415,6 +415,51 @@ def _(q, lang, text, n):
     maps = w * torch.tensor([x1, x2, x3], dtype=torch.float64)          # the weight's share of the map
     maps.backward(torch.tensor([d1, d2, d3], dtype=torch.float64))      # the map's gradients δ
     return [write(float(w - lr * w.grad), lang, 2)]
+def _optim_step(w, g, opt, **kw):
+    """One step of ``opt`` (a torch.optim class) on a weight ``w`` whose gradient is ``g``."""
+    p = torch.nn.Parameter(torch.tensor([w], dtype=torch.float64))
+    o = opt([p], **kw)
+    p.grad = torch.tensor([g], dtype=torch.float64)
+    o.step()
+    return o, p
+
+
+@solver("gd.sgd_step")
+def _(q, lang, text, n):
+    w, g, lr = n[:3]
+    return [write(float(_optim_step(w, g, torch.optim.SGD, lr=lr)[1]), lang, 2)]
+
+
+@solver("gd.momentum_step")
+def _(q, lang, text, n):
+    mu, w, v, g, lr = n[:5]
+    # torch keeps the velocity in its state: a first step with gradient v leaves it at v, then the asked step
+    p = torch.nn.Parameter(torch.tensor([0.0], dtype=torch.float64))
+    o = torch.optim.SGD([p], lr=lr, momentum=mu)
+    p.grad = torch.tensor([v], dtype=torch.float64)
+    o.step()
+    with torch.no_grad():
+        p.fill_(w)
+    p.grad = torch.tensor([g], dtype=torch.float64)
+    o.step()
+    return [write(float(p), lang, 2)]
+
+
+@solver("gd.converges")
+def _(q, lang, text, n):
+    a, w0, lr = n[:3]
+    p = torch.nn.Parameter(torch.tensor(w0, dtype=torch.float64))
+    o = torch.optim.SGD([p], lr=lr)
+    trail = [float(p)]
+    for _ in range(40):
+        o.zero_grad()
+        (a * p ** 2).backward()
+        o.step()
+        trail.append(float(p))
+    grows = abs(trail[-1]) > abs(trail[0])
+    flips = trail[1] * trail[0] < 0
+    wanted = ("gd.converges.diverge" if grows else "gd.converges.zigzag" if flips else "gd.converges.smooth")
+    return [options(q, lang).index(t(f"exercises.{wanted}", lang))]
 
 
 @solver("train.overfit")

@@ -51,6 +51,7 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("inside_a_cnn", "inside", ":material/layers:", "inside"),
     Lesson("receptive_field", "rf", ":material/center_focus_strong:", "inside"),
     Lesson("datasets", "datasets", ":material/dataset:", "train"),
+    Lesson("gradient_descent", "gd", ":material/trending_down:", "train"),
     Lesson("backprop", "bp", ":material/account_tree:", "train"),
     Lesson("train", "train", ":material/model_training:", "train"),
     Lesson("autoencoder", "ae", ":material/compress:", "train"),
