@@ -1,5 +1,6 @@
 """Lesson: gradient descent and the learning rate, on a loss bowl you can see whole (seed 003)."""
 
+import numpy as np
 import streamlit as st
 
 from cnnviz import course, figures, ui
@@ -14,6 +15,7 @@ STEP_CHOICES = [10, 20, 30, 50, 80, 100, 150, 200]
 RACE_STEPS = 80
 RACE_RATES = (0.01, 0.03, 0.05, 0.1, 0.2)
 GUESSES = ("bottom", "crawl", "diverged")
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def names() -> dict:
@@ -96,13 +98,28 @@ def the_guess(prob, rate: float, start, steps: int) -> str:
     return state
 
 
-def said(path, steps: int) -> tuple[str, str]:
-    """What happened, in words: (the verdict's key, its sentence)."""
+def big(v: float) -> str:
+    """A loss of any size in the learner's format: 12.5, 3,456.7, 2.1 × 10¹⁸."""
+    if abs(v) < 1e6:
+        return ui.num(v, 2 if abs(v) < 100 else 1)
+    exponent = int(np.floor(np.log10(abs(v))))
+    return f"{ui.num(v / 10 ** exponent, 1)} × 10{str(exponent).translate(SUPERSCRIPT)}"
+
+
+def said(prob, path, steps: int) -> tuple[str, str]:
+    """What happened, in words: (the verdict's key, its sentence). A path cut where it left the map
+    is walked on to its last step (or to the step its loss overflows) to say how far it went."""
     v = path.verdict
     if path.blew_up is not None:
         return v, t("gd.said.overflow", step=path.blew_up)
     if path.left_at is not None:
-        return v, t(f"gd.said.{v}", step=path.left_at, loss=ui.num(path.exit_loss, 2), start=ui.num(path.losses[0], 2))
+        if v == "left":
+            return v, t("gd.said.left", step=path.left_at, loss=big(path.exit_loss), start=big(path.losses[0]))
+        whole = descent.run(prob, "sgd", path.lr, path.points[0], steps, cut=False)
+        if whole.blew_up is not None:
+            return v, t("gd.said.overflow", left=path.left_at, step=whole.blew_up)
+        return v, t("gd.said.diverged", step=path.left_at, start=big(path.losses[0]), steps=steps,
+                    loss=big(whole.losses[-1]))
     if v == "bottom":
         return v, t("gd.said.bottom", step=path.reached_at, loss=ui.num(path.losses[-1], 3),
                     lowest=ui.num(path.lowest, 3)) + (" " + t("gd.said.zigzag") if path.zigzags else "")
@@ -115,7 +132,7 @@ def the_path(prob, rate: float, start, steps: int, state: str) -> None:
     if state == "ask":
         return
     path = descent.run(prob, "sgd", rate, start, steps)
-    verdict, sentence = said(path, steps)
+    verdict, sentence = said(prob, path, steps)
     guess = ui.predict_state("gd", ui.predict_context(prob.source, rate, start, steps))[1]
     if state == "guessed":
         right = guess == verdict or (guess == "diverged" and verdict == "left")
