@@ -93,7 +93,7 @@ def the_guess(prob, rate: float, start, steps: int) -> str:
     ui.predict_buttons("gd", state, where=g3)
     w1, w2, loss = descent.surface(prob)
     ui.plot(figs.contour_figure(w1, w2, loss, bottom=prob.bottom, lowest=prob.lowest_loss,
-                                path=[start], names=names(), area=descent.AREA, font=font()), key="gd.map_ask")
+                                start=start, names=names(), area=descent.AREA, font=font()), key="gd.map_ask")
     st.caption(t("gd.ask_caption"))
     return state
 

@@ -91,9 +91,10 @@ def _square_layout(fig, names: dict, area, font: int, size: int):
                              "tickfont": {"size": font}, "scaleanchor": "x"})
 
 
-def contour_figure(w1, w2, loss, *, bottom, lowest: float, path=None, names: dict, area, font: int = 14,
-                   size: int = 470):
-    """The map of the loss over the two weights, its lowest point and, when given, ``path``'s steps."""
+def contour_figure(w1, w2, loss, *, bottom, lowest: float, path=None, start=None, names: dict, area,
+                   font: int = 14, size: int = 470):
+    """The map of the loss over the two weights, its lowest point and, when given, ``path``'s steps
+    from its first point, or only the ``start`` (before the learner has guessed where it goes)."""
     import plotly.graph_objects as go
 
     fig = go.Figure(_contour(w1, w2, loss, lowest, names, font))
@@ -105,6 +106,8 @@ def contour_figure(w1, w2, loss, *, bottom, lowest: float, path=None, names: dic
         fig.add_scatter(x=p[:, 0], y=p[:, 1], mode="lines+markers", name=names["path"],
                         line={"color": PATH, "width": 2.5}, marker={"size": 6, "color": PATH},
                         hovertemplate=f"{names['step']} %{{customdata}}<extra></extra>", customdata=np.arange(len(p)))
+    if path is not None or start is not None:
+        p = np.asarray(path if path is not None else [start], float)
         fig.add_scatter(x=p[:1, 0], y=p[:1, 1], mode="markers", name=names["start"],
                         marker={"symbol": "circle-open", "size": 16, "color": PATH, "line": {"width": 3}},
                         hoverinfo="skip")
