@@ -67,12 +67,9 @@ def _contour(w1, w2, loss, lowest: float, names: dict, font: int):
     import plotly.graph_objects as go
 
     ticks = _levels(loss, lowest)
-    # plain lists, not numpy arrays: plotly.py sends arrays as base64 typed arrays, which plotly.js drops
-    # from a contour when an animation (the race's frames) redraws the figure
-    return go.Contour(x=np.asarray(w1, float).tolist(), y=np.asarray(w2, float).tolist(),
-                      z=np.round(_coloured(loss, lowest), 4).tolist(), customdata=np.round(loss, 4).tolist(),
-                      colorscale=GREYS,
-                      contours={"coloring": "fill", "showlines": True}, line={"width": 0.7, "color": f"rgb({GREY_LINE},{GREY_LINE},{GREY_LINE})"},
+    line = f"rgb({GREY_LINE},{GREY_LINE},{GREY_LINE})"
+    return go.Contour(x=w1, y=w2, z=_coloured(loss, lowest), customdata=loss, colorscale=GREYS,
+                      contours={"coloring": "fill", "showlines": True}, line={"width": 0.7, "color": line},
                       ncontours=18, hovertemplate=f"{names['w1']} = %{{x:.2f}}<br>{names['w2']} = %{{y:.2f}}<br>"
                                                   f"{names['loss']} = %{{customdata:.3f}}<extra></extra>",
                       colorbar={"title": {"text": names["loss"], "side": "right", "font": {"size": font}},
@@ -189,7 +186,8 @@ def _race_figure(w1, w2, loss, bottom, lowest, paths, names, area, font, size, f
                       "pad": {"r": 8, "t": 4}, "showactive": False, "font": {"size": font},
                       "buttons": [{"label": "▶ " + names["play"], "method": "animate", "args": [None, play]},
                                   {"label": "■ " + names["pause"], "method": "animate",
-                                   "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]}]}],
+                                   "args": [[None], {"frame": {"duration": 0, "redraw": False},
+                                                     "mode": "immediate"}]}]}],
         sliders=[{"active": 0, "x": 0, "len": 1, "y": -0.27, "yanchor": "top", "pad": {"t": 4},
                   "currentvalue": {"prefix": names["step"] + " ", "font": {"size": font}},
                   "font": {"size": max(font - 4, 10)}, "transition": {"duration": 0},

@@ -27,7 +27,7 @@ leaves the map is cut where it leaves (``Path.left_at``): a figure never gets an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path as FilePath
 
 import numpy as np
@@ -51,7 +51,8 @@ CLOSE = 0.01                        # "reached the bottom": the loss within 0.01
 
 @dataclass(frozen=True)
 class Problem:
-    """Two standardized numbers per picture and the target: the whole data of the surface."""
+    """Two standardized numbers per picture and the target: the whole data of the surface (its moments,
+    bottom and curvatures computed once: the arrays are read-only)."""
     features: np.ndarray            # (N, 2): ink, width, standardized
     targets: np.ndarray             # (N,): -1 (a 0) or +1 (a 1)
     raw_mean: tuple[float, float]   # ink (0..1) and width (pixels) before standardizing
@@ -63,7 +64,7 @@ class Problem:
     def n(self) -> int:
         return len(self.targets)
 
-    @property
+    @cached_property
     def moments(self) -> tuple[np.ndarray, np.ndarray, float]:
         """(C, r, q) with C = mean(x x^T), r = mean(y x), q = mean(y^2): L(w) = w^T C w - 2 w^T r + q."""
         x, y = self.features, self.targets
@@ -82,17 +83,17 @@ class Problem:
         with np.errstate(over="ignore", invalid="ignore"):
             return 2 * (c @ np.asarray(w, float) - r)
 
-    @property
+    @cached_property
     def bottom(self) -> np.ndarray:
         """The lowest point of the bowl: where the gradient is 0 (C w = r)."""
         c, r, _ = self.moments
         return np.linalg.solve(c, r)
 
-    @property
+    @cached_property
     def lowest_loss(self) -> float:
         return float(self.loss(*self.bottom))
 
-    @property
+    @cached_property
     def curvatures(self) -> np.ndarray:
         """The bowl's curvatures along its two axes (the eigenvalues of 2C, smallest first): SGD
         converges when eta < 2 / the largest."""
