@@ -19,7 +19,7 @@ SEEDS = range(8)
 LANGS = ("en", "pt_BR")
 LESSONS = [course.url(name) for name in (
     "image_as_numbers", "convolution", "conv1d", "why_convolution", "layers", "inside_a_cnn", "receptive_field",
-    "datasets", "backprop", "train", "autoencoder", "explain")]
+    "datasets", "gradient_descent", "backprop", "train", "autoencoder", "explain")]
 
 
 def _wrong(q):
