@@ -83,9 +83,9 @@ def the_guess(prob, rate: float, start, steps: int) -> str:
     if state != "ask":
         return state
     st.markdown(t("gd.ask", rate=ui.num(rate, 3, trim=True), steps=steps))
-    g1, g2, g3 = st.columns([3, 1, 2], vertical_alignment="bottom")
-    pick = g1.radio(t("gd.your_guess"), GUESSES, index=None, key=f"gd.pick.{about}",
+    pick = st.radio(t("gd.your_guess"), GUESSES, index=None, key=f"gd.pick.{about}",
                     format_func=ui.labels("gd.guess."), horizontal=True)
+    g2, g3, _ = st.columns([1, 1, 1], vertical_alignment="bottom")
     if g2.button(t("gd.reveal"), key="gd.reveal", type="primary", disabled=pick is None,
                  icon=":material/visibility:"):
         ui.predict_set("gd", about, pick)
