@@ -92,9 +92,11 @@ def the_guess(prob, rate: float, start, steps: int) -> str:
         st.rerun()
     ui.predict_buttons("gd", state, where=g3)
     w1, w2, loss = descent.surface(prob)
+    left, right = st.columns([11, 9], vertical_alignment="center")
     ui.plot(figs.contour_figure(w1, w2, loss, bottom=prob.bottom, lowest=prob.lowest_loss,
-                                start=start, names=names(), area=descent.AREA, font=font()), key="gd.map_ask")
-    st.caption(t("gd.ask_caption"))
+                                start=start, names=names(), area=descent.AREA, font=font()), key="gd.map_ask",
+            where=left)
+    right.caption(t("gd.ask_caption"))
     return state
 
 

@@ -79,7 +79,7 @@ def _contour(w1, w2, loss, lowest: float, names: dict, font: int):
 
 
 def _square_layout(fig, names: dict, area, font: int, size: int):
-    fig.update_layout(width=size + 90, height=size, margin={"l": 4, "r": 4, "t": 3 * font, "b": 4},
+    fig.update_layout(width=size + 90, height=size, margin={"l": 4, "r": 4, "t": 4 * font, "b": 4},
                       font={"size": font}, showlegend=True,
                       legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "font": {"size": font}},
                       xaxis={"title": {"text": names["w1"], "font": {"size": font}}, "range": list(area),
@@ -189,9 +189,10 @@ def _race_figure(w1, w2, loss, bottom, lowest, paths, names, area, font, size, f
                                    "args": [[None], {"frame": {"duration": 0, "redraw": False},
                                                      "mode": "immediate"}]}]}],
         sliders=[{"active": 0, "x": 0, "len": 1, "y": -0.27, "yanchor": "top", "pad": {"t": 4},
-                  "currentvalue": {"prefix": names["step"] + " ", "font": {"size": font}},
-                  "font": {"size": max(font - 4, 10)}, "transition": {"duration": 0},
-                  "steps": [{"label": str(s) if s % 10 == 0 else "", "method": "animate",
+                  # "Step 37" above the slider; the 81 tick labels under it would overlap: not drawn
+                  "currentvalue": {"prefix": names["step"] + " ", "font": {"size": font, "color": "black"}},
+                  "font": {"size": font, "color": "rgba(0,0,0,0)"}, "transition": {"duration": 0},
+                  "steps": [{"label": str(s), "method": "animate",
                              "args": [[str(s)], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]}
                             for s in range(longest)]}])
     _square_layout(fig, names, area, font, size)
