@@ -3,13 +3,16 @@ page gives nothing away), a preset's walk is said in the right words with number
 a walk of our own, and the race arrives as one animated figure (its frames), not a rerun per step."""
 
 import json
+import re
 
 import numpy as np
+import pytest
 from app_helpers import open_lesson
 
 from cnnviz.train import descent
 
 PAGE = "lessons/gradient_descent.py"
+SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 VERDICTS = ("reached the bottom", "flew off", "crawls", "chegou ao fundo", "saiu voando", "se arrasta")
 
 
@@ -29,12 +32,16 @@ def walk(prob, lr, steps=descent.STEPS, start=descent.START):
     return np.array(trail), np.array([np.mean((x @ p - y) ** 2) for p in trail])
 
 
-def guess(at, choice: str):
+def preset_then_guess(at, preset: str, choice: str, words: str) -> str:
+    """Press a preset, guess ``choice``, show the path: the one alert that says ``words``."""
+    next(b for b in at.button if b.key == f"gd.preset_{preset}").click().run()
     radio = next(r for r in at.radio if r.key and r.key.startswith("gd.pick."))
     radio.set_value(choice).run()
     next(b for b in at.button if b.key == "gd.reveal").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    return at
+    found = [s for s in said(at) if words in s]
+    assert len(found) == 1, said(at)
+    return found[0]
 
 
 def test_the_question_comes_first_and_a_too_large_rate_is_said_to_fly_off():
@@ -44,15 +51,16 @@ def test_the_question_comes_first_and_a_too_large_rate_is_said_to_fly_off():
     assert len(json.loads(figures[0])["data"]) == 3          # the map, the bottom, the start: no path
     assert not [s for s in said(at) if any(v in s for v in VERDICTS)]
     assert any("race opens once you have answered" in s for s in said(at))
-    next(b for b in at.button if b.key == "gd.preset_diverge").click().run()
-    guess(at, "diverged")
-    words = [s for s in said(at) if "flew off" in s]
-    assert len(words) == 1 and words[0].startswith("Right")
-    prob = descent.problem()
-    trail, losses = walk(prob, descent.PRESETS["diverge"])
+    words = preset_then_guess(at, "diverge", "diverged", "flew off")
+    assert words.startswith("Right")
+    trail, losses = walk(descent.problem(), descent.PRESETS["diverge"])
     left = int(np.argmax(np.abs(trail).max(axis=1) > descent.AREA[1]))
-    assert left > 0 and f"At step {left} the path left the map" in words[0]
-    assert f"after {descent.STEPS} steps the loss is" in words[0]
+    assert left > 0 and f"At step {left} the path left the map" in words
+    assert f"it started at a loss of {losses[0]:.2f}" in words and losses[-1] > 1e3 * losses[0]
+    number = r"(\d[\d,]*(?:\.\d+)?)(?: × 10([⁰¹²³⁴⁵⁶⁷⁸⁹]+))?"        # 12,345.6 or 1.5 × 10⁶
+    mantissa, power = re.search(rf"after {descent.STEPS} steps the loss is {number}", words).groups()
+    value = float(mantissa.replace(",", "")) * 10 ** int((power or "0").translate(SUPERSCRIPTS))
+    assert value == pytest.approx(losses[-1], rel=0.05 if power else 1e-4), (words, losses[-1])
     # then: the path (map and bowl) and the race, whose steps are the figure's frames
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     race = [s for s in specs if s.get("frames")]
@@ -63,13 +71,23 @@ def test_the_question_comes_first_and_a_too_large_rate_is_said_to_fly_off():
 def test_portuguese_a_crawling_rate_and_a_wrong_guess():
     at = open_lesson(PAGE, "pt_BR")
     assert not [s for s in said(at) if any(v in s for v in VERDICTS)]
-    next(b for b in at.button if b.key == "gd.preset_crawl").click().run()
-    guess(at, "bottom")
-    words = [s for s in said(at) if "se arrasta" in s]
-    assert len(words) == 1 and words[0].startswith("Não desta vez")
+    words = preset_then_guess(at, "crawl", "bottom", "se arrasta")
+    assert words.startswith("Não desta vez")
     prob = descent.problem()
     _, losses = walk(prob, descent.PRESETS["crawl"])
     x, y = np.asarray(prob.features), np.asarray(prob.targets)
     lowest = np.mean((x @ np.linalg.lstsq(x, y, rcond=None)[0] - y) ** 2)
-    assert f"a perda ainda é {losses[-1]:.3f}".replace(".", ",") in words[0]
-    assert f"a menor é {lowest:.3f}".replace(".", ",") in words[0]
+    assert f"a perda ainda é {losses[-1]:.3f}".replace(".", ",") in words
+    assert f"a menor é {lowest:.3f}".replace(".", ",") in words
+    # a far too large rate: the loss overflows, and the lesson says at which step (the guess skipped)
+    at.select_slider(key="gd.rate").set_value(10.0)
+    at.select_slider(key="gd.steps").set_value(200).run()
+    next(b for b in at.button if b.key == "gd.predict.skip_button").click().run()
+    words = [s for s in said(at) if "infinita" in s]
+    assert len(words) == 1 and not at.exception, said(at)
+    with np.errstate(over="ignore", invalid="ignore"):
+        _, losses = walk(prob, 10.0, steps=200)
+    first_inf = int(np.argmax(~np.isfinite(losses)))
+    found = re.search(r"No passo (\d+) o caminho saiu do mapa, e no passo (\d+)", words[0])
+    left, step = int(found.group(1)), int(found.group(2))
+    assert left == 1 and first_inf <= step <= first_inf + 3      # this walk squares each picture's error: sooner
