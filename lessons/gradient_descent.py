@@ -165,16 +165,20 @@ def the_race(prob, start, state: str) -> None:
     (its Play button), their update rules, and when each reached the bottom. It opens after the guess
     (its SGD could be the walk asked about)."""
     st.header(t("gd.race_header"))
-    if state == "ask":
-        st.info(t("gd.race_after"), icon=":material/sports_score:")
-        return
     st.markdown(t("gd.race_intro", mu=ui.num(descent.MOMENTUM, 1)))
     number = ui.number_format()
     r1, r2 = st.columns([2, 3])
-    chosen = r1.multiselect(t("gd.racers"), descent.OPTIMIZERS, default=list(descent.OPTIMIZERS), key="gd.racers",
-                            bind="query-params", format_func=ui.labels("gd.fig."))
+    everyone = list(descent.OPTIMIZERS)
+    st.session_state["gd.racers"] = st.session_state.get("gd.racers", everyone)
+    ui.url_seed("gd.racers", "gd.racers", lambda s: [o for o in s.split(",") if o],     # ?gd.racers=sgd,adam
+                lambda v: set(v) <= set(everyone))
+    chosen = r1.multiselect(t("gd.racers"), everyone, key="gd.racers", format_func=ui.labels("gd.fig."))
+    ui.url_keep("gd.racers", chosen, everyone, fmt=",".join)
     rate = r2.select_slider(t("gd.race_rate"), RACE_RATES, value=0.1, key="gd.race_rate", bind="query-params",
                             format_func=lambda v: number(v, 2, trim=True))
+    if state == "ask":      # its settings stay (a link may hold them), its runners wait
+        st.info(t("gd.race_after"), icon=":material/sports_score:")
+        return
     if not chosen:
         st.info(t("gd.no_racers"), icon=":material/sports_score:")
         return

@@ -91,3 +91,21 @@ def test_portuguese_a_crawling_rate_and_a_wrong_guess():
     found = re.search(r"No passo (\d+) o caminho saiu do mapa, e no passo (\d+)", words[0])
     left, step = int(found.group(1)), int(found.group(2))
     assert left == 1 and first_inf <= step <= first_inf + 3      # this walk squares each picture's error: sooner
+
+
+def test_a_link_opens_the_walk_and_the_race_it_names():
+    from test_app_links import link_warnings, open_link
+
+    at = open_link(PAGE, {"lang": "en", "gd.rate": "0.6", "gd.w1": "1.5", "gd.w2": "-2.0", "gd.steps": "20",
+                          "gd.racers": "adam"})
+    assert not link_warnings(at)
+    assert at.select_slider(key="gd.rate").value == 0.6 and at.select_slider(key="gd.steps").value == 20
+    assert (at.select_slider(key="gd.w1").value, at.select_slider(key="gd.w2").value) == (1.5, -2.0)
+    assert "with η = 0.6, where will gradient descent be after 20 steps?" in " ".join(m.value for m in at.markdown)
+    next(b for b in at.button if b.key == "gd.predict.skip_button").click().run()
+    race = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if json.loads(c.proto.spec).get("frames")]
+    assert [t["name"] for t in race[0]["data"][1:]] == ["Adam"]
+    at = open_link(PAGE, {"lang": "en", "gd.rate": "7", "gd.racers": "newton"})
+    (warning,) = link_warnings(at)
+    assert "gd.rate=7" in warning and "gd.racers=newton" in warning
+    assert at.select_slider(key="gd.rate").value == descent.PRESETS["good"]
