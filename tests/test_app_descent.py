@@ -105,6 +105,24 @@ def test_a_link_opens_the_walk_and_the_race_it_names():
     next(b for b in at.button if b.key == "gd.predict.skip_button").click().run()
     race = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if json.loads(c.proto.spec).get("frames")]
     assert [t["name"] for t in race[0]["data"][1:]] == ["Adam"]
+    # the numbers the page states, recomputed here: the first step, the largest rate that converges,
+    # the bottom's loss and accuracy
+    x, y = np.asarray(descent.problem().features), np.asarray(descent.problem().targets)
+    start = np.array([1.5, -2.0])
+    grad = 2 * x.T @ (x @ start - y) / len(y)
+    formulas = [m.value for m in at.latex]
+    for i in range(2):
+        new = start[i] - 0.6 * grad[i]
+        assert any(f"w_{i + 1} \\leftarrow {start[i]:g} - 0.6 \\times ({grad[i]:.3f}) = {new:.3f}" in f
+                   for f in formulas), formulas
+    steepest = np.linalg.eigvalsh(2 * x.T @ x / len(y)).max()
+    assert f"steepest curvature is {steepest:.2f}" in " ".join(c.value for c in at.caption)
+    assert f"2 / {steepest:.2f} = {2 / steepest:.2f}" in " ".join(c.value for c in at.caption)
+    best = np.linalg.lstsq(x, y, rcond=None)[0]
+    values = {m.label: m.value for m in at.metric}
+    assert values["Lowest loss"] == f"{np.mean((x @ best - y) ** 2):.3f}"
+    assert values["Bottom at (w₁; w₂)"] == f"({best[0]:.2f}; {best[1]:.2f})"
+    assert values["Right at the bottom"] == f"{100 * np.mean(np.sign(x @ best) == y):.1f} %"
     at = open_link(PAGE, {"lang": "en", "gd.rate": "7", "gd.racers": "newton"})
     (warning,) = link_warnings(at)
     assert "gd.rate=7" in warning and "gd.racers=newton" in warning
