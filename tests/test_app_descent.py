@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+import torch
 from app_helpers import open_lesson
 
 from cnnviz.train import descent
@@ -123,6 +124,17 @@ def test_a_link_opens_the_walk_and_the_race_it_names():
     assert values["Lowest loss"] == f"{np.mean((x @ best - y) ** 2):.3f}"
     assert values["Bottom at (w₁; w₂)"] == f"({best[0]:.2f}; {best[1]:.2f})"
     assert values["Right at the bottom"] == f"{100 * np.mean(np.sign(x @ best) == y):.1f} %"
+    # the race's Adam, by torch.optim.Adam: the step its loss first comes within 0.01 of the lowest
+    w = torch.nn.Parameter(torch.tensor(start))
+    adam, xt, yt = torch.optim.Adam([w], lr=0.1), torch.tensor(x), torch.tensor(y)
+    lowest = np.mean((x @ best - y) ** 2)
+    for step in range(1, 81):
+        adam.zero_grad()
+        torch.mean((xt @ w - yt) ** 2).backward()
+        adam.step()
+        if float(torch.mean((xt @ w.detach() - yt) ** 2)) - lowest <= 0.01:
+            break
+    assert f"Adam reached the bottom at step {step}." in " ".join(m.value for m in at.markdown)
     at = open_link(PAGE, {"lang": "en", "gd.rate": "7", "gd.racers": "newton"})
     (warning,) = link_warnings(at)
     assert "gd.rate=7" in warning and "gd.racers=newton" in warning

@@ -82,13 +82,13 @@ def _torch_walk(feats, y, lr, start, steps, opt="sgd"):
     o = {"sgd": lambda: torch.optim.SGD([w], lr=lr),
          "momentum": lambda: torch.optim.SGD([w], lr=lr, momentum=descent.MOMENTUM),
          "adam": lambda: torch.optim.Adam([w], lr=lr, betas=descent.BETAS, eps=descent.EPS)}[opt]()
-    points, losses = [w.detach().clone()], [float(_loss(feats, y, w))]
+    points, losses = [w.detach().clone()], [float(_loss(feats, y, w.detach()))]
     for _ in range(steps):
         o.zero_grad()
         _loss(feats, y, w).backward()
         o.step()
         points.append(w.detach().clone())
-        losses.append(float(_loss(feats, y, w)))
+        losses.append(float(_loss(feats, y, w.detach())))
     return torch.stack(points).numpy(), np.array(losses)
 
 
@@ -150,7 +150,7 @@ def test_one_step_rules_match_torch():
                 o.zero_grad()
                 (a * w ** 2).backward()
                 o.step()
-                trail.append(float(w))
+                trail.append(float(w.detach()))
             grows, flips = abs(trail[-1]) > 1, trail[1] < 0
             assert behaviour(a, lr) == (2 if grows else 1 if flips else 0), (a, lr)
 

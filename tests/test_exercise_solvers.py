@@ -427,7 +427,10 @@ def _optim_step(w, g, opt, **kw):
 @solver("gd.sgd_step")
 def _(q, lang, text, n):
     w, g, lr = n[:3]
-    return [write(float(_optim_step(w, g, torch.optim.SGD, lr=lr)[1]), lang, 2)]
+    p = torch.nn.Parameter(torch.tensor([w], dtype=torch.float64))
+    p.grad = torch.tensor([g], dtype=torch.float64)
+    torch.optim.SGD([p], lr=lr).step()
+    return [write(float(p.detach()), lang, 2)]
 
 
 @solver("gd.momentum_step")
@@ -442,7 +445,7 @@ def _(q, lang, text, n):
         p.fill_(w)
     p.grad = torch.tensor([g], dtype=torch.float64)
     o.step()
-    return [write(float(p), lang, 2)]
+    return [write(float(p.detach()), lang, 2)]
 
 
 @solver("gd.converges")
@@ -450,12 +453,12 @@ def _(q, lang, text, n):
     a, w0, lr = n[:3]
     p = torch.nn.Parameter(torch.tensor(w0, dtype=torch.float64))
     o = torch.optim.SGD([p], lr=lr)
-    trail = [float(p)]
+    trail = [float(p.detach())]
     for _ in range(40):
         o.zero_grad()
         (a * p ** 2).backward()
         o.step()
-        trail.append(float(p))
+        trail.append(float(p.detach()))
     grows = abs(trail[-1]) > abs(trail[0])
     flips = trail[1] * trail[0] < 0
     wanted = ("gd.converges.diverge" if grows else "gd.converges.zigzag" if flips else "gd.converges.smooth")
