@@ -17,9 +17,7 @@ from cnnviz.exercises.layers_inside import _rf_fields
 ALL_KINDS = [k for kinds in ex.KINDS.values() for k in kinds]
 SEEDS = range(8)
 LANGS = ("en", "pt_BR")
-LESSONS = [course.url(name) for name in (
-    "image_as_numbers", "convolution", "conv1d", "why_convolution", "layers", "inside_a_cnn", "receptive_field",
-    "datasets", "gradient_descent", "backprop", "train", "autoencoder", "explain")]
+LESSONS = [lesson.url for lesson in course.LESSONS]   # every lesson of the registry, in its order
 
 
 def _wrong(q):
