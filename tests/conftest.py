@@ -27,10 +27,11 @@ atexit.register(shutil.rmtree, _PROGRESS_DIR, ignore_errors=True)
 
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cluster():
     """Two Streamlit workers behind nginx (python -m cnnviz.serve), with the debug header that
-    names the worker of each response; skipped where nginx is not installed."""
+    names the worker of each response; skipped where nginx is not installed. One for the whole run:
+    tests/test_serve.py and tests/browser/test_serve_browser.py share it (a warmed start is seconds)."""
     import shutil
 
     from cnnviz import serve
