@@ -113,6 +113,139 @@ def no_exception(page):
     assert page.locator("[data-testid='stException']").count() == 0
 
 
+# ------------------------------------------------------------------ the convolution's step view on a projector
+SCREEN = 800   # px: the projector's height
+
+
+STEP_VIEW_JS = """() => {
+  const box = e => e.getBoundingClientRect();
+  const tops = ['.st-key-conv-first', '.st-key-conv-play', '.st-key-conv-speed']
+      .map(s => document.querySelector(s)).filter(e => e).map(e => box(e).top);
+  const parts = [...document.querySelectorAll('.cnnviz-card, .cnnviz-step-matrices .cnnviz-matrix')];
+  const sum = [...document.querySelectorAll("[data-testid='stMarkdownContainer']")]
+      .find(e => /^(Sum|Soma) /.test(e.innerText));
+  if (sum) parts.push(sum);
+  const header = document.querySelector("[data-testid='stHeader']");
+  const opaque = header && getComputedStyle(header).backgroundColor !== 'rgba(0, 0, 0, 0)';
+  return {top: Math.min(...tops), bottom: Math.max(...parts.map(e => box(e).bottom)), parts: parts.length,
+          header: opaque ? box(header).bottom : 0};
+}"""
+
+
+def _step_view_extent(page) -> tuple[float, float]:
+    """With the step controls scrolled to the top of the screen: (top of the controls, the speed
+    selector's label included; bottom of the lowest of the card that adds the products, the bias and
+    ReLU, the three matrices and the "Sum" line under them). An opaque header over the top of the
+    screen (presentation mode's folded sidebar) counts as taken."""
+    page.locator(".cnnviz-card").first.wait_for(state="visible", timeout=90_000)
+    wait_idle(page)
+    page.evaluate("() => document.querySelector('.st-key-conv-first').scrollIntoView({block: 'start'})")
+    got = page.evaluate(STEP_VIEW_JS)
+    assert got["parts"] == 5, got                     # the card, three matrices, the sum line
+    return min(got["top"], got["top"] - got["header"]), got["bottom"]
+
+
+def step_view_fits_one_screen(page, when: str):
+    """The convolution's step view (issue 10, "Fit a projector"): the controls, the window, the kernel,
+    the products and the sum (+ bias, ReLU) visible together on the 800 px screen. ``when``: for the
+    message ("asking" before the guess, "shown" after it)."""
+    top, bottom = _step_view_extent(page)
+    assert bottom - top <= SCREEN, (when, top, bottom)
+
+
+# ------------------------------------------------------------------ a page read as a learner reads it
+# Numbers written the learner's way (a decimal comma in Portuguese), no word broken across two lines,
+# no label cut off with "…" (tests/browser/test_selfcheck_browser.py reads every page with them).
+ROOTS = "[data-testid='stMain'], [data-testid='stSidebarUserContent']"
+# Not checked, and why:
+EXEMPT = ", ".join([
+    "[data-testid='stSlider']",       # Streamlit writes slider values itself (no locale setting)
+    "[data-testid='stNumberInput']",  # same for number inputs
+    "[data-testid='stCode']", "code", "pre",   # Python and shell need a point: torch.nn.Conv2d(...)
+    ".katex-html",                    # a formula is checked once, in its TeX source (.katex-mathml)
+    "style", "script",
+])
+
+# The texts of the page (and what its text fields start with), and the words whose letters sit on two
+# lines: the browser broke them because their column is too narrow.
+_TEXTS_JS = """([roots, exempt]) => {
+  const texts = [], broken = [];
+  for (const root of document.querySelectorAll(roots)) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    let n;
+    while ((n = walker.nextNode())) {
+      const el = n.parentElement;
+      if (!el || el.closest(exempt)) continue;
+      const text = n.textContent.trim();
+      if (text) texts.push(text);
+      const re = /[\\p{L}\\p{N}]{3,}/gu;
+      let m;
+      while ((m = re.exec(n.textContent))) {
+        const r = document.createRange();
+        r.setStart(n, m.index);
+        r.setEnd(n, m.index + m[0].length);
+        const tops = new Set([...r.getClientRects()].filter(x => x.width > 0).map(x => Math.round(x.top)));
+        if (tops.size > 1) broken.push(m[0] + " in: " + el.textContent.trim().slice(0, 60));
+      }
+    }
+    // what a text field starts with is ours too (a kernel "0,2 0,2 0,2", logits "2,0; 1,0; 0,1")
+    for (const box of root.querySelectorAll("[data-testid='stTextInput'] input, [data-testid='stTextArea'] textarea"))
+      if (box.value.trim()) texts.push(box.value.trim());
+  }
+  return {texts, broken};
+}"""
+
+# A visible label cut off with an ellipsis (text-overflow) because it is wider than its box.
+_TRUNCATED_JS = """([roots]) => {
+  const bad = [];
+  for (const root of document.querySelectorAll(roots)) {
+    for (const el of root.querySelectorAll('*')) {
+      if (!el.textContent.trim() || el.children.length > 2) continue;
+      const style = getComputedStyle(el);
+      if (style.textOverflow !== 'ellipsis' || style.visibility === 'hidden') continue;
+      const rect = el.getBoundingClientRect();
+      if (rect.width > 0 && el.scrollWidth > el.clientWidth + 1) bad.push(el.textContent.trim().slice(0, 60));
+    }
+  }
+  return bad;
+}"""
+
+DECIMAL_POINT = re.compile(r"\d\.\d")
+# 12.288 and 4.294.967.296 are Brazilian thousands, not decimals (0.111 and 1234.5 are not thousands)
+THOUSANDS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:\.\d{3})+(?![\d.])")
+
+
+def decimal_points(texts):
+    """The texts that write a decimal with a point (1377.8, 0.00, 1.0000, e^{2.00})."""
+    return [t for t in texts if DECIMAL_POINT.search(THOUSANDS.sub("N", t))]
+
+
+def settle(page):
+    """Until the script has run and every element is drawn (no placeholder skeleton left)."""
+    wait_idle(page)
+    expect(page.locator("[data-testid='stSkeleton']")).to_have_count(0, timeout=120_000)
+
+
+def open_lesson(new_page, path, locale="pt-BR"):
+    page = new_page(path, locale=locale)
+    page.locator("[data-testid='stMain'] h1").first.wait_for(state="visible", timeout=120_000)
+    settle(page)
+    no_exception(page)
+    return page
+
+
+def page_problems(page, *, decimals: bool = True) -> dict:
+    read = page.evaluate(_TEXTS_JS, [ROOTS, EXEMPT])
+    texts = read["texts"]
+    assert texts, "nothing read from the page"
+    problems = {
+        "numbers with a decimal point": decimal_points(texts) if decimals else [],
+        "words broken across two lines": read["broken"],
+        "labels cut off with an ellipsis": page.evaluate(_TRUNCATED_JS, [ROOTS]),
+    }
+    return {k: v for k, v in problems.items() if v}
+
+
 _STROKE_JS = """([points]) => {
   const host = [...document.querySelectorAll('div')].find(
       d => d.shadowRoot && d.shadowRoot.querySelector('canvas.upper-canvas'));

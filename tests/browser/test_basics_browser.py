@@ -45,8 +45,14 @@ def test_why_names_the_network_that_needs_more_weights(new_page, locale, value, 
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_pooling_windows_are_outlined_and_matched_to_their_output(new_page, locale):
+def test_layers_conv_block_stages_then_pooling_windows(new_page, locale):
+    """One visit of /layers: the conv block's stages (read as the page opens), then the pooling tab."""
     page = new_page(course.url("layers"), locale=locale)
+    conv_block_stages_are_large_with_a_legend_each(page, locale)
+    pooling_windows_are_outlined_and_matched_to_their_output(page, locale)
+
+
+def pooling_windows_are_outlined_and_matched_to_their_output(page, locale):
     open_tab(page, "^Pooling$")
     pool = page.locator(".cnnviz-pool").first
     pool.wait_for(state="visible")
@@ -79,9 +85,7 @@ def test_pooling_windows_are_outlined_and_matched_to_their_output(new_page, loca
     shoot(page, f"basics_relu_{locale}")
 
 
-@pytest.mark.parametrize("locale", LOCALES)
-def test_conv_block_stages_are_large_with_a_legend_each(new_page, locale):
-    page = new_page(course.url("layers"), locale=locale)
+def conv_block_stages_are_large_with_a_legend_each(page, locale):
     open_tab(page, "conv")
     for i in range(5):
         stage = keyed(page, f"layers.stage{i}")

@@ -45,9 +45,8 @@ def pick_model(page, label: str):
     choose_option(page, "model", label)
 
 
-@pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
-def test_the_model_picker_is_on_the_first_screen(new_page, locale):
-    page = new_page(course.url("inside_a_cnn"), locale=locale)
+def the_model_picker_is_on_the_first_screen(page, locale):
+    """As the page opens (read in the same visit as the next test in its language)."""
     no_exception(page)
     picker = keyed(page, "model").locator("[data-testid='stSelectbox']").first
     picker.wait_for(state="visible")
@@ -58,6 +57,7 @@ def test_the_model_picker_is_on_the_first_screen(new_page, locale):
 
 def test_tiny_vgg_architecture_fits_the_page(new_page):
     page = new_page(course.url("inside_a_cnn"))
+    the_model_picker_is_on_the_first_screen(page, "en-US")
     pick_model(page, "Tiny VGG")
     reveal_prediction(page)
     no_exception(page)
@@ -97,7 +97,11 @@ def test_the_softmax_formula_writes_out_the_predicted_class(new_page, tmp_path):
 
 
 def open_on_a_test_digit(new_page, locale="en-US"):
-    page = new_page(course.url("inside_a_cnn"), locale=locale)
+    return on_a_test_digit(new_page(course.url("inside_a_cnn"), locale=locale))
+
+
+def on_a_test_digit(page):
+    """From the canvas to the first test digit, its answer shown."""
     toggle = keyed(page, "inside.draw")
     if toggle.locator("input").is_checked():
         toggle.locator("label").first.click()
@@ -135,7 +139,9 @@ def test_a_saturated_channel_is_explained_and_thumbnails_are_projector_sized(new
 
 
 def test_every_grid_has_a_colour_bar_matching_its_colours(new_page):
-    page = open_on_a_test_digit(new_page, "pt-BR")
+    page = new_page(course.url("inside_a_cnn"), locale="pt-BR")
+    the_model_picker_is_on_the_first_screen(page, "pt-BR")
+    on_a_test_digit(page)
     page.locator("[data-testid='stButtonGroup']").get_by_text("relu1", exact=True).click()
     legend = page.locator(".cnnviz-legend").first
     expect(legend).to_have_attribute("data-kind", "sequential", timeout=90_000)   # after ReLU: nothing negative

@@ -5,7 +5,7 @@ that wrap instead of ending in "...", and the convolution's hidden answer and it
 import re
 
 import pytest
-from browser_helpers import gone_then_idle, keyed, no_exception, shoot
+from browser_helpers import gone_then_idle, keyed, no_exception, shoot, step_view_fits_one_screen
 from playwright.sync_api import expect
 
 from cnnviz import course
@@ -16,7 +16,8 @@ CELL_SIZES = """sel => [...document.querySelectorAll(sel)].map(t => {
           fits: [...t.querySelectorAll('td')].every(c => c.scrollWidth <= c.clientWidth + 1)};
 })"""
 
-KERNELS = {3: "conv.preset=sobel_x", 7: "", 11: "conv.preset=gaussian_blur&conv.preset_size=11"}
+# the 7 x 7 kernel is the page as it opens: read in the same visit as its opening (test_the_opening_hides_where_...)
+KERNELS = {3: "conv.preset=sobel_x", 11: "conv.preset=gaussian_blur&conv.preset_size=11"}
 
 
 def _matrices(page, sel=".cnnviz-step-matrices .cnnviz-matrix", count=3):
@@ -29,19 +30,25 @@ def _matrices(page, sel=".cnnviz-step-matrices .cnnviz-matrix", count=3):
 def test_the_convolution_matrices_are_readable_from_the_back(new_page, locale, present):
     """The window, the kernel and the products: 10 px digits before (196 cells of a 7 x 7 step);
     now at least 14 px, and 20 px in presentation mode up to 7 x 7 (14 px for 11 x 11). Every
-    number fits its cell."""
+    number fits its cell. (7 x 7, the page as it opens: ``test_the_opening_hides_where_...``.)"""
     for k, query in KERNELS.items():
         params = "&".join(p for p in (query, "present=1" if present else "") if p)
         page = new_page(course.url("convolution", params), locale=locale)
         no_exception(page)
-        found = _matrices(page)
-        assert [(m["rows"], m["cols"]) for m in found] == [(k, k)] * 3, found
-        want = 20 if present and k <= 7 else 14
-        assert all(m["px"] >= want for m in found), (k, present, found)
-        assert all(m["fits"] for m in found), (k, found)
-        page.evaluate("() => document.querySelector('.cnnviz-step-matrices').scrollIntoView({block: 'center'})")
-        shoot(page, f"readable_conv_k{k}_{locale}{'_present' if present else ''}")
+        readable_step_matrices(page, k, locale, present)
         page.context.close()
+
+
+def readable_step_matrices(page, k, locale, present):
+    """The step's three k x k matrices: digits of 14 px at least (20 px in presentation mode up to
+    7 x 7), each number inside its cell (screenshot readable_conv_k<k>_<locale>[_present].png)."""
+    found = _matrices(page)
+    assert [(m["rows"], m["cols"]) for m in found] == [(k, k)] * 3, found
+    want = 20 if present and k <= 7 else 14
+    assert all(m["px"] >= want for m in found), (k, present, found)
+    assert all(m["fits"] for m in found), (k, found)
+    page.evaluate("() => document.querySelector('.cnnviz-step-matrices').scrollIntoView({block: 'center'})")
+    shoot(page, f"readable_conv_k{k}_{locale}{'_present' if present else ''}")
 
 
 @pytest.mark.parametrize("present", [False, True], ids=["normal", "present"])
@@ -69,16 +76,22 @@ METRICS = """() => {
 }"""
 
 
-@pytest.mark.parametrize("name", ["convolution", "why_convolution"])
-def test_headline_numbers_grow_with_the_text_in_presentation_mode(new_page, name):
+def headline_numbers(page, present):
     """Shapes (64 × 64 × 1) and weight counts (4,295,622,656) are st.metric: in presentation mode
-    their paragraph took the body's 23 px. They stay about twice the text's size, in both modes."""
+    their paragraph took the body's 23 px. They stay about twice the text's size, in both modes:
+    their sizes, for the caller to compare the two modes (they grow with the text)."""
+    page.locator("[data-testid='stMetricValue']").first.wait_for(state="visible", timeout=90_000)
+    got = page.evaluate(METRICS)
+    assert got["values"] and min(got["values"]) >= 1.8 * got["body"], (present, got)
+    return got
+
+
+def test_headline_numbers_grow_with_the_text_in_presentation_mode(new_page):
+    """Why convolution's weight counts (Convolution's shapes: ``test_the_opening_hides_where_...``)."""
     sizes = {}
     for present in (False, True):
-        page = new_page(course.url(name, "present=1" if present else ""))
-        page.locator("[data-testid='stMetricValue']").first.wait_for(state="visible", timeout=90_000)
-        sizes[present] = got = page.evaluate(METRICS)
-        assert got["values"] and min(got["values"]) >= 1.8 * got["body"], (present, got)
+        page = new_page(course.url("why_convolution", "present=1" if present else ""))
+        sizes[present] = headline_numbers(page, present)
         page.context.close()
     assert min(sizes[True]["values"]) > min(sizes[False]["values"]), sizes     # they grew with the text
 
@@ -101,14 +114,28 @@ LEGEND = {"en-US": ("Map so far: 2603/3364 · zoom", "9000", "Output of this win
           "pt-BR": ("Mapa até aqui: 2603/3364 · zoom", "9000", "Saída desta janela", "Pular: mostrar onde")}
 
 
-@pytest.mark.parametrize("present", [False, True], ids=["normal", "present"])
 @pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
-def test_the_opening_hides_where_the_kernel_is_then_the_map_so_far_has_a_colour_bar(new_page, locale, present):
+def test_the_opening_hides_where_the_kernel_is_then_the_map_so_far_has_a_colour_bar(new_page, locale):
     """Issue 17: the page opens on the tail (6600), one row from the answer to "where will it fire most?".
-    Until the guess nothing shows where the kernel is; then "Map so far" has a colour bar with numbers."""
+    Until the guess nothing shows where the kernel is; then "Map so far" has a colour bar with numbers.
+    The same visit, normal and in presentation mode: its 7 x 7 step matrices are readable from the back,
+    and its headline numbers (the shapes) are twice the text's size and grow with it."""
+    sizes = {}
+    for present in (False, True):
+        page = new_page(course.url("convolution", "present=1" if present else ""), locale=locale)
+        no_exception(page)
+        readable_step_matrices(page, 7, locale, present)
+        sizes[present] = headline_numbers(page, present)
+        the_opening_hides_where_the_kernel_is(page, locale, present)
+        page.context.close()
+    assert min(sizes[True]["values"]) > min(sizes[False]["values"]), sizes     # they grew with the text
+
+
+def the_opening_hides_where_the_kernel_is(page, locale, present):
+    """Nothing says where the kernel is until "Skip: show where"; then the pictures, the slider and the
+    map so far with its colour bar (screenshots readable_conv_asking_... and readable_conv_shown_...).
+    Before and after, the step view fits one projector screen (issue 10; audit10_conv_step_gray_...)."""
     caption, top, hidden_title, skip = LEGEND[locale]
-    page = new_page(course.url("convolution", "present=1" if present else ""), locale=locale)
-    no_exception(page)
     card = page.locator(".cnnviz-card").first
     card.wait_for(state="visible", timeout=90_000)
     assert hidden_title in card.inner_text() and card.inner_text().rstrip().endswith("6600")
@@ -119,6 +146,7 @@ def test_the_opening_hides_where_the_kernel_is_then_the_map_so_far_has_a_colour_
     assert page.locator(".cnnviz-legend", has_text=top).count() == 0       # no bar giving the maximum away
     keyed(page, "conv.first").scroll_into_view_if_needed()
     shoot(page, f"readable_conv_asking_{locale}{'_present' if present else ''}")
+    step_view_fits_one_screen(page, "asking")      # issue 10: the whole step view on one projector screen
 
     keyed(page, "conv.predict.skip_step").get_by_role("button", name=skip).click()
     gone_then_idle(page, "conv.predict.skip_step")
@@ -131,4 +159,6 @@ def test_the_opening_hides_where_the_kernel_is_then_the_map_so_far_has_a_colour_
     assert re.search(r"\(44, 50\)", card.inner_text())
     keyed(page, "conv.first").scroll_into_view_if_needed()
     shoot(page, f"readable_conv_shown_{locale}{'_present' if present else ''}")
+    step_view_fits_one_screen(page, "shown")
+    shoot(page, f"audit10_conv_step_gray_{locale}{'_present' if present else ''}")
     no_exception(page)

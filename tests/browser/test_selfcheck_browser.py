@@ -1,28 +1,67 @@
-"""Browser: every lesson's self-check at 1280x800 (a projector), in English and Portuguese.
+"""Browser: every page of the app at 1280x800 (a projector), in English and Portuguese, one visit each
+(a page opens in a fresh browser once, and every check below reads that same visit: the suite's time).
 
-Screenshots (shots/browser/selfcheck_<url>_<locale>.png: the self-check scrolled into view, and
-..._all.png: the whole self-check) are for a person to look at; the test checks that the container
-is there with its questions and Check buttons, and that Check answers inside the question (a
-fragment) without an exception.
+As it opens, the page is read as a learner reads it (``browser_helpers.page_problems``): no word broken
+across two lines, no label cut off with "…", and in Portuguese no number written with a decimal point
+(screenshots shots/browser/<en|pt>_<page>.png). Then:
+
+- a lesson: its end, the summary and the link to the next lesson (screenshots course_end_<locale>.png and
+  course_next_<locale>.png for Why convolution), and its self-check (shots/browser/selfcheck_<url>_<locale>.png:
+  the self-check scrolled into view, and ..._all.png: the whole self-check): the container is there with
+  its questions and Check buttons, and Check answers inside the question (a fragment) without an exception;
+- the home page: its cards are named like the sidebar's lessons, and "Start the course" opens the first
+  lesson, which the sidebar counts (course_home_<locale>.png, course_first_<locale>.png).
+
+The pages come from the lessons' registry: a new lesson is visited without a line here.
 """
 
 import re
 
 import pytest
 from playwright.sync_api import expect
-from browser_helpers import SHOTS, keyed, no_exception, sends_a_run, wait_idle
+from browser_helpers import SHOTS, keyed, no_exception, open_lesson, page_problems, sends_a_run, shoot, wait_idle
 
 from cnnviz import course
 from cnnviz import exercises as ex
 from cnnviz import ui
+from cnnviz.i18n import t
 
 LESSONS = [url for _, url, _ in ui.course()]
+PAGES = ["", *LESSONS]          # the home page is ""
 
 
 @pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
-@pytest.mark.parametrize("url", LESSONS)
-def test_selfcheck_on_a_projector(new_page, url, locale):
-    page = new_page(url, locale)
+@pytest.mark.parametrize("url", PAGES, ids=lambda url: url or "home")
+def test_every_page_on_a_projector(new_page, url, locale):
+    page = open_lesson(new_page, url, locale)
+    shoot(page, f"{locale[:2]}_{url or 'home'}")
+    language = "Portuguese" if locale == "pt-BR" else "English"
+    assert not (problems := page_problems(page, decimals=locale == "pt-BR")), f"/{url} in {language}: {problems!r}"
+    if url:
+        lesson_end(page, url, locale)
+        selfcheck(page, url, locale)
+    else:
+        home(page, locale)
+
+
+def lesson_end(page, url, locale):
+    """The summary, then the self-check, then the link to the next lesson (or, after the last, home)."""
+    lang = locale.replace("-", "_")
+    summary = keyed(page, f"summary-{url}")
+    summary.scroll_into_view_if_needed()
+    expect(summary).to_be_visible()
+    after = course.next_after(url)
+    nxt = page.locator("[data-testid='stPageLink']").last
+    expect(nxt).to_contain_text(t(after.title_key, lang) if after else t("course.back_home", lang))
+    if url == course.url("why_convolution"):
+        page.screenshot(path=str(SHOTS / f"course_end_{locale}.png"))
+        nxt.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / f"course_next_{locale}.png"))
+
+
+def selfcheck(page, url, locale):
+    """One question per kind with Check and New question; Check without an answer asks for one, and an
+    answer (right or wrong) gets its feedback, inside the question."""
     no_exception(page)
     box = keyed(page, f"selfcheck-{url}")
     box.wait_for(state="attached", timeout=120_000)
@@ -61,13 +100,14 @@ def test_selfcheck_on_a_projector(new_page, url, locale):
     box.screenshot(path=str(SHOTS / f"selfcheck_{url}_{locale}_all.png"))
 
 
-@pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
-def test_start_the_course_from_home(new_page, locale):
-    """Home's "Start the course" opens the first lesson, which opens with its goal; the sidebar
-    counts it (screenshots: course_home_<locale>.png, course_first_<locale>.png)."""
-    page = new_page("", locale)
-    no_exception(page)
-    SHOTS.mkdir(parents=True, exist_ok=True)
+def home(page, locale):
+    """The cards are named like the sidebar's lessons; "Start the course" opens the first lesson, which
+    opens with its goal, and the sidebar counts it."""
+    cards = [h.inner_text().strip() for h in page.locator("[data-testid='stMain'] h3").all()]
+    nav = [a.inner_text().strip() for a in page.locator("[data-testid='stSidebarNav'] a").all()]
+    nav = [n.splitlines()[-1].strip() for n in nav]   # "home\n\nInício": the icon's ligature, then the name
+    assert len(cards) == len(LESSONS), cards
+    assert cards == [n for n in nav if n not in ("Início", "Home")], (cards, nav)
     page.screenshot(path=str(SHOTS / f"course_home_{locale}.png"))
     keyed(page, "course.start").locator("button").click()
     first = course.LESSONS[0].url
@@ -77,22 +117,6 @@ def test_start_the_course_from_home(new_page, locale):
     no_exception(page)
     expect(keyed(page, "course-progress").locator("[data-testid='stProgress']")).to_contain_text("1")
     page.screenshot(path=str(SHOTS / f"course_first_{locale}.png"))
-
-
-@pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
-def test_a_lesson_ends_with_summary_self_check_and_next(new_page, locale):
-    """The end of a lesson (screenshot course_end_<locale>.png): the summary, then the self-check,
-    then the link to the next lesson."""
-    page = new_page(course.url("why_convolution"), locale)
-    no_exception(page)
-    summary = keyed(page, f"summary-{course.url('why_convolution')}")
-    summary.scroll_into_view_if_needed()
-    expect(summary).to_be_visible()
-    nxt = page.locator("[data-testid='stPageLink']").last
-    expect(nxt).to_contain_text("ReLU")
-    page.screenshot(path=str(SHOTS / f"course_end_{locale}.png"))
-    nxt.scroll_into_view_if_needed()
-    page.screenshot(path=str(SHOTS / f"course_next_{locale}.png"))
 
 
 @pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
@@ -106,7 +130,7 @@ def test_a_right_answer_counts_in_the_sidebar_at_once(new_page, locale):
     lang = locale.replace("-", "_")
     page = new_page(course.url("convolution"), locale)
     bar = keyed(page, "course-progress").locator("[data-testid='stProgress']")
-    expect(bar).to_contain_text(t("course.progress", lang, opened=1, total=10, right=0), timeout=60_000)
+    expect(bar).to_contain_text(t("course.progress", lang, opened=1, total=len(LESSONS), right=0), timeout=60_000)
     question = keyed(page, "sc-convolution-2")
     question.wait_for(state="attached", timeout=120_000)
     question.scroll_into_view_if_needed()
@@ -120,12 +144,12 @@ def test_a_right_answer_counts_in_the_sidebar_at_once(new_page, locale):
         wait_idle(page)
         if question.locator("[data-testid='stAlertContentSuccess']").count():
             break
-        expect(bar).to_contain_text(t("course.progress", lang, opened=1, total=10, right=0))   # wrong: no change
+        expect(bar).to_contain_text(t("course.progress", lang, opened=1, total=len(LESSONS), right=0))   # wrong: no change
         keyed(page, "sc.convolution.2.new").locator("button").click()
         expect(question.locator("[data-testid='stAlert']")).to_have_count(0, timeout=60_000)
         wait_idle(page)
     else:
         raise AssertionError("30 first guesses were all wrong")
-    expect(bar).to_contain_text(t("course.progress", lang, opened=1, total=10, right=1), timeout=30_000)
+    expect(bar).to_contain_text(t("course.progress", lang, opened=1, total=len(LESSONS), right=1), timeout=30_000)
     expect(question.locator("[data-testid='stAlertContentSuccess']")).to_have_count(1)   # the feedback stays
     no_exception(page)
