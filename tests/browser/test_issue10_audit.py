@@ -9,8 +9,8 @@ projector": "Lay it out so that the controls, the window, the kernel, the produc
 import re
 
 import pytest
-from browser_helpers import (choose_option, gone_then_idle, keyed, no_exception, sends_a_run, shoot,
-                             step_view_fits_one_screen, wait_idle)
+from browser_helpers import (choose_option, gone_then_idle, keyed, no_exception, reveal_prediction, sends_a_run,
+                             shoot, step_view_fits_one_screen, wait_idle)
 from playwright.sync_api import expect
 
 from cnnviz import course
@@ -76,7 +76,7 @@ def test_inside_says_a_photo_is_unlike_the_digits_it_learned(new_page, locale):
     page = new_page(course.url("inside_a_cnn"), locale=locale)
     keyed(page, "inside.draw").locator("label").first.click()      # a picture instead of a drawing
     expect(keyed(page, "inside.src")).to_be_visible(timeout=60_000)  # ... from a source to choose
-    _reveal_if_asked(page)
+    reveal_prediction(page)      # a fresh browser is asked first: wait for the question, skip it
     assert CONFIDENT[locale] in _note(page)                         # its own test digit: sure, familiar
     keyed(page, "inside.src").get_by_text(SAMPLE[locale], exact=True).click()
     choose_option(page, "inside.sample", {"en-US": "Landscape", "pt-BR": "Paisagem"}[locale])
