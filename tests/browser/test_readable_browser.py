@@ -20,6 +20,13 @@ CELL_SIZES = """sel => [...document.querySelectorAll(sel)].map(t => {
 KERNELS = {3: "conv.preset=sobel_x", 11: "conv.preset=gaussian_blur&conv.preset_size=11"}
 
 
+def in_presentation_mode(page):
+    """Until presentation mode's styles are on the page (the title at 3rem of 20 px: 60 px; 44 px
+    without): measured before them, a matrix still has its normal 15 px."""
+    page.wait_for_function("parseFloat(getComputedStyle(document.querySelector('h1')).fontSize) >= 48",
+                           timeout=60_000)
+
+
 def _matrices(page, sel=".cnnviz-step-matrices .cnnviz-matrix", count=3):
     page.locator(sel).nth(count - 1).wait_for(state="attached", timeout=90_000)
     return page.evaluate(f"({CELL_SIZES})({sel!r})")
@@ -42,6 +49,8 @@ def test_the_convolution_matrices_are_readable_from_the_back(new_page, locale, p
 def readable_step_matrices(page, k, locale, present):
     """The step's three k x k matrices: digits of 14 px at least (20 px in presentation mode up to
     7 x 7), each number inside its cell (screenshot readable_conv_k<k>_<locale>[_present].png)."""
+    if present:
+        in_presentation_mode(page)
     found = _matrices(page)
     assert [(m["rows"], m["cols"]) for m in found] == [(k, k)] * 3, found
     want = 20 if present and k <= 7 else 14
@@ -58,6 +67,8 @@ def test_other_lessons_matrices_have_14_px_digits(new_page, present):
     for path in (course.url("image_as_numbers"), course.url("layers")):
         page = new_page(f"{path}{'?present=1' if present else ''}")
         no_exception(page)
+        if present:
+            in_presentation_mode(page)
         page.locator(".cnnviz-matrix").first.wait_for(state="attached", timeout=90_000)
         found = page.evaluate(f"({CELL_SIZES})('.cnnviz-matrix')")
         assert found and all(m["px"] >= 14 for m in found), (path, found)
@@ -80,6 +91,8 @@ def headline_numbers(page, present):
     """Shapes (64 × 64 × 1) and weight counts (4,295,622,656) are st.metric: in presentation mode
     their paragraph took the body's 23 px. They stay about twice the text's size, in both modes:
     their sizes, for the caller to compare the two modes (they grow with the text)."""
+    if present:
+        in_presentation_mode(page)
     page.locator("[data-testid='stMetricValue']").first.wait_for(state="visible", timeout=90_000)
     got = page.evaluate(METRICS)
     assert got["values"] and min(got["values"]) >= 1.8 * got["body"], (present, got)
