@@ -540,6 +540,30 @@ def _(q, lang, text, n):
     return tied(last, 2, best=min)
 
 
+@solver("shortcut.flip")
+def _(q, lang, text, n):
+    counts = torch.tensor(n[:6], dtype=torch.float64).view(3, 2)     # (flipped, of how many) per class
+    return [write(float(100 * counts[:, 0].sum() / counts[:, 1].sum()), lang, 1)]
+
+
+@solver("shortcut.cam_mass")
+def _(q, lang, text, n):
+    side, size = int(n[0]), int(n[2])
+    corner = [c for c in ("top_left", "top_right", "bottom_left", "bottom_right")
+              if t(f"shortcut.corner.{c}", lang) in text]
+    assert len(corner) == 1, text
+    heat = torch.tensor(np.asarray(shown(q)["heatmap"], float))
+    rows = slice(0, size) if corner[0].startswith("top") else slice(side - size, side)
+    cols = slice(0, size) if corner[0].endswith("left") else slice(side - size, side)
+    return [write(float(100 * heat[rows, cols].sum() / heat.sum()), lang, 1)]
+
+
+@solver("shortcut.which_fix")
+def _(q, lang, text, n):
+    without, with_square = np.asarray(n[:6], float).reshape(3, 2).T
+    return tied(np.abs(with_square - without), 0, best=min)
+
+
 # ---------------------------------------------------------------- the tests
 def _solve(q, lang):
     text = ex.render_prompt(q, lang)

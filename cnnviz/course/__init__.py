@@ -56,6 +56,7 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("train", "train", ":material/model_training:", "train"),
     Lesson("autoencoder", "ae", ":material/compress:", "train"),
     Lesson("explain", "explain", ":material/visibility:", "explain"),
+    Lesson("shortcuts", "shortcut", ":material/alt_route:", "explain"),
 )
 
 BY_URL = {lesson.url: lesson for lesson in LESSONS}

@@ -23,7 +23,7 @@ from .numbers import fmt, fmt_tex, latex_text, significant_tex
 from .pictures import (channel_image, draw_box, filling_in, filter_tiles, locate, map_grid, mark_point,
                        neighbourhood, overlay, picture, picture_row, png_bytes, png_shared, upscale, zoomed)
 from .plots import (confusion_figure, count_bars, curves_figure, growth_figure, heatmap, latent_figure, log_bars,
-                    pixel_histogram, probability_bars, rank_corr_figure, training_figure)
+                    pixel_histogram, probability_bars, rank_corr_figure, share_bars, training_figure)
 from .scale import (ACCENT, CHOSEN, DIVERGING, HEAT, MUTED, SECOND, SEQUENTIAL, Scale, colorize, display_range,
                     map_scale, stretched)
 from .svg import architecture_svg
@@ -36,6 +36,6 @@ __all__ = [
     "latex_text", "legend_html", "lines_figure", "locate", "log_bars", "map_grid", "map_scale", "mark_point",
     "matrix_html", "neighbourhood", "overlay", "panels_per_row", "picture", "picture_row",
     "pixel_histogram", "png_bytes", "png_shared", "pooling_html",
-    "probability_bars", "rank_corr_figure", "steps_card", "stretched", "training_figure",
+    "probability_bars", "rank_corr_figure", "share_bars", "steps_card", "stretched", "training_figure",
     "upscale", "zoomed",
 ]

@@ -113,6 +113,20 @@ def probability_bars(labels: list[str], probs: list[float]):
     return fig
 
 
+def share_bars(labels: list[str], shares: list[float], *, xtitle: str, font: int = 15):
+    """Shares (0..1) as horizontal bars in %, the first label on top, each bar with its value
+    (one decimal, in the learner's format once ``ui.plot`` localizes it); ``font``: the numbers' px."""
+    import plotly.graph_objects as go
+
+    pct = [100 * float(v) for v in shares][::-1]
+    fig = go.Figure(go.Bar(x=pct, y=list(labels)[::-1], orientation="h", text=pct, texttemplate="%{text:.1f} %",
+                           textposition="outside", cliponaxis=False, textfont={"size": font},
+                           marker={"color": ACCENT}, hovertemplate="%{y}: %{x:.1f} %<extra></extra>"))
+    fig.update_layout(height=70 + 34 * len(labels), margin={"l": 4, "r": 40, "t": 4, "b": 40}, font={"size": font},
+                      xaxis={"range": [0, 112], "ticksuffix": " %", "title": xtitle}, yaxis={"type": "category"})
+    return fig
+
+
 def rank_corr_figure(steps: list[str], series: dict[str, list[float]], *, ytitle: str):
     """Rank correlation with the original map, one line per method, as layers are randomized."""
     import plotly.graph_objects as go
