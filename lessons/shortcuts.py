@@ -222,8 +222,9 @@ def the_flips(run, names) -> None:
     st.header(t("shortcut.flip_header"))
     c = names[run.plan.target]
     f1, f2 = st.columns([1, 2], gap="large")
-    f1.metric(t("shortcut.flip_share", c=c), pct(run.flip_share),
-              help=t("shortcut.flip_help", flipped=ui.num(int(run.flipped.sum())), n=ui.num(int(run.eligible.sum()))))
+    f1.container(key="shortcut.flip_metric").metric(
+        t("shortcut.flip_share", c=c), pct(run.flip_share),
+        help=t("shortcut.flip_help", flipped=ui.num(int(run.flipped.sum())), n=ui.num(int(run.eligible.sum()))))
     f1.markdown(t("shortcut.flip_explain", c=c, flipped=ui.num(int(run.flipped.sum())),
                   n=ui.num(int(run.eligible.sum()))))
     shares = run.class_flip_shares

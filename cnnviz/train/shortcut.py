@@ -39,7 +39,7 @@ DATASET_NAMES = ("fashion", "cifar10-subset")
 TARGETS = {"fashion": 6, "cifar10-subset": 3}     # shirt, cat: the class that gets the cue by default
 PROBES = {"fashion": 7, "cifar10-subset": 9}      # sneaker, truck: the class the page pastes the cue on first
 EPOCHS = 8
-CAM_IMAGES = 40        # pasted test pictures of other classes whose Grad-CAM mass is measured
+CAM_IMAGES = 24        # pasted test pictures of other classes whose Grad-CAM mass is measured
 
 
 @dataclass(frozen=True)
