@@ -24,8 +24,8 @@ def class_names(dataset: str) -> list[str]:
 
 
 def pct(v: float) -> str:
-    """A share (0..1) in % with one decimal, the learner's way."""
-    return f"{ui.num(100 * v, 1)} %"
+    """A share (0..1) in % with one decimal, the learner's way (the % never alone on a new line)."""
+    return f"{ui.num(100 * v, 1)}\u00a0%"
 
 
 def the_cue():
@@ -251,10 +251,12 @@ def the_fixes(plan, split, run, probe, names) -> None:
             ("shortcut.row_target_clean", lambda r: pct(r.target_clean_acc)),
             ("shortcut.row_target_cued", lambda r: pct(r.target_cued_acc)),
             ("shortcut.row_flip", lambda r: pct(r.flip_share)), ("shortcut.row_cam", lambda r: pct(r.cam_share))]
-    table = {t("shortcut.col_measure"): [t(key, c=c) for key, _ in rows]}
-    for fix in sc.FIXES:
-        table[t(f"shortcut.fix.{fix}")] = [value(runs[fix]) for _, value in rows]
-    st.dataframe(table, hide_index=True)
+    # a table of text, not a data grid: its numbers grow with the page's type in presentation mode
+    head = [t("shortcut.col_measure")] + [t(f"shortcut.fix.{fix}") for fix in sc.FIXES]
+    lines = [head, ["---"] + ["---:"] * len(sc.FIXES)]
+    lines += [[t(key, c=c)] + [value(runs[fix]) for fix in sc.FIXES] for key, value in rows]
+    with st.container(key="shortcut.fix_table"):
+        st.markdown("\n".join("| " + " | ".join(cells) + " |" for cells in lines))
     st.markdown(t("shortcut.fix_explain", c=c, planted=pct(runs["planted"].flip_share),
                   clean=pct(runs["clean"].flip_share), augment=pct(runs["augment"].flip_share)))
     st.markdown(t("shortcut.fix_cams", c=names[probe.label]))

@@ -12,7 +12,7 @@ PAGE = "lessons/shortcuts.py"
 
 
 def pct(v, lang):
-    return f"{number(100 * v, lang, 1)} %"
+    return f"{number(100 * v, lang, 1)}\u00a0%"
 
 
 @pytest.fixture(autouse=True)
@@ -70,8 +70,10 @@ def test_a_training_asks_first_then_shows_its_numbers_and_the_fixes():
     at.button(key="shortcut.go_fixes").click().run()
     assert not at.exception, [e.value for e in at.exception]
     runs = at.session_state["shortcut.runs"]["runs"]
-    table = at.dataframe[-1].value
-    flips = table.iloc[4]
-    assert list(table.columns[1:]) == [t(f"shortcut.fix.{f}", lang) for f in ("planted", "clean", "augment")]
-    assert [flips[c] for c in table.columns[1:]] == [pct(runs[f].flip_share, lang) for f in ("planted", "clean", "augment")]
+    table = next(m.value for m in at.markdown if m.value.startswith("| " + t("shortcut.col_measure", lang)))
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()]
+    fixes = ("planted", "clean", "augment")
+    assert rows[0][1:] == [t(f"shortcut.fix.{f}", lang) for f in fixes]
+    flips = next(r for r in rows if r[0] == t("shortcut.row_flip", lang, c=t("models.classes.fashion.6", lang)))
+    assert flips[1:] == [pct(runs[f].flip_share, lang) for f in fixes]
     assert runs["augment"].flip_share < runs["planted"].flip_share

@@ -123,7 +123,8 @@ def share_bars(labels: list[str], shares: list[float], *, xtitle: str, font: int
                            textposition="outside", cliponaxis=False, textfont={"size": font},
                            marker={"color": ACCENT}, hovertemplate="%{y}: %{x:.1f} %<extra></extra>"))
     fig.update_layout(height=70 + 34 * len(labels), margin={"l": 4, "r": 40, "t": 4, "b": 40}, font={"size": font},
-                      xaxis={"range": [0, 112], "ticksuffix": " %", "title": xtitle}, yaxis={"type": "category"})
+                      xaxis={"range": [0, 112], "ticksuffix": " %", "title": xtitle, "tickfont": {"size": font}},
+                      yaxis={"type": "category", "tickfont": {"size": font}})
     return fig
 
 

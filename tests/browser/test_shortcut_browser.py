@@ -30,7 +30,7 @@ def test_train_guess_then_see_the_flip(new_page):
     flipped = keyed(page, "shortcut.flip_metric").locator("[data-testid='stMetricValue']")
     flipped.scroll_into_view_if_needed()
     value = flipped.inner_text()
-    assert re.fullmatch(r"\d{1,3}\.\d %", value), value
+    assert re.fullmatch(r"\d{1,3}\.\d\s%", value), value
     assert float(value.split()[0]) > 80
     expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(2)    # confusion matrix, flips per class
     no_exception(page)
