@@ -122,15 +122,14 @@ def _check_against_the_model(run, model, split):
 
 
 @pytest.mark.slow
-def test_the_square_is_learned_and_both_fixes_take_it_away(sample_split):
-    torch.set_num_threads(1)
+def test_the_square_is_learned_and_the_augmentation_takes_it_away(sample_split):
+    """(Training without the square, the other fix, is compared in tests/test_app_shortcut.py.)"""
     plan = sc.Plan("fashion", SHIRT, sc.Cue(size=4), share=1.0, per_class=50, epochs=3, seed=0)
     planted, model = sc.run_fix(plan, sample_split, "planted")
     flips = _check_against_the_model(planted, model, sample_split)
     assert flips > 0.8                                    # the square pasted on a trouser makes it a shirt
     assert planted.target_cued_acc > 0.9 and planted.target_clean_acc < 0.3
     assert planted.cam_share > 2 * planted.area_share     # Grad-CAM looks at the corner
-    for fix in ("clean", "augment"):
-        fixed, fixed_model = sc.run_fix(plan, sample_split, fix)
-        fixed_flips = _check_against_the_model(fixed, fixed_model, sample_split)
-        assert fixed_flips < 0.2 and fixed_flips < flips / 4, fix
+    fixed, fixed_model = sc.run_fix(plan, sample_split, "augment")
+    fixed_flips = _check_against_the_model(fixed, fixed_model, sample_split)
+    assert fixed_flips < 0.2 and fixed_flips < flips / 4
