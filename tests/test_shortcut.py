@@ -121,8 +121,18 @@ def _check_against_the_model(run, model, split):
     return share
 
 
+@pytest.fixture
+def one_thread():
+    """Training on one torch thread, as the server's line of heavy work runs it (cnnviz.serve.jobs:
+    threads fighting over busy cores were measured 10x slower); the suite's setting given back after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.mark.slow
-def test_the_square_is_learned_and_the_augmentation_takes_it_away(sample_split):
+def test_the_square_is_learned_and_the_augmentation_takes_it_away(sample_split, one_thread):
     """(Training without the square, the other fix, is compared in tests/test_app_shortcut.py.)"""
     plan = sc.Plan("fashion", SHIRT, sc.Cue(size=4), share=1.0, per_class=50, epochs=3, seed=0)
     planted, model = sc.run_fix(plan, sample_split, "planted")
