@@ -318,17 +318,17 @@ def test_a_browser_finds_its_progress_in_a_new_session_and_another_starts_at_zer
     at = open_lesson("lessons/layers.py", "en")
     assert at.session_state["course.learner"] == me
     _answer_first_right(at, "layers")
-    assert _count(at) == t("course.progress", "en", opened=1, total=10, right=1)
+    assert _count(at) == t("course.progress", "en", opened=1, total=len(course.LESSONS), right=1)
 
     again = open_lesson("lessons/home.py", "pt_BR")                # a reload: a new session, the same cookie
-    assert _count(again) == t("course.progress", "pt_BR", opened=1, total=10, right=1)
+    assert _count(again) == t("course.progress", "pt_BR", opened=1, total=len(course.LESSONS), right=1)
     assert not again.sidebar.get("caption") or all(
         t("course.progress_session_only", "pt_BR") not in c.value for c in again.sidebar.caption)
 
     _as_browser(monkeypatch, None)                                 # another browser: no cookie
     other = open_lesson("lessons/home.py", "en")
     assert other.session_state["course.learner"] != me
-    assert _count(other) == t("course.progress", "en", opened=0, total=10, right=0)
+    assert _count(other) == t("course.progress", "en", opened=0, total=len(course.LESSONS), right=0)
     assert ps.shared().progress(me).results["layers"] == {next(iter(at.session_state["course.results"]["layers"])): True}
 
 
@@ -345,7 +345,7 @@ def test_forget_deletes_this_browsers_rows_and_starts_a_new_id(lang, own_store, 
     _as_browser(monkeypatch, me)
     at = open_lesson("lessons/layers.py", lang)
     _answer_first_right(at, "layers", lang)
-    assert _count(at) == t("course.progress", lang, opened=1, total=10, right=1)
+    assert _count(at) == t("course.progress", lang, opened=1, total=len(course.LESSONS), right=1)
     seed = at.session_state["sc.layers.0.seed"]
     forget = at.button(key="course.forget")
     assert forget.label == t("course.forget_confirm", lang)
@@ -355,7 +355,7 @@ def test_forget_deletes_this_browsers_rows_and_starts_a_new_id(lang, own_store, 
     assert ps.valid_id(new) and new != me
     assert ps.shared().progress(me) == ps.Progress({}, {})
     assert ps.shared().progress(other).results == {"layers": {"0:1:aa": True}}      # nobody else's
-    assert _count(at) == t("course.progress", lang, opened=1, total=10, right=0)   # the page still open
+    assert _count(at) == t("course.progress", lang, opened=1, total=len(course.LESSONS), right=0)   # the page still open
     assert at.session_state["sc.layers.0.seed"] != seed      # new questions (the old ones' answers are gone)
     assert "sc.layers.0.result" not in at.session_state
 
@@ -369,11 +369,11 @@ def test_a_corrupt_progress_file_leaves_the_app_working_for_this_session(tmp_pat
         _as_browser(monkeypatch, ps.new_id())
         at = open_lesson("lessons/layers.py", "pt_BR")
         _answer_first_right(at, "layers", "pt_BR")
-        assert _count(at) == t("course.progress", "pt_BR", opened=1, total=10, right=1)
+        assert _count(at) == t("course.progress", "pt_BR", opened=1, total=len(course.LESSONS), right=1)
         assert any(c.value.endswith(t("course.progress_session_only", "pt_BR")) for c in at.sidebar.caption)
         at.button(key="course.forget").click().run()
         assert not at.exception
-        assert _count(at) == t("course.progress", "pt_BR", opened=1, total=10, right=0)
+        assert _count(at) == t("course.progress", "pt_BR", opened=1, total=len(course.LESSONS), right=0)
     finally:
         ps.reset_shared()
 
@@ -388,7 +388,7 @@ def test_a_store_that_fails_during_a_session_leaves_the_app_working(own_store, m
     ps.shared().close()
     with caplog.at_level(logging.WARNING, logger="cnnviz"):
         _answer_first_right(at, "layers")
-    assert _count(at) == t("course.progress", "en", opened=1, total=10, right=1)
+    assert _count(at) == t("course.progress", "en", opened=1, total=len(course.LESSONS), right=1)
     assert any(c.value.endswith(t("course.progress_session_only", "en")) for c in at.sidebar.caption)
     assert any("closed" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
 
