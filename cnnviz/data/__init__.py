@@ -22,7 +22,8 @@ from cnnviz.data.datasets import (DATASETS, REPO, SAMPLE_DIR, SAMPLE_TRAIN_PER_C
                                   sample_path, source, synthetic_dataset, tensor_dataset)
 from cnnviz.data.download import DOWNLOADS, download_dataset  # noqa: F401
 from cnnviz.data.class_zip import ClassZip, Skipped, read_class_zip  # noqa: F401
-from cnnviz.data.splits import OWN_SIZE, SmallSplit, adapt, few_shot, from_pictures, picture_tensor  # noqa: F401
+from cnnviz.data.splits import (OWN_SIZE, SmallSplit, adapt, few_shot, from_pictures, full_split,  # noqa: F401
+                                picture_tensor)
 
 
 def dataset_for_model(model_name: str) -> str | None:

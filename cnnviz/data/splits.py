@@ -141,6 +141,26 @@ def few_shot(name: str, per_class: int, *, seed: int = 0, val_fraction: float = 
                       num_classes, source=origin)
 
 
+FULL_VAL = 1000   # the whole training set: images held out of it for validation (early stopping, the curves)
+
+
+def full_split(name: str, *, seed: int = 0, val_size: int = FULL_VAL, limit: int | None = None,
+               root: Path | None = None) -> SmallSplit:
+    """The whole training set of ``name`` (``limit``: only its first images, for tests), ``val_size``
+    of them (seeded) held out for validation, and the whole test set. Only with the full dataset:
+    its bundled sample has no training split (``DataError``, ``data.error.full_needed``)."""
+    import torch
+
+    if source(name, root) != "full":
+        raise DataError("data.error.full_needed", dataset=name, folder=str(Path(root or data_root())))
+    x, y = as_tensors(load_dataset(name, train=True, root=root), limit)
+    test_x, test_y = as_tensors(load_dataset(name, train=False, root=root))
+    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
+    val_idx, train_idx = order[:val_size].sort().values, order[val_size:]
+    return SmallSplit(name, x[train_idx], y[train_idx], x[val_idx], y[val_idx], test_x, test_y,
+                      int(y.max()) + 1, source="full")
+
+
 def adapt(x, channels: int, size: tuple[int, int]):
     """Images (N, C, H, W) in [0, 1] made to fit another network's input.
 

@@ -37,6 +37,19 @@ def conv_weights(in_channels: int, out_channels: int, kernel: int | tuple[int, i
     return kh * kw * in_channels * out_channels + (out_channels if bias else 0)
 
 
+def batch_norm_weights(channels: int) -> int:
+    """Weights of a batch norm over ``channels`` channels: a scale and a shift per channel (its
+    running mean and variance are statistics, not weights: nothing learns them by gradient)."""
+    return 2 * channels
+
+
+def conv_multiply_adds(in_channels: int, out_channels: int, kernel: int | tuple[int, int],
+                       out_size: tuple[int, int]) -> int:
+    """The multiply-adds one convolution does on one picture: each of the C_out x H_out x W_out
+    outputs is a sum of kh * kw * C_in products (the work, where ``conv_weights`` is the memory)."""
+    return conv_weights(in_channels, out_channels, kernel) * out_size[0] * out_size[1]
+
+
 @dataclass
 class LayerCount:
     name: str

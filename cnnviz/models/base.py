@@ -43,10 +43,11 @@ class LoadedModel:
     @property
     def preprocessing(self) -> str:
         """How a picture becomes its input: "digits", "fashion" or "rgb" (the bundled model's spec
-        names it; our architectures with other weights share it; torchvision's networks are "rgb")."""
+        names it; our architectures with other weights share it, and a network built in the Train lesson
+        shares its data's network's ("like" in its card); torchvision's networks are "rgb")."""
         from .specs import spec_for_arch
 
-        spec = spec_for_arch(self.arch)
+        spec = spec_for_arch(self.arch) or spec_for_arch((self.card or {}).get("like", ""))   # an own network
         return spec.preprocess if spec is not None else "rgb"
 
     def preprocess(self, img) -> torch.Tensor:

@@ -19,6 +19,7 @@ from pathlib import PurePath
 import torch
 from torch import nn
 
+from . import builder
 from .archs import ARCHITECTURES, head_name
 from .base import LoadedModel, ModelError
 from .bundled import build, transform_for
@@ -115,7 +116,23 @@ def _mismatch(model: nn.Module, state: dict) -> str:
     return " | ".join(parts)
 
 
-def _build_for(arch: str, state: dict) -> nn.Module:
+def _own_network(card: dict, state: dict) -> nn.Module:
+    """A network built in the Train lesson (``cnnviz.models.builder``), from its card's "layers" and
+    the input of the bundled network of its data ("like"); its number of classes is its weights'."""
+    like = card.get("like")
+    if like not in ARCHITECTURES:
+        raise ModelError("models.user_bad_card", detail=f'an {builder.ARCH_NAME} card needs "like": one of '
+                         + ", ".join(ARCHITECTURES))
+    spec = spec_for_arch(like)
+    arch = builder.parse(card.get("layers"))
+    size = tuple(card.get("input_size") or spec.input_size)
+    probe = builder.plan(arch, spec.in_channels, size, 1, caps=False)
+    return builder.build(arch, spec.in_channels, size, _num_classes(state, probe.head) or len(spec.classes))
+
+
+def _build_for(arch: str, state: dict, card: dict | None = None) -> nn.Module:
+    if arch == builder.ARCH_NAME:
+        return _own_network(card or {}, state)
     if arch in ARCHITECTURES:
         n = _num_classes(state, head_name(arch)) or len(spec_for_arch(arch).classes)
         return build(arch, n)
@@ -157,21 +174,23 @@ def load_user_weights(data: bytes, filename: str, *, arch: str | None = None,
     state = read_state_dict(data, filename)
     arch = arch or card.get("architecture")
     known = [*ARCHITECTURES, *ZOO]
-    if arch and arch not in known:
+    if arch and arch not in known and arch != builder.ARCH_NAME:
         raise ModelError("models.user_unknown_arch", arch=arch, known=", ".join(known))
     if not arch:
         arch = infer_arch(state)
         if arch is None:
             raise ModelError("models.user_no_arch", file=filename, known=", ".join(known))
-    model = _build_for(arch, state)
+    model = _build_for(arch, state, card)
     problem = _mismatch(model, state)
     if problem:
         raise ModelError("models.user_wrong_arch", arch=arch, detail=problem)
     model.load_state_dict(state)
     model.eval()
 
-    num_classes = _num_classes(state, head_name(arch) if arch in ARCHITECTURES else ZOO_HEADS[arch])
-    classes, class_key, defaults = _classes(arch, card, num_classes)
+    own = arch == builder.ARCH_NAME
+    like = card["like"] if own else arch      # an own network reads and names pictures as its data's network
+    head = model.plan.head if own else head_name(arch) if arch in ARCHITECTURES else ZOO_HEADS[arch]
+    classes, class_key, defaults = _classes(like, card, _num_classes(state, head))
     norm = card.get("normalization") or {}
     mean = tuple(norm.get("mean", defaults["mean"]))
     std = tuple(norm.get("std", defaults["std"]))
@@ -179,7 +198,7 @@ def load_user_weights(data: bytes, filename: str, *, arch: str | None = None,
     if len(mean) != in_channels or len(std) != in_channels:
         raise ModelError("models.user_bad_card", detail=f"normalization needs {in_channels} mean/std values")
     input_size = tuple(card.get("input_size") or defaults["input_size"])
-    transform = (transform_for(arch, input_size, mean, std) if arch in ARCHITECTURES
+    transform = (transform_for(like, input_size, mean, std) if like in ARCHITECTURES
                  else transform_for("TinyVGG", input_size, mean, std))
     name = str(card.get("name") or PurePath(filename).stem)
     return LoadedModel(

@@ -19,6 +19,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from cnnviz.data import datasets as cdata
+from cnnviz.models import builder
 from cnnviz.data.splits import OWN_SIZE, SmallSplit, adapt
 from cnnviz.train.fit import Callback, FitConfig, accuracy_interval, fit
 from cnnviz.models.specs import BUNDLED
@@ -41,15 +42,54 @@ class Experiment:
     batch_size: int = 32           # the course's batch size
     seed: int = 0
     augment: bool = False          # data augmentation: random shifts (and mirror images, except digits)
+    arch: str | None = None        # from scratch: the learner's own network (``cnnviz.models.builder`` text)
+    full: bool = False             # the whole training set, trained with ``FULL_RECIPE`` (``full_experiment``)
 
     def check(self) -> None:
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {STRATEGIES}")
+        if self.arch is not None:
+            if self.strategy != "scratch":
+                raise ValueError("an own architecture is trained from scratch")
+            builder.parse(self.arch)          # ArchitectureError (translated) for a damaged one
         if self.strategy != "scratch":
             if self.source not in BUNDLED and self.source not in ZOO_SOURCES:
                 raise ValueError(f"unknown source model {self.source!r}")
         if not (1 <= self.epochs <= 200 and 1 <= self.batch_size <= 1024 and 0 < self.lr < 1):
             raise ValueError("epochs, batch size or learning rate out of range")
+
+
+@dataclass(frozen=True)
+class FullRecipe:
+    """How the whole training set is trained (issue 19): a small network of three conv blocks with
+    batch norm (``builder.FULL_MNIST``), AdamW and a one-cycle learning rate, 2 epochs of batches of
+    128. ``benchmarks/full_mnist.py`` measures it: >= 99 % test accuracy on MNIST."""
+
+    arch: str = builder.FULL_MNIST.text()
+    epochs: int = 2
+    lr: float = 3e-3
+    batch_size: int = 128
+    weight_decay: float = 1e-4
+
+
+FULL_RECIPE = FullRecipe()
+FULL_DATASETS = ("mnist",)    # datasets the lesson offers to train whole
+
+
+def full_experiment(dataset: str = "mnist", seed: int = 0, recipe: FullRecipe = FULL_RECIPE) -> Experiment:
+    """The ``Experiment`` of the whole training set of ``dataset`` with ``recipe``."""
+    return Experiment(dataset, 0, "scratch", epochs=recipe.epochs, patience=None, lr=recipe.lr,
+                      batch_size=recipe.batch_size, seed=seed, arch=recipe.arch, full=True)
+
+
+def fit_config(exp: Experiment) -> FitConfig:
+    """How ``fit`` trains ``exp``: the lesson's constant learning rate with early stopping, or the
+    full recipe's AdamW with weight decay and a one-cycle schedule."""
+    shift, flip = augmentation(exp)
+    recipe = FULL_RECIPE if exp.full else None
+    return FitConfig(epochs=exp.epochs, lr=exp.lr, patience=exp.patience, restore_best=True,
+                     cosine=bool(recipe), weight_decay=recipe.weight_decay if recipe else 0.0,
+                     seed=exp.seed, shift=shift, flip=flip)
 
 
 def confusion_matrix(true: torch.Tensor, pred: torch.Tensor, num_classes: int):
@@ -186,6 +226,14 @@ def predict_all(model: nn.Module, x: torch.Tensor, batch: int = 500) -> torch.Te
     return out
 
 
+def own_model(exp: Experiment, num_classes: int) -> tuple[nn.Module, list[LayerPlan]]:
+    """The learner's own network (``exp.arch``) for the data's pictures, random weights: everything learns."""
+    channels, size, _, _ = input_format(exp)
+    model = builder.build(builder.parse(exp.arch), channels, size, num_classes, seed=exp.seed)
+    return model, [LayerPlan(layer.name, layer.kind, layer.weights, "new" if layer.weights else "no_weights")
+                   for layer in model.plan.layers]
+
+
 def run_experiment(exp: Experiment, split: SmallSplit, source: nn.Module | None = None,
                    callbacks: list[Callback] | tuple = ()) -> tuple[ExperimentResult, nn.Module]:
     """Build the network ``exp`` asks for, train it on ``split``, test it.
@@ -196,7 +244,9 @@ def run_experiment(exp: Experiment, split: SmallSplit, source: nn.Module | None 
     from torch.utils.data import TensorDataset
 
     exp.check()
-    if exp.strategy == "scratch":
+    if exp.arch is not None:
+        model, plan = own_model(exp, split.num_classes)
+    elif exp.strategy == "scratch":
         model, plan = scratch_model(exp.dataset, split.num_classes, exp.seed)
     else:
         if source is None:
@@ -207,10 +257,7 @@ def run_experiment(exp: Experiment, split: SmallSplit, source: nn.Module | None 
     train_loader = DataLoader(TensorDataset(train_x, split.train_y), batch_size=exp.batch_size,
                               shuffle=True, generator=torch.Generator().manual_seed(exp.seed))
     val_loader = DataLoader(TensorDataset(val_x, split.val_y), batch_size=500)
-    shift, flip = augmentation(exp)
-    config = FitConfig(epochs=exp.epochs, lr=exp.lr, patience=exp.patience, restore_best=True,
-                       cosine=False, seed=exp.seed, shift=shift, flip=flip)
-    state = fit(model, train_loader, val_loader, config, callbacks)
+    state = fit(model, train_loader, val_loader, fit_config(exp), callbacks)
     pred = predict_all(model, test_x)
     wrong = (pred != split.test_y).nonzero().flatten()[:12].tolist()
     trainable, frozen = param_split(model)
@@ -232,27 +279,35 @@ def model_card(result: ExperimentResult, model: nn.Module) -> dict:
     classes = result.classes or BUNDLED[model_trained_on(exp.dataset)].classes
     how = {"scratch": "from scratch", "transfer": f"transfer learning from {exp.source}",
            "fine_tune": f"fine-tuning {exp.source} from {exp.train_from}"}[exp.strategy]
+    own = {"layers": exp.arch, "like": BUNDLED[model_trained_on(exp.dataset)].arch} if exp.arch else {}
     return {
-        "name": f"{exp.dataset}-{exp.strategy}-{exp.per_class}",
-        # a torchvision network keeps its zoo name: that is how the upload loader rebuilds it
+        "name": f"{exp.dataset}-{exp.strategy}-{'full' if exp.full else exp.per_class}",
+        # a torchvision network keeps its zoo name: that is how the upload loader rebuilds it; an own
+        # network is rebuilt from its "layers" (cnnviz.models.builder), with the preprocessing and class
+        # names of the bundled network of its data ("like")
         "architecture": exp.source if exp.strategy != "scratch" and exp.source in ZOO_SOURCES
         else type(model).__name__,
+        **own,
         "classes": list(classes),
         "in_channels": channels,
         "input_size": list(size),
         "normalization": {"mean": list(mean), "std": list(std)},
-        "data": {"dataset": exp.dataset, "images_per_class": exp.per_class,
+        "data": {"dataset": exp.dataset, "images_per_class": None if exp.full else exp.per_class,
+                 "whole_training_set": exp.full,
                  "train_images": result.train_images, "val_images": result.val_images,
                  "test_images": result.test_images},
         "training": {"how": how, "strategy": exp.strategy, "source": exp.source, "augment": exp.augment,
                      "train_from": exp.train_from, "seed": exp.seed, "max_epochs": exp.epochs,
                      "epochs_run": len(result.history), "best_epoch": result.best_epoch,
                      "patience": exp.patience, "lr": exp.lr, "batch_size": exp.batch_size,
-                     "stop_reason": result.stop_reason, "seconds": round(result.seconds, 1)},
+                     "stop_reason": result.stop_reason, "seconds": round(result.seconds, 1),
+                     "schedule": "one-cycle" if exp.full else "constant",
+                     "weight_decay": FULL_RECIPE.weight_decay if exp.full else 0.0},
         "metrics": {"test_accuracy": round(result.test_acc, 5)},
         "params": {"trainable": result.trainable, "frozen": result.frozen},
-        "limits": f"Trained in the cnnviz lesson on only {result.train_images} images; "
-                  "expect many mistakes on anything unlike them.",
+        "limits": (f"Trained in the cnnviz lesson on the whole training set ({result.train_images} images); "
+                   if exp.full else f"Trained in the cnnviz lesson on only {result.train_images} images; ")
+                  + "expect many mistakes on anything unlike them.",
     }
 
 
