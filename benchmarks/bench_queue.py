@@ -12,7 +12,7 @@ epochs; the bundled sample when the full dataset is absent) run in threads, in f
 - ``idle``: no training (the reference);
 - ``free``: all at once, torch's default threads (no bound at all);
 - ``semaphore``: two at once, torch's default threads (the Train lesson before ``cnnviz.serve.jobs``);
-- ``line``: through ``cnnviz.serve.jobs.JobQueue`` (``default_slots()`` at once, ``THREADS_PER_JOB``
+- ``line``: through ``cnnviz.serve.jobs.JobQueue`` (``default_slots()`` at once, ``job_threads``
   torch threads each), as the lessons now run them.
 
 Prints the step time's p50 / p95 / max while the trainings run, and how long the trainings took
@@ -169,7 +169,7 @@ def main() -> None:
     ap.add_argument("--think", type=float, default=0.05)
     ap.add_argument("--only", nargs="*", default=["idle", "free", "semaphore", "line"])
     ap.add_argument("--threads", type=int, default=None, help="torch threads per job in the line "
-                    "(default: cnnviz.serve.jobs.THREADS_PER_JOB)")
+                    "(default: cnnviz.serve.jobs.job_threads)")
     a = ap.parse_args()
 
     import os
@@ -179,14 +179,14 @@ def main() -> None:
     from cnnviz.serve import jobs
 
     if a.threads:
-        jobs.THREADS_PER_JOB = a.threads
+        jobs.THREADS_PER_JOB = jobs.ALONE_THREADS = a.threads
     step, job = step_work(), training(a.per_class, a.epochs)
     step()
     t0 = time.perf_counter()
     job()                                       # warm up: imports, the split, first allocations
     alone = time.perf_counter() - t0
     print(f"cores {os.cpu_count()}, torch threads {torch.get_num_threads()}, line: {jobs.default_slots()} slot(s) "
-          f"x {jobs.THREADS_PER_JOB} thread(s); {a.jobs} trainings of {a.per_class}/class x {a.epochs} epochs "
+          f"x {jobs.job_threads(jobs.default_slots())} thread(s); {a.jobs} trainings of {a.per_class}/class x {a.epochs} epochs "
           f"(one alone, first run: {alone:.1f} s)")
     print(f"{'scenario':10} {'steps':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'first job s':>12} {'last job s':>11}")
     for name in a.only:

@@ -255,7 +255,7 @@ def test_jobs_run_on_the_set_torch_threads():
 
     before = torch.get_num_threads()
     try:
-        with jobs.JobQueue(slots=1).run("train", "a"):
+        with jobs.JobQueue(slots=2).run("train", "a"):
             assert torch.get_num_threads() == jobs.THREADS_PER_JOB
     finally:
         torch.set_num_threads(before)

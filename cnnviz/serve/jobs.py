@@ -20,8 +20,12 @@ through one line (``QUEUE``):
   ``CNNVIZ_JOBS_DIR`` (``streamlit run app.py``: one process) the line lives in the process.
 - Each job runs on ``THREADS_PER_JOB`` torch threads: small batches gain nothing from more, and
   threads of several jobs fighting over cores were measured 10x slower (``cnnviz.maths.signals``).
-  ``torch.set_num_threads`` is process-wide, so every job sets the same value (no race between
-  different values) and the interactive work runs on it too (a single picture's forward pass).
+  A job alone in the line (``slots`` is 1, the 2-core laptop's case: nothing else can run beside
+  it) runs on ``ALONE_THREADS`` (2, at most the machine's cores): the whole MNIST trains in about
+  half the time (issue 19). A job sets ``torch.set_num_threads`` when it starts, from the thread
+  that runs it (with torch's OpenMP threads the setting is that thread's: ``tests/test_job_threads.py``),
+  and a second job waits in line while the first runs, so it never changes the first's threads;
+  with more slots every job runs on ``THREADS_PER_JOB``.
 - Waiting tickets are served in the order they came (FIFO); each knows its position in line
   (1 = next). A learner holds at most one ticket: a new request from the same learner cancels
   the previous one (it leaves the line, or stops at its next progress report) and runs only
@@ -49,6 +53,7 @@ from typing import Callable, Hashable, Iterator
 from cnnviz.base.errors import CnnvizError
 
 THREADS_PER_JOB = 1
+ALONE_THREADS = 2    # a job alone on the machine's line (one slot) uses both cores of the classroom laptop
 SHARED_POLL = 0.05   # seconds between two looks at a shared line (a local release wakes at once)
 WAITING, RUNNING, DONE, CANCELLED = "waiting", "running", "done", "cancelled"
 
@@ -72,9 +77,16 @@ def default_slots(cores: int | None = None) -> int:
     return max(1, cores // 2)
 
 
+def job_threads(slots: int, cores: int | None = None) -> int:
+    """Torch threads of a heavy job: ``ALONE_THREADS`` (at most ``cores``) when the line has one slot,
+    so the job that runs is alone (the others wait); ``THREADS_PER_JOB`` when jobs may run side by side."""
+    if slots == 1:
+        return max(1, min(ALONE_THREADS, cores or os.cpu_count() or 1))
+    return THREADS_PER_JOB
+
+
 def limit_torch_threads(n: int | None = None) -> None:
-    """Heavy jobs run on ``n`` (``THREADS_PER_JOB``) torch threads (process-wide; every caller
-    passes the same ``n``)."""
+    """Heavy jobs run on ``n`` (``THREADS_PER_JOB``) torch threads (``job_threads`` decides ``n``)."""
     import torch
 
     n = n or THREADS_PER_JOB
@@ -251,15 +263,15 @@ class JobQueue:
             poll: float = 0.5) -> Iterator[Ticket]:
         """``with queue.run("train", session) as ticket:`` waits for a slot, calling ``on_wait(ticket)``
         at once and every ``poll`` seconds while in line (to show the position; an exception it
-        raises leaves the line), then runs the block on ``THREADS_PER_JOB`` torch threads. The slot
-        is given back however the block ends. ``Cancelled`` if the ticket is cancelled in line."""
+        raises leaves the line), then runs the block on ``job_threads(self.slots)`` torch threads. The
+        slot is given back however the block ends. ``Cancelled`` if the ticket is cancelled in line."""
         ticket = self.submit(kind, owner)
         try:
             while not ticket.wait(0 if on_wait else None):
                 on_wait(ticket)
                 if ticket.wait(poll):
                     break
-            limit_torch_threads()
+            limit_torch_threads(job_threads(self.slots))
             yield ticket
         finally:
             ticket.release()
