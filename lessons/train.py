@@ -137,8 +137,8 @@ def own_split(seed: int):
 
 
 def the_data():
-    """1. The data: a dataset (or the learner's own pictures), images per class, the seed; one
-    training image of each class. -> (dataset, per_class, seed, split, examples)."""
+    """1. The data: a dataset (or the learner's own pictures), images per class or the whole training
+    set, the seed; one training image of each class. -> (dataset, per_class, seed, split, examples, full)."""
     available = [d for d in DATASETS if data.source(d)]   # the full dataset, or its bundled sample
     st.header(t("train.data_header"))
     if not available:
@@ -149,14 +149,16 @@ def the_data():
                            format_func=ui.labels("train.ds."))
     seed = int(d3.number_input(t("train.seed"), 0, 9999, 0, key="train.seed", bind="query-params",
                                help=t("train.seed_help")))
+    full = False
     if dataset == "own":
         split, per_class = own_split(seed)
         names = split.classes
         st.markdown(t("train.own_split", train=ui.num(len(split.train_y)), val=ui.num(len(split.val_y)),
                       test=ui.num(len(split.test_y)), classes=split.num_classes))
     else:
+        full = whole_training_set(dataset, d2)
         per_class = d2.select_slider(t("train.per_class"), PER_CLASS, value=20, key="train.per_class",
-                                     bind="query-params", help=t("train.per_class_help"))
+                                     bind="query-params", help=t("train.per_class_help"), disabled=full)
         missing = [d for d in DATASETS if not data.is_available(d)]
         if missing and available:
             st.caption(t("train.some_missing", names=", ".join(t(f"train.ds.{d}") for d in missing),
@@ -164,7 +166,8 @@ def the_data():
             offer_downloads(missing, expanded=False)
         try:
             with st.spinner(t("train.loading")):
-                split = ui.small_split(dataset, per_class, seed, data.source(dataset), str(data.data_root()))
+                split = ui.full_split(dataset, seed, str(data.data_root())) if full else \
+                    ui.small_split(dataset, per_class, seed, data.source(dataset), str(data.data_root()))
         except CnnvizError as err:
             ui.show_error(err)
             st.stop()
@@ -176,21 +179,40 @@ def the_data():
     examples = [int((split.train_y == c).nonzero()[0]) for c in range(split.num_classes)]
     ui.image([figures.picture(split.train_x[i], 72) for i in examples],
              caption=[names[int(split.train_y[i])] for i in examples], width=74)
-    return dataset, per_class, seed, split, examples
+    return dataset, per_class, seed, split, examples, full
 
 
-def the_strategy(dataset: str):
-    """2. From scratch, transfer or fine-tuning: the strategy, the network to start from and the
-    layer to train from. -> (strategy, source, train_from, loaded, the column for the plan)."""
+def whole_training_set(dataset: str, where) -> bool:
+    """The switch to the whole training set (MNIST, when its full data is here; else one line why not)."""
+    if dataset not in experiment.FULL_DATASETS:
+        return False
+    if data.source(dataset) != "full":
+        where.caption(t("train.full_missing", name=t(f"train.ds.{dataset}")))
+        return False
+    return where.toggle(t("train.full"), key="train.full", bind="query-params", help=t("train.full_help"))
+
+
+def the_strategy(dataset: str, full: bool):
+    """2. From scratch, transfer or fine-tuning: the strategy, the network to start from (the data's
+    usual network or the learner's own, from scratch) and the layer to train from. The whole training
+    set has its own recipe. -> (strategy, source, train_from, loaded, the column for the plan, network)."""
     lang = ui.lang()
     st.header(t("train.strategy_header"))
     s1, s2 = st.columns([1, 2], gap="large")
+    if full:
+        s1.markdown(t("train.full_recipe", epochs=experiment.FULL_RECIPE.epochs,
+                      batch=experiment.FULL_RECIPE.batch_size, lr=lr_text(ui.number_format(), experiment.FULL_RECIPE.lr)))
+        return "scratch", None, None, None, s2, "full"
     strategy = s1.radio(t("train.how"), transfer.STRATEGIES, key="train.strategy",
                         format_func=ui.labels("train.strategy."), captions=[t(f"train.strategy_caption.{s}")
                                                                            for s in transfer.STRATEGIES])
     source = train_from = None
     loaded = None
-    if strategy != "scratch":
+    network = "usual"
+    if strategy == "scratch":
+        network = s1.radio(t("train.network_label"), ("usual", "own"), key="train.network", bind="query-params",
+                           format_func=ui.labels("train.network."), help=t("train.network_help"), horizontal=True)
+    else:
         imagenet = [m for m in transfer.ZOO_SOURCES if models.zoo_status(m).cached]
         sources = [m for m in models.BUNDLED_NAMES if m != transfer.model_trained_on(dataset)] + imagenet
         source = s1.selectbox(t("train.source"), sources, key="train.source",
@@ -210,11 +232,48 @@ def the_strategy(dataset: str):
             choices = transfer.trainable_from_choices(loaded.model)
             train_from = s1.selectbox(t("train.train_from"), choices, index=len(choices) - 1, key="train.train_from",
                                       help=t("train.train_from_help"))
-    return strategy, source, train_from, loaded, s2
+    return strategy, source, train_from, loaded, s2, network
 
 
-def the_plan(where, dataset: str, per_class: int, num_classes: int, strategy: str, source, train_from) -> None:
-    """Beside the strategy: the weights that learn and the frozen ones, layer by layer."""
+def the_own_network(where, dataset: str, num_classes: int, network: str):
+    """Beside the strategy, for the learner's own network (or the whole set's recipe): its blocks
+    to edit, then every layer's output shape and weights, updated live. An impossible network gets
+    its message here, before any training. -> its text (``cnnviz.models.builder``), or None."""
+    if network == "usual":
+        return None
+    with where:
+        if network == "full":
+            arch = builder.FULL_MNIST
+        else:
+            st.markdown(t("train.arch.intro"))
+            arch = ui.architecture_editor("train")
+        channels, (size, _), _, _ = experiment.input_format(experiment.Experiment(dataset, 2))
+        try:
+            if isinstance(arch, CnnvizError):
+                raise arch
+            plan = builder.plan(arch, channels, size, num_classes)
+        except CnnvizError as err:
+            ui.show_error(err)
+            ui.lesson_end(URL)   # nothing can train: the self-check still ends the page
+            st.stop()
+        m1, m2, m3 = st.columns(3)
+        m1.metric(t("train.arch.input"), " × ".join(str(v) for v in plan.in_shape))
+        m2.metric(t("train.total"), ui.num(plan.weights), help=t("train.arch.weights_help"))
+        m3.metric(t("train.arch.work"), ui.num(plan.multiply_adds), help=t("train.arch.work_help"))
+        st.dataframe({t("train.col_layer"): [layer.name for layer in plan.layers],
+                      t("train.col_kind"): [layer.kind for layer in plan.layers],
+                      t("train.arch.col_shape"): [" × ".join(str(v) for v in layer.shape) for layer in plan.layers],
+                      t("train.col_weights"): [ui.num(layer.weights) for layer in plan.layers]},
+                     hide_index=True, height=min(38 + 35 * len(plan.layers), 420), key="train.arch_table")
+    return arch.text()
+
+
+def the_plan(where, dataset: str, per_class: int, num_classes: int, strategy: str, source, train_from,
+             arch) -> None:
+    """Beside the strategy: the weights that learn and the frozen ones, layer by layer (the learner's
+    own network has its table already: ``the_own_network``)."""
+    if arch is not None:
+        return
     lang = ui.lang()
     try:
         plan, trainable, frozen = ui.layer_plan(dataset, num_classes, strategy, source, train_from)
@@ -240,10 +299,16 @@ def the_plan(where, dataset: str, per_class: int, num_classes: int, strategy: st
             st.caption(t("train.normalized", source=models.label(source, lang)))
 
 
-def the_settings(dataset: str, per_class: int, seed: int, split, examples, strategy: str, source, train_from):
+def the_settings(dataset: str, per_class: int, seed: int, split, examples, strategy: str, source, train_from,
+                 arch, full: bool):
     """3. Train: epochs, early stopping, learning rate, batch size, augmentation (with a preview)
-    and what one training step does. -> the planned ``experiment.Experiment``."""
+    and what one training step does; the whole training set's recipe is fixed.
+    -> the planned ``experiment.Experiment``."""
     st.header(t("train.run_header"))
+    if full:
+        st.caption(t("train.full_fixed", n=ui.num(len(split.train_y)),
+                     steps=ui.num(2 * fit.steps_per_epoch(len(split.train_y), experiment.FULL_RECIPE.batch_size))))
+        return experiment.full_experiment(dataset, seed)
     h1, h2, h3, h4 = st.columns(4)
     epochs = h1.slider(t("train.epochs"), 1, 30, 15, key="train.epochs", bind="query-params",
                        help=t("train.epochs_help"))
@@ -260,7 +325,7 @@ def the_settings(dataset: str, per_class: int, seed: int, split, examples, strat
     augment = a1.toggle(t("train.augment"), key="train.augment", bind="query-params", help=t("train.augment_help"))
     planned = experiment.Experiment(dataset, per_class, strategy, source, train_from, epochs=int(epochs),
                                     patience=int(patience) or None, lr=float(lr), batch_size=int(batch), seed=seed,
-                                    augment=augment)
+                                    augment=augment, arch=arch)
     if augment:
         shift, flip = experiment.augmentation(planned)
         first = split.train_x[examples[0]][None].repeat(7, 1, 1, 1)
@@ -284,7 +349,7 @@ def the_training(planned, split, loaded) -> list:
     line. -> this learner's runs; with none yet, the page ends here (the self-check still ends it)."""
     b1, b2 = st.columns([1, 3], vertical_alignment="center")
     clicked = b1.button(t("train.train"), key="train.go", type="primary", icon=":material/model_training:")
-    b2.caption(t("train.cost"))
+    b2.caption(t("train.full_cost" if planned.full else "train.cost"))
     runs = st.session_state.setdefault("train.runs", [])
     if clicked:
         names = curve_names()
@@ -333,8 +398,8 @@ def the_last_run(last) -> None:
     """4. The last run: its test accuracy (and how far it can be trusted), best epoch, curves,
     confusion matrix, hardest class and the pictures it got wrong."""
     exp = last.experiment
-    st.subheader(t("train.result_header", what=t(f"train.strategy.{exp.strategy}"), ds=t(f"train.ds.{exp.dataset}"),
-                   n=exp.per_class))
+    st.subheader(t("train.result_header_full" if exp.full else "train.result_header", what=run_what(exp),
+                   ds=t(f"train.ds.{exp.dataset}"), n=ui.num(last.train_images) if exp.full else exp.per_class))
     r1, r2, r3, r4 = st.columns(4)
     r1.metric(t("train.test_acc"), f"{ui.num(100 * last.test_acc, 1)} %", help=t("train.test_acc_help",
                                                                                  n=ui.num(last.test_images)))
@@ -380,6 +445,12 @@ def the_last_run(last) -> None:
                      width=72)
 
 
+def run_what(exp) -> str:
+    """How a run trained, in a few words: the strategy, and which network from scratch."""
+    how = t(f"train.strategy.{exp.strategy}")
+    return how + (f" · {t('train.network.full')}" if exp.full else f" · {t('train.network.own')}" if exp.arch else "")
+
+
 def use_it(last) -> None:
     """The last network, to download (weights and card) or to open in Inside a CNN and Explain."""
     export = st.session_state.get("train.export")
@@ -411,9 +482,9 @@ def compare(runs: list) -> None:
             t("train.col_frozen"): [], t("train.col_epochs"): [], t("train.col_test"): [], t("train.col_secs"): []}
     for i, r in enumerate(runs, 1):
         e = r.experiment
-        values = [i, t(f"train.ds.{e.dataset}").split(" (")[0], e.per_class,   # short names: the table fits
-                  t(f"train.strategy.{e.strategy}") + (f" ({e.train_from}→)" if e.train_from and e.strategy == "fine_tune"
-                                                       else ""),
+        values = [i, t(f"train.ds.{e.dataset}").split(" (")[0],   # short names: the table fits
+                  t("train.whole") if e.full else e.per_class,
+                  run_what(e) + (f" ({e.train_from}→)" if e.train_from and e.strategy == "fine_tune" else ""),
                   models.label(e.source, lang).split(" (")[0] if e.source and e.strategy != "scratch" else "—",
                   ui.num(r.trainable), ui.num(r.frozen), f"{len(r.history)} ({r.best_epoch})",
                   ui.num(100 * r.test_acc, 1), ui.num(r.seconds, 1)]
@@ -436,11 +507,13 @@ import torch  # noqa: E402  (after the title: the page shows something while tor
 
 from cnnviz.train import experiment, fit, transfer  # noqa: E402
 from cnnviz import models  # noqa: E402
+from cnnviz.models import builder  # noqa: E402
 
-dataset, per_class, seed, split, examples = the_data()
-strategy, source, train_from, loaded, plan_column = the_strategy(dataset)
-the_plan(plan_column, dataset, per_class, split.num_classes, strategy, source, train_from)
-planned = the_settings(dataset, per_class, seed, split, examples, strategy, source, train_from)
+dataset, per_class, seed, split, examples, full = the_data()
+strategy, source, train_from, loaded, plan_column, network = the_strategy(dataset, full)
+arch = the_own_network(plan_column, dataset, split.num_classes, network)
+the_plan(plan_column, dataset, per_class, split.num_classes, strategy, source, train_from, arch)
+planned = the_settings(dataset, per_class, seed, split, examples, strategy, source, train_from, arch, full)
 runs = the_training(planned, split, loaded)
 the_last_run(runs[-1])
 use_it(runs[-1])

@@ -82,7 +82,7 @@ def test_every_field_is_bounded(text, what):
 
 
 def test_too_many_blocks_or_dense_layers():
-    with pytest.raises(ArchitectureError, match="1 to 5"):
+    with pytest.raises(ArchitectureError, match="between 1 and 5"):
         builder.parse("-".join(["c4k3p1"] * 6))
     with pytest.raises(ArchitectureError) as err:
         builder.parse("c4k3p1-f8-f8-f8-f8")

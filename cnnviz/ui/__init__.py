@@ -45,7 +45,7 @@ from .progress import (  # noqa: F401
     SELF_CHECK_OPENED, SELF_CHECK_RESULTS, course, mark_opened, lesson_start, lesson_goal, lesson_summary, next_lesson, progress_sidebar, progress_report,
 )
 from .selfcheck import lesson_end, self_check  # noqa: F401
-from .training import small_split, layer_plan  # noqa: F401
+from .training import small_split, layer_plan, full_split, architecture_editor  # noqa: F401
 from .autoencoder import vae, vae_card, vae_test_codes, vae_manifold  # noqa: F401
 from .explore import dataset_collection, dataset_histogram  # noqa: F401
 from .backprop import activation_runs, first_digits  # noqa: F401
