@@ -69,7 +69,7 @@ def bare_loop(seed: int, threads: int):
     def block(c_in, c_out):
         return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(), nn.MaxPool2d(2)]
 
-    model = nn.Sequential(*block(1, 32), *block(32, 64), *block(64, 128), nn.Flatten(), nn.Linear(128 * 3 * 3, 10))
+    model = nn.Sequential(*block(1, 32), *block(32, 32), *block(32, 64), nn.Flatten(), nn.Linear(64 * 3 * 3, 10))
     opt = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
     steps = recipe.epochs * -(-len(x) // recipe.batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=recipe.lr, total_steps=steps, pct_start=0.15,

@@ -15,6 +15,7 @@ DATASETS = ("fashion", "mnist", "cifar10-subset")
 PER_CLASS = [5, 10, 20, 50, 100, 200, 500]
 MAX_RUNS = 12            # runs remembered per learner for the comparison table
 MAX_OWN = 100            # pictures kept per class of the learner's own (6 KB each at 64 x 64)
+NETWORKS = ("usual", "own")   # from scratch: the dataset's network, or the learner's own (cnnviz.models.builder)
 
 
 def class_names(name: str, n: int) -> list[str]:
@@ -210,8 +211,11 @@ def the_strategy(dataset: str, full: bool):
     loaded = None
     network = "usual"
     if strategy == "scratch":
-        network = s1.radio(t("train.network_label"), ("usual", "own"), key="train.network", bind="query-params",
-                           format_func=ui.labels("train.network."), help=t("train.network_help"), horizontal=True)
+        # in the link by its value (a bound radio would write its label, which changes with the language)
+        ui.url_seed("network", "train.network", str, lambda v: v in NETWORKS)
+        network = s1.radio(t("train.network_label"), NETWORKS, key="train.network", horizontal=True,
+                           format_func=ui.labels("train.network."), help=t("train.network_help"))
+        ui.url_keep("network", network, NETWORKS[0])
     else:
         imagenet = [m for m in transfer.ZOO_SOURCES if models.zoo_status(m).cached]
         sources = [m for m in models.BUNDLED_NAMES if m != transfer.model_trained_on(dataset)] + imagenet
@@ -236,35 +240,36 @@ def the_strategy(dataset: str, full: bool):
 
 
 def the_own_network(where, dataset: str, num_classes: int, network: str):
-    """Beside the strategy, for the learner's own network (or the whole set's recipe): its blocks
-    to edit, then every layer's output shape and weights, updated live. An impossible network gets
-    its message here, before any training. -> its text (``cnnviz.models.builder``), or None."""
+    """For the learner's own network (or the whole set's recipe): beside the strategy, its input,
+    weights and work; below, its blocks to edit and every layer's output shape and weights, updated
+    live. An impossible network gets its message here, before any training. -> its text
+    (``cnnviz.models.builder``), or None for the dataset's usual network."""
     if network == "usual":
         return None
+    if network == "full":
+        arch = builder.FULL_MNIST
+    else:
+        where.markdown(t("train.arch.intro"))
+        arch = ui.architecture_editor("train")
+    channels, (size, _), _, _ = experiment.input_format(experiment.Experiment(dataset, 2))
+    try:
+        if isinstance(arch, CnnvizError):
+            raise arch
+        plan = builder.plan(arch, channels, size, num_classes)
+    except CnnvizError as err:
+        ui.show_error(err)
+        ui.lesson_end(URL)   # nothing can train: the self-check still ends the page
+        st.stop()
     with where:
-        if network == "full":
-            arch = builder.FULL_MNIST
-        else:
-            st.markdown(t("train.arch.intro"))
-            arch = ui.architecture_editor("train")
-        channels, (size, _), _, _ = experiment.input_format(experiment.Experiment(dataset, 2))
-        try:
-            if isinstance(arch, CnnvizError):
-                raise arch
-            plan = builder.plan(arch, channels, size, num_classes)
-        except CnnvizError as err:
-            ui.show_error(err)
-            ui.lesson_end(URL)   # nothing can train: the self-check still ends the page
-            st.stop()
         m1, m2, m3 = st.columns(3)
         m1.metric(t("train.arch.input"), " × ".join(str(v) for v in plan.in_shape))
         m2.metric(t("train.total"), ui.num(plan.weights), help=t("train.arch.weights_help"))
         m3.metric(t("train.arch.work"), ui.num(plan.multiply_adds), help=t("train.arch.work_help"))
-        st.dataframe({t("train.col_layer"): [layer.name for layer in plan.layers],
-                      t("train.col_kind"): [layer.kind for layer in plan.layers],
-                      t("train.arch.col_shape"): [" × ".join(str(v) for v in layer.shape) for layer in plan.layers],
-                      t("train.col_weights"): [ui.num(layer.weights) for layer in plan.layers]},
-                     hide_index=True, height=min(38 + 35 * len(plan.layers), 420), key="train.arch_table")
+    st.dataframe({t("train.col_layer"): [layer.name for layer in plan.layers],
+                  t("train.col_kind"): [layer.kind for layer in plan.layers],
+                  t("train.arch.col_shape"): [" × ".join(str(v) for v in layer.shape) for layer in plan.layers],
+                  t("train.col_weights"): [ui.num(layer.weights) for layer in plan.layers]},
+                 hide_index=True, height=38 + 35 * len(plan.layers))   # every layer in sight: no inner scrolling
     return arch.text()
 
 
@@ -469,7 +474,10 @@ def use_it(last) -> None:
         page, icon = course.named(name).path, course.named(name).icon
         if col.button(t(label), key=f"train.{label}", icon=icon):
             st.session_state["model"] = ui.TRAINED     # the sidebar picker of those lessons
-            st.switch_page(page)
+            # the language and presentation mode go along; this page's settings stay behind (with none
+            # given, switch_page clears them all, and refuses to while a widget is bound to one)
+            st.switch_page(page, query_params={k: v for k, v in st.query_params.to_dict().items()
+                                               if k in ("lang", "present")})
 
 
 def compare(runs: list) -> None:

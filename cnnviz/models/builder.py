@@ -273,5 +273,5 @@ def _own_cnn_class():
 
 # The full-MNIST recipe's network (issue 19): three 3 x 3 conv blocks with batch norm, each halving
 # the map, and the output layer. Trained with AdamW and a one-cycle schedule for 2 epochs.
-FULL_MNIST = Architecture((Block(32, 3, 1, 1, 2, True), Block(64, 3, 1, 1, 2, True), Block(128, 3, 1, 1, 2, True)),
+FULL_MNIST = Architecture((Block(32, 3, 1, 1, 2, True), Block(32, 3, 1, 1, 2, True), Block(64, 3, 1, 1, 2, True)),
                           dense=())

@@ -80,7 +80,7 @@ def architecture_editor(prefix: str = "train"):
     elif f"{prefix}.blocks" not in st.session_state:
         _seed_architecture(prefix, default)
     n = st.session_state[f"{prefix}.blocks"]
-    widths = [3, 2, 2, 2, 2, 2, 3]
+    widths = [3, 2, 2, 2, 2, 3, 3]
     labels = {f: t(f"train.arch.{f}") for f in BLOCK_FIELDS}
     pool_label = _pool_label()
     blocks = []
@@ -100,7 +100,7 @@ def architecture_editor(prefix: str = "train"):
                           label_visibility=shown, help=t("train.arch.padding_help"))
         cols[4].selectbox(labels["pool"], range(builder.POOL[0], builder.POOL[1] + 1), key=keys["pool"],
                           format_func=pool_label, label_visibility=shown, help=t("train.arch.pool_help"))
-        cols[5].checkbox(labels["batch_norm"] if i == 0 else t("train.arch.batch_norm_short"), key=keys["batch_norm"],
+        cols[5].checkbox(labels["batch_norm"], key=keys["batch_norm"], label_visibility=shown,
                          help=t("train.arch.batch_norm_help"))
         cols[6].number_input(labels["dropout"], 0, round(100 * builder.DROPOUT[1]), step=5, key=keys["dropout"],
                              label_visibility=shown, help=t("train.arch.dropout_help"))
