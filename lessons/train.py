@@ -173,7 +173,8 @@ def the_data():
             ui.show_error(err)
             st.stop()
         names = class_names(dataset, split.num_classes)
-        st.markdown(t("train.split", train=ui.num(len(split.train_y)), val=ui.num(len(split.val_y)),
+        st.markdown(t("train.full_split" if full else "train.split", train=ui.num(len(split.train_y)),
+                      val=ui.num(len(split.val_y)),
                       test=ui.num(len(split.test_y)), classes=split.num_classes))
         if split.source == "sample":
             st.caption(t("train.from_sample", name=t(f"train.ds.{dataset}"), n=data.SAMPLE_TRAIN_PER_CLASS))
