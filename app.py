@@ -17,7 +17,7 @@ nav = st.navigation({
     t(f"nav.{group}"): [st.Page(x.path, title=t(x.title_key), icon=x.icon, url_path=None if x is course.HOME else x.url,
                                 default=x is course.HOME) for x in pages]
     for group, pages in course.grouped().items()
-})
+}, expanded=True)   # every lesson listed: collapsed, Streamlit hides those past the tenth behind "View more"
 st.sidebar.caption(t("app.sidebar_note"))
 ui.progress_sidebar(nav.url_path)   # lessons opened, questions right, the report (issue 13)
 ui.present_mode()

@@ -21,6 +21,8 @@ HOME = "cnnviz/data/datasets.py:normalize"
 OTHERS = {
     "cnnviz/maths/layers.py:batch_norm": "batch normalization, the layer a lesson teaches (its batch's statistics)",
     "cnnviz/train/signal_cnn.py:prepare": "a 1D signal scaled by its own mean and spread",
+    "cnnviz/train/descent.py:_problem": "two numbers measured on each picture (ink, width) standardized to z-scores",
+    "benchmarks/full_mnist.py:bare_loop": "the bare PyTorch loop the lesson's code path is timed against, written apart on purpose",
 }
 WORDS = ("mean", "std")
 

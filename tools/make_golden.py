@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 GOLDEN = ROOT / "tests" / "golden"
 LANGS = ("en", "pt_BR")
 SEEDS = range(100)
-FULL_TEXT_SEEDS = range(25)
+FULL_TEXT_SEEDS = range(12)
 
 
 # ---------------------------------------------------------------- canonical values and digests
