@@ -142,11 +142,14 @@ def test_progress_lasts_across_reloads_and_links_and_not_into_another_browser(ch
         other, page2 = _context(chromium)
         _open(page2, f"{app_url}/{course.url('layers')}")
         expect(_bar(page2)).to_contain_text(_count("en", 1, 0), timeout=60_000)
+        # the sidebar's line of script writes the cookie once it is drawn: wait for it, then read it
+        page2.wait_for_function(f"document.cookie.includes({progress_store.COOKIE!r} + '=')", timeout=30_000)
         assert progress_store.valid_id(_learner(other)) and _learner(other) != me
 
         # forget: zero, a new id, and a reload finds nothing of the old one
         _forget(page, "en")
         expect(_bar(page)).to_contain_text(_count("en", 1, 0), timeout=60_000)
+        page.wait_for_function(f"!document.cookie.includes({me!r})", timeout=30_000)   # the new id written
         new = _learner(ctx)
         assert progress_store.valid_id(new) and new != me
         page.reload()
