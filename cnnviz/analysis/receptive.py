@@ -56,10 +56,6 @@ class Field:
         return top, left, bottom - top + 1, right - left + 1
 
 
-def _one(v) -> int:
-    return int(v[0] if isinstance(v, (tuple, list)) else v)
-
-
 def _out_len(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool = False) -> int:
     """Units along one axis after a convolution or pooling (torch's formula)."""
     reach = n + 2 * p - kernel_span(k, d)

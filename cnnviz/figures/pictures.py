@@ -30,7 +30,7 @@ def picture(values, target: int = 72) -> Image.Image:
 
 
 def draw_box(img: Image.Image, box: tuple[int, int, int, int], *, target: int = 320,
-             color=(255, 160, 0), width: int = 3, dashed_outside: bool = True) -> Image.Image:
+             color=(255, 160, 0), width: int = 3) -> Image.Image:
     """Image enlarged, with a rectangle (top, left, height, width in source pixels)."""
     big = upscale(img.convert("RGB"), target)
     s = big.size[0] // img.size[0]

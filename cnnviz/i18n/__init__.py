@@ -211,10 +211,6 @@ def localize(text: str, lang: str | None = None) -> str:
     return text.translate(_SWAP) if (lang or current()) == "pt_BR" else text
 
 
-def decimal_mark(lang: str | None = None) -> str:
-    return "," if (lang or current()) == "pt_BR" else "."
-
-
 def detect_language(locale: str | None) -> str:
     """Map a browser locale such as ``"pt-BR"`` or ``"pt_PT"`` to one of ours."""
     if locale and locale.replace("-", "_").lower().startswith("pt"):

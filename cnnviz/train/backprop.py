@@ -21,7 +21,6 @@ No torch at import time: the numpy parts serve the lesson and the self-check wit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
@@ -219,11 +218,6 @@ class ConvStep:
     def new_kernel(self, lr: float) -> np.ndarray:
         """The kernel after one step of gradient descent with learning rate ``lr``."""
         return update(self.net.kernel, self.d_kernel, lr)
-
-    @cached_property
-    def winners(self) -> np.ndarray:
-        """(13, 13, 2): the (row, col) in the ReLU map of each pooling window's maximum."""
-        return layers.pool2d(self.relu, POOL, POOL, "max").argmax
 
     def terms(self, i: int, j: int, top: int = 3) -> tuple[list[tuple[float, float]], float, int]:
         """The chain rule's sum for kernel weight (i, j): dL/dW_ij = Σ_pq δ_pq · x_(p+i, q+j). Returns
