@@ -174,7 +174,7 @@ def two_cli_runs(tmp_path_factory):
         pytest.skip("MNIST not in the data root (../shared/data)")
     outs = [tmp_path_factory.mktemp(f"cli-{run}") for run in ("a", "b")]
     runs = [subprocess.Popen([sys.executable, "-m", "cnnviz.train", "digits", "--epochs", "1", "--limit", "1200",
-                              "--out", str(out)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                              "--test-limit", "1000", "--out", str(out)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             for out in outs]
     for run in runs:
         output, _ = run.communicate(timeout=600)
@@ -191,7 +191,8 @@ def test_cli_writes_weights_and_card(two_cli_runs):
     for key in ("architecture", "classes", "input_size", "normalization", "data", "command",
                 "metrics", "time", "params", "file"):
         assert key in card
-    assert card["command"] == "python -m cnnviz.train digits --epochs 1 --limit 1200 --out " + str(out)
+    assert card["command"] == "python -m cnnviz.train digits --epochs 1 --limit 1200 --test-limit 1000 --out " + str(out)
+    assert card["data"]["test_images"] == 1000            # the card says how many test pictures it measured on
     assert card["training"]["seed"] == 0 and card["time"]["seconds_per_epoch"] > 0
     assert 0.0 < card["metrics"]["test_accuracy"] <= 1.0
     m = load_bundled("digits", weights_dir=out)

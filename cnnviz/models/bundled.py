@@ -83,17 +83,19 @@ def app_path_accuracy(loaded: LoadedModel, dataset, limit: int | None = None,
 
 
 def measure_card(name: str, weights_dir: Path | None = None, *, dataset: str | None = None,
-                 root: Path | None = None) -> dict:
+                 root: Path | None = None, test_limit: int | None = None) -> dict:
     """The app-path accuracy of bundled model ``name`` on the full test set (when it is in
     the data root) and on the bundled sample: the numbers its card's ``metrics`` record.
-    ``dataset``: the one it was trained on if not its spec's (the full CIFAR-10)."""
+    ``dataset``: the one it was trained on if not its spec's (the full CIFAR-10);
+    ``test_limit``: only the first that many test pictures (a smoke test; ``test_images`` says so)."""
     from cnnviz.data import datasets
 
     loaded = load_bundled(name, weights_dir)
     dataset = dataset or BUNDLED[name].dataset
     out: dict = {"test_path": APP_PATH}
     if datasets.is_available(dataset, root):
-        correct, total = app_path_accuracy(loaded, datasets.load_dataset(dataset, train=False, root=root, full=True))
+        correct, total = app_path_accuracy(loaded, datasets.load_dataset(dataset, train=False, root=root, full=True),
+                                           limit=test_limit)
         out.update(test_accuracy=round(correct / total, 5), test_images=total)
     if datasets.has_sample(dataset):
         correct, total = app_path_accuracy(loaded, datasets.load_sample(dataset))

@@ -71,12 +71,14 @@ def split(dataset, val_size: int, seed: int):
 
 def train_bundled(name: str, *, epochs: int | None = None, patience: int | None = None,
                   seed: int = 0, out: Path | str = REPO / "assets" / "models",
-                  threads: int = 2, limit: int | None = None, command: str | None = None,
+                  threads: int = 2, limit: int | None = None, test_limit: int | None = None,
+                  command: str | None = None,
                   callbacks: list[Callback] | tuple = (), device: str = "cpu") -> dict:
     """Rebuild bundled model ``name`` from scratch and write ``<out>/<name>.safetensors`` + ``.json``.
 
-    Returns the model card. ``limit`` trains on the first ``limit`` training images
-    (for smoke tests; such weights are not worth shipping).
+    Returns the model card. ``limit`` trains on the first ``limit`` training images and
+    ``test_limit`` measures on the first ``test_limit`` test images (for smoke tests; such
+    weights are not worth shipping, and the card's ``test_images`` says how many were used).
     """
     from safetensors.torch import save_file
 
@@ -92,7 +94,7 @@ def train_bundled(name: str, *, epochs: int | None = None, patience: int | None 
     if dataset == "cifar10-subset":
         dataset = cdata.cifar10_name()     # the full CIFAR-10 wherever torchvision has it
     full_train = cdata.tensor_dataset(dataset, train=True, limit=limit)
-    test = cdata.tensor_dataset(dataset, train=False)
+    test = cdata.tensor_dataset(dataset, train=False, limit=test_limit)
     val_size = min(recipe.val_size if dataset != "cifar10" else 5000, len(full_train) // 5)
     train_set, val_set = split(full_train, val_size, seed)
     train_loader = DataLoader(train_set, batch_size=recipe.batch_size, shuffle=True,
@@ -130,7 +132,7 @@ def train_bundled(name: str, *, epochs: int | None = None, patience: int | None 
     # the headline number goes through the app's own path (PIL -> preprocess -> model); the
     # tensor-path number above is kept as metrics.test_accuracy_tensor_path
     from cnnviz.models.bundled import measure_card, write_measures
-    card = write_measures(card, measure_card(name, out, dataset=dataset))
+    card = write_measures(card, measure_card(name, out, dataset=dataset, test_limit=test_limit))
     (out / f"{name}.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
     return card
 
@@ -146,12 +148,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(REPO / "assets" / "models"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=None, help="use only the first N training images")
+    parser.add_argument("--test-limit", type=int, default=None,
+                        help="measure on the first N test images only (a smoke test)")
     parser.add_argument("--device", default="cpu",
                         help="cpu (default: reproducible), cuda, mps or auto")
     args = parser.parse_args(argv)
     try:
         card = train_bundled(args.name, epochs=args.epochs, patience=args.patience, seed=args.seed,
-                             out=args.out, threads=args.threads, limit=args.limit,
+                             out=args.out, threads=args.threads, limit=args.limit, test_limit=args.test_limit,
                              command="python -m cnnviz.train " + " ".join(argv),
                              device=default_device() if args.device == "auto" else args.device)
     except cdata.DataError as err:
