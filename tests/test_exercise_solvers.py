@@ -564,6 +564,27 @@ def _(q, lang, text, n):
     return tied(np.abs(with_square - without), 0, best=min)
 
 
+@solver("fool.score_shift")
+def _(q, lang, text, n):
+    w, eps = torch.tensor(n[:6], dtype=torch.float64), n[6]
+    x = torch.zeros(6, dtype=torch.float64, requires_grad=True)       # the best change: eps x sign of the gradient
+    (grad,) = torch.autograd.grad(w @ x, x)
+    return [write(float(w @ (eps * grad.sign())), lang, 2)]
+
+
+@solver("fool.fgsm_step")
+def _(q, lang, text, n):
+    x, g, eps = torch.tensor(n[2:6]), torch.tensor(n[6:10]), n[10]    # n[0], n[1]: the "0 = black, 1 = white"
+    return [write_vector(torch.clamp(x + eps * g.sign(), 0, 1).numpy(), lang, 2)]
+
+
+@solver("fool.smallest_flip")
+def _(q, lang, text, n):
+    label, pairs = n[0], torch.tensor(n[1:]).view(-1, 2)
+    flipped = (pairs[:, 1] != label).nonzero()
+    return [write(float(pairs[int(flipped[0]), 0]), lang, 2)]
+
+
 # ---------------------------------------------------------------- the tests
 def _solve(q, lang):
     text = ex.render_prompt(q, lang)

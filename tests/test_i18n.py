@@ -468,10 +468,12 @@ def test_the_lesson_readers_are_found():
     readers = _readers()
     assert readers[("cnnviz/ui/inside.py", "show_top_images")] == {"inside_a_cnn"}
     assert readers[("cnnviz/ui/inside.py", "digit_canvas")] == {"inside_a_cnn", "autoencoder"}
-    assert readers[("cnnviz/ui/models.py", "model_picker")] == {"inside_a_cnn", "receptive_field", "explain"}
+    assert readers[("cnnviz/ui/models.py", "model_picker")] == {"inside_a_cnn", "receptive_field", "explain",
+                                                                        "fool_the_network"}
     assert readers[("cnnviz/exercises/basics.py", "_numbers_count")] == {"image_as_numbers"}
     assert readers[("cnnviz/exercises/layers_inside.py", "_pool_question")] == {"layers"}
-    assert readers[("cnnviz/analysis/attribution.py", "Method")] == {"explain", "shortcuts"}   # via cnnviz.train.shortcut
+    assert readers[("cnnviz/analysis/attribution.py", "Method")] == {"explain", "shortcuts",   # via cnnviz.train.shortcut
+                                                                          "fool_the_network"}
     assert readers[("cnnviz/ui/language.py", "t")] >= {x.name for x in PAGES} | {"app"}
 
 

@@ -57,6 +57,7 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("autoencoder", "ae", ":material/compress:", "train"),
     Lesson("explain", "explain", ":material/visibility:", "explain"),
     Lesson("shortcuts", "shortcut", ":material/alt_route:", "explain"),
+    Lesson("fool_the_network", "fool", ":material/masks:", "explain"),
 )
 
 BY_URL = {lesson.url: lesson for lesson in LESSONS}

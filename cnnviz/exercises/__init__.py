@@ -53,7 +53,7 @@ from .reveal import (POINTING_TOLERANCE, POINTING_TOP, ClickScore, click_score, 
 
 # The generators, in the order of the lessons (the order of ``KINDS``): importing one registers its kinds.
 
-from . import basics, layers_inside, datasets, descent, backprop, training, explain, shortcut  # noqa: F401, I001  (this order, not sorted)
+from . import basics, layers_inside, datasets, descent, backprop, training, explain, shortcut, fool  # noqa: F401, I001  (this order, not sorted)
 from .basics import COLOURS, COURSE_SIDE, WHICH_KERNELS, WHICH_KERNELS_1D
 from .layers_inside import DIGITS, StackList
 

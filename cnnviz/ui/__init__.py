@@ -15,6 +15,7 @@ modules say where each one lives:
 - ``training``: the Train lesson's shared training sets and layer plans. ``autoencoder``: the shared VAE.
 - ``explore``: the Datasets lesson's shared pictures and histograms.
 - ``backprop``: the Backpropagation lesson's shared training runs and digits.
+- ``fool``: the Fool-the-network lesson's accuracy against epsilon, once per network and server.
 - ``stepping``: stepping through positions with Play. ``predict``: predict, then reveal.
 - ``progress``: the course, goals, summaries, the sidebar's progress. ``selfcheck``: the self-checks.
 - ``session_client``: pages opened over Streamlit's protocol (``cnnviz.serve`` runs it as a process to warm workers).
@@ -49,3 +50,4 @@ from .training import small_split, layer_plan, full_split, architecture_editor  
 from .autoencoder import vae, vae_card, vae_test_codes, vae_manifold  # noqa: F401
 from .explore import dataset_collection, dataset_histogram  # noqa: F401
 from .backprop import activation_runs, first_digits  # noqa: F401
+from .fool import CURVE_PICTURES, CURVE_GRID, robustness_curve  # noqa: F401
