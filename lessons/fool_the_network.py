@@ -62,10 +62,8 @@ def the_picture(loaded) -> Seen:
     said = int(probs.argmax())
     labels = loaded.class_labels(ui.lang())
     picture = ui.predict_context(loaded.source, loaded.name, id(loaded.model), x.numpy())
-    with right:
-        ui.image(figures.picture(adv.pixels(loaded, x)[0], SIDE), width="content",
-                 caption=t("fool.network_sees"))
-        st.metric(t("fool.says"), labels[said], pct(probs[said]), delta_color="off")
+    with right.container(key="fool.says"):
+        st.metric(t("fool.says"), labels[said], pct(probs[said]), delta_color="off", delta_arrow="off")
     return Seen(loaded, labels, x, said, float(probs[said]), picture)
 
 
@@ -111,7 +109,7 @@ def the_settings(seen: Seen):
     method = c1.selectbox(t("fool.method"), list(adv.ATTACKS), key="fool.method", bind="query-params",
                           format_func=ui.labels("fool.m."), help=t("fool.method_help", steps=adv.PGD_STEPS))
     grid = list(adv.GRID[1:])
-    eps = c2.select_slider(t("fool.eps"), grid, value=0.1, key="fool.eps", bind="query-params",
+    eps = c2.select_slider(t("fool.eps"), grid, value=0.15, key="fool.eps", bind="query-params",
                            format_func=eps_text, help=t("fool.eps_help"))
     goals = [-1] + list(range(len(seen.labels)))
     goal = c3.selectbox(t("fool.goal"), goals, key=f"fool.goal.{len(seen.labels)}", bind="query-params",
@@ -128,21 +126,21 @@ def the_attack(seen: Seen, method: str, eps: float, target: int | None):
     loaded = seen.loaded
     shown = adv.perturbation(loaded, seen.x, x_adv, eps)
     cols = st.columns(3)
-    ui.image(figures.picture(adv.pixels(loaded, seen.x)[0], SIDE), where=cols[0], width="content",
+    ui.image(figures.picture(adv.pixels(loaded, seen.x)[0], SIDE), where=cols[0], width=SIDE,
              caption=t("fool.original", c=seen.labels[seen.said], p=pct(seen.prob)))
-    ui.image(figures.upscale((shown * 255).round().astype("uint8"), SIDE), where=cols[1], width="content",
+    ui.image(figures.upscale((shown * 255).round().astype("uint8"), SIDE), where=cols[1], width=SIDE,
              caption=t("fool.change", eps=eps_text(eps), times=ui.num(1 / (2 * eps), 1)))
-    ui.image(figures.picture(adv.pixels(loaded, x_adv)[0], SIDE), where=cols[2], width="content",
+    ui.image(figures.picture(adv.pixels(loaded, x_adv)[0], SIDE), where=cols[2], width=SIDE,
              caption=t("fool.adversarial", c=seen.labels[pred.label], p=pct(pred.probs[pred.label])))
     m1, m2, m3 = st.columns(3)
     with m1.container(key="fool.before"):
-        st.metric(t("fool.before"), seen.labels[seen.said], pct(seen.prob), delta_color="off")
+        st.metric(t("fool.before"), seen.labels[seen.said], pct(seen.prob), delta_color="off", delta_arrow="off")
     with m2.container(key="fool.after"):
         st.metric(t("fool.after", m=t(f"fool.m.{method}")), seen.labels[pred.label], pct(pred.probs[pred.label]),
-                  delta_color="off")
+                  delta_color="off", delta_arrow="off")
     with m3.container(key="fool.noise"):
         st.metric(t("fool.noise", eps=eps_text(eps)), seen.labels[noisy_pred.label],
-                  pct(noisy_pred.probs[noisy_pred.label]), delta_color="off")
+                  pct(noisy_pred.probs[noisy_pred.label]), delta_color="off", delta_arrow="off")
     key = ("fool.fooled" if pred.label != seen.said else "fool.not_fooled") if target is None else \
         ("fool.reached" if pred.label == target else "fool.not_reached")
     st.markdown(t(key, eps=eps_text(eps), c=seen.labels[seen.said], new=seen.labels[pred.label],
@@ -183,7 +181,7 @@ def where_it_looks(seen: Seen, x_adv, pred) -> None:
         cam = ui.model_memo(loaded, "fool.cam", (seen.picture, key, x.numpy().tobytes(), c),
                             lambda x=x, c=c: attribution.grad_cam(loaded.model, x, target=c))
         img = loaded.to_image(x)
-        ui.image(figures.overlay(img, cam, alpha=0.5, target=CAM_SIDE), where=col, width="content",
+        ui.image(figures.overlay(img, cam, alpha=0.5, target=CAM_SIDE), where=col, width=SIDE,
                  caption=t(key, c=seen.labels[c]))
     st.markdown(t("fool.cam_explain"))
 

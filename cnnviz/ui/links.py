@@ -212,6 +212,8 @@ PRESENT_CSS = """
   .cnnviz-matrix.cnnviz-matrix-small { font-size: 20px !important; }
   .cnnviz-matrix caption { font-size: 18px !important; }
   .cnnviz-legend { font-size: 18px !important; }
+  /* a table written in markdown (a lesson's grid of numbers): 21 px, as readable as the text */
+  [data-testid="stMarkdownContainer"] table { font-size: 1.05rem !important; }
   .cnnviz-card .cnnviz-card-label { font-size: 18px !important; }
   .cnnviz-card .cnnviz-card-value { font-size: 24px !important; }
   .cnnviz-card .cnnviz-card-answer { font-size: 36px !important; }
