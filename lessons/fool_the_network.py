@@ -11,6 +11,7 @@ from cnnviz.base.errors import CnnvizError
 t = ui.t
 URL = course.url("fool_the_network")
 QUESTION_EPS = 0.05                # predict first: will FGSM at this epsilon fool it?
+DEFAULT_EPS = 0.15                 # the attack's epsilon when the page opens
 SIDE = 196                         # px of each picture of the attack
 CAM_SIDE = 196
 
@@ -102,24 +103,34 @@ def the_question(seen: Seen) -> None:
 
 
 def the_settings(seen: Seen):
-    """The attack, epsilon and the goal (away from the answer, or towards a class), in the link."""
-    st.header(t("fool.attack_header"))
-    st.markdown(t("fool.attack_intro"))
-    c1, c2, c3 = st.columns([2, 3, 2])
-    method = c1.selectbox(t("fool.method"), list(adv.ATTACKS), key="fool.method", bind="query-params",
-                          format_func=ui.labels("fool.m."), help=t("fool.method_help", steps=adv.PGD_STEPS))
+    """The attack, epsilon, the goal (away from the answer, or towards a class) and whether to measure
+    the curve, in the link: drawn above the question, so a teacher's link keeps them while it asks."""
+    c1, c2, c3, c4 = st.columns([2, 3, 2, 2], vertical_alignment="bottom")
+    # ids in the link, not labels (which change with the language)
     grid = list(adv.GRID[1:])
-    eps = c2.select_slider(t("fool.eps"), grid, value=0.15, key="fool.eps", bind="query-params",
-                           format_func=eps_text, help=t("fool.eps_help"))
     goals = [-1] + list(range(len(seen.labels)))
-    goal = c3.selectbox(t("fool.goal"), goals, key=f"fool.goal.{len(seen.labels)}", bind="query-params",
-                        format_func=lambda g: t("fool.away") if g < 0 else t("fool.towards", c=seen.labels[g]))
-    return method, float(eps), None if goal < 0 else int(goal)
+    goal_key = f"fool.goal.{len(seen.labels)}"
+    ui.url_seed("fool.method", "fool.method", str, lambda v: v in adv.ATTACKS)
+    ui.url_seed("fool.eps", "fool.eps", float, lambda v: v in grid)
+    ui.url_seed("fool.goal", goal_key, int, lambda v: v in goals)
+    first = {} if "fool.eps" in st.session_state else {"value": DEFAULT_EPS}   # a link's value: already there
+    method = c1.selectbox(t("fool.method"), list(adv.ATTACKS), key="fool.method",
+                          format_func=ui.labels("fool.m."), help=t("fool.method_help", steps=adv.PGD_STEPS))
+    eps = c2.select_slider(t("fool.eps"), grid, key="fool.eps", format_func=eps_text, help=t("fool.eps_help"), **first)
+    names = [t("fool.away")] + [t("fool.towards", c=c) for c in seen.labels]     # bound to the language now
+    goal = c3.selectbox(t("fool.goal"), goals, key=goal_key, format_func=lambda g: names[g + 1])
+    ui.url_keep("fool.method", method, "fgsm")
+    ui.url_keep("fool.eps", eps, DEFAULT_EPS, fmt=lambda v: f"{v:g}")
+    ui.url_keep("fool.goal", goal, -1)
+    curve = c4.toggle(t("fool.curve_go"), key="fool.curve_on", bind="query-params", help=t("fool.curve_help"))
+    return method, float(eps), None if goal < 0 else int(goal), curve
 
 
 def the_attack(seen: Seen, method: str, eps: float, target: int | None):
     """The picture, the change (amplified) and the attacked picture side by side; the answers before
     and after with their probabilities, and a random change of the same size as a baseline."""
+    st.header(t("fool.attack_header"))
+    st.markdown(t("fool.attack_intro"))
     x_adv, pred = attacked(seen, method, eps, target)
     noisy_pred = ui.model_memo(seen.loaded, "fool.random", (seen.picture, eps),
                                lambda: adv.random_sign(seen.loaded, seen.x, epsilon=eps, seed=0))[1]
@@ -186,7 +197,7 @@ def where_it_looks(seen: Seen, x_adv, pred) -> None:
     st.markdown(t("fool.cam_explain"))
 
 
-def the_curve(loaded) -> None:
+def the_curve(loaded, on: bool) -> None:
     """Accuracy against epsilon over the network's first test pictures: FGSM, PGD, the random
     baseline (computed once per server, in the line of heavy work)."""
     st.header(t("fool.curve_header"))
@@ -194,7 +205,7 @@ def the_curve(loaded) -> None:
     if loaded.source != "bundled" or dataset not in data.DATASETS or not data.source(dataset):
         st.caption(t("fool.curve_none"))
         return
-    if not st.toggle(t("fool.curve_go"), key="fool.curve_on", bind="query-params", help=t("fool.curve_help")):
+    if not on:
         st.caption(t("fool.curve_off", n=ui.num(ui.CURVE_PICTURES)))
         return
     curve = ui.robustness_curve(loaded, dataset)
@@ -230,11 +241,11 @@ from cnnviz.figures import adversarial_figures as figures_adv  # noqa: E402
 
 loaded = the_network()
 seen = the_picture(loaded)
+method, eps, target, curve_on = the_settings(seen)
 the_question(seen)
-method, eps, target = the_settings(seen)
 x_adv, pred = the_attack(seen, method, eps, target)
 the_smallest(seen, method)
 where_it_looks(seen, x_adv, pred)
-the_curve(loaded)
+the_curve(loaded, curve_on)
 the_why(loaded)
 ui.lesson_end(URL)
