@@ -574,7 +574,7 @@ def _(q, lang, text, n):
 
 @solver("fool.fgsm_step")
 def _(q, lang, text, n):
-    x, g, eps = torch.tensor(n[2:6]), torch.tensor(n[6:10]), n[10]    # n[0], n[1]: the "0 = black, 1 = white"
+    x, g, eps = torch.tensor(n[2:7]), torch.tensor(n[7:12]), n[12]    # n[0], n[1]: the "0 = black, 1 = white"
     return [write_vector(torch.clamp(x + eps * g.sign(), 0, 1).numpy(), lang, 2)]
 
 

@@ -9,6 +9,7 @@ from .core import Label, _kind, _q
 
 EPSILONS = (0.01, 0.02, 0.05, 0.1, 0.2)
 GRID = (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
+PIXELS = 5                        # pixels of fool.fgsm_step
 
 
 @_kind("fool.score_shift", "fool_the_network")
@@ -27,14 +28,15 @@ def _fool_score_shift(rng):
 
 @_kind("fool.fgsm_step", "fool_the_network")
 def _fool_fgsm_step(rng):
-    """Four pixels and the loss's gradient at them: the pixels after one FGSM step (clamped to 0..1)."""
+    """Five pixels and the loss's gradient at them: the pixels after one FGSM step (clamped to 0..1).
+    Five, not four: a self-check answer of four numbers reads like a 2 x 2 matrix."""
     from cnnviz.analysis.adversarial import fgsm_step
 
     eps = float(EPSILONS[int(rng.integers(2, len(EPSILONS)))])
-    values = [float(v) for v in rng.integers(0, 101, 4) / 100]
-    values[int(rng.integers(4))] = float(rng.choice([0.0, 1.0, 0.98, 0.03]))     # a pixel at an edge of 0..1
-    grads = [float(v) for v in rng.integers(-30, 31, 4) / 100]
-    grads[int(rng.integers(4))] = 0.0                                          # no gradient: it stays
+    values = [float(v) for v in rng.integers(0, 101, PIXELS) / 100]
+    values[int(rng.integers(PIXELS))] = float(rng.choice([0.0, 1.0, 0.98, 0.03]))   # a pixel at an edge of 0..1
+    grads = [float(v) for v in rng.integers(-30, 31, PIXELS) / 100]
+    grads[int(rng.integers(PIXELS))] = 0.0                                       # no gradient: it stays
     return _q("fool.fgsm_step", {"x": values, "g": grads, "eps": eps}, "vector", fgsm_step(values, grads, eps),
               tolerance=0.005, explain={"eps": eps}, section="fool.attack_header")
 

@@ -5,7 +5,7 @@ and digits a class reads from the back (>= 20 px)."""
 
 import re
 
-from browser_helpers import choose_option, gone_then_idle, keyed, no_exception, open_lesson, shoot
+from browser_helpers import choose_option, gone_then_idle, keyed, no_exception, open_lesson, page_problems, shoot
 from playwright.sync_api import expect
 
 from cnnviz import course
@@ -45,4 +45,6 @@ def test_predict_then_see_the_attack_on_a_projector(new_page):
     cells = keyed(page, "fool.grid_table").locator("td")
     assert cells.count() == 11 and cells.first.evaluate(FONT_PX_JS) >= 20
     no_exception(page)
+    problems = page_problems(page)          # (words broken across lines: the folded sidebar's, not the lesson's)
+    assert not problems.get("numbers with a decimal point") and not problems.get("labels cut off with an ellipsis"), problems
     shoot(page, "fool_attack_pt_present")
