@@ -24,6 +24,7 @@ class Seen(NamedTuple):
     said: int            # the class the network gives it
     prob: float          # its probability
     picture: str         # a digest of the network and the picture: guesses and memos belong to it
+    right: object        # the column beside the picker: the answer, then the attack's settings
 
 
 def pct(v: float) -> str:
@@ -65,7 +66,7 @@ def the_picture(loaded) -> Seen:
     picture = ui.predict_context(loaded.source, loaded.name, id(loaded.model), x.numpy())
     with right.container(key="fool.says"):
         st.metric(t("fool.says"), labels[said], pct(probs[said]), delta_color="off", delta_arrow="off")
-    return Seen(loaded, labels, x, said, float(probs[said]), picture)
+    return Seen(loaded, labels, x, said, float(probs[said]), picture, right)
 
 
 def attacked(seen: Seen, method: str, eps: float, target: int | None):
@@ -104,8 +105,10 @@ def the_question(seen: Seen) -> None:
 
 def the_settings(seen: Seen):
     """The attack, epsilon, the goal (away from the answer, or towards a class) and whether to measure
-    the curve, in the link: drawn above the question, so a teacher's link keeps them while it asks."""
-    c1, c2, c3, c4 = st.columns([2, 3, 2, 2], vertical_alignment="bottom")
+    the curve, in the link, beside the picture: drawn above the question, so a teacher's link keeps them
+    while it asks."""
+    c1, c3 = seen.right.columns(2)
+    c2 = c4 = seen.right
     # ids in the link, not labels (which change with the language)
     grid = list(adv.GRID[1:])
     goals = [-1] + list(range(len(seen.labels)))

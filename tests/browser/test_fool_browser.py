@@ -36,7 +36,7 @@ def test_predict_then_see_the_attack_on_a_projector(new_page):
     pictures = page.locator("[data-testid='stImage'] img")
     widths = {round(pictures.nth(i).bounding_box()["width"]) for i in range(1, 4)}   # 0: the picker's
     assert len(widths) == 1, widths
-    expect(page.get_by_text(re.compile(r"A mudança, ampliada 3,3 vezes: cinza = 0, branco = \+0,15"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"A mudança, ampliada 3,3 vezes: cinza\s=\s0, branco\s=\s\+0,15"))).to_be_visible()
     for key in ("fool.before", "fool.after", "fool.noise"):
         value = keyed(page, key).locator("[data-testid='stMetricValue']")
         assert value.evaluate(FONT_PX_JS) >= 20
