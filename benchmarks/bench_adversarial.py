@@ -16,7 +16,10 @@ from __future__ import annotations
 import argparse
 import warnings
 
-from timing import median_ms
+import statistics
+import time
+
+from timing import median_ms  # noqa: F401  (puts the repo on the path)
 
 warnings.filterwarnings("ignore")
 
@@ -65,10 +68,22 @@ def main():
         with torch.no_grad():
             return forward(fn()).argmax(1)
 
+    def interleaved(fns, repeat):
+        """Medians (ms) of each of ``fns``, called in turn in every round: on a shared machine a
+        burst of load hits all of them, not the one that happened to run then."""
+        for fn in fns:
+            fn()                                     # warm up
+        times = [[] for _ in fns]
+        for _ in range(repeat):
+            for fn, kept in zip(fns, times):
+                t0 = time.perf_counter()
+                fn()
+                kept.append((time.perf_counter() - t0) * 1e3)
+        return [statistics.median(kept) for kept in times]
+
     for name, ours_fn, ref_fn in (("FGSM", adversarial.fgsm, direct_fgsm), ("PGD", adversarial.pgd, direct_pgd)):
-        ours = median_ms(lambda: ours_fn(loaded, x, epsilon=eps, label=label), a.repeat)
-        alone = median_ms(ref_fn, a.repeat)
-        ref = median_ms(lambda: answered(ref_fn), a.repeat)
+        ours, alone, ref = interleaved([lambda: ours_fn(loaded, x, epsilon=eps, label=label), ref_fn,
+                                        lambda: answered(ref_fn)], a.repeat)
         ours_px = loaded.denormalize(ours_fn(loaded, x, epsilon=eps, label=label)[0])
         same = float(((ours_px - ref_fn()).abs() < 1e-5).float().mean())
         print(f"{name:4s} captum direct {alone:7.2f} ms, with the answer {ref:7.2f} ms   cnnviz {ours:7.2f} ms   "
