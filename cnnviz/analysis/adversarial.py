@@ -17,8 +17,9 @@ are ``captum.robust``'s, run on the network's private copy (``private_copies``: 
 is ever left on the shared model). Untargeted attacks push away from ``label`` (default: the class
 the network predicts); targeted ones towards ``target``.
 
-``random_sign`` is the baseline: a random +-epsilon per pixel, as large as FGSM's change, almost
-never flips. ``smallest_flip`` finds the smallest epsilon *on a stated grid* that flips a picture
+``random_sign`` is the baseline: a random +-epsilon per pixel, as large as FGSM's change, rarely
+flips at small epsilon (measured on the digits network: 0.3 % at 0.1, but 80 % at 0.3, where the
+noise is far from any picture it trained on). ``smallest_flip`` finds the smallest epsilon *on a stated grid* that flips a picture
 (FGSM's flips are not monotone in epsilon, so "smallest" is only ever on the grid searched), and
 ``robustness`` measures accuracy against epsilon over many test pictures.
 """
