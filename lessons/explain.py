@@ -9,6 +9,7 @@ from cnnviz import course, exercises, figures, ui
 t = ui.t
 URL = course.url("explain")
 MAIN = "gradcam"                                              # the method of the lesson's first section
+SANITY_STEPS = 8                                              # the layers the sanity check randomizes (from the top)
 
 
 class Seen(NamedTuple):
@@ -279,39 +280,122 @@ def the_other_methods(v: View, revealed: bool) -> None:
     for col, method in zip(cols, chosen):
         with col:
             st.subheader(t(attr.REGISTRY[method].label_key))
-            exp = run(v, method, settings.get(method))
+            try:
+                exp = run(v, method, settings.get(method))
+            except CnnvizError as err:       # DeepLift on a network that reuses a ReLU module
+                ui.show_error(err)
+                continue
             if exp is not None:
                 show(v, exp, t(attr.REGISTRY[method].about_key))
+                edge_closeness(v, exp)
                 faithfulness(v, exp)
+
+
+def edge_closeness(v: View, exp) -> None:
+    """How close a map is to a plain edge detector: its rank correlation with the Sobel map."""
+    if exp.flat or exp.method == trust.EDGES:
+        return
+    edges = run(v, trust.EDGES)
+    st.caption(t("explain.edge_rho", rho=ui.num(sanity.spearman(exp.map, edges.map), 2)))
+
+
+def checks(v: View, asked: bool):
+    """The sanity check and every map's curves, in one job through the server's line (the sanity
+    check's section and the trust lab share it) -> trust.Report, or None until asked / once cancelled."""
+    memo_key = ("checks", v.key)
+    if not (asked or st.session_state.get("explain.checks", (None,))[0] == memo_key):
+        return None
+    return ui.heavy_memo("explain.checks", memo_key, "sanity", lambda job: trust.assess(
+        v.seen.loaded.model, v.seen.x, v.target, layer=v.layer, max_steps=SANITY_STEPS,
+        progress=lambda d, n: job.progress(d / n, text=t("explain.sanity_step", d=d, n=n))),
+        text=t("explain.sanity_running"), asked=asked)
+
+
+def method_name(m: str) -> str:
+    """A method's name, with "baseline" after it for a map that ignores the network."""
+    name = t(attr.REGISTRY[m].label_key)
+    return t("explain.baseline_name", name=name) if attr.REGISTRY[m].baseline else name
+
+
+def trust_lab(v: View, revealed: bool) -> None:
+    """The trust lab: the learner ranks the maps (shown blind, by letter) by how much they trust
+    them BEFORE any score is shown; then one table says which pass the sanity check and the
+    faithfulness test, and which of their picks do."""
+    st.header(t("explain.trust_header"))
+    st.markdown(t("explain.trust_explain"))
+    if not revealed:
+        hidden_until_guessed()
+        return
+    methods = random.Random(v.seen.picture).sample(sanity.default_methods(), len(sanity.default_methods()))
+    letters = [chr(ord("A") + i) for i in range(len(methods))]
+    about = ui.predict_context("trust", *v.key[1:], v.layer)
+    cols = st.columns(4)
+    for i, (letter, m) in enumerate(zip(letters, methods)):
+        exp = run(v, m)
+        tile = figures.overlay(v.seen.image, exp.map, alpha=v.alpha, target=150)
+        ui.image(tile, width=tile.width, caption=t("explain.trust_map", letter=letter), where=cols[i % 4])
+    state, picks = ui.predict_state("explain.trust", about)
+    if state == "ask":
+        chosen = st.multiselect(t("explain.trust_pick"), letters, max_selections=3, key=f"explain.trust.picks.{about}.{st.session_state.get('explain.trust.predict.round', 0)}",
+                                placeholder=t("explain.trust_placeholder"))
+        c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
+        if c1.button(t("explain.trust_reveal"), key="explain.trust.reveal", type="primary", disabled=len(chosen) < 3,
+                     icon=":material/visibility:"):
+            ui.predict_set("explain.trust", about, [methods[letters.index(c)] for c in chosen])
+            st.rerun()
+        c2.button(t("explain.trust_skip"), key="explain.trust.skip", on_click=ui.predict_skip, args=("explain.trust",),
+                  icon=":material/visibility:")
+        return
+    report = checks(v, asked=True)
+    if report is None:
+        return
+    trust_table(report, methods, letters, picks or [])
+    st.button(t("explain.trust_again"), key="explain.trust.again", on_click=ui.predict_again, args=("explain.trust",),
+              icon=":material/replay:")
+
+
+def trust_table(report, methods, letters, picks) -> None:
+    """Every map's scores, its pass or fail by the stated thresholds, and the learner's picks."""
+    yes, no = t("explain.trust_pass"), t("explain.trust_fail")
+    rows = [t("explain.trust_columns"), "|" + " --- |" * 8]
+    for letter, m in zip(letters, methods):
+        s = report.scores[m]
+        rank = str(picks.index(m) + 1) if m in picks else ""
+        rows.append(f"| {letter} | {method_name(m)} | {ui.num(s.sanity_rho, 2)} | {yes if s.sane else no} | "
+                    f"{ui.num(s.deletion_auc, 2)} | {ui.num(s.insertion_auc, 2)} | {yes if s.faithful else no} | {rank} |")
+    st.markdown("\n".join(rows))
+    st.caption(t("explain.trust_thresholds", rho=ui.num(trust.SANITY_MAX, 1), steps=len(report.steps) - 1,
+                 deletion=ui.num(report.scores[trust.RANDOM].deletion_auc, 2),
+                 insertion=ui.num(report.scores[trust.RANDOM].insertion_auc, 2)))
+    if picks:
+        passed = [m for m in picks if report.scores[m].trusted]
+        names = ", ".join(f"{letters[methods.index(m)]} ({method_name(m)})" for m in passed)
+        (st.success if len(passed) == len(picks) else st.info)(
+            t("explain.trust_verdict", n=len(passed), k=len(picks), names=names or "—"), icon=":material/fact_check:")
 
 
 def sanity_check(v: View, revealed: bool):
     """The sanity check, on the learner's click: the network's layers randomized one after another,
     and how much each method's map changes (a map that does not change does not explain the network)."""
-    loaded, x, sanity_methods = v.seen.loaded, v.seen.x, sanity.default_methods()
+    sanity_methods = sanity.default_methods()
     st.header(t("explain.sanity_header"))
     st.markdown(t("explain.sanity_explain"))
     if not revealed:
         hidden_until_guessed()
         return
     run_it = st.button(t("explain.sanity_run"), key="explain.sanity_run", icon=":material/science:")
-    memo_key = ("sanity", v.key)
-    steps = None
-    if run_it or st.session_state.get("explain.sanity", (None,))[0] == memo_key:
-        steps = ui.heavy_memo("explain.sanity", memo_key, "sanity", lambda job: sanity.cascading_randomization(
-            loaded.model, x, v.target, sanity_methods, layer=v.layer, max_steps=8,
-            progress=lambda d, n: job.progress(d / n, text=t("explain.sanity_step", d=d, n=n))),
-            text=t("explain.sanity_running"), asked=run_it)
-    if steps is None:
+    report = checks(v, asked=run_it)
+    if report is None:
         return
+    steps = report.steps
     ui.plot(figures.rank_corr_figure([s.randomized or t("explain.original") for s in steps],
-                                     {t(attr.REGISTRY[m].label_key): [s.rank_corr[m] for s in steps] for m in sanity_methods},
+                                     {method_name(m): [s.rank_corr[m] for s in steps] for m in sanity_methods},
                                      ytitle=t("explain.rank_corr")),
             key="explain.sanity_chart")
     for m in sanity_methods:
         # the method's name over its row, not in its first caption: a long caption widened the first
         # tile ("content" width), and every tile of a row must be the same size to compare (issue 17)
-        st.markdown(f"**{t(attr.REGISTRY[m].label_key)}**")
+        st.markdown(f"**{method_name(m)}**")
         row = st.columns(len(steps))
         for col, s in zip(row, steps):
             tile = figures.overlay(v.seen.image, s.maps[m], alpha=0.85, target=96)
@@ -332,6 +416,7 @@ def explained(seen: Seen):
     v = the_controls(seen)
     revealed = the_gradcam(v)
     the_other_methods(v, revealed)
+    trust_lab(v, revealed)
     sanity_check(v, revealed)
 
 
@@ -353,11 +438,13 @@ def selfcheck_context(seen: Seen) -> dict:
 ui.lesson_start(URL)   # title, introduction, goal
 loaded = the_network()
 import hashlib  # noqa: E402  (torch: only once the page shows a network)
+import random  # noqa: E402
 
 import torch  # noqa: E402
 
 from cnnviz.analysis import attribution as attr  # noqa: E402
-from cnnviz.analysis import faithfulness as faith, sanity  # noqa: E402
+from cnnviz.analysis import faithfulness as faith, sanity, trust  # noqa: E402
+from cnnviz.base.errors import CnnvizError  # noqa: E402
 from cnnviz.maths import layers as nn_layers  # noqa: E402
 from cnnviz import models  # noqa: E402
 

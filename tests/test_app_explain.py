@@ -79,7 +79,7 @@ def test_nothing_shows_where_it_looks_before_the_guess(lang, hidden):
     assert shown_maps(at) == [], shown_maps(at)
     assert not curves(at), "no deletion / insertion curve before the guess"
     assert not [b for b in at.button if b.key == "explain.sanity_run"]
-    assert len([i for i in at.info if hidden in i.value]) == 2           # other methods, sanity check
+    assert len([i for i in at.info if hidden in i.value]) == 3           # other methods, trust lab, sanity check
     assert not at.subheader or all(s.value not in ("Guided Grad-CAM", "Saliency (gradient)", "Saliência (gradiente)")
                                    for s in at.subheader)
     # the self-check asks about a made-up map, not the map the learner is asked to predict
@@ -232,18 +232,20 @@ def test_confidence_note_beside_the_prediction():
 
 
 def test_sanity_check_runs():
+    from cnnviz.analysis import sanity
+
     at = skip_the_guess(open_explain())
     at.button(key="explain.sanity_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    steps = at.session_state["explain.sanity"][1]
+    steps = at.session_state["explain.checks"][1].steps
     assert [s.randomized for s in steps][:2] == ["", "fc2"]          # original, then from the top down
     assert steps[-1].rank_corr["gradcam"] < 0.5                     # Grad-CAM falls apart
     shown = [i.caption for e in at.get("image") for i in e.proto.imgs if "ρ=" in i.caption]   # ρ under each map
-    assert len(shown) == 3 * len(steps)
+    assert len(shown) == len(sanity.default_methods()) * len(steps)
     at.run()                                                        # and stays on screen on the next rerun
     assert not at.exception
     assert [i.caption for e in at.get("image") for i in e.proto.imgs if "ρ=" in i.caption] == shown
-    assert at.session_state["explain.sanity"][1] is steps           # shown again, not computed again
+    assert at.session_state["explain.checks"][1].steps is steps     # shown again, not computed again
 
 
 def test_corrupt_upload_is_explained():

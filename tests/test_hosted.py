@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HOSTED = ROOT / "hosted"
 
 # in requirements.txt for the test suite only: the hosted demo runs the app, not its tests
-TEST_ONLY = {"pytest", "hypothesis", "grad-cam", "playwright", "pytest-playwright"}
+TEST_ONLY = {"pytest", "hypothesis", "playwright", "pytest-playwright"}
 
 
 def requirements(path: Path) -> tuple[dict[str, str], list[str]]:

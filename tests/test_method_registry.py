@@ -27,11 +27,11 @@ def _input_x_gradient(call: A.Call):
 
 
 GAIN = A.Option("gain", "explain.toy_gain", "toy_gain", lambda size, _: (1, 9, 3))
-STRINGS = {"en": {"explain.m.input_x_gradient": "Input × gradient (toy)",
-                  "explain.about.input_x_gradient": "Each pixel times its gradient.",
+STRINGS = {"en": {"explain.m.toy": "Input × gradient (toy)",
+                  "explain.about.toy": "Each pixel times its gradient.",
                   "explain.toy_gain": "Input × gradient: gain"},
-           "pt_BR": {"explain.m.input_x_gradient": "Entrada × gradiente (teste)",
-                     "explain.about.input_x_gradient": "Cada pixel vezes o seu gradiente.",
+           "pt_BR": {"explain.m.toy": "Entrada × gradiente (teste)",
+                     "explain.about.toy": "Cada pixel vezes o seu gradiente.",
                      "explain.toy_gain": "Entrada × gradiente: ganho"}}
 
 
@@ -47,16 +47,21 @@ def toy_method(monkeypatch):
         calls.append(call)
         return _input_x_gradient(call)
 
-    A.register(A.Method("input_x_gradient", attribute, options=(GAIN,)))
+    A.register(A.Method("toy", attribute, options=(GAIN,)))
     yield calls
-    A.unregister("input_x_gradient")
+    A.unregister("toy")
 
 
 def test_methods_are_the_registry_names():
     assert list(A.METHODS) == list(A.REGISTRY) == ["gradcam", "guided_backprop", "guided_gradcam", "saliency",
-                                                   "integrated_gradients", "occlusion"]
-    assert {m for m, e in A.REGISTRY.items() if e.heavy} == {"integrated_gradients", "occlusion"}
-    assert sanity.default_methods() == ["gradcam", "guided_backprop", "saliency"]
+                                                   "integrated_gradients", "occlusion", "gradcam_pp", "layercam",
+                                                   "scorecam", "smoothgrad", "input_x_gradient", "deeplift",
+                                                   "gradient_shap", "sobel", "random"]
+    assert {m for m, e in A.REGISTRY.items() if e.heavy} == {"integrated_gradients", "occlusion", "scorecam",
+                                                             "smoothgrad", "gradient_shap"}
+    assert A.baselines() == ["sobel", "random"]
+    assert sanity.default_methods() == ["gradcam", "guided_backprop", "saliency", "gradcam_pp", "layercam",
+                                        "input_x_gradient", "sobel", "random"]
     for name, method in A.REGISTRY.items():          # every method has its strings in both languages
         for lang in ("en", "pt_BR"):
             for key in (method.label_key, method.about_key, *(o.label_key for o in method.options)):
@@ -64,9 +69,9 @@ def test_methods_are_the_registry_names():
 
 
 def test_a_registered_method_works_through_explain_and_then_is_gone(toy_method, digits, digit_x):
-    assert "input_x_gradient" in A.METHODS
-    exp = A.explain("input_x_gradient", digits.model, digit_x)
-    assert exp.method == "input_x_gradient" and exp.target == 3 and not exp.flat
+    assert "toy" in A.METHODS
+    exp = A.explain("toy", digits.model, digit_x)
+    assert exp.method == "toy" and exp.target == 3 and not exp.flat
     assert exp.map.shape == (28, 28) and exp.map.min() == 0 and exp.map.max() == 1
     assert toy_method[-1].options == {"gain": 3}              # its default, from its entry
     # the same map as captum's InputXGradient itself (|value|, largest over channels: one channel)
@@ -76,14 +81,14 @@ def test_a_registered_method_works_through_explain_and_then_is_gone(toy_method, 
     x = digit_x.clone().requires_grad_(True)
     ref = InputXGradient(twin).attribute(x, target=3)[0, 0].abs().detach().numpy()
     np.testing.assert_allclose(exp.raw, 3 * ref, rtol=1e-5, atol=1e-7)
-    A.explain("input_x_gradient", digits.model, digit_x, gain=50, window=5)   # kept in bounds; others' ignored
+    A.explain("toy", digits.model, digit_x, gain=50, window=5)   # kept in bounds; others' ignored
     assert toy_method[-1].options == {"gain": 9}
     with pytest.raises(TypeError, match="unknown options"):
         A.explain("saliency", digits.model, digit_x, n_step=8)             # a typo is not ignored
-    A.unregister("input_x_gradient")
-    assert "input_x_gradient" not in A.METHODS
+    A.unregister("toy")
+    assert "toy" not in A.METHODS
     with pytest.raises(ValueError, match="unknown method"):
-        A.explain("input_x_gradient", digits.model, digit_x)
+        A.explain("toy", digits.model, digit_x)
 
 
 def test_options_have_their_defaults_and_bounds_in_the_registry():
@@ -108,10 +113,10 @@ def test_occlusion_uses_the_registry_default_window(digits, digit_x):
 
 def test_the_sanity_check_takes_the_registry_methods_and_each_method_its_own_options(digits, digit_x, toy_method):
     steps = sanity.cascading_randomization(digits.model, digit_x, 3, max_steps=1, gain=5)
-    assert set(steps[0].maps) == {"gradcam", "guided_backprop", "saliency"}        # the registry's sanity ones
-    steps = sanity.cascading_randomization(digits.model, digit_x, 3, ["input_x_gradient", "gradcam"], max_steps=1,
+    assert set(steps[0].maps) == set(sanity.default_methods())        # the registry's sanity ones
+    steps = sanity.cascading_randomization(digits.model, digit_x, 3, ["toy", "gradcam"], max_steps=1,
                                       gain=5, window=3)
-    assert [s.randomized for s in steps] == ["", "fc2"] and set(steps[1].maps) == {"input_x_gradient", "gradcam"}
+    assert [s.randomized for s in steps] == ["", "fc2"] and set(steps[1].maps) == {"toy", "gradcam"}
     assert all(c.options == {"gain": 5} for c in toy_method)
     with pytest.raises(ValueError, match="unknown"):
         sanity.cascading_randomization(digits.model, digit_x, 3, ["nope"])
@@ -122,7 +127,7 @@ def test_a_registered_method_appears_in_the_lesson_with_its_option(toy_method):
     at.button(key="explain.predict.skip_button").click().run()     # the maps wait for the guess (issue 17)
     methods = at.multiselect(key="explain.methods")
     assert methods.options[-1] == "Entrada × gradiente (teste)", methods.options     # in its language
-    methods.set_value(["input_x_gradient"]).run()
+    methods.set_value(["toy"]).run()
     assert not at.exception, [e.value for e in at.exception]
     assert "Entrada × gradiente (teste)" in [s.value for s in at.subheader]
     gain = at.slider(key="explain.toy_gain")
@@ -131,7 +136,7 @@ def test_a_registered_method_appears_in_the_lesson_with_its_option(toy_method):
     gain.set_value(7).run()
     assert not at.exception, [e.value for e in at.exception]
     assert toy_method[-1].options == {"gain": 7}
-    assert at.session_state["explain.input_x_gradient"][1].method == "input_x_gradient"
+    assert at.session_state["explain.toy"][1].method == "toy"
     assert any("Cada pixel vezes o seu gradiente." == i.caption for e in at.get("image") for i in e.proto.imgs)
 
 
@@ -139,5 +144,6 @@ def test_without_it_the_lesson_offers_the_registry_methods_only():
     at = open_lesson("lessons/explain.py", "en", timeout=300)
     methods = at.multiselect(key="explain.methods")
     assert methods.options == ["Guided backprop", "Guided Grad-CAM", "Saliency (gradient)", "Integrated gradients",
-                               "Occlusion"]                     # the registry's, but Grad-CAM (shown above)
+                               "Occlusion", "Grad-CAM++", "LayerCAM", "Score-CAM", "SmoothGrad", "Input × gradient",
+                               "DeepLift", "GradientShap", "Edge map (Sobel)", "Random map"]   # but Grad-CAM (above)
     assert methods.value == ["guided_gradcam", "saliency"]      # the registry's "shown" ones

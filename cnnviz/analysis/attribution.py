@@ -8,7 +8,10 @@ lesson can swap methods with a selectbox:
 
 ``target=None``: the predicted class; ``layer=None``: ``default_layer``.
 Methods: "gradcam", "guided_backprop", "guided_gradcam", "saliency",
-"integrated_gradients", "occlusion". ``grad_cam(model, x, ...)`` is the short form of the first.
+"integrated_gradients", "occlusion", "smoothgrad", "input_x_gradient", "deeplift", "gradient_shap"
+(captum), "gradcam_pp", "layercam", "scorecam" (pytorch-grad-cam, imported only when used: it loads
+cv2, matplotlib and scikit-learn), and two baselines that ignore the network ("sobel": an edge map of
+the input; "random": a random map, fixed seed). ``grad_cam(model, x, ...)`` is the short form of the first.
 
 Each method is one entry of ``REGISTRY`` (a ``Method``: its attribution function, its options
 with their defaults and bounds, its catalog keys, whether it is heavy...), read by ``explain``,
@@ -22,6 +25,7 @@ Captum never touches the shared model: methods run on its private copy
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
@@ -149,7 +153,8 @@ class Method:
     (Grad-CAM); ``heavy``: many passes through the network, so a lesson sends it through the
     server's line of heavy work; ``compare``: offered in the lesson's comparison (``shown``:
     chosen there at first); ``sanity``: one of the sanity check's methods by default
-    (``cnnviz.analysis.sanity.default_methods``)."""
+    (``cnnviz.analysis.sanity.default_methods``); ``baseline``: not an explanation at all, a map
+    that ignores the network (the edge map, the random map), to compare the methods with."""
     name: str
     attribute: Callable[[Call], torch.Tensor]
     absolute: bool = True
@@ -159,6 +164,7 @@ class Method:
     compare: bool = True
     shown: bool = False
     sanity: bool = False
+    baseline: bool = False
 
     @property
     def label_key(self) -> str:
@@ -259,6 +265,167 @@ for _method in (
     Method("occlusion", _occlusion, absolute=False, heavy=True, options=(OCC_WINDOW, OCC_STRIDE)),
 ):
     register(_method)
+
+
+
+# ------------------------------------------------ more of captum's methods (issue 20)
+SEED = 0            # the noise of SmoothGrad and GradientShap, the random map: the same on every run
+SG_BATCH = 8
+SG_NOISE = 0.15     # SmoothGrad's noise: 15 % of the input's range (Smilkov et al. 2017 suggest 10-20 %)
+
+
+@contextmanager
+def _seeded():
+    """A block whose draws from torch's generator start at ``SEED`` and leave it as it was: captum
+    draws its noise from the global generator, and a map must be the same for everybody."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(SEED)
+        yield
+
+
+def _smoothgrad(c: Call):
+    """Smilkov et al. (2017): |gradient| averaged over copies of the picture with Gaussian noise
+    (standard deviation ``SG_NOISE`` of its range), drawn ``SG_BATCH`` copies at a time."""
+    from captum.attr import NoiseTunnel, Saliency
+    n = c.options["n_samples"]
+    tunnel = NoiseTunnel(Saliency(_counting(c.model, -(-n // SG_BATCH), c.progress)))
+    stdev = SG_NOISE * float(c.x.max() - c.x.min())
+    with _seeded():
+        return tunnel.attribute(c.x, nt_type="smoothgrad", nt_samples=n, nt_samples_batch_size=SG_BATCH,
+                                stdevs=stdev, target=c.target, abs=True)
+
+
+def _input_x_gradient(c: Call):
+    from captum.attr import InputXGradient
+    return InputXGradient(c.model).attribute(c.x, target=c.target)
+
+
+def reused_relu(model: nn.Module, x: torch.Tensor) -> str | None:
+    """The name of a ReLU module that one forward pass of ``model`` calls more than once (ResNet's
+    blocks call their ``relu`` twice), else None: DeepLift's rules need one module per use."""
+    calls: dict[str, int] = {}
+    handles = [m.register_forward_hook(lambda *_, n=name: calls.__setitem__(n, calls.get(n, 0) + 1))
+               for name, m in model.named_modules() if isinstance(m, nn.ReLU)]
+    try:
+        with torch.no_grad():
+            model(x.detach())
+    finally:
+        for h in handles:
+            h.remove()
+    return next((n for n, k in calls.items() if k > 1), None)
+
+
+def _deeplift(c: Call):
+    """Shrikumar et al. (2017), the rescale rule, from the black picture (zeros: the dataset's mean
+    colour once normalized). Refuses a network that reuses a ReLU module: its rules would be wrong."""
+    from captum.attr import DeepLift
+
+    from cnnviz.base.errors import CnnvizError
+    name = reused_relu(c.model, c.x)
+    if name is not None:
+        raise CnnvizError("attribution.error.deeplift_reused_relu", layer=name)
+    return DeepLift(c.model).attribute(c.x, baselines=torch.zeros_like(c.x), target=c.target)
+
+
+def _gradient_shap(c: Call):
+    """Lundberg & Lee (2017): gradients times (input - baseline) at random points between the
+    picture (with a little noise) and baselines drawn from the black picture and two noise pictures."""
+    from captum.attr import GradientShap
+    with _seeded():
+        baselines = torch.cat([torch.zeros_like(c.x), torch.randn((2, *c.x.shape[1:]))])
+        shap = GradientShap(_counting(c.model, 1, c.progress))
+        return shap.attribute(c.x, baselines=baselines, n_samples=c.options["n_samples"], stdevs=0.1,
+                              target=c.target)
+
+
+# ------------------------------------------ CAMs of pytorch-grad-cam (imported only when used)
+SCORECAM_BATCH = 16
+
+
+class _CountingModule(nn.Module):
+    """The model as a module that reports progress after each forward call (pytorch-grad-cam wants a
+    module); ``total()`` is asked after each call (the number of channels is known after the first)."""
+
+    def __init__(self, model: nn.Module, total: Callable[[], int], progress):
+        super().__init__()
+        self.inner, self._total, self._progress, self.done = model, total, progress, 0
+
+    def forward(self, inp):
+        out = self.inner(inp)
+        self.done += 1
+        if self._progress:
+            total = max(self._total(), self.done)
+            self._progress(min(self.done, total), total)
+        return out
+
+
+def _library_cam(kind: str, c: Call):
+    """A CAM of pytorch-grad-cam on the explanation copy: its hooks removed when it is done (the
+    ``with``), its map (1, H, W) in [0, 1] already resized to the input (cv2) -> (1, 1, H, W)."""
+    import pytorch_grad_cam as pgc
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    holder: list = []
+
+    def total():
+        acts = holder[0].activations_and_grads.activations if holder else []
+        return 1 + (-(-acts[0].shape[1] // SCORECAM_BATCH) if acts else 0)
+
+    model = _CountingModule(c.model, total, c.progress) if kind == "ScoreCAM" else c.model
+    with getattr(pgc, kind)(model=model, target_layers=[c.module]) as cam:
+        holder.append(cam)
+        cam.batch_size = SCORECAM_BATCH
+        out = cam(input_tensor=c.x, targets=[ClassifierOutputTarget(c.target)])
+    return torch.as_tensor(np.asarray(out, dtype=np.float32))[:, None]
+
+
+# ------------------------------------------------ baselines: maps that ignore the network
+RANDOM_GRID = 7
+
+
+def sobel_map(x: torch.Tensor) -> torch.Tensor:
+    """The edge map of ``x`` (1, C, H, W) as the network sees it: each channel's Sobel gradient
+    magnitude sqrt(gx^2 + gy^2), the border repeated (= ``scipy.ndimage.sobel``'s "reflect" for a
+    3 x 3 kernel) -> (1, C, H, W)."""
+    import torch.nn.functional as F
+    smooth, diff = torch.tensor([1.0, 2.0, 1.0]), torch.tensor([-1.0, 0.0, 1.0])
+    kx, ky = torch.outer(smooth, diff), torch.outer(diff, smooth)
+    chans = x.shape[1]
+    weight = torch.stack([kx, ky])[:, None].repeat(chans, 1, 1, 1)          # (2C, 1, 3, 3)
+    padded = F.pad(x.detach().float(), (1, 1, 1, 1), mode="replicate")
+    g = F.conv2d(padded, weight, groups=chans)                              # gx, gy per channel
+    return torch.sqrt(g[:, 0::2] ** 2 + g[:, 1::2] ** 2)
+
+
+def random_map(size: tuple[int, int]) -> torch.Tensor:
+    """A smooth random map (1, 1, h, w): a ``RANDOM_GRID`` x ``RANDOM_GRID`` grid of uniform numbers
+    drawn with the seed ``SEED``, enlarged bilinearly to ``size`` (like a CAM's blobs): the same map
+    for every picture and every network."""
+    import torch.nn.functional as F
+    grid = torch.rand((1, 1, RANDOM_GRID, RANDOM_GRID), generator=torch.Generator().manual_seed(SEED))
+    return F.interpolate(grid, size=tuple(size), mode="bilinear", align_corners=False)
+
+
+SG_SAMPLES = Option("n_samples", "explain.sg_samples", "sg_samples", lambda size, _: (4, 64, 16))
+SHAP_SAMPLES = Option("n_samples", "explain.shap_samples", "shap_samples", lambda size, _: (4, 64, 16))
+
+for _method in (
+    Method("gradcam_pp", lambda c: _library_cam("GradCAMPlusPlus", c), absolute=False, needs_layer=True, sanity=True),
+    Method("layercam", lambda c: _library_cam("LayerCAM", c), absolute=False, needs_layer=True, sanity=True),
+    Method("scorecam", lambda c: _library_cam("ScoreCAM", c), absolute=False, needs_layer=True, heavy=True),
+    Method("smoothgrad", _smoothgrad, heavy=True, options=(SG_SAMPLES,)),
+    Method("input_x_gradient", _input_x_gradient, sanity=True),
+    Method("deeplift", _deeplift),
+    Method("gradient_shap", _gradient_shap, heavy=True, options=(SHAP_SAMPLES,)),
+    Method("sobel", lambda c: sobel_map(c.x), sanity=True, baseline=True),
+    Method("random", lambda c: random_map(tuple(c.x.shape[-2:])), absolute=False, sanity=True, baseline=True),
+):
+    register(_method)
+
+
+def baselines() -> list[str]:
+    """The registry's baselines (maps that ignore the network), in order."""
+    return [m.name for m in REGISTRY.values() if m.baseline]
 
 
 def explain(method: str, model: nn.Module, x: torch.Tensor, *, target: int | None = None,
