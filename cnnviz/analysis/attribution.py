@@ -276,11 +276,17 @@ SG_NOISE = 0.15     # SmoothGrad's noise: 15 % of the input's range (Smilkov et 
 
 @contextmanager
 def _seeded():
-    """A block whose draws from torch's generator start at ``SEED`` and leave it as it was: captum
-    draws its noise from the global generator, and a map must be the same for everybody."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(SEED)
-        yield
+    """A block whose draws from torch's and numpy's global generators start at ``SEED`` and leave
+    them as they were: captum draws its noise from torch's (SmoothGrad, GradientShap) and
+    GradientShap its baselines and steps from numpy's, and a map must be the same for everybody."""
+    state = np.random.get_state()
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(SEED)
+            np.random.seed(SEED)
+            yield
+    finally:
+        np.random.set_state(state)
 
 
 def _smoothgrad(c: Call):
