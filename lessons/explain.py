@@ -326,6 +326,8 @@ def trust_lab(v: View, revealed: bool) -> None:
     if not revealed:
         hidden_until_guessed()
         return
+    if not st.toggle(t("explain.trust_open", n=len(sanity.default_methods())), key="explain.trust.open"):   # only on request
+        return
     methods = random.Random(v.seen.picture).sample(sanity.default_methods(), len(sanity.default_methods()))
     letters = [chr(ord("A") + i) for i in range(len(methods))]
     about = ui.predict_context("trust", *v.key[1:], v.layer)

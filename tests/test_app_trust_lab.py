@@ -36,7 +36,10 @@ def test_trust_lab_asks_before_it_scores_then_tells_which_picks_pass(lang):
     from cnnviz import data, models
 
     at = open_revealed(lang)
+    assert not tile_letters(at)                                       # its maps only on request
     methods = sanity.default_methods()
+    assert at.toggle(key="explain.trust.open").label == t("explain.trust_open", lang, n=8) and len(methods) == 8
+    at.toggle(key="explain.trust.open").set_value(True).run()
     letters = [chr(ord("A") + i) for i in range(len(methods))]
     assert sorted(tile_letters(at)) == [t("explain.trust_map", lang, letter=x) for x in letters]   # blind: letters only
     picks = at.multiselect(key=next(k for k in at.session_state if str(k).startswith("explain.trust.picks.")))

@@ -76,6 +76,7 @@ def upload(page, path: Path):
         field.set_input_files(str(path))
 
 
+# One page per test, each doing several things in a row (a page costs seconds to open and draw)
 def test_class_shown_is_the_class_explained_after_a_new_picture(new_page):
     """Issue 10: Tiny VGG, a new picture: the box said "frog", the map explained the old "airplane"."""
     page = new_page(course.url("explain"))
@@ -104,22 +105,24 @@ def test_each_network_opens_on_a_test_picture_of_its_world(new_page):
         assert keyed(page, "explain.example").locator("input[role='combobox']").input_value().startswith(first)
         assert_one_class(page)
         shoot(page, f"explain_world_{world.lower()}_pt")
+        if world == "MNIST":                            # another test picture, through a language switch
+            chosen_picture_survives_a_language_switch(page)
 
 
-def test_the_chosen_test_picture_survives_a_language_switch(new_page):
-    """The labels change with the language; the box must still show the picture on screen."""
-    page = new_page(course.url("explain"))
+def chosen_picture_survives_a_language_switch(page):
+    """The labels change with the language; the box must still show the picture on screen
+    (Portuguese, then English, then back)."""
     box = keyed(page, "explain.example").locator("input[role='combobox']")
-    box.click()
-    page.get_by_role("option", name="“4”, test image 4").click()
+    choose_option(page, "explain.example", "“4”, imagem de teste 4")
     expect(heading_of(page, "4”")).to_be_visible(timeout=90_000)
     wait_idle(page)
-    choose_option(page, "lang_picker", "Português (Brasil)")   # at the foot of a long sidebar: scrolled to, then opened
-    expect(box).to_have_value("“4”, imagem de teste 4", timeout=90_000)
+    choose_option(page, "lang_picker", "English")   # at the foot of a long sidebar: scrolled to, then opened
+    expect(box).to_have_value("“4”, test image 4", timeout=90_000)
     assert_one_class(page)
     assert heading_class(page) == "4"
     methods = keyed(page, "explain.methods").inner_text()
-    assert "Saliência (gradiente)" in methods and "Saliency" not in methods, methods
+    assert "Saliency (gradient)" in methods and "Saliência" not in methods, methods
+    switch_language(page, "Português (Brasil)")
 
 
 LANGUAGES = {"en-US": ("English", "Português (Brasil)"), "pt-BR": ("Português (Brasil)", "English")}
@@ -150,6 +153,8 @@ def test_the_chosen_class_survives_a_language_switch(new_page, locale):
     switch_language(page, LANGUAGES[locale][0])                # and back
     assert shown_class(page) == heading_class(page) == "3"
     no_exception(page)
+    if locale == "en-US":                                      # on this page, the sanity check's tiles
+        sanity_tiles_are_one_size(page, "explain_sanity_tiles_en-US")
 
 
 @pytest.mark.parametrize("locale, replaced, network", [
@@ -177,19 +182,52 @@ def test_a_photo_replaced_by_another_network_is_said_so(new_page, locale, replac
     no_exception(page)
 
 
-@pytest.mark.parametrize("locale, present", [("en-US", ""), ("pt-BR", "present=1")])
-def test_every_tile_of_the_sanity_check_is_the_same_size(new_page, locale, present):
+def trust_lab_on_a_projector(page):
+    """Issue 20: the trust lab opened, three maps picked by letter, the scores revealed in one table
+    a class can read (digits >= 20 px in presentation mode)."""
+    keyed(page, "explain.trust.open").locator("label").first.click()
+    tiles = page.locator("[data-testid='stImage']", has_text=re.compile(r"^Mapa [A-H]$"))
+    expect(tiles).to_have_count(8, timeout=120_000)
+    wait_idle(page)
+    reveal = keyed(page, "explain.trust.reveal").locator("button")
+    expect(reveal).to_be_disabled()
+    picks = page.locator("[class*='st-key-explain-trust-picks-']").first
+    box = picks.locator("input[role='combobox']")
+    for letter in "CAF":                         # typed, then Enter: the list filters to the letter
+        box.click()
+        page.keyboard.type(letter)
+        page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    expect(reveal).to_be_enabled()                # three letters picked
+    reveal.click()
+    table = page.locator("table", has_text="Sanidade")
+    expect(table).to_be_visible(timeout=180_000)
+    rows = table.locator("tbody tr")
+    expect(rows).to_have_count(8)
+    wait_idle(page)
+    size = rows.first.locator("td").nth(2).evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
+    assert size >= 20, size
+    table.scroll_into_view_if_needed()
+    shoot(page, "explain_trust_lab_pt-BR_present")
+
+
+def sanity_tiles_are_one_size(page, name: str):
     """Issue 17: the first tile of each row (its caption also named the method) was wider than the
     others (104 to 151 px against 84) at 1280 x 800."""
-    page = new_page(course.url("explain", present), locale=locale)
-    skip_the_guess(page)
     keyed(page, "explain.sanity_run").locator("button").first.click()
     tiles = page.locator("[data-testid='stImage']", has_text="ρ=")
-    tiles.first.wait_for(state="visible", timeout=180_000)
+    # the digits network: 8 maps (the registry's sanity methods, baselines included) x 5 columns
+    expect(tiles).to_have_count(8 * 5, timeout=180_000)
     wait_idle(page)
     sizes = [tiles.nth(i).locator("img").bounding_box() for i in range(tiles.count())]
-    assert len(sizes) >= 6
     assert {(round(b["width"]), round(b["height"])) for b in sizes} == {(84, 84)}, sizes
     tiles.first.scroll_into_view_if_needed()
-    shoot(page, f"explain_sanity_tiles_{locale}{'_present' if present else ''}")
+    shoot(page, name)
     no_exception(page)
+
+
+def test_trust_lab_and_sanity_tiles_on_a_projector(new_page):
+    page = new_page(course.url("explain", "present=1"), locale="pt-BR")
+    skip_the_guess(page)
+    trust_lab_on_a_projector(page)               # its job is the sanity check's too
+    sanity_tiles_are_one_size(page, "explain_sanity_tiles_pt-BR_present")
