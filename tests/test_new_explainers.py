@@ -21,7 +21,6 @@ from cnnviz.analysis.private_copies import private_copy  # noqa: E402
 from cnnviz.base.errors import CnnvizError  # noqa: E402
 
 warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU")
-torch.set_num_threads(1)
 
 
 def layer_and_grad(model, layer, x, target):
