@@ -146,4 +146,4 @@ def test_without_it_the_lesson_offers_the_registry_methods_only():
     assert methods.options == ["Guided backprop", "Guided Grad-CAM", "Saliency (gradient)", "Integrated gradients",
                                "Occlusion", "Grad-CAM++", "LayerCAM", "Score-CAM", "SmoothGrad", "Input × gradient",
                                "DeepLift", "GradientShap", "Edge map (Sobel)", "Random map"]   # but Grad-CAM (above)
-    assert methods.value == ["guided_gradcam", "saliency"]      # the registry's "shown" ones
+    assert methods.value == ["guided_gradcam", "saliency", "sobel", "random"]   # the "shown" ones: two methods, the two baselines

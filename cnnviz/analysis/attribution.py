@@ -423,8 +423,9 @@ for _method in (
     Method("input_x_gradient", _input_x_gradient, sanity=True),
     Method("deeplift", _deeplift),
     Method("gradient_shap", _gradient_shap, heavy=True, options=(SHAP_SAMPLES,)),
-    Method("sobel", lambda c: sobel_map(c.x), sanity=True, baseline=True),
-    Method("random", lambda c: random_map(tuple(c.x.shape[-2:])), absolute=False, sanity=True, baseline=True),
+    Method("sobel", lambda c: sobel_map(c.x), sanity=True, baseline=True, shown=True),
+    Method("random", lambda c: random_map(tuple(c.x.shape[-2:])), absolute=False, sanity=True, baseline=True,
+           shown=True),
 ):
     register(_method)
 
