@@ -276,7 +276,8 @@ def the_other_methods(v: View, revealed: bool) -> None:
     if not revealed:
         hidden_until_guessed()
         chosen = []
-    cols = st.columns(max(1, len(chosen)))
+    per_row = 2                  # two maps a row: their curves' legends stay whole at 1280 px
+    cols = [c for i in range(0, len(chosen), per_row) for c in st.columns(per_row, gap="large")]
     for col, method in zip(cols, chosen):
         with col:
             st.subheader(t(attr.REGISTRY[method].label_key))
