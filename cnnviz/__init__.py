@@ -39,7 +39,7 @@ HOMES = {
     "inspect": "cnnviz.analysis.inspect", "receptive": "cnnviz.analysis.receptive",
     "attribution": "cnnviz.analysis.attribution", "confidence": "cnnviz.analysis.confidence",
     "faithfulness": "cnnviz.analysis.faithfulness", "sanity": "cnnviz.analysis.sanity",
-    "adversarial": "cnnviz.analysis.adversarial",
+    "adversarial": "cnnviz.analysis.adversarial", "featviz": "cnnviz.analysis.featviz",
     "fit": "cnnviz.train.fit", "transfer": "cnnviz.train.transfer", "experiment": "cnnviz.train.experiment",
     "cards": "cnnviz.train.cards", "autoencoder": "cnnviz.train.autoencoder",
     "signal_cnn": "cnnviz.train.signal_cnn",

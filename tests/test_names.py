@@ -21,7 +21,7 @@ HOMES_NOW = """
     figures figures.signal_figures
     data data.datasets data.splits data.download data.signal_csv
     models analysis.inspect analysis.receptive analysis.attribution analysis.confidence
-    analysis.faithfulness analysis.sanity analysis.adversarial
+    analysis.faithfulness analysis.sanity analysis.adversarial analysis.featviz
     train train.fit train.transfer train.experiment train.cards train.autoencoder train.signal_cnn
     course course.progress_store exercises i18n serve serve.jobs
 """.split()
