@@ -216,6 +216,19 @@ def the_top_images(loaded, arch: Architecture, layer: str, channel: int) -> None
             ui.show_top_images(loaded, dataset_x, found, channel, arch.fields[layer])
 
 
+def the_feature_pictures(loaded, arch: Architecture, layer: str, channel: int) -> None:
+    """4b. Feature visualization: the picture each channel wants most, optimized from noise (on a
+    click, once for the class). Bundled networks: the whole layer, guessed first; others: one
+    channel at a time."""
+    st.subheader(t("inside.fv_header", c=channel, layer=arch.pretty[layer]))
+    st.markdown(t("inside.fv_explain"))
+    if loaded.source == "bundled":
+        ui.feature_grid(loaded, layer, arch.pretty[layer], channel, arch.shapes[layer][0],
+                        ui.kept_top_images(loaded.name, layer), arch.fields[layer])
+    else:
+        ui.one_channel(loaded, layer, arch.pretty[layer], channel)
+
+
 def the_hierarchy(acts, arch: Architecture) -> None:
     """5. Hierarchy: the four most active maps at the end of each stage, fields growing with depth."""
     pretty, fields = arch.pretty, arch.fields
@@ -302,6 +315,7 @@ seen = the_input(loaded)
 arch, layer = the_architecture(loaded, seen.acts)
 channel = the_layer(loaded, seen.acts, arch, layer)
 the_top_images(loaded, arch, layer, channel)
+the_feature_pictures(loaded, arch, layer, channel)
 the_hierarchy(seen.acts, arch)
 the_output(seen)
 ui.lesson_end(URL, context={"logits": seen.logits.detach().numpy(), "classes": seen.labels})

@@ -11,6 +11,7 @@ modules say where each one lives:
 - ``pictures``: the image picker. ``kernels``: the kernel picker. ``models``: the model picker.
 - ``memo``: layer outputs shared per picture, memos per learner and per network.
 - ``confidence``: the note beside every prediction. ``inside``: filters, top images, the digit canvas.
+- ``featviz``: Inside's feature visualization (every channel's optimized picture, kept for the class).
 - ``heavywork``: heavy work through the server's line, training drawn live.
 - ``training``: the Train lesson's shared training sets and layer plans. ``autoencoder``: the shared VAE.
 - ``explore``: the Datasets lesson's shared pictures and histograms.
@@ -35,7 +36,8 @@ from .memo import layer_outputs, session_memo, CLASS_MEMO_ENTRIES, model_memo  #
 from .confidence import REFERENCE_PICTURES, LEARNER_REFERENCE_PICTURES, model_reference, confidence_note  # noqa: F401
 from .kernels import kernel_picker  # noqa: F401
 from .models import shared_model, OWN, TRAINED, model_picker, zoo_download_button  # noqa: F401
-from .inside import digit_canvas, show_filters, TOP_IMAGES_N, top_images, show_top_images  # noqa: F401
+from .inside import digit_canvas, show_filters, TOP_IMAGES_N, kept_top_images, top_images, top_panels, show_top_images  # noqa: F401
+from .featviz import feature_grid, one_channel  # noqa: F401
 from .heavywork import WAIT_POLL, HeavyJob, heavy, training_status, heavy_memo  # noqa: F401
 from .stepping import PLAY_TICK, playing, step_controls  # noqa: F401
 from .predict import (  # noqa: F401

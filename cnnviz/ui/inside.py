@@ -74,6 +74,13 @@ def _top_images_for(name: str, progress=None):
         shared_model(name), models.BUNDLED[name].dataset, TOP_IMAGES_N, k=8, progress=progress))
 
 
+def kept_top_images(name: str, layer: str):
+    """(images, TopImages of ``layer``) of bundled model ``name`` if the server has them, else None
+    (never computed here)."""
+    kept = _TOP.get(name)
+    return None if kept is None else (kept[0], kept[1][layer])
+
+
 def top_images(name: str, layer: str):
     """(images in [0, 1], TopImages of ``layer``) for bundled model ``name``, or None with a message.
 
@@ -93,6 +100,34 @@ PANELS_KEPT = 512                  # top-image panels kept as PNG (~25 KB each):
 _PANELS = Kept(max_items=PANELS_KEPT)   # (image, box) content -> (png, png, padded)
 
 
+def top_panels(x, idx, rc, field) -> tuple[bytes, bytes, bool]:
+    """Test picture ``idx`` of ``x`` with the receptive field of its unit at ``rc`` (row, col)
+    outlined, and that patch enlarged, as PNG bytes, and whether the patch reaches past the border.
+    The same for every learner: kept, so a rerun sends them without drawing them again."""
+    from PIL import Image, ImageOps
+
+    from .. import figures
+    from cnnviz.analysis import inspect as insp
+
+    top, left, size = field.box(int(rc[0]), int(rc[1])) if not field.whole else (0, 0, max(x.shape[-2:]))
+    picture = x[int(idx)]
+    key = content_key((tuple(picture.shape), str(picture.dtype), int(top), int(left), int(size)),
+                      picture.numpy().tobytes())
+
+    def draw():
+        arr = (picture.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+        img = Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).convert("RGB")
+        framed = ImageOps.expand(figures.draw_box(img, (top, left, size, size), target=168, width=3), 2,
+                                 figures.MUTED)
+        patch, outside = insp.padded_patch(np.asarray(img), top, left, size, target=168)
+        # a frame: a white patch must not melt into the white page
+        boxed = ImageOps.expand(Image.fromarray(patch), 2, figures.ACCENT)
+        return (figures.png_bytes(framed, compress_level=1), figures.png_bytes(boxed, compress_level=1),
+                bool(outside > 0))
+
+    return _PANELS.get_or_make(key, draw)
+
+
 def show_top_images(loaded, x, found, channel: int, field, *, per_row: int = 4) -> None:
     """The images (and their patches) that make ``channel`` fire most, Zeiler & Fergus style.
 
@@ -102,9 +137,6 @@ def show_top_images(loaded, x, found, channel: int, field, *, per_row: int = 4) 
     and said so. A dead channel, or one whose top images all tie, is explained instead of
     being shown as if its images meant something.
     """
-    from PIL import Image, ImageOps
-
-    from .. import figures
     from cnnviz.analysis import inspect as insp
 
     status = found.status(channel)
@@ -121,30 +153,9 @@ def show_top_images(loaded, x, found, channel: int, field, *, per_row: int = 4) 
                   n=num(searched)), icon=":material/drag_handle:")
     padded = False
 
-    def panels(idx, rc):
-        """The picture with its box and the enlarged patch, as PNG bytes (the same for every
-        learner: kept, so a rerun sends them without drawing and encoding them again)."""
-        top, left, size = field.box(int(rc[0]), int(rc[1])) if not field.whole else (0, 0, max(x.shape[-2:]))
-        picture = x[int(idx)]
-        key = content_key((tuple(picture.shape), str(picture.dtype), int(top), int(left), int(size)),
-                          picture.numpy().tobytes())
-
-        def draw():
-            arr = (picture.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-            img = Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).convert("RGB")
-            framed = ImageOps.expand(figures.draw_box(img, (top, left, size, size), target=168, width=3), 2,
-                                     figures.MUTED)
-            patch, outside = insp.padded_patch(np.asarray(img), top, left, size, target=168)
-            # a frame: a white patch must not melt into the white page
-            boxed = ImageOps.expand(Image.fromarray(patch), 2, figures.ACCENT)
-            return (figures.png_bytes(framed, compress_level=1), figures.png_bytes(boxed, compress_level=1),
-                    bool(outside > 0))
-
-        return _PANELS.get_or_make(key, draw)
-
     def one(col, idx, value, rc):
         nonlocal padded
-        framed, boxed, outside = panels(idx, rc)
+        framed, boxed, outside = top_panels(x, idx, rc, field)
         image(framed, width="content", where=col)
         padded |= outside
         image(boxed, width="content", where=col)
