@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from app_helpers import open_lesson
+import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -84,6 +85,10 @@ def test_imagenet_model_offline_says_what_is_missing_and_random_weights_work(tmp
     assert metric.value in models.load("resnet18", pretrained=False).class_labels("pt_BR")
     assert re.fullmatch(r"\d{1,3},\d %", metric.proto.delta), metric.proto.delta
     assert any("conv1" in h.value and "112" in h.value for h in at.header), [h.value for h in at.header]
+    # feature visualization: one channel at a time, on a click (a ResNet-18 grid would take hours)
+    channel = at.selectbox(key="inside.channel.conv1").value
+    assert at.button(key="inside.fv.one_button").label == t("inside.fv_one_button", "pt_BR", c=channel)
+    assert not [b for b in at.button if b.key == "inside.fv.grid_button"]
 
 
 def _upload(at, data: bytes, name: str):
@@ -320,3 +325,79 @@ def test_the_learned_filter_has_a_colour_bar_with_its_weights(lang):
     convs = [m.weight.detach() for m in loaded.model.modules() if isinstance(m, torch.nn.Conv2d)]
     reaches = [float(w[c].abs().max()) for w in convs for c in range(w.shape[0])]
     assert any(abs(r - hi) < 1e-6 for r in reaches)
+
+
+# ---------------------------------------------------------------- feature visualization (issue 20)
+def _fv_open(lang, monkeypatch=None):
+    """Inside on the digits network (conv1, 32 channels); the feature pictures start empty for the
+    class when ``monkeypatch`` is given."""
+    if monkeypatch is not None:
+        from cnnviz.base.kept import Kept
+        from cnnviz.ui import featviz as ui_featviz
+
+        monkeypatch.setattr(ui_featviz, "_PICTURES", Kept(max_bytes=ui_featviz.KEPT_BYTES, size=lambda a: a.nbytes))
+    return open_inside(lang)
+
+
+def _texts(at) -> list[str]:
+    return [m.value for m in at.markdown] + [c.value for c in at.caption]
+
+
+def test_feature_grid_is_computed_on_a_click_then_asked_before_it_is_shown(monkeypatch):
+    from cnnviz.ui import featviz as ui_featviz
+
+    at = _fv_open("pt_BR", monkeypatch)
+    grid_title = t("inside.fv_grid_title", "pt_BR", n=32, layer="conv1")
+    # the default view computes nothing: a button (in Portuguese) and the promise of once for the class
+    button = at.button(key="inside.fv.grid_button")
+    assert button.label == t("inside.fv_grid_button", "pt_BR", n=32, layer="conv1")
+    assert t("inside.fv_grid_hint", "pt_BR", n=32) in _texts(at)
+    assert len(ui_featviz._PICTURES) == 0
+    button.click().run(timeout=300)
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(ui_featviz._PICTURES) == 1                       # kept for the class: 32 pictures of 28 x 28
+    [kept] = ui_featviz._PICTURES.entries.values()
+    assert kept.shape == (32, 28, 28) and kept.dtype == np.uint8
+    channel = at.selectbox(key="inside.channel.conv1").value
+    # predict first: the question about this channel, four patterns, no grid and no channel numbers yet
+    ask = t("inside.fv_ask", "pt_BR", c=channel)
+    assert ask in _texts(at) and grid_title not in _texts(at)
+    pick = at.selectbox(key=[s.key for s in at.selectbox if s.key and s.key.startswith("featviz.predict.pick.")][0])
+    assert pick.label == t("inside.fv_pick", "pt_BR")
+    assert pick.options == [t("inside.fv_pattern", "pt_BR", letter=x) for x in "ABCD"]
+    pick.set_value(0).run()
+    at.button(key="featviz.predict.reveal").click().run(timeout=300)
+    assert not at.exception, [e.value for e in at.exception]
+    said = [m.value for m in at.success] + [m.value for m in at.warning]
+    options = ui_featviz._options(models.load("digits"), "conv1", channel, 32)
+    right = "ABCD"[options.index(channel)]
+    pattern = t("inside.fv_pattern", "pt_BR", letter=right)
+    if right == "A":
+        assert t("inside.fv_right", "pt_BR", p=pattern, c=channel) in said, said
+    else:
+        assert t("inside.fv_wrong", "pt_BR", g=t("inside.fv_pattern", "pt_BR", letter="A"), gc=options[0],
+                 p=pattern, c=channel) in said, said
+    assert grid_title in _texts(at)                           # then the whole grid
+
+
+def test_a_kept_grid_reaches_the_next_learner_at_once_with_several_optima_and_a_pair(monkeypatch):
+    from cnnviz.ui import featviz as ui_featviz
+
+    first = _fv_open("en", monkeypatch)
+    first.button(key="inside.fv.grid_button").click().run(timeout=300)
+    at = open_inside("en")                                       # another learner, another session
+    at.session_state["featviz.predict.skip"] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [b for b in at.button if b.key == "inside.fv.grid_button"]      # no click, no wait
+    assert t("inside.fv_grid_title", "en", n=32, layer="conv1") in _texts(at)
+    channel = at.selectbox(key="inside.channel.conv1").value
+    at.button(key="inside.fv.diverse_button").click().run(timeout=300)
+    assert t("inside.fv_diverse_title", "en", n=4, c=channel) in _texts(at)
+    other = at.selectbox(key=f"inside.fv.pair.conv1.{channel}").value
+    at.button(key="inside.fv.pair_button").click().run(timeout=300)
+    assert not at.exception, [e.value for e in at.exception]
+    assert t("inside.fv_pair_caption", "en") in _texts(at)
+    keys = {k[2:] for k in ui_featviz._PICTURES.entries}
+    assert keys == {("grid", "conv1"), ("diverse", "conv1", channel), ("pair", "conv1", channel, other)}
+    assert ui_featviz._PICTURES.total < 100_000                  # 32 + 4 + 1 pictures of 28 x 28 bytes
