@@ -42,7 +42,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-STEPS = 256                  # optimizer steps of the lessons' pictures (bundled networks: about a second)
+STEPS = 256                  # optimizer steps at the bundled networks' sizes (28 and 32 px: about a second)
+LARGE_STEPS = 200            # ... and above 64 px (ResNet-18 at 224 px: about 116 ms a step on one thread)
 LEARNING_RATE = 0.2          # Adam's, on the Fourier coefficients
 DIVERSITY_WEIGHT = 1.0       # lucid's diversity term, relative to the channels' own activation
 PEAK_WEIGHT = 2.0            # objective: the channel's mean activation + this x its strongest value
@@ -236,6 +237,11 @@ def _checked_channels(loaded, layer: str, channels) -> None:
         raise IndexError(f"{layer} has {n} channels, not {bad}")
 
 
+def default_steps(loaded) -> int:
+    """``STEPS`` for small inputs, ``LARGE_STEPS`` above 64 px (a step there costs 100 times more)."""
+    return STEPS if max(loaded.input_size) <= 64 else LARGE_STEPS
+
+
 def channel_count(loaded, layer: str) -> int:
     """How many channels ``layer`` has (its output for one grey picture)."""
     h, w = loaded.input_size
@@ -243,27 +249,29 @@ def channel_count(loaded, layer: str) -> int:
         return int(_layer_output(loaded.model, layer, torch.zeros(1, loaded.in_channels, h, w)).shape[1])
 
 
-def visualize(loaded, layer: str, channel: int, *, steps: int = STEPS, seed: int = 0, progress=None) -> np.ndarray:
+def visualize(loaded, layer: str, channel: int, *, steps: int | None = None, seed: int = 0, progress=None) -> np.ndarray:
     """The picture that excites ``channel`` of ``layer`` most, regularized so it shows a pattern,
     not noise: (H, W) grey or (H, W, 3) colour in [0, 1], at the network's input size.
 
     ``loaded`` as ``models.load(name)`` gives it; ``progress(done, total)`` after each step.
     Seeded and deterministic."""
     _checked_channels(loaded, layer, [channel])
-    return _optimize(loaded, layer, [(int(channel),)], steps=steps, seed=seed, progress=progress)[0]
+    return _optimize(loaded, layer, [(int(channel),)], steps=steps or default_steps(loaded), seed=seed,
+                     progress=progress)[0]
 
 
-def visualize_layer(loaded, layer: str, channels=None, *, steps: int = STEPS, seed: int = 0,
+def visualize_layer(loaded, layer: str, channels=None, *, steps: int | None = None, seed: int = 0,
                     progress=None) -> np.ndarray:
     """``visualize`` for every channel of ``layer`` (or those of ``channels``) in one batch ->
     (n, H, W) or (n, H, W, 3). Picture ``i`` is the same as ``visualize(..., channels[i], seed=seed)``
     would give only in distribution: the random draws are shared by the batch."""
     channels = list(range(channel_count(loaded, layer))) if channels is None else [int(c) for c in channels]
     _checked_channels(loaded, layer, channels)
-    return _optimize(loaded, layer, [(ch,) for ch in channels], steps=steps, seed=seed, progress=progress)
+    return _optimize(loaded, layer, [(ch,) for ch in channels], steps=steps or default_steps(loaded), seed=seed,
+                     progress=progress)
 
 
-def diverse(loaded, layer: str, channel: int, n: int = 4, *, steps: int = STEPS, seed: int = 0,
+def diverse(loaded, layer: str, channel: int, n: int = 4, *, steps: int | None = None, seed: int = 0,
             weight: float = DIVERSITY_WEIGHT, progress=None) -> np.ndarray:
     """``n`` different pictures that all excite ``channel``: optimized together with a penalty on
     how alike their gram matrices (the layer's channel correlations) are (lucid's diversity) ->
@@ -271,16 +279,17 @@ def diverse(loaded, layer: str, channel: int, n: int = 4, *, steps: int = STEPS,
     if n < 2:
         raise ValueError("diversity needs at least two pictures")
     _checked_channels(loaded, layer, [channel])
-    return _optimize(loaded, layer, [(int(channel),)] * n, steps=steps, seed=seed, progress=progress,
-                     diversity=weight)
+    return _optimize(loaded, layer, [(int(channel),)] * n, steps=steps or default_steps(loaded), seed=seed,
+                     progress=progress, diversity=weight)
 
 
-def interaction(loaded, layer: str, a: int, b: int, *, steps: int = STEPS, seed: int = 0,
+def interaction(loaded, layer: str, a: int, b: int, *, steps: int | None = None, seed: int = 0,
                 progress=None) -> np.ndarray:
     """The picture that excites channels ``a`` and ``b`` of ``layer`` together: the sum of their
     mean activations is maximized (lucid's "interaction") -> (H, W) or (H, W, 3)."""
     _checked_channels(loaded, layer, [a, b])
-    return _optimize(loaded, layer, [(int(a), int(b))], steps=steps, seed=seed, progress=progress)[0]
+    return _optimize(loaded, layer, [(int(a), int(b))], steps=steps or default_steps(loaded), seed=seed,
+                     progress=progress)[0]
 
 
 @torch.no_grad()

@@ -164,7 +164,7 @@ def feature_grid(loaded, layer: str, layer_name: str, channel: int, n_channels: 
     _beside_top(loaded, grid[channel], channel, top, field)
     st.markdown(t("inside.fv_grid_title", n=len(grid), layer=layer_name))
     _show_tiles(list(grid), [t("inside.fv_tile", c=c) for c in range(len(grid))])
-    st.caption(t("inside.fv_grid_caption", steps=featviz.STEPS))
+    st.caption(t("inside.fv_grid_caption", steps=featviz.default_steps(loaded)))
     _diversity(loaded, layer, channel)
     _interaction(loaded, layer, channel, n_channels, grid)
 
