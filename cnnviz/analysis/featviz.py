@@ -21,8 +21,10 @@ high-frequency noise the network happens to react to) but through
 - during the first half of the steps, a ReLU passes a little gradient below 0 (``LEAKY``): a
   channel after a ReLU is often 0 everywhere for the start picture, and would never move.
 
-The objective is the channel's mean activation plus ``PEAK_WEIGHT`` times its strongest value:
-the mean makes the pattern fill the picture, the peak makes it strong where it is strongest.
+The objective is the channel's mean positive activation (after a ReLU: where the pattern is
+present) plus ``PEAK_WEIGHT`` times its strongest value: the mean makes the pattern fill the
+picture (a plain mean would prefer a flat picture to an edge detector's stripes, whose negative
+half cancels the positive one), the peak makes it strong where it is strongest.
 
 Every channel of a layer is optimized as one batch (image ``i``'s loss is its own channel's mean
 objective), so a whole grid costs far less than its channels one by one. The shared network is never
@@ -213,9 +215,10 @@ def _optimize(loaded, layer: str, objectives: list[tuple[int, ...]], *, steps: i
         strength = max(0.0, 1 - step / ((1 - STEADY) * steps))
         pixels = image.pixels()
         x = _normalize(loaded, _transform(pixels, gen, strength))
-        acts = _layer_output(model, layer, x, leaky=LEAKY if step < steps // 2 else 0.0)   # (n, C, H', W')
+        leaky = LEAKY if step < steps // 2 else 0.0
+        acts = _layer_output(model, layer, x, leaky=leaky)        # (n, C, H', W')
         flat = acts.flatten(2)
-        score = flat.mean(2) + PEAK_WEIGHT * flat.amax(2)         # (n, C)
+        score = F.leaky_relu(flat, leaky).mean(2) + PEAK_WEIGHT * flat.amax(2)   # (n, C): how much, how strong
         gain = (score[rows, index] * weights).sum(1)              # each picture's own objective
         loss = -gain.sum()
         if diversity:
