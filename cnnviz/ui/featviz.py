@@ -71,10 +71,18 @@ def _tile_width() -> int:
     return 112 if presenting() else 84
 
 
-def _show_tiles(pictures, captions, *, width: int | None = None, where=None) -> None:
+def _framed(picture, size: int):
+    """``picture`` enlarged (nearest) to about ``size`` px in a thin grey frame: a white pattern
+    must not melt into the white page."""
+    from PIL import ImageOps
+
     from cnnviz import figures
 
-    big = [figures.upscale(p, width or _tile_width()) for p in pictures]
+    return ImageOps.expand(figures.upscale(picture, size), 2, figures.MUTED)
+
+
+def _show_tiles(pictures, captions, *, width: int | None = None, where=None) -> None:
+    big = [_framed(p, width or _tile_width()) for p in pictures]
     image(big, caption=captions, width="content", where=where)
 
 
@@ -123,7 +131,7 @@ def _beside_top(loaded, picture, channel: int, top, field) -> None:
     from .inside import top_panels
 
     cols = st.columns(4)
-    image(_big(picture, 168), caption=t("inside.fv_optimized", c=channel), width="content", where=cols[0])
+    image(_framed(picture, 168), caption=t("inside.fv_optimized", c=channel), width="content", where=cols[0])
     if top is None:
         return
     x, found = top
@@ -131,14 +139,8 @@ def _beside_top(loaded, picture, channel: int, top, field) -> None:
         cols[1].caption(t("inside.fv_no_top", c=channel))
         return
     for col, idx, value, rc in zip(cols[1:], found.images[channel], found.values[channel], found.where[channel]):
-        _framed, boxed, _outside = top_panels(x, idx, rc, field)
+        _picture, boxed, _outside = top_panels(x, idx, rc, field)
         image(boxed, caption=t("inside.fv_patch", v=num(float(value), 2)), width="content", where=col)
-
-
-def _big(picture, size: int):
-    from cnnviz import figures
-
-    return figures.upscale(picture, size)
 
 
 def feature_grid(loaded, layer: str, layer_name: str, channel: int, n_channels: int, top, field) -> None:
@@ -184,7 +186,7 @@ def one_channel(loaded, layer: str, layer_name: str, channel: int) -> None:
         if found is None:
             st.caption(t("inside.fv_one_hint"))
             return
-    image(_big(found, 224), caption=t("inside.fv_optimized", c=channel), width="content")
+    image(_framed(found, 224), caption=t("inside.fv_optimized", c=channel), width="content")
 
 
 def _diversity(loaded, layer: str, channel: int) -> None:
