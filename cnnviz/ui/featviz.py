@@ -67,6 +67,21 @@ def _pictures(loaded, what: tuple, compute, *, text: str, asked: bool):
     return heavy_memo(f"inside.fv.{what[0]}", key, "featviz", run, text=text, asked=True)
 
 
+def _on_click(loaded, what: tuple, label: str, key: str, icon: str, compute, text: str, *, where=None,
+              primary: bool = False):
+    """The pictures of ``what`` if computed already; else a button (``label``) that computes them
+    (``compute(progress)``) through the line of heavy work. The button goes once they are there."""
+    found = _kept(loaded, what)
+    if found is not None:
+        return found
+    button = (where or st).empty()
+    asked = button.button(label, key=key, icon=icon, type="primary" if primary else "secondary")
+    found = _pictures(loaded, what, compute, text=text, asked=asked)
+    if found is not None:
+        button.empty()
+    return found
+
+
 def _tile_width() -> int:
     return 112 if presenting() else 84
 
@@ -149,18 +164,13 @@ def feature_grid(loaded, layer: str, layer_name: str, channel: int, n_channels: 
     whole grid, several optima and two channels together."""
     from cnnviz.analysis import featviz
 
-    grid = _kept(loaded, ("grid", layer))
+    grid = _on_click(loaded, ("grid", layer), t("inside.fv_grid_button", n=n_channels, layer=layer_name),
+                     "inside.fv.grid_button", ":material/grid_view:",
+                     lambda progress: featviz.visualize_layer(loaded, layer, progress=progress),
+                     t("inside.fv_computing", n=n_channels, layer=layer_name), primary=True)
     if grid is None:
-        button = st.empty()
-        asked = button.button(t("inside.fv_grid_button", n=n_channels, layer=layer_name), key="inside.fv.grid_button",
-                              icon=":material/grid_view:", type="primary")
-        grid = _pictures(loaded, ("grid", layer), lambda progress: featviz.visualize_layer(
-            loaded, layer, progress=progress), text=t("inside.fv_computing", n=n_channels, layer=layer_name),
-            asked=asked)
-        if grid is None:
-            st.caption(t("inside.fv_grid_hint", n=n_channels))
-            return
-        button.empty()
+        st.caption(t("inside.fv_grid_hint", n=n_channels))
+        return
     if _guess(loaded, layer, channel, grid) == "ask":
         return
     _beside_top(loaded, grid[channel], channel, top, field)
@@ -176,30 +186,23 @@ def one_channel(loaded, layer: str, layer_name: str, channel: int) -> None:
     grid would take hours)."""
     from cnnviz.analysis import featviz
 
-    what = ("one", layer, int(channel))
-    found = _kept(loaded, what)
+    found = _on_click(loaded, ("one", layer, int(channel)), t("inside.fv_one_button", c=channel),
+                      "inside.fv.one_button", ":material/image_search:",
+                      lambda progress: featviz.visualize(loaded, layer, channel, progress=progress),
+                      t("inside.fv_computing_one", c=channel, layer=layer_name), primary=True)
     if found is None:
-        asked = st.button(t("inside.fv_one_button", c=channel), key="inside.fv.one_button",
-                          icon=":material/image_search:", type="primary")
-        found = _pictures(loaded, what, lambda progress: featviz.visualize(loaded, layer, channel, progress=progress),
-                          text=t("inside.fv_computing_one", c=channel, layer=layer_name), asked=asked)
-        if found is None:
-            st.caption(t("inside.fv_one_hint"))
-            return
+        st.caption(t("inside.fv_one_hint"))
+        return
     image(_framed(found, 224), caption=t("inside.fv_optimized", c=channel), width="content")
 
 
 def _diversity(loaded, layer: str, channel: int) -> None:
     from cnnviz.analysis import featviz
 
-    what = ("diverse", layer, int(channel))
-    found = _kept(loaded, what)
-    if found is None:
-        asked = st.button(t("inside.fv_diverse_button", n=DIVERSE, c=channel), key="inside.fv.diverse_button",
-                          icon=":material/auto_awesome_mosaic:")
-        found = _pictures(loaded, what, lambda progress: featviz.diverse(loaded, layer, channel, DIVERSE,
-                                                                         progress=progress),
-                          text=t("inside.fv_computing_diverse", n=DIVERSE, c=channel), asked=asked)
+    found = _on_click(loaded, ("diverse", layer, int(channel)), t("inside.fv_diverse_button", n=DIVERSE, c=channel),
+                      "inside.fv.diverse_button", ":material/auto_awesome_mosaic:",
+                      lambda progress: featviz.diverse(loaded, layer, channel, DIVERSE, progress=progress),
+                      t("inside.fv_computing_diverse", n=DIVERSE, c=channel))
     if found is not None:
         st.markdown(t("inside.fv_diverse_title", n=len(found), c=channel))
         _show_tiles(list(found), [t("inside.fv_optimum", i=i + 1) for i in range(len(found))])
@@ -212,14 +215,10 @@ def _interaction(loaded, layer: str, channel: int, n_channels: int, grid) -> Non
     c1, c2 = st.columns([2, 3], vertical_alignment="bottom")
     other = c1.selectbox(t("inside.fv_pair_pick", c=channel), [c for c in range(n_channels) if c != channel],
                          key=f"inside.fv.pair.{layer}.{channel}", format_func=lambda c: t("inside.fv_tile", c=c))
-    what = ("pair", layer, int(channel), int(other))
-    found = _kept(loaded, what)
-    if found is None:
-        asked = c2.button(t("inside.fv_pair_button", a=channel, b=other), key="inside.fv.pair_button",
-                          icon=":material/join:")
-        found = _pictures(loaded, what, lambda progress: featviz.interaction(loaded, layer, channel, other,
-                                                                             progress=progress),
-                          text=t("inside.fv_computing_pair", a=channel, b=other), asked=asked)
+    found = _on_click(loaded, ("pair", layer, int(channel), int(other)), t("inside.fv_pair_button", a=channel, b=other),
+                      "inside.fv.pair_button", ":material/join:",
+                      lambda progress: featviz.interaction(loaded, layer, channel, other, progress=progress),
+                      t("inside.fv_computing_pair", a=channel, b=other), where=c2)
     if found is not None:
         _show_tiles([grid[channel], grid[other], found],
                     [t("inside.fv_tile", c=channel), t("inside.fv_tile", c=other),
