@@ -328,14 +328,15 @@ def test_the_learned_filter_has_a_colour_bar_with_its_weights(lang):
 
 
 # ---------------------------------------------------------------- feature visualization (issue 20)
-def _fv_open(lang, monkeypatch=None):
+def _fv_open(lang, monkeypatch):
     """Inside on the digits network (conv1, 32 channels); the feature pictures start empty for the
-    class when ``monkeypatch`` is given."""
-    if monkeypatch is not None:
-        from cnnviz.base.kept import Kept
-        from cnnviz.ui import featviz as ui_featviz
+    class, and take 32 steps, not 256 (the views are tested here; the pictures in test_featviz.py)."""
+    from cnnviz.analysis import featviz
+    from cnnviz.base.kept import Kept
+    from cnnviz.ui import featviz as ui_featviz
 
-        monkeypatch.setattr(ui_featviz, "_PICTURES", Kept(max_bytes=ui_featviz.KEPT_BYTES, size=lambda a: a.nbytes))
+    monkeypatch.setattr(ui_featviz, "_PICTURES", Kept(max_bytes=ui_featviz.KEPT_BYTES, size=lambda a: a.nbytes))
+    monkeypatch.setattr(featviz, "STEPS", 32)
     return open_inside(lang)
 
 
