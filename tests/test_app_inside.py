@@ -89,6 +89,12 @@ def test_imagenet_model_offline_says_what_is_missing_and_random_weights_work(tmp
     channel = at.selectbox(key="inside.channel.conv1").value
     assert at.button(key="inside.fv.one_button").label == t("inside.fv_one_button", "pt_BR", c=channel)
     assert not [b for b in at.button if b.key == "inside.fv.grid_button"]
+    from cnnviz.analysis import featviz
+    monkeypatch.setattr(featviz, "LARGE_STEPS", 2)       # the view, not the picture: 2 steps at 224 px
+    at.button(key="inside.fv.one_button").click().run(timeout=300)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [b for b in at.button if b.key == "inside.fv.one_button"]
+    assert t("inside.fv_one_hint", "pt_BR") not in [c.value for c in at.caption]
 
 
 def _upload(at, data: bytes, name: str):
@@ -399,6 +405,6 @@ def test_a_kept_grid_reaches_the_next_learner_at_once_with_several_optima_and_a_
     at.button(key="inside.fv.pair_button").click().run(timeout=300)
     assert not at.exception, [e.value for e in at.exception]
     assert t("inside.fv_pair_caption", "en") in _texts(at)
-    keys = {k[2:] for k in ui_featviz._PICTURES.entries}
+    keys = {k[3:] for k in ui_featviz._PICTURES.entries}
     assert keys == {("grid", "conv1"), ("diverse", "conv1", channel), ("pair", "conv1", channel, other)}
     assert ui_featviz._PICTURES.total < 100_000                  # 32 + 4 + 1 pictures of 28 x 28 bytes
