@@ -385,6 +385,21 @@ def test_feature_grid_is_computed_on_a_click_then_asked_before_it_is_shown(monke
         assert t("inside.fv_wrong", "pt_BR", g=t("inside.fv_pattern", "pt_BR", letter="A"), gc=options[0],
                  p=pattern, c=channel) in said, said
     assert grid_title in _texts(at)                           # then the whole grid
+    # the optimized picture's peak beside the patches' peaks, recomputed with plain torch from the picture kept
+    import torch
+
+    loaded = models.load("digits")
+    seen = {}
+    handle = dict(loaded.model.named_modules())["conv1"].register_forward_hook(lambda m, i, o: seen.update(out=o))
+    try:
+        with torch.no_grad():
+            loaded.model((torch.as_tensor(kept[channel] / 255.0, dtype=torch.float32)[None, None] - loaded.mean[0])
+                         / loaded.std[0])
+    finally:
+        handle.remove()
+    value = f"{float(seen['out'][0, channel].max()):.2f}".replace(".", ",")
+    captions = [i.caption for e in at.get("image") for i in e.proto.imgs]
+    assert t("inside.fv_optimized_peak", "pt_BR", c=channel, v=value) in captions, captions
 
 
 def test_a_kept_grid_reaches_the_next_learner_at_once_with_several_optima_and_a_pair(monkeypatch):

@@ -142,13 +142,17 @@ def _guess(loaded, layer: str, channel: int, grid) -> str:
     return state
 
 
-def _beside_top(loaded, picture, channel: int, top, field) -> None:
+def _beside_top(loaded, layer: str, picture, channel: int, top, field) -> None:
     """The channel's optimized picture beside its top test images' patches (what its strongest
     unit saw), all about 168 px."""
+    from cnnviz.analysis import featviz
     from .inside import top_panels
 
     cols = st.columns(4)
-    image(_framed(picture, 168), caption=t("inside.fv_optimized", c=channel), width="content", where=cols[0])
+    peak = featviz.peak(loaded, layer, channel, picture / 255.0)   # the picture shown (uint8), beside the
+    #                                                                patches' peaks: is it stronger?
+    image(_framed(picture, 168), caption=t("inside.fv_optimized_peak", c=channel, v=num(peak, 2)), width="content",
+          where=cols[0])
     if top is None:
         return
     x, found = top
@@ -175,7 +179,7 @@ def feature_grid(loaded, layer: str, layer_name: str, channel: int, n_channels: 
         return
     if _guess(loaded, layer, channel, grid) == "ask":
         return
-    _beside_top(loaded, grid[channel], channel, top, field)
+    _beside_top(loaded, layer, grid[channel], channel, top, field)
     st.markdown(t("inside.fv_grid_title", n=len(grid), layer=layer_name))
     _show_tiles(list(grid), [t("inside.fv_tile", c=c) for c in range(len(grid))])
     st.caption(t("inside.fv_grid_caption", steps=featviz.default_steps(loaded)))
