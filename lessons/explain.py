@@ -270,7 +270,8 @@ def the_other_methods(v: View, revealed: bool) -> None:
     st.session_state["explain.methods"] = st.session_state.get("explain.methods", first_shown)
     ui.url_seed("explain.methods", "explain.methods", lambda s: [m for m in s.split(",") if m],   # ?explain.methods=saliency,occlusion
                 lambda ms: len(ms) <= len(others) and all(m in others for m in ms))
-    chosen = st.multiselect(t("explain.methods"), others, format_func=ui.labels("explain.m."), key="explain.methods")
+    chosen = st.multiselect(t("explain.methods"), others, format_func=ui.labels("explain.m."), key="explain.methods",
+                            placeholder=t("explain.methods_placeholder"))
     ui.url_keep("explain.methods", chosen, first_shown, fmt=",".join)
     settings = method_settings(v.seen, chosen)
     if not revealed:

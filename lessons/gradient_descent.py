@@ -172,7 +172,8 @@ def the_race(prob, start, state: str) -> None:
     st.session_state["gd.racers"] = st.session_state.get("gd.racers", everyone)
     ui.url_seed("gd.racers", "gd.racers", lambda s: [o for o in s.split(",") if o],     # ?gd.racers=sgd,adam
                 lambda v: set(v) <= set(everyone))
-    chosen = r1.multiselect(t("gd.racers"), everyone, key="gd.racers", format_func=ui.labels("gd.fig."))
+    chosen = r1.multiselect(t("gd.racers"), everyone, key="gd.racers", format_func=ui.labels("gd.fig."),
+                            placeholder=t("gd.racers_placeholder"))
     ui.url_keep("gd.racers", chosen, everyone, fmt=",".join)
     rate = r2.select_slider(t("gd.race_rate"), RACE_RATES, value=0.1, key="gd.race_rate", bind="query-params",
                             format_func=lambda v: number(v, 2, trim=True))

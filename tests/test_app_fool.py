@@ -58,6 +58,8 @@ def test_it_asks_first_and_shows_nothing_of_the_attack(lang, net, first_digits):
     assert says.label == t("fool.says", lang) and says.value == str(int(probs.argmax()))
     assert says.proto.delta == pct(probs.max(), lang)
     assert not any(m.key == "fool.after" for m in at.metric) and not at.image[1:]   # no attack before the guess
+    pick = next(s for s in at.selectbox if s.label == t("fool.your_guess", lang))
+    assert pick.proto.placeholder == t("exercises.predict.placeholder", lang)       # not Streamlit's English one
 
 
 def test_the_guess_the_attack_and_the_smallest_epsilon(net, first_digits):

@@ -70,7 +70,7 @@ def predict_choice(prefix: str, about: str, options: list[str], *, ask: str, pic
     st.markdown(ask)
     p1, p2, p3 = st.columns([3, 1, 2], vertical_alignment="bottom")
     chosen = p1.selectbox(pick, range(len(options)), index=None, format_func=options.__getitem__,
-                          key=f"{prefix}.predict.pick.{about}")
+                          key=f"{prefix}.predict.pick.{about}", placeholder=t("exercises.predict.placeholder"))
     if p2.button(reveal, key=f"{prefix}.predict.reveal", type="primary", disabled=chosen is None,
                  icon=":material/visibility:"):
         predict_set(prefix, about, int(chosen))
