@@ -22,3 +22,23 @@ def test_basic_lessons_do_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "HEAVY []" in out.stdout, out.stdout
+
+
+def test_the_explanations_load_pytorch_grad_cam_only_for_its_cams():
+    """pytorch-grad-cam brings cv2 and scikit-learn (~4 s): Grad-CAM, saliency and the baselines must
+    not load it; Grad-CAM++ does. (matplotlib is not checked: captum's own import loads it.)"""
+    code = (
+        "import sys, torch\n"
+        "from cnnviz import models\n"
+        "from cnnviz.analysis import attribution\n"
+        "loaded = models.load('digits')\n"
+        "x = torch.zeros(1, 1, 28, 28)\n"
+        "for m in ('gradcam', 'saliency', 'sobel', 'random'):\n"
+        "    attribution.explain(m, loaded.model, x)\n"
+        "print('BEFORE', [m for m in ('pytorch_grad_cam', 'cv2', 'sklearn') if m in sys.modules])\n"
+        "attribution.explain('gradcam_pp', loaded.model, x)\n"
+        "print('AFTER', 'pytorch_grad_cam' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "BEFORE []" in out.stdout and "AFTER True" in out.stdout, out.stdout
