@@ -23,6 +23,7 @@ OTHERS = {
     "cnnviz/train/signal_cnn.py:prepare": "a 1D signal scaled by its own mean and spread",
     "cnnviz/train/descent.py:_problem": "two numbers measured on each picture (ink, width) standardized to z-scores",
     "benchmarks/full_mnist.py:bare_loop": "the bare PyTorch loop the lesson's code path is timed against, written apart on purpose",
+    "cnnviz/analysis/featviz.py:_gram_similarity": "torch's F.normalize: unit length for a cosine similarity (lucid's diversity), no mean or std",
 }
 WORDS = ("mean", "std")
 

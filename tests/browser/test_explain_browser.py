@@ -219,8 +219,15 @@ def sanity_tiles_are_one_size(page, name: str):
     # the digits network: 8 maps (the registry's sanity methods, baselines included) x 5 columns
     expect(tiles).to_have_count(8 * 5, timeout=180_000)
     wait_idle(page)
-    sizes = [tiles.nth(i).locator("img").bounding_box() for i in range(tiles.count())]
-    assert {(round(b["width"]), round(b["height"])) for b in sizes} == {(84, 84)}, sizes
+    imgs = tiles.locator("img")
+    # one read of every tile at once (tile by tile, a late rerun could detach one between two reads)
+    page.wait_for_function("n => { const t = [...document.querySelectorAll(\"[data-testid='stImage'] img\")]"
+                           ".filter(i => i.closest(\"[data-testid='stImage']\").innerText.includes('ρ='));"
+                           " return t.length === n && t.every(i => i.getBoundingClientRect().width > 0); }",
+                           arg=8 * 5, timeout=60_000)
+    sizes = imgs.evaluate_all("els => els.map(e => [Math.round(e.getBoundingClientRect().width),"
+                              " Math.round(e.getBoundingClientRect().height)])")
+    assert {tuple(b) for b in sizes} == {(84, 84)}, sizes
     tiles.first.scroll_into_view_if_needed()
     shoot(page, name)
     no_exception(page)
