@@ -7,6 +7,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _fresh(code: str) -> str:
+    """``code`` run in a fresh Python (nothing imported by other tests): its output."""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
 def test_basic_lessons_do_not_import_torch():
     code = (
         "import sys, runpy\n"
@@ -19,9 +26,8 @@ def test_basic_lessons_do_not_import_torch():
         "heavy = [m for m in ('torch', 'torchvision', 'captum') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert "HEAVY []" in out.stdout, out.stdout
+    out = _fresh(code)
+    assert "HEAVY []" in out, out
 
 
 def test_the_explanations_load_pytorch_grad_cam_only_for_its_cams():
@@ -39,6 +45,5 @@ def test_the_explanations_load_pytorch_grad_cam_only_for_its_cams():
         "attribution.explain('gradcam_pp', loaded.model, x)\n"
         "print('AFTER', 'pytorch_grad_cam' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert "BEFORE []" in out.stdout and "AFTER True" in out.stdout, out.stdout
+    out = _fresh(code)
+    assert "BEFORE []" in out and "AFTER True" in out, out
